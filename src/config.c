@@ -1,0 +1,611 @@
+/*
+ * config.c: read sockecho.conf with libconfig into a plain struct config,
+ * apply defaults and validate every setting in one place. Every error
+ * names file:line. libconfig types never leave this file.
+ */
+#include "build-config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <math.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "config.h"
+#include "log.h"
+
+#define MS_PER_SEC		1000ULL
+#define MIB			(1024ULL * 1024)
+
+enum key_type {
+	KEY_NUMBER,		/* integer, stored in a field of width "size" */
+	KEY_SECONDS,		/* integer or float seconds, stored as ms */
+	KEY_STRING,
+	KEY_MODE,
+	KEY_LOG_LEVEL,
+	KEY_LISTEN,
+	KEY_USER,
+	KEY_GROUP,
+};
+
+struct key {
+	const char	*name;
+	enum key_type	 type;
+	size_t		 offset;
+	size_t		 size;
+	uint64_t	 min;
+	uint64_t	 max;	/* for KEY_SECONDS: in seconds */
+};
+
+#define FIELD(f)	offsetof(struct config, f), sizeof(((struct config *)0)->f)
+
+static const struct key keys[] = {
+	{ "listen", KEY_LISTEN, FIELD(listen), 0, 0 },
+	{ "workers", KEY_NUMBER, FIELD(workers), 0, CONFIG_WORKERS_MAX },
+	{ "mode", KEY_MODE, FIELD(mode), 0, 0 },
+	{ "max_message_bytes", KEY_NUMBER, FIELD(max_message_bytes), 1,
+	    1024 * MIB },
+	{ "buffer_bytes", KEY_NUMBER, FIELD(buffer_bytes), 512, 16 * MIB },
+	{ "max_connections", KEY_NUMBER, FIELD(max_connections), 1, 1000000 },
+	{ "backlog", KEY_NUMBER, FIELD(backlog), 1, 65535 },
+	{ "idle_timeout", KEY_SECONDS, FIELD(idle_timeout_ms), 0, 86400 },
+	{ "shutdown_timeout", KEY_SECONDS, FIELD(shutdown_timeout_ms), 0, 86400 },
+	{ "worker_timeout", KEY_SECONDS, FIELD(worker_timeout_ms), 0, 86400 },
+	{ "max_connections_per_worker", KEY_NUMBER,
+	    FIELD(max_connections_per_worker), 0, UINT32_MAX },
+	{ "recycle_jitter", KEY_NUMBER, FIELD(recycle_jitter), 0, UINT32_MAX },
+	{ "log_level", KEY_LOG_LEVEL, FIELD(log_level), 0, 0 },
+	{ "user", KEY_USER, FIELD(user), 0, 0 },
+	{ "group", KEY_GROUP, FIELD(group), 0, 0 },
+};
+
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+/* Where a message points: a file and line, or the command line. */
+struct where {
+	const char	*file;
+	unsigned	 line;
+};
+
+static void errorf(struct config_errors *, const struct where *,
+    const char *, ...) LOG_PRINTF(3, 4);
+
+static void
+errorf(struct config_errors *errs, const struct where *w, const char *fmt, ...)
+{
+	char	 msg[1024], *line, **v;
+	va_list	 ap;
+	int	 r;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (w != NULL && w->file != NULL && w->line > 0)
+		r = asprintf(&line, "%s:%u: %s", w->file, w->line, msg);
+	else if (w != NULL && w->file != NULL)
+		r = asprintf(&line, "%s: %s", w->file, msg);
+	else
+		r = asprintf(&line, "%s", msg);
+	if (r == -1)
+		return;
+	if ((v = reallocarray(errs->v, errs->n + 1, sizeof(*v))) == NULL) {
+		free(line);
+		return;
+	}
+	errs->v = v;
+	errs->v[errs->n++] = line;
+}
+
+void
+config_errors_free(struct config_errors *errs)
+{
+	size_t	i;
+
+	for (i = 0; i < errs->n; i++)
+		free(errs->v[i]);
+	free(errs->v);
+	errs->v = NULL;
+	errs->n = 0;
+}
+
+static void
+free_listen(struct config *cfg)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->nlisten; i++)
+		free(cfg->listen_text[i]);
+	free(cfg->listen_text);
+	free(cfg->listen);
+	cfg->listen_text = NULL;
+	cfg->listen = NULL;
+	cfg->nlisten = 0;
+}
+
+void
+config_free(struct config *cfg)
+{
+	free_listen(cfg);
+	free(cfg->path);
+	free(cfg->user);
+	free(cfg->group);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static int
+add_listen(struct config *cfg, const char *text, const struct where *w,
+    struct config_errors *errs)
+{
+	struct listen_sockaddr	*sa;
+	struct listen_addr	 a, *av;
+	char			**tv, *copy;
+	const char		*why;
+	size_t			 nsa;
+
+	if (listen_parse(text, &a, &why) == -1) {
+		errorf(errs, w, "listen: invalid address \"%s\": %s", text, why);
+		return -1;
+	}
+	if (listen_resolve(&a, &sa, &nsa, &why) == -1) {
+		errorf(errs, w, "listen: cannot resolve \"%s\": %s", text, why);
+		return -1;
+	}
+	free(sa);
+	if ((copy = strdup(text)) == NULL)
+		return -1;
+	tv = reallocarray(cfg->listen_text, cfg->nlisten + 1, sizeof(*tv));
+	if (tv == NULL) {
+		free(copy);
+		return -1;
+	}
+	cfg->listen_text = tv;
+	av = reallocarray(cfg->listen, cfg->nlisten + 1, sizeof(*av));
+	if (av == NULL) {
+		free(copy);
+		return -1;
+	}
+	cfg->listen = av;
+	cfg->listen_text[cfg->nlisten] = copy;
+	cfg->listen[cfg->nlisten] = a;
+	cfg->nlisten++;
+	return 0;
+}
+
+void
+config_defaults(struct config *cfg)
+{
+	static const struct where builtin = { "built-in default", 0 };
+	struct config_errors	  errs = { NULL, 0 };
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->workers = 0;
+	cfg->mode = ECHO_MODE_STREAM;
+	cfg->max_message_bytes = 1 * MIB;
+	cfg->buffer_bytes = 16 * 1024;
+	cfg->max_connections = 1024;
+	cfg->backlog = 511;
+	cfg->idle_timeout_ms = 60 * MS_PER_SEC;
+	cfg->shutdown_timeout_ms = 10 * MS_PER_SEC;
+	cfg->worker_timeout_ms = 30 * MS_PER_SEC;
+	cfg->log_level = LOG_INFO;
+	cfg->uid = (uid_t)-1;
+	cfg->gid = (gid_t)-1;
+	(void)add_listen(cfg, "*:7", &builtin, &errs);
+	config_errors_free(&errs);
+}
+
+/* Replace the listen list, as -l on the command line does. */
+int
+config_set_listen(struct config *cfg, char *const *texts, size_t n,
+    struct config_errors *errs)
+{
+	static const struct where cmdline = { "command line", 0 };
+	size_t	 i, before = errs->n;
+
+	free_listen(cfg);
+	for (i = 0; i < n; i++)
+		if (add_listen(cfg, texts[i], &cmdline, errs) == -1 &&
+		    errs->n == before)
+			errorf(errs, &cmdline, "listen: %s", strerror(ENOMEM));
+	return errs->n == before ? 0 : -1;
+}
+
+unsigned
+config_workers(const struct config *cfg)
+{
+	long	n;
+
+	if (cfg->workers > 0)
+		return cfg->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		return 1;
+	return n > CONFIG_WORKERS_MAX ? CONFIG_WORKERS_MAX : (unsigned)n;
+}
+
+/*
+ * libconfig 1.5 silently wraps an integer literal that does not fit in
+ * 32 (or 64) bits, so the range check reads the literal from the source
+ * line itself. It returns 1 with the value, 0 if the literal was not
+ * found (the caller then trusts libconfig), -1 if it does not fit.
+ */
+static int
+source_integer(const struct where *w, const char *name, long long *value)
+{
+	FILE		*fp;
+	char		*line = NULL, *p, *end;
+	size_t		 cap = 0;
+	unsigned	 n = 0;
+	int		 r = 0;
+
+	if (w->file == NULL || (fp = fopen(w->file, "r")) == NULL)
+		return 0;
+	while (getline(&line, &cap, fp) != -1)
+		if (++n == w->line)
+			break;
+	if (n != w->line || (p = strstr(line, name)) == NULL)
+		goto out;
+	p += strlen(name);
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p != '=' && *p != ':')
+		goto out;
+	p++;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p != '-' && *p != '+' && !isdigit((unsigned char)*p))
+		goto out;
+	errno = 0;
+	*value = strtoll(p, &end, 0);
+	if (errno == ERANGE)
+		r = -1;
+	else if (end != p)
+		r = 1;
+out:
+	free(line);
+	fclose(fp);
+	return r;
+}
+
+static int
+get_number(const config_setting_t *s, const struct key *k,
+    const struct where *w, struct config_errors *errs, uint64_t *out)
+{
+	long long	v, lit;
+	int		type = config_setting_type(s);
+
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+		errorf(errs, w, "%s: expected an integer", k->name);
+		return -1;
+	}
+	v = config_setting_get_int64(s);
+	switch (source_integer(w, k->name, &lit)) {
+	case -1:
+		errorf(errs, w, "%s: must be between %llu and %llu "
+		    "(the number is too large)", k->name,
+		    (unsigned long long)k->min, (unsigned long long)k->max);
+		return -1;
+	case 1:
+		v = lit;
+		break;
+	}
+	if (v < 0 || (uint64_t)v < k->min || (uint64_t)v > k->max) {
+		errorf(errs, w, "%s: must be between %llu and %llu (got %lld)",
+		    k->name, (unsigned long long)k->min,
+		    (unsigned long long)k->max, v);
+		return -1;
+	}
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static int
+get_seconds(const config_setting_t *s, const struct key *k,
+    const struct where *w, struct config_errors *errs, uint64_t *ms)
+{
+	double	sec;
+
+	if (config_setting_type(s) == CONFIG_TYPE_FLOAT) {
+		sec = config_setting_get_float(s);
+		if (!isfinite(sec) || sec < 0 || sec > (double)k->max) {
+			errorf(errs, w, "%s: must be between 0 and %llu "
+			    "seconds (got %g)", k->name,
+			    (unsigned long long)k->max, sec);
+			return -1;
+		}
+		*ms = (uint64_t)llround(sec * MS_PER_SEC);
+		return 0;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
+		errorf(errs, w, "%s: expected a number of seconds", k->name);
+		return -1;
+	}
+	if (get_number(s, k, w, errs, ms) == -1)
+		return -1;
+	*ms *= MS_PER_SEC;
+	return 0;
+}
+
+static int
+get_listen(struct config *cfg, const config_setting_t *s,
+    const struct where *w, struct config_errors *errs)
+{
+	const config_setting_t	*e;
+	struct where		 ew;
+	const char		*text;
+	int			 i, n, bad = 0;
+
+	free_listen(cfg);
+	if (config_setting_type(s) == CONFIG_TYPE_STRING)
+		return add_listen(cfg, config_setting_get_string(s), w, errs);
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST) {
+		errorf(errs, w, "listen: expected a list of addresses, "
+		    "such as [ \"*:7\" ]");
+		return -1;
+	}
+	n = config_setting_length(s);
+	if (n == 0) {
+		errorf(errs, w, "listen: the list is empty");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, i);
+		ew = *w;
+		if (config_setting_source_line(e) > 0)
+			ew.line = config_setting_source_line(e);
+		if ((text = config_setting_get_string(e)) == NULL) {
+			errorf(errs, &ew, "listen: element %d is not a string",
+			    i + 1);
+			bad = 1;
+			continue;
+		}
+		if (add_listen(cfg, text, &ew, errs) == -1)
+			bad = 1;
+	}
+	return bad ? -1 : 0;
+}
+
+static void
+store(struct config *cfg, const struct key *k, uint64_t v)
+{
+	char	*field = (char *)cfg + k->offset;
+
+	if (k->size == sizeof(uint64_t))
+		*(uint64_t *)(void *)field = v;
+	else
+		*(unsigned *)(void *)field = (unsigned)v;
+}
+
+static int
+get_string(const config_setting_t *s, const struct key *k,
+    const struct where *w, struct config_errors *errs, const char **out)
+{
+	if ((*out = config_setting_get_string(s)) == NULL) {
+		errorf(errs, w, "%s: expected a string", k->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_string(struct config *cfg, const struct key *k, const char *str,
+    const struct where *w, struct config_errors *errs)
+{
+	char	**field = (char **)(void *)((char *)cfg + k->offset);
+
+	if (str[0] == '\0') {
+		errorf(errs, w, "%s: must not be empty", k->name);
+		return -1;
+	}
+	free(*field);
+	if ((*field = strdup(str)) == NULL) {
+		errorf(errs, w, "%s: %s", k->name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+apply_key(struct config *cfg, const struct key *k, const config_setting_t *s,
+    const struct where *w, struct config_errors *errs)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+	const char	*str;
+	uint64_t	 v;
+	int		 level;
+
+	switch (k->type) {
+	case KEY_NUMBER:
+		if (get_number(s, k, w, errs, &v) == -1)
+			return -1;
+		store(cfg, k, v);
+		return 0;
+	case KEY_SECONDS:
+		if (get_seconds(s, k, w, errs, &v) == -1)
+			return -1;
+		store(cfg, k, v);
+		return 0;
+	case KEY_LISTEN:
+		return get_listen(cfg, s, w, errs);
+	case KEY_STRING:
+		if (get_string(s, k, w, errs, &str) == -1)
+			return -1;
+		return set_string(cfg, k, str, w, errs);
+	case KEY_USER:
+		if (get_string(s, k, w, errs, &str) == -1 ||
+		    set_string(cfg, k, str, w, errs) == -1)
+			return -1;
+		errno = 0;
+		if ((pw = getpwnam(str)) == NULL) {
+			errorf(errs, w, "user: no such user \"%s\"", str);
+			return -1;
+		}
+		cfg->uid = pw->pw_uid;
+		if (cfg->group == NULL)
+			cfg->gid = pw->pw_gid;
+		return 0;
+	case KEY_GROUP:
+		if (get_string(s, k, w, errs, &str) == -1 ||
+		    set_string(cfg, k, str, w, errs) == -1)
+			return -1;
+		if ((gr = getgrnam(str)) == NULL) {
+			errorf(errs, w, "group: no such group \"%s\"", str);
+			return -1;
+		}
+		cfg->gid = gr->gr_gid;
+		return 0;
+	case KEY_MODE:
+		if (get_string(s, k, w, errs, &str) == -1)
+			return -1;
+		if (echo_mode_parse(str, &cfg->mode) == -1) {
+			errorf(errs, w, "mode: must be \"stream\" or "
+			    "\"message\" (got \"%s\")", str);
+			return -1;
+		}
+		return 0;
+	case KEY_LOG_LEVEL:
+		if (get_string(s, k, w, errs, &str) == -1)
+			return -1;
+		if ((level = log_level_parse(str)) == -1) {
+			errorf(errs, w, "log_level: must be one of error, "
+			    "warning, notice, info, debug (got \"%s\")", str);
+			return -1;
+		}
+		cfg->log_level = level;
+		return 0;
+	}
+	return -1;
+}
+
+/* Levenshtein distance of two short strings, for "did you mean". */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t	la = strlen(a), lb = strlen(b), i, j, prev, tmp, d[64];
+
+	if (la >= 63 || lb >= 63)
+		return 64;
+	for (j = 0; j <= lb; j++)
+		d[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = d[0];
+		d[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = d[j];
+			d[j] = prev + (a[i - 1] != b[j - 1]);
+			if (d[j] > d[j - 1] + 1)
+				d[j] = d[j - 1] + 1;
+			if (d[j] > tmp + 1)
+				d[j] = tmp + 1;
+			prev = tmp;
+		}
+	}
+	return d[lb];
+}
+
+static void
+unknown_key(const char *name, const struct where *w,
+    struct config_errors *errs)
+{
+	const char	*best = NULL;
+	size_t		 i, d, bestd = 3;
+
+	for (i = 0; i < NKEYS; i++)
+		if ((d = distance(name, keys[i].name)) < bestd) {
+			bestd = d;
+			best = keys[i].name;
+		}
+	if (best != NULL)
+		errorf(errs, w, "unknown setting \"%s\" (did you mean \"%s\"?)",
+		    name, best);
+	else
+		errorf(errs, w, "unknown setting \"%s\"", name);
+}
+
+static void
+read_settings(struct config *cfg, config_t *lc, const char *path,
+    struct config_errors *errs)
+{
+	config_setting_t	*root, *s;
+	struct where		 w;
+	const struct key	*k;
+	size_t			 i;
+	int			 n, j;
+
+	root = config_root_setting(lc);
+	n = config_setting_length(root);
+	for (j = 0; j < n; j++) {
+		s = config_setting_get_elem(root, j);
+		w.file = config_setting_source_file(s);
+		if (w.file == NULL)
+			w.file = path;
+		w.line = config_setting_source_line(s);
+		k = NULL;
+		for (i = 0; i < NKEYS; i++)
+			if (strcmp(config_setting_name(s), keys[i].name) == 0)
+				k = &keys[i];
+		if (k == NULL) {
+			unknown_key(config_setting_name(s), &w, errs);
+			continue;
+		}
+		(void)apply_key(cfg, k, s, &w, errs);
+	}
+}
+
+/*
+ * Load "path" over the defaults. With "optional", a file that does not
+ * exist leaves the defaults (cfg->path stays NULL). Returns 0, or -1 with
+ * every problem found in "errs".
+ */
+int
+config_load(struct config *cfg, const char *path, bool optional,
+    struct config_errors *errs)
+{
+	struct where	 w = { path, 0 };
+	config_t	 lc;
+	FILE		*fp;
+	char		*dir, *slash;
+	size_t		 before = errs->n;
+
+	config_defaults(cfg);
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT && optional)
+			return 0;
+		errorf(errs, &w, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	fclose(fp);
+	if ((cfg->path = strdup(path)) == NULL || (dir = strdup(path)) == NULL) {
+		errorf(errs, &w, "%s", strerror(errno));
+		return -1;
+	}
+	/* @include "x" is relative to the including file, as in nginx. */
+	if ((slash = strrchr(dir, '/')) != NULL)
+		slash[1] = '\0';
+	else
+		strcpy(dir, ".");
+	config_init(&lc);
+	config_set_include_dir(&lc, dir);
+	if (config_read_file(&lc, path) == CONFIG_FALSE) {
+		w.file = config_error_file(&lc) ? config_error_file(&lc) : path;
+		w.line = config_error_line(&lc);
+		errorf(errs, &w, "%s", config_error_text(&lc));
+	} else
+		read_settings(cfg, &lc, path, errs);
+	config_destroy(&lc);
+	free(dir);
+	if (cfg->group != NULL && cfg->user == NULL)
+		errorf(errs, &w, "group: only applies together with user");
+	return errs->n == before ? 0 : -1;
+}

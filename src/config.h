@@ -1,0 +1,54 @@
+/* config.h: the daemon's configuration as a plain struct. */
+#ifndef SOCKECHOD_CONFIG_H
+#define SOCKECHOD_CONFIG_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "echo.h"
+#include "listen.h"
+
+#define CONFIG_WORKERS_MAX	512
+
+struct config {
+	char			*path;		/* NULL: built-in defaults */
+	char		       **listen_text;
+	struct listen_addr	*listen;
+	size_t			 nlisten;
+	unsigned		 workers;	/* 0: one per online CPU */
+	enum echo_mode		 mode;
+	uint64_t		 max_message_bytes;
+	uint64_t		 buffer_bytes;
+	unsigned		 max_connections;	/* per worker */
+	unsigned		 backlog;
+	unsigned		 idle_timeout_ms;	/* 0: never */
+	unsigned		 shutdown_timeout_ms;
+	unsigned		 worker_timeout_ms;	/* 0: never */
+	uint64_t		 max_connections_per_worker; /* 0: never */
+	uint64_t		 recycle_jitter;
+	int			 log_level;
+	char			*user;		/* NULL: keep the master's */
+	char			*group;
+	uid_t			 uid;
+	gid_t			 gid;
+};
+
+/* Every message of one load, each "file:line: text" where a line is known. */
+struct config_errors {
+	char	**v;
+	size_t	  n;
+};
+
+void	config_defaults(struct config *);
+int	config_load(struct config *, const char *path, bool optional,
+	    struct config_errors *);
+int	config_set_listen(struct config *, char *const *texts, size_t n,
+	    struct config_errors *);
+unsigned config_workers(const struct config *);
+void	config_free(struct config *);
+void	config_errors_free(struct config_errors *);
+
+#endif

@@ -1,0 +1,49 @@
+/* echo.h: the echo protocols, as a state machine over one connected socket. */
+#ifndef SOCKECHOD_ECHO_H
+#define SOCKECHOD_ECHO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum echo_mode {
+	ECHO_MODE_STREAM,	/* RFC 862: every byte back as it arrives */
+	ECHO_MODE_MESSAGE,	/* collect until the client half-closes */
+};
+
+enum echo_status {
+	ECHO_AGAIN,		/* wait for the events in conn->want */
+	ECHO_DONE,		/* everything echoed, peer half-closed: close */
+	ECHO_ERROR,		/* socket error, errno says which */
+	ECHO_TOO_LARGE,		/* message mode: over max_message_bytes */
+};
+
+#define ECHO_WANT_READ		0x1
+#define ECHO_WANT_WRITE		0x2
+
+struct echo_limits {
+	enum echo_mode	 mode;
+	size_t		 max_message_bytes;
+	char		*scratch;	/* shared by the connections of a worker */
+	size_t		 scratch_bytes;	/* also the most one connection holds */
+};
+
+struct echo_conn {
+	int		 fd;
+	unsigned	 want;		/* ECHO_WANT_* */
+	bool		 read_eof;
+	char		*buf;		/* bytes owed to the peer, or collected */
+	size_t		 len;		/* bytes in buf */
+	size_t		 off;		/* bytes of buf already sent */
+	size_t		 cap;
+	uint64_t	 bytes_in;
+	uint64_t	 bytes_out;
+};
+
+int	echo_mode_parse(const char *, enum echo_mode *);
+const char *echo_mode_name(enum echo_mode);
+void	echo_init(struct echo_conn *, int fd);
+enum echo_status echo_step(struct echo_conn *, const struct echo_limits *);
+void	echo_release(struct echo_conn *);
+
+#endif

@@ -1,0 +1,65 @@
+/* listen.h: listen addresses, and the listening sockets made from them. */
+#ifndef SOCKECHOD_LISTEN_H
+#define SOCKECHOD_LISTEN_H
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define LISTEN_NAME_MAX		(sizeof(((struct sockaddr_un *)0)->sun_path) + 8)
+#define LISTEN_HOST_MAX		256
+#define LISTEN_PORT_MAX		32
+
+enum listen_kind {
+	LISTEN_INET,		/* host:port, [v6]:port or *:port */
+	LISTEN_UNIX,		/* unix:/path, or unix:@name (abstract) */
+};
+
+/* One "listen" string of the configuration, parsed but not resolved. */
+struct listen_addr {
+	enum listen_kind kind;
+	bool		 wildcard;	/* "*:PORT": every IPv4 and IPv6 address */
+	char		 host[LISTEN_HOST_MAX];
+	char		 port[LISTEN_PORT_MAX];
+	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+/* One socket address a listen_addr stands for. */
+struct listen_sockaddr {
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+};
+
+struct listener {
+	int			fd;
+	struct listen_sockaddr	sa;
+	char			name[LISTEN_NAME_MAX];
+	bool			activated;	/* passed by systemd: never unlink */
+	bool			unlink_on_close; /* we made this socket file */
+};
+
+struct listeners {
+	struct listener	*v;
+	size_t		 n;
+};
+
+int	listen_parse(const char *text, struct listen_addr *, const char **why);
+int	listen_resolve(const struct listen_addr *, struct listen_sockaddr **,
+	    size_t *, const char **why);
+void	listen_format(const struct sockaddr *, socklen_t, char *, size_t);
+bool	listen_sockaddr_equal(const struct listen_sockaddr *,
+	    const struct listen_sockaddr *);
+
+int	listen_adopt(struct listeners *, char *err, size_t errlen);
+int	listen_build(struct listeners *, const struct listeners *keep,
+	    const struct listen_addr *, size_t naddr, int backlog,
+	    char *err, size_t errlen);
+void	listen_close_unused(struct listeners *old, const struct listeners *cur);
+void	listen_close_all(struct listeners *);
+void	listen_free(struct listeners *);
+bool	listen_has_fd(const struct listeners *, int fd);
+void	listen_describe(const struct listeners *, char *, size_t);
+
+#endif

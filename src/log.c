@@ -1,0 +1,245 @@
+/*
+ * log.c: the logger of one process. Under systemd (stderr is the journal
+ * stream) it speaks journald's native protocol with structured fields;
+ * elsewhere it writes one line per message to stderr. It decides nothing
+ * about what is fatal.
+ */
+#include "build-config.h"
+
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <systemd/sd-journal.h>
+
+#include "log.h"
+
+#define LOG_LINE_BYTES	2048
+
+static const char	*log_ident = PACKAGE;
+static int		 log_level = LOG_INFO;
+static bool		 log_journal;
+static bool		 log_tty;
+
+static const char *const level_names[] = {
+	[LOG_EMERG] = "emerg",
+	[LOG_ALERT] = "alert",
+	[LOG_CRIT] = "crit",
+	[LOG_ERR] = "error",
+	[LOG_WARNING] = "warning",
+	[LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info",
+	[LOG_DEBUG] = "debug",
+};
+
+/* True when stderr is the stream systemd connected to the journal. */
+static bool
+stderr_is_journal(void)
+{
+	const char		*e;
+	unsigned long long	 dev, ino;
+	struct stat		 st;
+
+	if ((e = getenv("JOURNAL_STREAM")) == NULL)
+		return false;
+	if (sscanf(e, "%llu:%llu", &dev, &ino) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
+void
+log_init(const char *ident, enum log_target target)
+{
+	log_ident = ident;
+	log_journal = target == LOG_TARGET_AUTO && stderr_is_journal();
+	log_tty = isatty(STDERR_FILENO);
+}
+
+void
+log_setlevel(int priority)
+{
+	log_level = priority;
+}
+
+int
+log_getlevel(void)
+{
+	return log_level;
+}
+
+bool
+log_enabled(int priority)
+{
+	return priority <= log_level;
+}
+
+bool
+log_to_journal(void)
+{
+	return log_journal;
+}
+
+/* Accepts the names of sockecho.conf(5): error, warning, notice, info, debug. */
+int
+log_level_parse(const char *name)
+{
+	int	i;
+
+	for (i = LOG_ERR; i <= LOG_DEBUG; i++)
+		if (strcasecmp(name, level_names[i]) == 0)
+			return i;
+	if (strcasecmp(name, "warn") == 0)
+		return LOG_WARNING;
+	if (strcasecmp(name, "err") == 0)
+		return LOG_ERR;
+	return -1;
+}
+
+const char *
+log_level_name(int priority)
+{
+	if (priority < LOG_EMERG || priority > LOG_DEBUG)
+		return "unknown";
+	return level_names[priority];
+}
+
+void
+log_field(struct log_fields *f, const char *key, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	if (f->n >= LOG_FIELDS_MAX)
+		return;
+	n = snprintf(f->field[f->n], LOG_FIELD_BYTES, "%s=", key);
+	if (n < 0 || n >= LOG_FIELD_BYTES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(f->field[f->n] + n, LOG_FIELD_BYTES - n, fmt, ap);
+	va_end(ap);
+	f->n++;
+}
+
+static int
+journal_send(int priority, const char *message_id,
+    const struct log_fields *f, const char *message)
+{
+	struct iovec	 iov[LOG_FIELDS_MAX + 4];
+	char		 msg[LOG_LINE_BYTES + 8], prio[16], ident[64], id[64];
+	size_t		 n = 0, i;
+
+	snprintf(msg, sizeof(msg), "MESSAGE=%s", message);
+	snprintf(prio, sizeof(prio), "PRIORITY=%d", priority);
+	snprintf(ident, sizeof(ident), "SYSLOG_IDENTIFIER=%s", log_ident);
+	iov[n++] = (struct iovec){ msg, strlen(msg) };
+	iov[n++] = (struct iovec){ prio, strlen(prio) };
+	iov[n++] = (struct iovec){ ident, strlen(ident) };
+	if (message_id != NULL) {
+		snprintf(id, sizeof(id), "MESSAGE_ID=%s", message_id);
+		iov[n++] = (struct iovec){ id, strlen(id) };
+	}
+	for (i = 0; f != NULL && i < f->n; i++)
+		iov[n++] = (struct iovec){ (void *)f->field[i],
+		    strlen(f->field[i]) };
+	return sd_journal_sendv(iov, n);
+}
+
+/*
+ * One write(2) per line, so that lines from the master and its workers
+ * never interleave. Off a terminal each line starts with the <N> priority
+ * prefix that systemd and most log collectors understand.
+ */
+static void
+stderr_send(int priority, const char *message)
+{
+	char	line[LOG_LINE_BYTES + 128];
+	int	n;
+
+	if (log_tty)
+		n = snprintf(line, sizeof(line), "%s[%ld]: %s%s%s\n", log_ident,
+		    (long)getpid(),
+		    priority <= LOG_WARNING ? log_level_name(priority) : "",
+		    priority <= LOG_WARNING ? ": " : "", message);
+	else
+		n = snprintf(line, sizeof(line), "<%d>%s[%ld]: %s\n", priority,
+		    log_ident, (long)getpid(), message);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	while (write(STDERR_FILENO, line, n) == -1 && errno == EINTR)
+		continue;
+}
+
+void
+log_vmessage(int priority, const char *message_id,
+    const struct log_fields *f, const char *fmt, va_list ap)
+{
+	char	message[LOG_LINE_BYTES];
+	int	saved_errno = errno;
+
+	if (!log_enabled(priority))
+		return;
+	vsnprintf(message, sizeof(message), fmt, ap);
+	if (!log_journal || journal_send(priority, message_id, f, message) < 0)
+		stderr_send(priority, message);
+	errno = saved_errno;
+}
+
+void
+log_event(int priority, const char *message_id, const struct log_fields *f,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vmessage(priority, message_id, f, fmt, ap);
+	va_end(ap);
+}
+
+/* The errno variants append ": strerror(errno)", as err(3) does. */
+static void
+log_verrno(int priority, const char *fmt, va_list ap)
+{
+	char	buf[LOG_LINE_BYTES];
+	int	saved_errno = errno;
+
+	if (!log_enabled(priority))
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_event(priority, NULL, NULL, "%s: %s", buf, strerror(saved_errno));
+	errno = saved_errno;
+}
+
+#define LOG_DEFINE(name, priority, with_errno)			\
+void								\
+name(const char *fmt, ...)					\
+{								\
+	va_list	ap;						\
+								\
+	va_start(ap, fmt);					\
+	if (with_errno)						\
+		log_verrno(priority, fmt, ap);			\
+	else							\
+		log_vmessage(priority, NULL, NULL, fmt, ap);	\
+	va_end(ap);						\
+}
+
+LOG_DEFINE(log_error, LOG_ERR, 1)
+LOG_DEFINE(log_errorx, LOG_ERR, 0)
+LOG_DEFINE(log_warn, LOG_WARNING, 1)
+LOG_DEFINE(log_warnx, LOG_WARNING, 0)
+LOG_DEFINE(log_notice, LOG_NOTICE, 0)
+LOG_DEFINE(log_info, LOG_INFO, 0)
+LOG_DEFINE(log_debug, LOG_DEBUG, 0)

@@ -1,0 +1,49 @@
+/* log.h: the process-wide logger (journald's native protocol or stderr). */
+#ifndef SOCKECHOD_LOG_H
+#define SOCKECHOD_LOG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <syslog.h>
+
+#define LOG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+enum log_target {
+	LOG_TARGET_AUTO,	/* journal if stderr is the journal, else stderr */
+	LOG_TARGET_STDERR,	/* never use the journal API */
+};
+
+/* Extra journal fields of one message, such as WORKER_PID=123. */
+#define LOG_FIELDS_MAX		8
+#define LOG_FIELD_BYTES		160
+struct log_fields {
+	size_t	n;
+	char	field[LOG_FIELDS_MAX][LOG_FIELD_BYTES];
+};
+#define LOG_FIELDS_INIT		{ 0 }
+
+void	log_init(const char *ident, enum log_target);
+void	log_setlevel(int priority);
+int	log_getlevel(void);
+bool	log_enabled(int priority);
+bool	log_to_journal(void);
+int	log_level_parse(const char *name);
+const char *log_level_name(int priority);
+
+void	log_error(const char *, ...) LOG_PRINTF(1, 2);
+void	log_errorx(const char *, ...) LOG_PRINTF(1, 2);
+void	log_warn(const char *, ...) LOG_PRINTF(1, 2);
+void	log_warnx(const char *, ...) LOG_PRINTF(1, 2);
+void	log_notice(const char *, ...) LOG_PRINTF(1, 2);
+void	log_info(const char *, ...) LOG_PRINTF(1, 2);
+void	log_debug(const char *, ...) LOG_PRINTF(1, 2);
+
+void	log_field(struct log_fields *, const char *key, const char *fmt, ...)
+	    LOG_PRINTF(3, 4);
+void	log_event(int priority, const char *message_id,
+	    const struct log_fields *, const char *fmt, ...) LOG_PRINTF(4, 5);
+void	log_vmessage(int priority, const char *message_id,
+	    const struct log_fields *, const char *fmt, va_list) LOG_PRINTF(4, 0);
+
+#endif

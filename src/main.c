@@ -1,0 +1,273 @@
+/*
+ * main.c: the sockechod command line. It loads and checks the
+ * configuration, then hands over to master_run(). Exit statuses follow
+ * sysexits(3): 64 bad usage, 71 cannot start, 78 bad configuration.
+ */
+#include "build-config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "config.h"
+#include "log.h"
+#include "master.h"
+#include "notify.h"
+
+#ifndef SOCKECHOD_CONFIG_PATH
+#define SOCKECHOD_CONFIG_PATH	"/etc/sockecho.conf"
+#endif
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: sockechod [-tvVh] [-c FILE] [-l ADDRESS]... [-w N]\n"
+	    "       sockechod --reload PID\n"
+	    "  -c, --config FILE     configuration file (default %s)\n"
+	    "  -l, --listen ADDRESS  listen on ADDRESS instead of the "
+	    "configured list;\n"
+	    "                        repeatable: HOST:PORT, [IPV6]:PORT, "
+	    "*:PORT, unix:/PATH\n"
+	    "  -w, --workers N       worker processes, 0 for one per CPU\n"
+	    "  -t, --test-config     check the configuration and exit\n"
+	    "  -r, --reload PID      make the running master PID reload, "
+	    "wait until it\n"
+	    "                        has, exit 0 or 1 if the reload failed\n"
+	    "  -v, --verbose         log debug messages\n"
+	    "  -V, --version         print the version and exit\n"
+	    "  -h, --help            print this help and exit\n",
+	    SOCKECHOD_CONFIG_PATH);
+}
+
+static int bad_usage(const char *, ...) LOG_PRINTF(1, 2);
+
+static int
+bad_usage(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fprintf(stderr, "sockechod: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	usage(stderr);
+	return EX_USAGE;
+}
+
+static int
+parse_workers(const char *s, int *out)
+{
+	char	*end;
+	long	 n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || n < 0 ||
+	    n > CONFIG_WORKERS_MAX)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+/* -l must be right on its own: a bad one is a usage error, not a config error. */
+static int
+check_listen(const struct master_options *o)
+{
+	struct config_errors	errs = { NULL, 0 };
+	struct config		cfg;
+	size_t			i;
+	int			r;
+
+	config_defaults(&cfg);
+	r = config_set_listen(&cfg, o->listen, o->nlisten, &errs);
+	for (i = 0; i < errs.n; i++)
+		fprintf(stderr, "sockechod: %s\n", errs.v[i]);
+	config_errors_free(&errs);
+	config_free(&cfg);
+	return r;
+}
+
+/*
+ * --reload: SIGHUP with a cookie tells the master to answer when the
+ * reload is over, so "systemctl reload" returns when the new
+ * configuration serves, and fails when it does not.
+ */
+static int
+reload_and_wait(const char *arg)
+{
+	union sigval	 v = { .sival_int = MASTER_RELOAD_COOKIE };
+	struct timespec	 ts = { MASTER_RELOAD_WAIT_MS / 1000, 0 };
+	siginfo_t	 si;
+	sigset_t	 set;
+	char		*end;
+	long		 pid;
+
+	errno = 0;
+	pid = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || pid <= 1)
+		return bad_usage("--reload: expected the process ID of the "
+		    "sockechod master, not \"%s\"", arg);
+	sigemptyset(&set);
+	sigaddset(&set, MASTER_RELOAD_OK);
+	sigaddset(&set, MASTER_RELOAD_FAILED);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (sigqueue((pid_t)pid, SIGHUP, v) == -1) {
+		fprintf(stderr, "sockechod: cannot signal process %ld: %s\n",
+		    pid, strerror(errno));
+		return EX_UNAVAILABLE;
+	}
+	for (;;) {
+		if (sigtimedwait(&set, &si, &ts) == -1) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "sockechod: no answer from process %ld "
+			    "within %d s: is it a sockechod master?\n", pid,
+			    MASTER_RELOAD_WAIT_MS / 1000);
+			return EX_TEMPFAIL;
+		}
+		if (si.si_pid != (pid_t)pid)
+			continue;
+		if (si.si_signo == MASTER_RELOAD_OK)
+			return 0;
+		fprintf(stderr, "sockechod: the reload failed; the previous "
+		    "configuration is still serving (the log says why)\n");
+		return 1;
+	}
+}
+
+static int
+test_config(const struct master_options *o)
+{
+	struct config_errors	errs = { NULL, 0 };
+	struct config		cfg;
+	size_t			i;
+	int			r;
+
+	r = master_configure(o, &cfg, &errs);
+	for (i = 0; i < errs.n; i++)
+		fprintf(stderr, "sockechod: %s\n", errs.v[i]);
+	if (r == 0)
+		printf("configuration OK%s%s%s\n",
+		    cfg.path ? "" : " (no ", cfg.path ? "" : o->config_path,
+		    cfg.path ? "" : ": built-in defaults)");
+	config_errors_free(&errs);
+	config_free(&cfg);
+	return r == 0 ? 0 : EX_CONFIG;
+}
+
+static int
+start(const struct master_options *o)
+{
+	struct config_errors	 errs = { NULL, 0 };
+	struct config		*cfg;
+	char			 status[1024];
+	size_t			 i;
+
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL) {
+		log_error("cannot start");
+		return EX_OSERR;
+	}
+	if (master_configure(o, cfg, &errs) == -1) {
+		for (i = 0; i < errs.n; i++)
+			log_errorx("%s", errs.v[i]);
+		snprintf(status, sizeof(status), "Failed to start: invalid "
+		    "configuration: %s", errs.n ? errs.v[0] : "?");
+		notify_failure(EINVAL, status);
+		config_errors_free(&errs);
+		config_free(cfg);
+		free(cfg);
+		return EX_CONFIG;
+	}
+	if (cfg->path == NULL)
+		log_notice("%s does not exist: using the built-in defaults",
+		    o->config_path);
+	return master_run(o, cfg);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "test-config", no_argument, NULL, 't' },
+		{ "reload", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct master_options	  o;
+	bool			  test = false;
+	const char		 *reload = NULL;
+	char			**lv;
+	int			  ch;
+
+	memset(&o, 0, sizeof(o));
+	o.config_path = SOCKECHOD_CONFIG_PATH;
+	o.config_optional = true;
+	o.workers = -1;
+	log_init(PACKAGE, LOG_TARGET_AUTO);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:l:w:r:tvVh", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o.config_path = optarg;
+			o.config_optional = false;
+			break;
+		case 'l':
+			lv = reallocarray(o.listen, o.nlisten + 1, sizeof(*lv));
+			if (lv == NULL)
+				return EX_OSERR;
+			o.listen = lv;
+			o.listen[o.nlisten++] = optarg;
+			break;
+		case 'w':
+			if (parse_workers(optarg, &o.workers) == -1)
+				return bad_usage("-w: expected a number of "
+				    "workers from 0 to %d, not \"%s\"",
+				    CONFIG_WORKERS_MAX, optarg);
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'r':
+			reload = optarg;
+			break;
+		case 'v':
+			o.verbose = true;
+			break;
+		case 'V':
+			printf("%s %s\n", PACKAGE, PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return bad_usage("option %s needs an argument",
+			    argv[optind - 1]);
+		default:
+			return bad_usage("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return bad_usage("unexpected argument \"%s\"", argv[optind]);
+	if (reload != NULL)
+		return reload_and_wait(reload);
+	if (o.nlisten > 0 && check_listen(&o) == -1)
+		return EX_USAGE;
+	if (test)
+		return test_config(&o);
+	return start(&o);
+}

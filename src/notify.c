@@ -1,0 +1,89 @@
+/*
+ * notify.c: the sd_notify(3) messages of the master. Each is a no-op when
+ * systemd is not listening (no NOTIFY_SOCKET). Workers never notify: they
+ * forget the variables right after fork.
+ */
+#include "build-config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "notify.h"
+#include "sig.h"
+
+void
+notify_ready(const char *status)
+{
+	sd_notifyf(0, "READY=1\nSTATUS=%s", status);
+}
+
+/* MONOTONIC_USEC lets systemd tell this reload from an earlier one. */
+void
+notify_reloading(void)
+{
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading "
+	    "configuration", (unsigned long long)monotonic_us());
+}
+
+void
+notify_stopping(const char *status)
+{
+	sd_notifyf(0, "STOPPING=1\nSTATUS=%s", status);
+}
+
+void
+notify_status(const char *fmt, ...)
+{
+	char	buf[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	sd_notifyf(0, "STATUS=%s", buf);
+}
+
+void
+notify_extend_timeout(uint64_t usec)
+{
+	sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%llu", (unsigned long long)usec);
+}
+
+void
+notify_watchdog(void)
+{
+	sd_notify(0, "WATCHDOG=1");
+}
+
+void
+notify_failure(int errnum, const char *status)
+{
+	sd_notifyf(0, "STATUS=%s\nERRNO=%d", status, errnum);
+}
+
+/* The watchdog interval systemd expects from this process, 0 if none. */
+uint64_t
+notify_watchdog_usec(void)
+{
+	uint64_t	usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0)
+		return 0;
+	return usec;
+}
+
+void
+notify_forget(void)
+{
+	static const char *const vars[] = {
+		"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
+		"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		unsetenv(vars[i]);
+}

@@ -1,0 +1,55 @@
+/*
+ * priv.c: switch to an unprivileged user and drop every capability. The
+ * functions return -1 with errno; the caller decides whether that is fatal.
+ */
+#include "build-config.h"
+
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "priv.h"
+
+int
+priv_switch_user(const char *user, uid_t uid, gid_t gid)
+{
+	if (getuid() == uid && geteuid() == uid && getgid() == gid &&
+	    getegid() == gid)
+		return 0;
+	if (initgroups(user, gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1)
+		return -1;
+	/* Paranoia: switching back must be impossible now. */
+	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Empty the permitted, effective, inheritable and ambient sets, and forbid
+ * gaining privileges through execve().
+ */
+int
+priv_drop_capabilities(void)
+{
+	struct __user_cap_header_struct	hdr;
+	struct __user_cap_data_struct	data[2];
+
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
+	    errno != EINVAL)
+		return -1;
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	hdr.pid = 0;
+	if (syscall(SYS_capset, &hdr, data) == -1)
+		return -1;
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}

@@ -1,0 +1,16 @@
+/* sig.h: signals as a file descriptor, and the monotonic clock. */
+#ifndef SOCKECHOD_SIG_H
+#define SOCKECHOD_SIG_H
+
+#include <sys/signalfd.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+int	sig_open(const int *signals, size_t n);
+int	sig_read(int fd, struct signalfd_siginfo *);
+int	sig_unblock_all(void);
+uint64_t monotonic_ms(void);
+uint64_t monotonic_us(void);
+
+#endif

@@ -1,0 +1,617 @@
+/*
+ * worker.c: one worker's event loop. It accepts on the listening sockets
+ * it was given, drives every connection through echo.c, shows signs of
+ * life on its scoreboard slot, and drains when the master asks. It never
+ * forks, never binds, never talks to systemd.
+ */
+#include "build-config.h"
+
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "echo.h"
+#include "log.h"
+#include "notify.h"
+#include "priv.h"
+#include "sig.h"
+#include "supervise.h"
+#include "worker.h"
+
+#define HEARTBEAT_MS		500	/* the longest the loop sleeps */
+#define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
+#define ACCEPT_RETRY_MS		100	/* after EMFILE and friends */
+#define ACCEPT_WARN_EVERY_MS	10000
+#define EPOLL_EVENTS		256
+
+enum ev_kind {
+	EV_SIGNAL,
+	EV_LISTENER,
+	EV_CONN,
+};
+
+/* The first member of everything registered with epoll. */
+struct ev {
+	enum ev_kind	kind;
+};
+
+struct wlistener {
+	struct ev	 ev;
+	int		 fd;
+	const char	*name;
+};
+
+struct conn {
+	struct ev		 ev;
+	struct echo_conn	 echo;
+	uint32_t		 events;	/* registered with epoll */
+	uint64_t		 last_progress_ms;
+	struct sockaddr_storage	 peer;
+	socklen_t		 peerlen;
+	TAILQ_ENTRY(conn)	 entry;		/* idle order, or spares */
+};
+
+TAILQ_HEAD(connq, conn);
+
+struct worker {
+	const struct config	*cfg;
+	struct score_slot	*slot;
+	unsigned		 slot_index;
+	int			 epfd;
+	int			 sigfd;
+	int			 master_fd;
+	struct ev		 sigev;
+	struct wlistener	*lv;
+	size_t			 nl;
+	bool			 accepting;	/* listeners are in epoll */
+	uint64_t		 accept_resume_ms; /* paused until, 0: not */
+	uint64_t		 accept_warned_ms;
+	struct connq		 active;	/* least recent progress first */
+	struct connq		 spare;
+	unsigned		 nopen;
+	uint64_t		 served;
+	bool			 retiring;
+	bool			 draining;
+	uint64_t		 drain_deadline_ms;
+	bool			 quit;
+	struct echo_limits	 lim;
+	uint64_t		 now_ms;
+};
+
+/* The default does nothing; the fault-injection test build replaces it. */
+__attribute__((weak)) void
+worker_fault_point(const char *where)
+{
+	(void)where;
+}
+
+static void
+poke_master(struct worker *w)
+{
+	uint64_t	one = 1;
+
+	(void)!write(w->master_fd, &one, sizeof(one));
+}
+
+static void
+set_state(struct worker *w, enum score_state state)
+{
+	SCORE_STORE(w->slot->state, (uint32_t)state);
+	poke_master(w);
+}
+
+static void
+peer_name(const struct conn *c, char *buf, size_t size)
+{
+	listen_format((const struct sockaddr *)&c->peer, c->peerlen, buf, size);
+}
+
+/* Listeners are in epoll exactly while the worker wants new connections. */
+static void
+update_accepting(struct worker *w)
+{
+	struct epoll_event	ev;
+	bool			want;
+	size_t			i;
+
+	want = !w->draining && w->nopen < w->cfg->max_connections &&
+	    w->accept_resume_ms == 0;
+	if (want == w->accepting)
+		return;
+	for (i = 0; i < w->nl; i++) {
+		if (want) {
+			/* EPOLLEXCLUSIVE: one worker wakes per connection. */
+			ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+			ev.data.ptr = &w->lv[i].ev;
+			if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->lv[i].fd,
+			    &ev) == -1)
+				log_warn("worker: watch %s", w->lv[i].name);
+		} else
+			(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->lv[i].fd,
+			    NULL);
+	}
+	w->accepting = want;
+}
+
+static void
+conn_close(struct worker *w, struct conn *c)
+{
+	close(c->echo.fd);
+	echo_release(&c->echo);
+	TAILQ_REMOVE(&w->active, c, entry);
+	TAILQ_INSERT_HEAD(&w->spare, c, entry);
+	w->nopen--;
+	SCORE_STORE(w->slot->conns_open, w->nopen);
+	update_accepting(w);
+}
+
+static int
+conn_watch(struct worker *w, struct conn *c, uint32_t events)
+{
+	struct epoll_event	ev;
+	int			op = c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+
+	if (events == c->events)
+		return 0;
+	ev.events = events;
+	ev.data.ptr = &c->ev;
+	if (epoll_ctl(w->epfd, op, c->echo.fd, &ev) == -1)
+		return -1;
+	c->events = events;
+	return 0;
+}
+
+static void
+conn_finish(struct worker *w, struct conn *c, enum echo_status st)
+{
+	char			peer[LISTEN_NAME_MAX];
+	struct log_fields	f = LOG_FIELDS_INIT;
+
+	if (st == ECHO_TOO_LARGE || log_enabled(LOG_DEBUG))
+		peer_name(c, peer, sizeof(peer));
+	switch (st) {
+	case ECHO_TOO_LARGE:
+		log_field(&f, "REMOTE_ADDR", "%s", peer);
+		log_field(&f, "MAX_MESSAGE_BYTES", "%llu",
+		    (unsigned long long)w->cfg->max_message_bytes);
+		log_event(LOG_WARNING, NULL, &f, "%s: message larger than "
+		    "max_message_bytes (%llu): connection closed", peer,
+		    (unsigned long long)w->cfg->max_message_bytes);
+		break;
+	case ECHO_ERROR:
+		log_debug("%s: %s: connection closed", peer, strerror(errno));
+		break;
+	default:
+		log_debug("%s: done, %llu bytes echoed", peer,
+		    (unsigned long long)c->echo.bytes_out);
+		break;
+	}
+	conn_close(w, c);
+}
+
+static void
+conn_io(struct worker *w, struct conn *c)
+{
+	uint64_t		in = c->echo.bytes_in, out = c->echo.bytes_out;
+	enum echo_status	st;
+	uint32_t		events = 0;
+
+	st = echo_step(&c->echo, &w->lim);
+	if (c->echo.bytes_in != in || c->echo.bytes_out != out) {
+		SCORE_ADD(w->slot->bytes_in, c->echo.bytes_in - in);
+		SCORE_ADD(w->slot->bytes_out, c->echo.bytes_out - out);
+		c->last_progress_ms = w->now_ms;
+		TAILQ_REMOVE(&w->active, c, entry);
+		TAILQ_INSERT_TAIL(&w->active, c, entry);
+	}
+	if (st != ECHO_AGAIN) {
+		conn_finish(w, c, st);
+		return;
+	}
+	if (c->echo.want & ECHO_WANT_READ)
+		events |= EPOLLIN;
+	if (c->echo.want & ECHO_WANT_WRITE)
+		events |= EPOLLOUT;
+	if (conn_watch(w, c, events) == -1) {
+		log_warn("worker: epoll_ctl");
+		conn_close(w, c);
+	}
+}
+
+static struct conn *
+conn_get(struct worker *w)
+{
+	struct conn	*c;
+
+	if ((c = TAILQ_FIRST(&w->spare)) != NULL) {
+		TAILQ_REMOVE(&w->spare, c, entry);
+		return c;
+	}
+	return malloc(sizeof(*c));
+}
+
+static void
+conn_open(struct worker *w, int fd, const struct sockaddr_storage *peer,
+    socklen_t peerlen)
+{
+	struct conn	*c;
+	char		 name[LISTEN_NAME_MAX];
+	int		 one = 1;
+
+	if ((c = conn_get(w)) == NULL) {
+		log_warn("worker: cannot serve a connection");
+		close(fd);
+		return;
+	}
+	memset(c, 0, sizeof(*c));
+	c->ev.kind = EV_CONN;
+	echo_init(&c->echo, fd);
+	c->peer = *peer;
+	c->peerlen = peerlen;
+	c->last_progress_ms = w->now_ms;
+	TAILQ_INSERT_TAIL(&w->active, c, entry);
+	w->nopen++;
+	w->served++;
+	SCORE_STORE(w->slot->conns_open, w->nopen);
+	SCORE_STORE(w->slot->conns_served, w->served);
+	/* Echo is interactive: never hold a small reply back (Nagle). */
+	if (peer->ss_family != AF_UNIX)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	if (conn_watch(w, c, EPOLLIN) == -1) {
+		log_warn("worker: epoll_ctl");
+		conn_close(w, c);
+		return;
+	}
+	if (log_enabled(LOG_DEBUG)) {
+		peer_name(c, name, sizeof(name));
+		log_debug("%s: connected", name);
+	}
+}
+
+/* Out of descriptors or memory: serve what is open, try again later. */
+static void
+accept_pause(struct worker *w, const char *listener)
+{
+	if (w->accept_warned_ms == 0 ||
+	    w->now_ms - w->accept_warned_ms >= ACCEPT_WARN_EVERY_MS) {
+		log_warn("worker: accept on %s (%u connections open); pausing "
+		    "accepts for %d ms", listener, w->nopen, ACCEPT_RETRY_MS);
+		w->accept_warned_ms = w->now_ms;
+	}
+	w->accept_resume_ms = w->now_ms + ACCEPT_RETRY_MS;
+	update_accepting(w);
+}
+
+/* Accept up to "max" connections; 0 when the queue is empty or accepting paused. */
+static int
+accept_some(struct worker *w, struct wlistener *l, unsigned max)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	unsigned		n;
+	int			fd;
+
+	for (n = 0; n < max && w->nopen < w->cfg->max_connections; n++) {
+		len = sizeof(ss);
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			conn_open(w, fd, &ss, len);
+			continue;
+		}
+		switch (errno) {
+		case EAGAIN:
+			return 0;
+		case EINTR:
+		case ECONNABORTED:
+		case EPROTO:
+		case EPERM:
+		case ENETDOWN:
+		case ENOPROTOOPT:
+		case EHOSTDOWN:
+		case ENONET:
+		case EHOSTUNREACH:
+		case EOPNOTSUPP:
+		case ENETUNREACH:
+			continue;	/* that connection failed, not us */
+		default:
+			accept_pause(w, l->name);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void
+retire_check(struct worker *w)
+{
+	uint64_t	limit = SCORE_LOAD(w->slot->conn_limit);
+
+	if (w->retiring || w->draining || limit == 0 || w->served < limit)
+		return;
+	w->retiring = true;
+	log_debug("worker: served %llu connections, asking for a successor",
+	    (unsigned long long)w->served);
+	set_state(w, SCORE_RETIRING);
+}
+
+/*
+ * Stop accepting: take what already waits in the listen queues (a queued
+ * client is a client), then let go of the listening sockets.
+ */
+static void
+drain_begin(struct worker *w)
+{
+	size_t	i;
+
+	if (w->draining)
+		return;
+	w->draining = true;
+	w->drain_deadline_ms = w->now_ms + w->cfg->shutdown_timeout_ms;
+	update_accepting(w);
+	for (i = 0; i < w->nl; i++) {
+		while (accept_some(w, &w->lv[i], ACCEPT_BATCH) == 1 &&
+		    w->nopen < w->cfg->max_connections)
+			continue;
+		close(w->lv[i].fd);
+	}
+	w->nl = 0;
+	set_state(w, SCORE_DRAINING);
+	log_debug("worker: draining %u connections", w->nopen);
+}
+
+static void
+close_all(struct worker *w)
+{
+	struct conn	*c;
+
+	while ((c = TAILQ_FIRST(&w->active)) != NULL)
+		conn_close(w, c);
+}
+
+/* The master wants everyone gone at once: close without draining. */
+static void
+stop_now(struct worker *w)
+{
+	size_t	i;
+
+	w->draining = true;
+	update_accepting(w);
+	for (i = 0; i < w->nl; i++)
+		close(w->lv[i].fd);
+	w->nl = 0;
+	close_all(w);
+	w->quit = true;
+}
+
+static void
+handle_signals(struct worker *w)
+{
+	struct signalfd_siginfo	si;
+
+	while (sig_read(w->sigfd, &si) == 1)
+		switch (si.ssi_signo) {
+		case SIGTERM:
+			drain_begin(w);
+			break;
+		case SIGINT:
+		case SIGQUIT:
+			stop_now(w);
+			break;
+		}
+}
+
+static void
+expire_idle(struct worker *w)
+{
+	struct conn	*c;
+	char		 name[LISTEN_NAME_MAX];
+
+	if (w->cfg->idle_timeout_ms == 0)
+		return;
+	while ((c = TAILQ_FIRST(&w->active)) != NULL &&
+	    w->now_ms - c->last_progress_ms >= w->cfg->idle_timeout_ms) {
+		if (log_enabled(LOG_DEBUG)) {
+			peer_name(c, name, sizeof(name));
+			log_debug("%s: idle for %u ms: connection closed", name,
+			    w->cfg->idle_timeout_ms);
+		}
+		conn_close(w, c);
+	}
+}
+
+static void
+drain_check(struct worker *w)
+{
+	if (!w->draining)
+		return;
+	if (w->nopen == 0) {
+		w->quit = true;
+		return;
+	}
+	if (w->now_ms < w->drain_deadline_ms)
+		return;
+	log_warnx("worker: %u connections still open after shutdown_timeout "
+	    "(%u ms): closing them", w->nopen, w->cfg->shutdown_timeout_ms);
+	close_all(w);
+	w->quit = true;
+}
+
+static int
+next_timeout(const struct worker *w)
+{
+	uint64_t	 deadline = w->now_ms + HEARTBEAT_MS;
+	struct conn	*c;
+
+	if (w->cfg->idle_timeout_ms && (c = TAILQ_FIRST(&w->active)) != NULL &&
+	    c->last_progress_ms + w->cfg->idle_timeout_ms < deadline)
+		deadline = c->last_progress_ms + w->cfg->idle_timeout_ms;
+	if (w->accept_resume_ms && w->accept_resume_ms < deadline)
+		deadline = w->accept_resume_ms;
+	if (w->draining && w->drain_deadline_ms < deadline)
+		deadline = w->drain_deadline_ms;
+	return deadline > w->now_ms ? (int)(deadline - w->now_ms) : 0;
+}
+
+static void
+dispatch(struct worker *w, const struct epoll_event *e)
+{
+	struct ev	*ev = e->data.ptr;
+
+	switch (ev->kind) {
+	case EV_SIGNAL:
+		handle_signals(w);
+		break;
+	case EV_LISTENER:
+		if (w->accepting)
+			(void)accept_some(w, (struct wlistener *)(void *)ev,
+			    ACCEPT_BATCH);
+		break;
+	case EV_CONN:
+		conn_io(w, (struct conn *)(void *)ev);
+		break;
+	}
+}
+
+static void
+run(struct worker *w)
+{
+	struct epoll_event	events[EPOLL_EVENTS];
+	int			n, i;
+
+	while (!w->quit) {
+		n = epoll_wait(w->epfd, events, EPOLL_EVENTS, next_timeout(w));
+		if (n == -1 && errno != EINTR) {
+			log_error("worker: epoll_wait");
+			close_all(w);
+			return;
+		}
+		w->now_ms = monotonic_ms();
+		SCORE_STORE(w->slot->heartbeat_ms, w->now_ms);
+		for (i = 0; i < n; i++)
+			dispatch(w, &events[i]);
+		expire_idle(w);
+		if (w->accept_resume_ms && w->now_ms >= w->accept_resume_ms) {
+			w->accept_resume_ms = 0;
+			update_accepting(w);
+		}
+		retire_check(w);
+		drain_check(w);
+	}
+}
+
+/*
+ * The process around the loop: outlive no master, leave the master's
+ * terminal signals to it, keep none of its descriptors or privileges.
+ */
+static int
+setup_process(const struct worker_params *p, struct worker *w)
+{
+	static const int	 sigs[] = { SIGTERM, SIGINT, SIGQUIT };
+	static const int	 ignored[] = { SIGHUP, SIGUSR1, SIGUSR2,
+	    SIGTTIN, SIGTTOU, SIGPIPE };
+	size_t			 i;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
+	    getppid() != p->master_pid)
+		return -1;
+	(void)setpgid(0, 0);
+	notify_forget();
+	for (i = 0; i < p->nclose; i++)
+		close(p->close_fds[i]);
+	for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		signal(ignored[i], SIG_IGN);
+	if ((w->sigfd = sig_open(sigs, sizeof(sigs) / sizeof(sigs[0]))) == -1) {
+		log_error("worker: signalfd");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+drop_privileges(const struct config *cfg)
+{
+	if (cfg->user != NULL &&
+	    priv_switch_user(cfg->user, cfg->uid, cfg->gid) == -1) {
+		log_error("worker: cannot switch to user %s", cfg->user);
+		return -1;
+	}
+	if (priv_drop_capabilities() == -1) {
+		log_error("worker: cannot drop capabilities");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+setup_loop(const struct worker_params *p, struct worker *w)
+{
+	struct epoll_event	ev;
+	size_t			i;
+
+	w->lim.mode = p->cfg->mode;
+	w->lim.max_message_bytes = p->cfg->max_message_bytes;
+	w->lim.scratch_bytes = p->cfg->buffer_bytes;
+	if ((w->lim.scratch = malloc(w->lim.scratch_bytes)) == NULL ||
+	    (w->lv = calloc(p->ls->n, sizeof(*w->lv))) == NULL ||
+	    (w->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		log_error("worker: setup");
+		return -1;
+	}
+	for (i = 0; i < p->ls->n; i++) {
+		w->lv[i].ev.kind = EV_LISTENER;
+		w->lv[i].fd = p->ls->v[i].fd;
+		w->lv[i].name = p->ls->v[i].name;
+	}
+	w->nl = p->ls->n;
+	w->sigev.kind = EV_SIGNAL;
+	ev.events = EPOLLIN;
+	ev.data.ptr = &w->sigev;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->sigfd, &ev) == -1) {
+		log_error("worker: epoll_ctl");
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs in the forked child; returns the exit status for _exit(). */
+int
+worker_main(const struct worker_params *p)
+{
+	struct worker	w;
+
+	memset(&w, 0, sizeof(w));
+	w.cfg = p->cfg;
+	w.slot = p->slot;
+	w.slot_index = p->slot_index;
+	w.master_fd = p->master_fd;
+	w.epfd = -1;
+	TAILQ_INIT(&w.active);
+	TAILQ_INIT(&w.spare);
+	if (setup_process(p, &w) == -1)
+		return 1;
+	if (drop_privileges(p->cfg) == -1)
+		return WORKER_EXIT_FATAL;
+	if (setup_loop(p, &w) == -1)
+		return WORKER_EXIT_FATAL;
+	worker_fault_point("start");
+	w.now_ms = monotonic_ms();
+	SCORE_STORE(w.slot->heartbeat_ms, w.now_ms);
+	update_accepting(&w);
+	set_state(&w, SCORE_ACCEPTING);
+	log_debug("worker: serving (slot %u, generation %u)", w.slot_index,
+	    SCORE_LOAD(w.slot->generation));
+	run(&w);
+	return 0;
+}

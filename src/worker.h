@@ -1,0 +1,30 @@
+/* worker.h: one worker process: its event loop over listeners and connections. */
+#ifndef SOCKECHOD_WORKER_H
+#define SOCKECHOD_WORKER_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+#include "config.h"
+#include "listen.h"
+#include "scoreboard.h"
+
+/* Everything a freshly forked worker needs from its master. */
+struct worker_params {
+	const struct config	*cfg;
+	const struct listeners	*ls;		/* the sockets to accept on */
+	struct score_slot	*slot;
+	unsigned		 slot_index;
+	pid_t			 master_pid;
+	int			 master_fd;	/* eventfd: wakes the master */
+	const int		*close_fds;	/* the master's, not for us */
+	size_t			 nclose;
+};
+
+int	worker_main(const struct worker_params *);
+
+/* Called once per worker, after setup and before serving; tests may replace it. */
+void	worker_fault_point(const char *where);
+
+#endif
