@@ -335,6 +335,36 @@ get_seconds(const config_setting_t *s, const struct key *k,
 	return 0;
 }
 
+/*
+ * libconfig gives a list element the line its parser had reached, which
+ * may be past the element; find the line that holds the quoted text,
+ * searching from "from" to the reported line.
+ */
+static unsigned
+source_string_line(const char *file, unsigned from, unsigned to,
+    const char *text)
+{
+	FILE		*fp;
+	char		*line = NULL, *quoted;
+	size_t		 cap = 0;
+	unsigned	 n = 0, found = to;
+
+	if (file == NULL || from == 0 || from > to ||
+	    asprintf(&quoted, "\"%s\"", text) == -1)
+		return to;
+	if ((fp = fopen(file, "r")) != NULL) {
+		while (getline(&line, &cap, fp) != -1 && ++n <= to)
+			if (n >= from && strstr(line, quoted) != NULL) {
+				found = n;
+				break;
+			}
+		fclose(fp);
+	}
+	free(line);
+	free(quoted);
+	return found;
+}
+
 static int
 get_listen(struct config *cfg, const config_setting_t *s,
     const struct where *w, struct config_errors *errs)
@@ -342,6 +372,7 @@ get_listen(struct config *cfg, const config_setting_t *s,
 	const config_setting_t	*e;
 	struct where		 ew;
 	const char		*text;
+	unsigned		 from = w->line;
 	int			 i, n, bad = 0;
 
 	free_listen(cfg);
@@ -369,6 +400,7 @@ get_listen(struct config *cfg, const config_setting_t *s,
 			bad = 1;
 			continue;
 		}
+		ew.line = from = source_string_line(w->file, from, ew.line, text);
 		if (add_listen(cfg, text, &ew, errs) == -1)
 			bad = 1;
 	}
@@ -535,11 +567,13 @@ unknown_key(const char *name, const struct where *w,
 
 static void
 read_settings(struct config *cfg, config_t *lc, const char *path,
-    struct config_errors *errs)
+    const char *dir, struct config_errors *errs)
 {
 	config_setting_t	*root, *s;
 	struct where		 w;
 	const struct key	*k;
+	const char		*file;
+	char			 included[4096];
 	size_t			 i;
 	int			 n, j;
 
@@ -547,9 +581,15 @@ read_settings(struct config *cfg, config_t *lc, const char *path,
 	n = config_setting_length(root);
 	for (j = 0; j < n; j++) {
 		s = config_setting_get_elem(root, j);
-		w.file = config_setting_source_file(s);
-		if (w.file == NULL)
+		/* libconfig names an included file as the @include wrote it. */
+		file = config_setting_source_file(s);
+		if (file == NULL || strcmp(file, path) == 0)
 			w.file = path;
+		else if (file[0] != '/') {
+			snprintf(included, sizeof(included), "%s%s", dir, file);
+			w.file = included;
+		} else
+			w.file = file;
 		w.line = config_setting_source_line(s);
 		k = NULL;
 		for (i = 0; i < NKEYS; i++)
@@ -575,7 +615,8 @@ config_load(struct config *cfg, const char *path, bool optional,
 	struct where	 w = { path, 0 };
 	config_t	 lc;
 	FILE		*fp;
-	char		*dir, *slash;
+	const char	*file;
+	char		*dir, *slash, included[4096];
 	size_t		 before = errs->n;
 
 	config_defaults(cfg);
@@ -594,15 +635,22 @@ config_load(struct config *cfg, const char *path, bool optional,
 	if ((slash = strrchr(dir, '/')) != NULL)
 		slash[1] = '\0';
 	else
-		strcpy(dir, ".");
+		dir[0] = '\0';
 	config_init(&lc);
-	config_set_include_dir(&lc, dir);
+	config_set_include_dir(&lc, dir[0] != '\0' ? dir : ".");
 	if (config_read_file(&lc, path) == CONFIG_FALSE) {
-		w.file = config_error_file(&lc) ? config_error_file(&lc) : path;
+		file = config_error_file(&lc);
+		if (file == NULL || strcmp(file, path) == 0)
+			w.file = path;
+		else if (file[0] != '/') {
+			snprintf(included, sizeof(included), "%s%s", dir, file);
+			w.file = included;
+		} else
+			w.file = file;
 		w.line = config_error_line(&lc);
 		errorf(errs, &w, "%s", config_error_text(&lc));
 	} else
-		read_settings(cfg, &lc, path, errs);
+		read_settings(cfg, &lc, path, dir, errs);
 	config_destroy(&lc);
 	free(dir);
 	if (cfg->group != NULL && cfg->user == NULL)

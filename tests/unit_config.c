@@ -1,0 +1,372 @@
+/* unit_config.c: config.c: defaults, every setting, every error path. */
+#include "build-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "config.h"
+
+static char	dir[128];
+static char	path[192];
+
+static void
+setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/unit_config.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sockecho.conf", dir);
+}
+
+static void
+teardown(void)
+{
+	char	cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	(void)!system(cmd);
+}
+
+static void
+write_text(const char *file, const char *text)
+{
+	FILE	*fp = fopen(file, "w");
+
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* Load "text"; returns config_load()'s result, errors in *errs. */
+static int
+load(const char *text, struct config *cfg, struct config_errors *errs)
+{
+	write_text(path, text);
+	errs->v = NULL;
+	errs->n = 0;
+	return config_load(cfg, path, false, errs);
+}
+
+static bool
+has_error(const struct config_errors *errs, const char *needle)
+{
+	size_t	i;
+
+	for (i = 0; i < errs->n; i++)
+		if (strstr(errs->v[i], needle) != NULL)
+			return true;
+	return false;
+}
+
+static void
+dump(const struct config_errors *errs)
+{
+	size_t	i;
+
+	for (i = 0; i < errs->n; i++)
+		fprintf(stderr, "  error: %s\n", errs->v[i]);
+}
+
+START_TEST(test_defaults_when_optional_file_absent)
+{
+	struct config_errors	errs = { NULL, 0 };
+	struct config		cfg;
+	char			missing[256];
+
+	snprintf(missing, sizeof(missing), "%s/none.conf", dir);
+	ck_assert_int_eq(config_load(&cfg, missing, true, &errs), 0);
+	ck_assert_uint_eq(errs.n, 0);
+	ck_assert_ptr_null(cfg.path);
+	ck_assert_uint_eq(cfg.nlisten, 1);
+	ck_assert_str_eq(cfg.listen_text[0], "*:7");
+	ck_assert_uint_eq(cfg.workers, 0);
+	ck_assert_int_eq(cfg.mode, ECHO_MODE_STREAM);
+	ck_assert_uint_eq(cfg.max_message_bytes, 1048576);
+	ck_assert_uint_eq(cfg.buffer_bytes, 16384);
+	ck_assert_uint_eq(cfg.max_connections, 1024);
+	ck_assert_uint_eq(cfg.backlog, 511);
+	ck_assert_uint_eq(cfg.idle_timeout_ms, 60000);
+	ck_assert_uint_eq(cfg.shutdown_timeout_ms, 10000);
+	ck_assert_uint_eq(cfg.worker_timeout_ms, 30000);
+	ck_assert_uint_eq(cfg.max_connections_per_worker, 0);
+	ck_assert_uint_eq(cfg.recycle_jitter, 0);
+	ck_assert_int_eq(cfg.log_level, LOG_INFO);
+	ck_assert_ptr_null(cfg.user);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_explicit_file_absent_is_an_error)
+{
+	struct config_errors	errs = { NULL, 0 };
+	struct config		cfg;
+	char			missing[256];
+
+	snprintf(missing, sizeof(missing), "%s/none.conf", dir);
+	ck_assert_int_eq(config_load(&cfg, missing, false, &errs), -1);
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_msg(strstr(errs.v[0], missing) != NULL &&
+	    strstr(errs.v[0], "No such file") != NULL, "%s", errs.v[0]);
+	config_errors_free(&errs);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_every_setting)
+{
+	struct config_errors	errs;
+	struct config		cfg;
+	int			r;
+
+	r = load("# a full configuration\n"
+	    "listen = [ \"127.0.0.1:7007\", \"[::1]:7007\", \"unix:/run/x.sock\" ];\n"
+	    "workers = 3;\n"
+	    "mode = \"message\";\n"
+	    "max_message_bytes = 4096;\n"
+	    "buffer_bytes = 8192;\n"
+	    "max_connections = 100;\n"
+	    "backlog = 64;\n"
+	    "idle_timeout = 2.5;\n"
+	    "shutdown_timeout = 7;\n"
+	    "worker_timeout = 0;\n"
+	    "max_connections_per_worker = 1000;\n"
+	    "recycle_jitter = 50;\n"
+	    "log_level = \"debug\";\n"
+	    "user = \"root\";\n"
+	    "group = \"root\";\n", &cfg, &errs);
+	dump(&errs);
+	ck_assert_int_eq(r, 0);
+	ck_assert_str_eq(cfg.path, path);
+	ck_assert_uint_eq(cfg.nlisten, 3);
+	ck_assert_str_eq(cfg.listen_text[1], "[::1]:7007");
+	ck_assert_int_eq(cfg.listen[2].kind, LISTEN_UNIX);
+	ck_assert_uint_eq(cfg.workers, 3);
+	ck_assert_int_eq(cfg.mode, ECHO_MODE_MESSAGE);
+	ck_assert_uint_eq(cfg.max_message_bytes, 4096);
+	ck_assert_uint_eq(cfg.buffer_bytes, 8192);
+	ck_assert_uint_eq(cfg.max_connections, 100);
+	ck_assert_uint_eq(cfg.backlog, 64);
+	ck_assert_uint_eq(cfg.idle_timeout_ms, 2500);
+	ck_assert_uint_eq(cfg.shutdown_timeout_ms, 7000);
+	ck_assert_uint_eq(cfg.worker_timeout_ms, 0);
+	ck_assert_uint_eq(cfg.max_connections_per_worker, 1000);
+	ck_assert_uint_eq(cfg.recycle_jitter, 50);
+	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
+	ck_assert_str_eq(cfg.user, "root");
+	ck_assert_uint_eq(cfg.uid, 0);
+	ck_assert_uint_eq(cfg.gid, 0);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_single_listen_string_and_int64)
+{
+	struct config_errors	errs;
+	struct config		cfg;
+
+	ck_assert_int_eq(load("listen = \"127.0.0.1:9\";\n"
+	    "max_message_bytes = 2097152L;\n", &cfg, &errs), 0);
+	ck_assert_uint_eq(cfg.nlisten, 1);
+	ck_assert_uint_eq(cfg.max_message_bytes, 2097152);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_include_is_relative_to_the_file)
+{
+	struct config_errors	errs;
+	struct config		cfg;
+	char			inc[256];
+
+	snprintf(inc, sizeof(inc), "%s/workers.inc", dir);
+	write_text(inc, "workers = 5;\n");
+	ck_assert_int_eq(load("@include \"workers.inc\"\nmode = \"stream\";\n",
+	    &cfg, &errs), 0);
+	ck_assert_uint_eq(cfg.workers, 5);
+	config_free(&cfg);
+}
+END_TEST
+
+/* One bad configuration each, and what its error must say. */
+static const struct bad_case {
+	const char	*text;
+	const char	*line;		/* ":N: " */
+	const char	*needle;
+} bad_cases[] = {
+	{ "workers = 2;\nmode = ;\n", ":2: ", "syntax error" },
+	{ "workers = 2;\nworkers = 3;\n", ":2: ", "duplicate setting" },
+	{ "\n\nworker = 2;\n", ":3: ",
+	    "unknown setting \"worker\" (did you mean \"workers\"?)" },
+	{ "colour = \"red\";\n", ":1: ", "unknown setting \"colour\"" },
+	{ "workers = \"two\";\n", ":1: ", "workers: expected an integer" },
+	{ "workers = 513;\n", ":1: ", "workers: must be between 0 and 512 (got 513)" },
+	{ "workers = -1;\n", ":1: ", "workers: must be between 0 and 512 (got -1)" },
+	{ "workers = 99999999999;\n", ":1: ", "workers: must be between 0 and 512" },
+	{ "workers = 99999999999999999999999;\n", ":1: ", "(the number is too large)" },
+	{ "workers = 4294967298;\n", ":1: ", "workers: must be between 0 and 512" },
+	{ "mode = \"chunked\";\n", ":1: ",
+	    "mode: must be \"stream\" or \"message\" (got \"chunked\")" },
+	{ "mode = 1;\n", ":1: ", "mode: expected a string" },
+	{ "max_message_bytes = 0;\n", ":1: ", "max_message_bytes: must be between 1" },
+	{ "max_message_bytes = 1.5;\n", ":1: ", "max_message_bytes: expected an integer" },
+	{ "buffer_bytes = 100;\n", ":1: ", "buffer_bytes: must be between 512" },
+	{ "max_connections = 0;\n", ":1: ", "max_connections: must be between 1" },
+	{ "backlog = 70000;\n", ":1: ", "backlog: must be between 1 and 65535" },
+	{ "idle_timeout = -1;\n", ":1: ", "idle_timeout: must be between 0 and 86400" },
+	{ "idle_timeout = -0.5;\n", ":1: ", "idle_timeout: must be between 0 and 86400 seconds" },
+	{ "idle_timeout = \"10s\";\n", ":1: ", "idle_timeout: expected a number of seconds" },
+	{ "shutdown_timeout = 90000;\n", ":1: ", "shutdown_timeout: must be between 0 and 86400" },
+	{ "worker_timeout = [1];\n", ":1: ", "worker_timeout: expected a number of seconds" },
+	{ "max_connections_per_worker = -5;\n", ":1: ", "max_connections_per_worker: must be between 0" },
+	{ "recycle_jitter = true;\n", ":1: ", "recycle_jitter: expected an integer" },
+	{ "log_level = \"loud\";\n", ":1: ", "log_level: must be one of error, warning, notice, info, debug" },
+	{ "listen = [];\n", ":1: ", "listen: the list is empty" },
+	{ "listen = 7;\n", ":1: ", "listen: expected a list of addresses" },
+	{ "listen = ( \"*:7\", 8 );\n", ":1: ", "listen: element 2 is not a string" },
+	{ "listen = [\n  \"*:7\",\n  \"nohost\"\n];\n", ":3: ",
+	    "listen: invalid address \"nohost\": expected HOST:PORT" },
+	{ "listen = [ \"*:0\" ];\n", ":1: ", "port must be between 1 and 65535" },
+	{ "listen = [ \"*:65536\" ];\n", ":1: ", "port must be between 1 and 65535" },
+	{ "listen = [ \"::1:7\" ];\n", ":1: ", "an IPv6 address needs brackets" },
+	{ "listen = [ \"[::1:7\" ];\n", ":1: ", "missing ']'" },
+	{ "listen = [ \"unix:relative\" ];\n", ":1: ", "must be absolute" },
+	{ "listen = [ \"no.such.host.invalid:7\" ];\n", ":1: ", "cannot resolve" },
+	{ "user = \"no-such-user-sockechod\";\n", ":1: ", "user: no such user" },
+	{ "user = \"\";\n", ":1: ", "user: must not be empty" },
+	{ "user = \"root\";\ngroup = \"no-such-group-sockechod\";\n", ":2: ",
+	    "group: no such group" },
+	{ "group = \"root\";\n", "", "group: only applies together with user" },
+	{ "workers = 1;\n\nmode = \"stream\"\nlisten = 3 = 4;\n", ":4: ",
+	    "syntax error" },
+};
+
+START_TEST(test_bad_config)
+{
+	const struct bad_case	*c = &bad_cases[_i];
+	struct config_errors	 errs;
+	struct config		 cfg;
+	char			 where[256];
+
+	ck_assert_int_eq(load(c->text, &cfg, &errs), -1);
+	ck_assert_uint_ge(errs.n, 1);
+	snprintf(where, sizeof(where), "%s%s", path, c->line);
+	ck_assert_msg(strncmp(errs.v[0], where, strlen(where)) == 0,
+	    "case %d: \"%s\" does not start with \"%s\"", _i, errs.v[0], where);
+	ck_assert_msg(has_error(&errs, c->needle),
+	    "case %d: \"%s\" lacks \"%s\"", _i, errs.v[0], c->needle);
+	config_errors_free(&errs);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_every_error_is_reported)
+{
+	struct config_errors	errs;
+	struct config		cfg;
+
+	ck_assert_int_eq(load("workers = 1000;\nmode = \"x\";\nbogus = 1;\n"
+	    "idle_timeout = -3;\n", &cfg, &errs), -1);
+	ck_assert_uint_eq(errs.n, 4);
+	ck_assert(strstr(errs.v[0], ":1: workers") != NULL);
+	ck_assert(strstr(errs.v[1], ":2: mode") != NULL);
+	ck_assert(strstr(errs.v[2], ":3: unknown setting") != NULL);
+	ck_assert(strstr(errs.v[3], ":4: idle_timeout") != NULL);
+	config_errors_free(&errs);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_error_in_included_file_names_it)
+{
+	struct config_errors	errs;
+	struct config		cfg;
+	char			inc[256], where[300];
+
+	snprintf(inc, sizeof(inc), "%s/bad.inc", dir);
+	write_text(inc, "\nworkers = 600;\n");
+	ck_assert_int_eq(load("@include \"bad.inc\"\n", &cfg, &errs), -1);
+	snprintf(where, sizeof(where), "%s:2: workers", inc);
+	ck_assert_msg(has_error(&errs, where), "%s", errs.v[0]);
+	config_errors_free(&errs);
+	config_free(&cfg);
+
+	write_text(inc, "\n\nworkers = ;\n");
+	ck_assert_int_eq(load("@include \"bad.inc\"\n", &cfg, &errs), -1);
+	snprintf(where, sizeof(where), "%s:3: syntax error", inc);
+	ck_assert_msg(has_error(&errs, where), "%s", errs.v[0]);
+	config_errors_free(&errs);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_command_line_listen)
+{
+	struct config_errors	 errs = { NULL, 0 };
+	struct config		 cfg;
+	char			 g1[] = "127.0.0.1:9", g2[] = "unix:@abstract";
+	char			 b1[] = "127.0.0.1";
+	char			*good[] = { g1, g2 };
+	char			*bad[] = { b1 };
+
+	config_defaults(&cfg);
+	ck_assert_int_eq(config_set_listen(&cfg, good, 2, &errs), 0);
+	ck_assert_uint_eq(cfg.nlisten, 2);
+	ck_assert_str_eq(cfg.listen_text[1], "unix:@abstract");
+	ck_assert_int_eq(config_set_listen(&cfg, bad, 1, &errs), -1);
+	ck_assert_msg(strncmp(errs.v[0], "command line: listen: invalid",
+	    29) == 0, "%s", errs.v[0]);
+	config_errors_free(&errs);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_workers_zero_means_cpus)
+{
+	struct config	cfg;
+
+	config_defaults(&cfg);
+	ck_assert_uint_eq(config_workers(&cfg),
+	    (unsigned)sysconf(_SC_NPROCESSORS_ONLN));
+	cfg.workers = 7;
+	ck_assert_uint_eq(config_workers(&cfg), 7);
+	config_free(&cfg);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite	*s = suite_create("config");
+	TCase	*tc = tcase_create("config");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_defaults_when_optional_file_absent);
+	tcase_add_test(tc, test_explicit_file_absent_is_an_error);
+	tcase_add_test(tc, test_every_setting);
+	tcase_add_test(tc, test_single_listen_string_and_int64);
+	tcase_add_test(tc, test_include_is_relative_to_the_file);
+	tcase_add_loop_test(tc, test_bad_config, 0,
+	    sizeof(bad_cases) / sizeof(bad_cases[0]));
+	tcase_add_test(tc, test_every_error_is_reported);
+	tcase_add_test(tc, test_error_in_included_file_names_it);
+	tcase_add_test(tc, test_command_line_listen);
+	tcase_add_test(tc, test_workers_zero_means_cpus);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

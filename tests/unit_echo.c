@@ -1,0 +1,319 @@
+/* unit_echo.c: echo.c's state machine over a socketpair(), both protocols. */
+#include "build-config.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "echo.h"
+
+#define SCRATCH		4096
+
+static int		 srv, peer;	/* the server's end, the client's end */
+static struct echo_conn	 conn;
+static struct echo_limits lim;
+
+static void
+nonblock(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+static void
+small_buffers(int fd)
+{
+	int	size = 4096;
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
+static void
+setup(enum echo_mode mode, size_t max_message)
+{
+	int	sv[2];
+
+	signal(SIGPIPE, SIG_IGN);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	srv = sv[0];
+	peer = sv[1];
+	small_buffers(srv);
+	small_buffers(peer);
+	nonblock(srv);
+	nonblock(peer);
+	echo_init(&conn, srv);
+	memset(&lim, 0, sizeof(lim));
+	lim.mode = mode;
+	lim.max_message_bytes = max_message;
+	lim.scratch_bytes = SCRATCH;
+	lim.scratch = malloc(SCRATCH);
+}
+
+static void
+teardown(void)
+{
+	echo_release(&conn);
+	free(lim.scratch);
+	close(srv);
+	close(peer);
+}
+
+static ssize_t
+peer_read(void *buf, size_t n)
+{
+	ssize_t	r = recv(peer, buf, n, 0);
+
+	return r == -1 && errno == EAGAIN ? 0 : r;
+}
+
+static void
+send_exactly(const void *buf, size_t n)
+{
+	ck_assert_int_eq(send(peer, buf, n, 0), (ssize_t)n);
+}
+
+START_TEST(test_stream_echoes_as_it_arrives)
+{
+	static const char	msg[] = "hello\0world";
+	char			buf[64];
+
+	setup(ECHO_MODE_STREAM, 0);
+	send_exactly(msg, sizeof(msg));
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_AGAIN);
+	ck_assert_uint_eq(conn.want, ECHO_WANT_READ);
+	ck_assert_int_eq(peer_read(buf, sizeof(buf)), sizeof(msg));
+	ck_assert_mem_eq(buf, msg, sizeof(msg));
+	ck_assert_uint_eq(conn.bytes_in, sizeof(msg));
+	ck_assert_uint_eq(conn.bytes_out, sizeof(msg));
+	/* Nothing held for a connection that keeps up. */
+	ck_assert_ptr_null(conn.buf);
+	teardown();
+}
+END_TEST
+
+/* Push "n" random bytes through, both ways at once; return bytes verified. */
+static size_t
+pump(size_t n, bool half_close, enum echo_status *last)
+{
+	char			*out = malloc(n), *in = malloc(n);
+	size_t			 sent = 0, got = 0, i;
+	ssize_t			 r;
+	int			 rounds = 0;
+
+	for (i = 0; i < n; i++)
+		out[i] = (char)(random() & 0xff);
+	*last = ECHO_AGAIN;
+	while (got < n && rounds++ < 1000000) {
+		if (sent < n && (r = send(peer, out + sent, n - sent, 0)) > 0)
+			sent += r;
+		if (sent == n && half_close) {
+			shutdown(peer, SHUT_WR);
+			half_close = false;
+		}
+		if (*last == ECHO_AGAIN)
+			*last = echo_step(&conn, &lim);
+		ck_assert_msg(*last == ECHO_AGAIN || *last == ECHO_DONE,
+		    "status %d: %s", *last, strerror(errno));
+		/* Bounded memory: never more than a scratch buffer held. */
+		ck_assert_uint_le(conn.cap, lim.mode == ECHO_MODE_STREAM ?
+		    SCRATCH : lim.max_message_bytes);
+		if ((r = peer_read(in + got, n - got)) > 0)
+			got += r;
+	}
+	ck_assert_uint_eq(got, n);
+	ck_assert_mem_eq(in, out, n);
+	free(in);
+	free(out);
+	return got;
+}
+
+START_TEST(test_stream_binary_megabytes)
+{
+	enum echo_status	st;
+
+	setup(ECHO_MODE_STREAM, 0);
+	ck_assert_uint_eq(pump(4 << 20, true, &st), 4 << 20);
+	if (st == ECHO_AGAIN)
+		st = echo_step(&conn, &lim);
+	ck_assert_int_eq(st, ECHO_DONE);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_stream_stops_reading_a_client_that_does_not_read)
+{
+	char		 chunk[1024];
+	uint64_t	 in_before;
+	int		 i;
+
+	setup(ECHO_MODE_STREAM, 0);
+	memset(chunk, 'x', sizeof(chunk));
+	/* The client writes and never reads, until the server stops taking. */
+	for (i = 0; i < 100000; i++) {
+		ssize_t r = send(peer, chunk, sizeof(chunk), 0);
+
+		echo_step(&conn, &lim);
+		if (r == -1 && errno == EAGAIN && conn.want == ECHO_WANT_WRITE)
+			break;
+	}
+	ck_assert_uint_eq(conn.want, ECHO_WANT_WRITE);
+	ck_assert_uint_le(conn.len - conn.off, SCRATCH);
+	ck_assert_uint_le(conn.bytes_in - conn.bytes_out, SCRATCH);
+	in_before = conn.bytes_in;
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(echo_step(&conn, &lim), ECHO_AGAIN);
+	ck_assert_uint_eq(conn.bytes_in, in_before);
+	/* Once the client reads, the owed bytes flow and reading resumes. */
+	while (peer_read(chunk, sizeof(chunk)) > 0 || conn.off < conn.len)
+		echo_step(&conn, &lim);
+	ck_assert_uint_eq(conn.want, ECHO_WANT_READ);
+	ck_assert_uint_eq(conn.bytes_out, conn.bytes_in);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_stream_half_close)
+{
+	char	buf[16];
+
+	setup(ECHO_MODE_STREAM, 0);
+	send_exactly("abc", 3);
+	shutdown(peer, SHUT_WR);
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_DONE);
+	ck_assert_int_eq(peer_read(buf, sizeof(buf)), 3);
+	ck_assert_mem_eq(buf, "abc", 3);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_stream_peer_gone)
+{
+	setup(ECHO_MODE_STREAM, 0);
+	send_exactly("x", 1);
+	close(peer);
+	peer = -1;
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_ERROR);
+	ck_assert(errno == EPIPE || errno == ECONNRESET);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_message_waits_for_half_close)
+{
+	char	buf[64];
+
+	setup(ECHO_MODE_MESSAGE, 1024);
+	send_exactly("part one, ", 10);
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_AGAIN);
+	ck_assert_uint_eq(conn.want, ECHO_WANT_READ);
+	ck_assert_int_eq(peer_read(buf, sizeof(buf)), 0);
+	send_exactly("part two", 8);
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_AGAIN);
+	ck_assert_int_eq(peer_read(buf, sizeof(buf)), 0);
+	shutdown(peer, SHUT_WR);
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_DONE);
+	ck_assert_int_eq(peer_read(buf, sizeof(buf)), 18);
+	ck_assert_mem_eq(buf, "part one, part two", 18);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_message_cap)
+{
+	char	buf[16];
+
+	setup(ECHO_MODE_MESSAGE, 10);
+	send_exactly("0123456789", 10);
+	shutdown(peer, SHUT_WR);
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_DONE);
+	ck_assert_int_eq(peer_read(buf, sizeof(buf)), 10);
+	teardown();
+
+	setup(ECHO_MODE_MESSAGE, 10);
+	send_exactly("0123456789A", 11);
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_TOO_LARGE);
+	ck_assert_int_eq(peer_read(buf, sizeof(buf)), 0);
+	ck_assert_uint_le(conn.cap, 10);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_message_large_reply_with_short_writes)
+{
+	enum echo_status	st;
+
+	setup(ECHO_MODE_MESSAGE, 8 << 20);
+	ck_assert_uint_eq(pump(2 << 20, true, &st), 2 << 20);
+	ck_assert_int_eq(st, ECHO_DONE);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_empty_exchanges)
+{
+	setup(ECHO_MODE_MESSAGE, 10);
+	shutdown(peer, SHUT_WR);
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_DONE);
+	ck_assert_uint_eq(conn.bytes_out, 0);
+	teardown();
+
+	setup(ECHO_MODE_STREAM, 0);
+	shutdown(peer, SHUT_WR);
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_DONE);
+	teardown();
+}
+END_TEST
+
+START_TEST(test_mode_names)
+{
+	enum echo_mode	m;
+
+	ck_assert_int_eq(echo_mode_parse("stream", &m), 0);
+	ck_assert_int_eq(m, ECHO_MODE_STREAM);
+	ck_assert_int_eq(echo_mode_parse("Message", &m), 0);
+	ck_assert_int_eq(m, ECHO_MODE_MESSAGE);
+	ck_assert_int_eq(echo_mode_parse("datagram", &m), -1);
+	ck_assert_str_eq(echo_mode_name(ECHO_MODE_MESSAGE), "message");
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite	*s = suite_create("echo");
+	TCase	*tc = tcase_create("echo");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_stream_echoes_as_it_arrives);
+	tcase_add_test(tc, test_stream_binary_megabytes);
+	tcase_add_test(tc, test_stream_stops_reading_a_client_that_does_not_read);
+	tcase_add_test(tc, test_stream_half_close);
+	tcase_add_test(tc, test_stream_peer_gone);
+	tcase_add_test(tc, test_message_waits_for_half_close);
+	tcase_add_test(tc, test_message_cap);
+	tcase_add_test(tc, test_message_large_reply_with_short_writes);
+	tcase_add_test(tc, test_empty_exchanges);
+	tcase_add_test(tc, test_mode_names);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

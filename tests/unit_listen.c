@@ -1,0 +1,381 @@
+/* unit_listen.c: listen.c: address forms, resolution, binding, reuse, adoption. */
+#include "build-config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "listen.h"
+
+static const struct good_case {
+	const char	*text;
+	enum listen_kind kind;
+	bool		 wildcard;
+	const char	*host;
+	const char	*port;
+	const char	*path;
+} good_cases[] = {
+	{ "127.0.0.1:7", LISTEN_INET, false, "127.0.0.1", "7", "" },
+	{ "localhost:echo", LISTEN_INET, false, "localhost", "echo", "" },
+	{ "[::1]:7007", LISTEN_INET, false, "::1", "7007", "" },
+	{ "[fe80::1%lo]:7", LISTEN_INET, false, "fe80::1%lo", "7", "" },
+	{ "*:7", LISTEN_INET, true, "", "7", "" },
+	{ "7", LISTEN_INET, true, "", "7", "" },
+	{ "65535", LISTEN_INET, true, "", "65535", "" },
+	{ "unix:/run/sockechod/echo.sock", LISTEN_UNIX, false, "", "",
+	    "/run/sockechod/echo.sock" },
+	{ "unix:@sockechod", LISTEN_UNIX, false, "", "", "@sockechod" },
+};
+
+START_TEST(test_parse_good)
+{
+	const struct good_case	*c = &good_cases[_i];
+	struct listen_addr	 a;
+	const char		*why = NULL;
+
+	ck_assert_msg(listen_parse(c->text, &a, &why) == 0, "%s: %s", c->text,
+	    why);
+	ck_assert_int_eq(a.kind, c->kind);
+	ck_assert_int_eq(a.wildcard, c->wildcard);
+	ck_assert_str_eq(a.host, c->host);
+	ck_assert_str_eq(a.port, c->port);
+	ck_assert_str_eq(a.path, c->path);
+}
+END_TEST
+
+static const struct bad_case {
+	const char	*text;
+	const char	*why;
+} bad_cases[] = {
+	{ "", "expected HOST:PORT" },
+	{ "localhost", "expected HOST:PORT" },
+	{ ":7", "missing host" },
+	{ "127.0.0.1:", "missing port" },
+	{ "127.0.0.1:0", "between 1 and 65535" },
+	{ "127.0.0.1:70000", "between 1 and 65535" },
+	{ "127.0.0.1:123456", "between 1 and 65535" },
+	{ "127.0.0.1:7/x", "a number or a service name" },
+	{ "::1:7", "needs brackets" },
+	{ "[::1", "missing ']'" },
+	{ "[::1]7", "expected :PORT" },
+	{ "[]:7", "must hold an IPv6 address" },
+	{ "[localhost]:7", "must hold an IPv6 address" },
+	{ "unix:", "empty Unix socket path" },
+	{ "unix:run/x", "must be absolute" },
+	{ "unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "too long" },
+};
+
+START_TEST(test_parse_bad)
+{
+	const struct bad_case	*c = &bad_cases[_i];
+	struct listen_addr	 a;
+	const char		*why = NULL;
+
+	ck_assert_msg(listen_parse(c->text, &a, &why) == -1, "\"%s\" parsed",
+	    c->text);
+	ck_assert_msg(strstr(why, c->why) != NULL, "\"%s\": \"%s\" lacks \"%s\"",
+	    c->text, why, c->why);
+}
+END_TEST
+
+static void
+format_of(const char *text, char *buf, size_t size, size_t *n)
+{
+	struct listen_sockaddr	*sa;
+	struct listen_addr	 a;
+	const char		*why;
+
+	ck_assert_int_eq(listen_parse(text, &a, &why), 0);
+	ck_assert_msg(listen_resolve(&a, &sa, n, &why) == 0, "%s", why);
+	listen_format((struct sockaddr *)&sa[0].ss, sa[0].len, buf, size);
+	if (*n > 1) {
+		strcat(buf, " ");
+		listen_format((struct sockaddr *)&sa[1].ss, sa[1].len,
+		    buf + strlen(buf), size - strlen(buf));
+	}
+	free(sa);
+}
+
+START_TEST(test_resolve_and_format)
+{
+	char	buf[256];
+	size_t	n;
+
+	format_of("127.0.0.1:7", buf, sizeof(buf), &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(buf, "127.0.0.1:7");
+	format_of("[::1]:7007", buf, sizeof(buf), &n);
+	ck_assert_str_eq(buf, "[::1]:7007");
+	format_of("*:7", buf, sizeof(buf), &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(buf, "0.0.0.0:7 [::]:7");
+	format_of("unix:/run/x.sock", buf, sizeof(buf), &n);
+	ck_assert_str_eq(buf, "unix:/run/x.sock");
+	format_of("unix:@abstract", buf, sizeof(buf), &n);
+	ck_assert_str_eq(buf, "unix:@abstract");
+}
+END_TEST
+
+START_TEST(test_format_v4_mapped)
+{
+	struct sockaddr_in6	sin6;
+	char			buf[64];
+
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_port = htons(4242);
+	inet_pton(AF_INET6, "::ffff:10.1.2.3", &sin6.sin6_addr);
+	listen_format((struct sockaddr *)&sin6, sizeof(sin6), buf, sizeof(buf));
+	ck_assert_str_eq(buf, "10.1.2.3:4242");
+}
+END_TEST
+
+static unsigned
+free_port(void)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	getsockname(fd, (struct sockaddr *)&sin, &len);
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+/* "127.0.0.1:PORT" */
+static void
+addr(const char *host, unsigned port, struct listen_addr *a)
+{
+	char		 text[128];
+	const char	*why;
+
+	snprintf(text, sizeof(text), "%s:%u", host, port);
+	ck_assert_msg(listen_parse(text, a, &why) == 0, "%s", why);
+}
+
+static bool
+fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) != -1;
+}
+
+START_TEST(test_build_reuses_kept_sockets)
+{
+	struct listen_addr	a[2], b[2];
+	struct listeners	first, second;
+	unsigned		p1 = free_port(), p2 = free_port(), p3;
+	char			err[256];
+	int			kept, removed;
+
+	do
+		p3 = free_port();
+	while (p3 == p1 || p3 == p2);
+	addr("127.0.0.1", p1, &a[0]);
+	addr("127.0.0.1", p2, &a[1]);
+	ck_assert_msg(listen_build(&first, NULL, a, 2, 16, err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(first.n, 2);
+	kept = first.v[0].fd;
+	removed = first.v[1].fd;
+	/* A reload that keeps p1 and replaces p2 by p3. */
+	addr("127.0.0.1", p1, &b[0]);
+	addr("127.0.0.1", p3, &b[1]);
+	ck_assert_msg(listen_build(&second, &first, b, 2, 16, err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(second.v[0].fd, kept);
+	ck_assert_int_ne(second.v[1].fd, removed);
+	listen_close_unused(&first, &second);
+	ck_assert(fd_open(kept));
+	ck_assert(!fd_open(removed));
+	listen_close_all(&second);
+	ck_assert(!fd_open(kept));
+}
+END_TEST
+
+START_TEST(test_build_failure_leaves_nothing_open)
+{
+	struct listen_addr	a[2];
+	struct listeners	ls, busy;
+	unsigned		p1 = free_port(), p2;
+	char			err[256];
+	int			before, probe;
+
+	do
+		p2 = free_port();
+	while (p2 == p1);
+	addr("127.0.0.1", p2, &a[0]);
+	ck_assert_int_eq(listen_build(&busy, NULL, a, 1, 16, err,
+	    sizeof(err)), 0);
+	/* p1 is free, p2 is taken: nothing of the attempt may stay open. */
+	addr("127.0.0.1", p1, &a[0]);
+	addr("127.0.0.1", p2, &a[1]);
+	before = dup(0);
+	close(before);
+	ck_assert_int_eq(listen_build(&ls, NULL, a, 2, 16, err, sizeof(err)),
+	    -1);
+	ck_assert_msg(strstr(err, "cannot listen on 127.0.0.1:") != NULL &&
+	    strstr(err, "Address already in use") != NULL, "%s", err);
+	probe = dup(0);
+	ck_assert_int_eq(probe, before);
+	close(probe);
+	listen_close_all(&busy);
+}
+END_TEST
+
+START_TEST(test_unix_sockets)
+{
+	struct listen_addr	a;
+	struct listeners	ls, again;
+	struct stat		st;
+	char			dir[] = "/tmp/unit_listen.XXXXXX", path[128];
+	char			text[160], err[256];
+	const char		*why;
+	int			fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/echo.sock", dir);
+	snprintf(text, sizeof(text), "unix:%s", path);
+	ck_assert_int_eq(listen_parse(text, &a, &why), 0);
+	ck_assert_int_eq(listen_build(&ls, NULL, &a, 1, 16, err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 0777, 0666);
+	/* A live listener keeps its path... */
+	ck_assert_int_eq(listen_build(&again, NULL, &a, 1, 16, err,
+	    sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "another process listens on it") != NULL,
+	    "%s", err);
+	/* ...a stale one is replaced. */
+	fd = ls.v[0].fd;
+	ls.v[0].unlink_on_close = false;
+	listen_close_all(&ls);
+	ck_assert(!fd_open(fd));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(listen_build(&ls, NULL, &a, 1, 16, err, sizeof(err)),
+	    0);
+	listen_close_all(&ls);
+	ck_assert_int_eq(stat(path, &st), -1);
+	/* Not a socket: refused, untouched. */
+	close(open(path, O_CREAT | O_WRONLY, 0600));
+	ck_assert_int_eq(listen_build(&ls, NULL, &a, 1, 16, err, sizeof(err)),
+	    -1);
+	ck_assert_msg(strstr(err, "exists and is not a socket") != NULL, "%s",
+	    err);
+	ck_assert_int_eq(stat(path, &st), 0);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+/*
+ * Socket activation puts the sockets at fd 3 and up, where Check keeps its
+ * own descriptors, so each case runs in a child of its own. It exits 0 when
+ * listen_adopt() answered "expect" adopted sockets and the error text
+ * contains "why".
+ */
+static int
+adopt_in_child(int fd3, const char *listen_pid, int expect, const char *why)
+{
+	struct listeners	ls;
+	char			err[256] = "";
+	pid_t			pid;
+	int			status, n;
+
+	if ((pid = fork()) == 0) {
+		char pidbuf[32];
+
+		if (dup2(fd3, 3) != 3)
+			_exit(10);
+		snprintf(pidbuf, sizeof(pidbuf), "%ld", (long)getpid());
+		setenv("LISTEN_FDS", "1", 1);
+		setenv("LISTEN_PID", listen_pid ? listen_pid : pidbuf, 1);
+		setenv("LISTEN_FDNAMES", "echo", 1);
+		n = listen_adopt(&ls, err, sizeof(err));
+		if (n != expect)
+			_exit(11);
+		if (why != NULL && strstr(err, why) == NULL)
+			_exit(12);
+		if (n == 1 && (ls.v[0].fd != 3 || !ls.v[0].activated ||
+		    !(fcntl(3, F_GETFL) & O_NONBLOCK)))
+			_exit(13);
+		if (getenv("LISTEN_FDS") != NULL || getenv("LISTEN_PID") != NULL)
+			_exit(14);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+}
+
+START_TEST(test_adopt)
+{
+	struct sockaddr_in	sin;
+	int			fd, other;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(free_port());
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	ck_assert_int_eq(adopt_in_child(fd, NULL, 1, NULL), 0);
+	/* A socket that does not listen is refused, with a reason. */
+	other = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(adopt_in_child(other, NULL, -1,
+	    "not a listening stream socket"), 0);
+	/* Variables meant for another process are not ours. */
+	ck_assert_int_eq(adopt_in_child(fd, "1", 0, NULL), 0);
+	close(other);
+	close(fd);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite	*s = suite_create("listen");
+	TCase	*tc = tcase_create("listen");
+
+	tcase_add_loop_test(tc, test_parse_good, 0,
+	    sizeof(good_cases) / sizeof(good_cases[0]));
+	tcase_add_loop_test(tc, test_parse_bad, 0,
+	    sizeof(bad_cases) / sizeof(bad_cases[0]));
+	tcase_add_test(tc, test_resolve_and_format);
+	tcase_add_test(tc, test_format_v4_mapped);
+	tcase_add_test(tc, test_build_reuses_kept_sockets);
+	tcase_add_test(tc, test_build_failure_leaves_nothing_open);
+	tcase_add_test(tc, test_unix_sockets);
+	tcase_add_test(tc, test_adopt);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
