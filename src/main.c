@@ -213,6 +213,7 @@ main(int argc, char *argv[])
 	char			**lv;
 	int			  ch;
 
+	notify_claim_environment();
 	memset(&o, 0, sizeof(o));
 	o.config_path = SOCKECHOD_CONFIG_PATH;
 	o.config_optional = true;

@@ -378,9 +378,10 @@ scan_slots(struct master *m)
 			s->ready_ms = m->now_ms;
 		if (state == SCORE_RETIRING && !s->retiring && s->stop_ms == 0) {
 			s->retiring = true;
-			log_info("worker %ld (slot %u) served %llu connections: "
-			    "starting its successor", (long)s->pid, i,
-			    (unsigned long long)SCORE_LOAD(m->sb[i].conns_served));
+			log_info("worker %ld (slot %u) reached its "
+			    "max_connections_per_worker (%llu): starting its "
+			    "successor", (long)s->pid, i,
+			    (unsigned long long)SCORE_LOAD(m->sb[i].conn_limit));
 		}
 	}
 }

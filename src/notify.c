@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -75,15 +76,45 @@ notify_watchdog_usec(void)
 	return usec;
 }
 
+/* What systemd tells the master alone. */
+static const char *const private_vars[] = {
+	"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
+	"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+};
+#define NPRIVATE	(sizeof(private_vars) / sizeof(private_vars[0]))
+
+/*
+ * Call first thing in main(). The master keeps private copies of systemd's
+ * variables and wipes the originals in the environment block that exec
+ * gave it, which /proc/PID/environ shows for it and for every worker
+ * forked from it: a worker must not see them even there.
+ */
+void
+notify_claim_environment(void)
+{
+	char	*value, *orig, *copy;
+	size_t	 i;
+
+	for (i = 0; i < NPRIVATE; i++) {
+		if ((value = getenv(private_vars[i])) == NULL)
+			continue;
+		orig = value - strlen(private_vars[i]) - 1;
+		if ((copy = strdup(value)) == NULL ||
+		    setenv(private_vars[i], copy, 1) == -1) {
+			free(copy);
+			continue;
+		}
+		free(copy);
+		memset(orig, 0, strlen(orig));
+	}
+}
+
+/* In a worker: the variables are gone for good. */
 void
 notify_forget(void)
 {
-	static const char *const vars[] = {
-		"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
-		"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
-	};
 	size_t	i;
 
-	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
-		unsetenv(vars[i]);
+	for (i = 0; i < NPRIVATE; i++)
+		unsetenv(private_vars[i]);
 }

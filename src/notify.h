@@ -14,6 +14,7 @@ void	notify_extend_timeout(uint64_t usec);
 void	notify_watchdog(void);
 void	notify_failure(int errnum, const char *status);
 uint64_t notify_watchdog_usec(void);
+void	notify_claim_environment(void);
 void	notify_forget(void);
 
 #endif

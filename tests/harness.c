@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pwd.h>
@@ -274,6 +275,8 @@ h_notify_wait(struct daemon *d, const char *needle, int timeout_ms, char *msg,
 			if (cm->cmsg_level == SOL_SOCKET &&
 			    cm->cmsg_type == SCM_CREDENTIALS)
 				memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
+		if (cred.pid != d->pid)
+			d->foreign_notify++;
 		if (strstr(buf, needle) == NULL)
 			continue;
 		if (msg != NULL)
@@ -383,6 +386,21 @@ h_log_wait(struct daemon *d, const char *needle, int timeout_ms)
 
 	do {
 		if (h_log_has(d, needle))
+			return 0;
+		usleep(20000);
+	} while (remaining(deadline) > 0);
+	return -1;
+}
+
+/* Wait until "needle" appears at least "count" times. */
+int
+h_log_wait_count(struct daemon *d, const char *needle, int count,
+    int timeout_ms)
+{
+	uint64_t	deadline = h_now_ms() + timeout_ms;
+
+	do {
+		if (h_log_count(d, needle) >= count)
 			return 0;
 		usleep(20000);
 	} while (remaining(deadline) > 0);
@@ -581,7 +599,7 @@ h_echo(int fd, const void *out, size_t n, void *in, int timeout_ms)
 	return 0;
 }
 
-/* Connect, echo "text", half-close, expect EOF: 0 when all went right. */
+/* Connect, send "text", half-close, expect it back and EOF (both modes). */
 int
 h_roundtrip(const char *host, unsigned port, const char *text)
 {
@@ -591,8 +609,9 @@ h_roundtrip(const char *host, unsigned port, const char *text)
 
 	if (n > sizeof(buf) || (fd = h_connect(host, port, 5000)) == -1)
 		return -1;
-	if (h_echo(fd, text, n, buf, 10000) == 0 && memcmp(buf, text, n) == 0 &&
-	    shutdown(fd, SHUT_WR) == 0 && h_recv_eof(fd, 10000) == 0)
+	if (h_send_all(fd, text, n, 10000) == 0 && shutdown(fd, SHUT_WR) == 0 &&
+	    h_recv_n(fd, buf, n, 10000) == (ssize_t)n &&
+	    memcmp(buf, text, n) == 0 && h_recv_eof(fd, 10000) == 0)
 		r = 0;
 	close(fd);
 	return r;

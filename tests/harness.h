@@ -24,6 +24,7 @@ struct daemon {
 	char		 host[64];
 	unsigned	 port;
 	int		 status;	/* wait status, once reaped */
+	int		 foreign_notify; /* datagrams not sent by the master */
 	bool		 reaped;
 	/* What the test may set before h_start(). */
 	const char	*binary;	/* default: $SOCKECHOD */
@@ -51,6 +52,8 @@ void	h_cleanup(struct daemon *);
 bool	h_log_has(struct daemon *, const char *needle);
 int	h_log_wait(struct daemon *, const char *needle, int timeout_ms);
 int	h_log_count(struct daemon *, const char *needle);
+int	h_log_wait_count(struct daemon *, const char *needle, int count,
+	    int timeout_ms);
 void	h_log_dump(struct daemon *);
 
 int	h_connect(const char *host, unsigned port, int timeout_ms);

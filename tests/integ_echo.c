@@ -1,0 +1,574 @@
+/*
+ * integ_echo.c: the real sockechod over real sockets: both protocols,
+ * many clients, every listener kind, the idle timeout, the sockecho client
+ * and the command line's exit statuses.
+ */
+#include "build-config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+static struct daemon	d;
+
+static void
+setup(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	h_init(&d);
+}
+
+static void
+teardown(void)
+{
+	h_cleanup(&d);
+}
+
+static void
+start(const char *body)
+{
+	if (h_start_config(&d, "%s", body) != 0) {
+		h_log_dump(&d);
+		ck_abort_msg("sockechod did not get ready");
+	}
+}
+
+START_TEST(test_stream_binary_megabytes)
+{
+	size_t	 n = 8 << 20;
+	char	*out = malloc(n), *in = malloc(n);
+	int	 fd;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n");
+	h_random(out, n, 42);
+	memset(out + 1000, 0, 4096);	/* NUL bytes are bytes too */
+	fd = h_connect(d.host, d.port, 5000);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(h_echo(fd, out, n, in, 60000), 0);
+	ck_assert_mem_eq(in, out, n);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	ck_assert_int_eq(h_recv_eof(fd, 5000), 0);
+	close(fd);
+	free(out);
+	free(in);
+}
+END_TEST
+
+START_TEST(test_message_mode_replies_after_half_close)
+{
+	char	buf[600], in[600];
+	int	fd;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n"
+	    "mode = \"message\";\nmax_message_bytes = 1000;\n");
+	h_random(buf, sizeof(buf), 7);
+	fd = h_connect(d.host, d.port, 5000);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(h_send_all(fd, buf, 500, 5000), 0);
+	/* Nothing may come back before the half-close. */
+	ck_assert_int_eq(h_recv_n(fd, in, 1, 300), 0);
+	ck_assert_int_eq(h_send_all(fd, buf + 500, 100, 5000), 0);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	ck_assert_int_eq(h_recv_n(fd, in, 600, 5000), 600);
+	ck_assert_mem_eq(in, buf, 600);
+	ck_assert_int_eq(h_recv_eof(fd, 5000), 0);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_message_cap_closes_only_that_client)
+{
+	char	buf[1001], in[1001];
+	int	fd, other;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n"
+	    "mode = \"message\";\nmax_message_bytes = 1000;\n");
+	other = h_connect(d.host, d.port, 5000);
+	ck_assert_int_ge(other, 0);
+	ck_assert_int_eq(h_send_all(other, "still here", 10, 5000), 0);
+	h_random(buf, sizeof(buf), 8);
+	fd = h_connect(d.host, d.port, 5000);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(h_send_all(fd, buf, sizeof(buf), 5000), 0);
+	ck_assert_int_eq(h_recv_eof(fd, 5000), 0);	/* closed, no echo */
+	close(fd);
+	ck_assert_int_eq(h_log_wait(&d, "message larger than max_message_bytes "
+	    "(1000): connection closed", 5000), 0);
+	/* The other client and the daemon are unaffected. */
+	ck_assert_int_eq(shutdown(other, SHUT_WR), 0);
+	ck_assert_int_eq(h_recv_n(other, in, 10, 5000), 10);
+	ck_assert_mem_eq(in, "still here", 10);
+	close(other);
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "after"), 0);
+	ck_assert_int_eq(kill(d.pid, 0), 0);
+}
+END_TEST
+
+START_TEST(test_many_clients_on_few_workers)
+{
+	enum { CLIENTS = 400 };
+	static int	fds[CLIENTS];
+	char		msg[64], in[64];
+	pid_t		kids[8];
+	int		i, n;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n");
+	ck_assert_int_eq(h_children(d.pid, kids, 8), 2);
+	/* All connected at once, then each one served: 200 per worker at least. */
+	for (i = 0; i < CLIENTS; i++) {
+		fds[i] = h_connect(d.host, d.port, 5000);
+		ck_assert_msg(fds[i] >= 0, "client %d: %s", i, strerror(errno));
+	}
+	for (i = CLIENTS - 1; i >= 0; i--) {
+		n = snprintf(msg, sizeof(msg), "client %d of %d", i, CLIENTS);
+		ck_assert_int_eq(h_echo(fds[i], msg, n, in, 10000), 0);
+		ck_assert_mem_eq(in, msg, n);
+	}
+	for (i = 0; i < CLIENTS; i++) {
+		ck_assert_int_eq(shutdown(fds[i], SHUT_WR), 0);
+		ck_assert_int_eq(h_recv_eof(fds[i], 5000), 0);
+		close(fds[i]);
+	}
+}
+END_TEST
+
+START_TEST(test_a_silent_client_delays_nobody)
+{
+	int	silent, stuck;
+	char	buf[65536];
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n");
+	silent = h_connect(d.host, d.port, 5000);
+	stuck = h_connect(d.host, d.port, 5000);
+	ck_assert_int_ge(silent, 0);
+	ck_assert_int_ge(stuck, 0);
+	/* One client that never reads: the worker stops reading it. */
+	memset(buf, 'z', sizeof(buf));
+	while (h_send_all(stuck, buf, sizeof(buf), 500) == 0)
+		continue;
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "unaffected"), 0);
+	close(silent);
+	close(stuck);
+}
+END_TEST
+
+static bool
+have_ipv6(void)
+{
+	struct sockaddr_in6	sin6;
+	int			fd = socket(AF_INET6, SOCK_STREAM, 0);
+	bool			ok;
+
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = in6addr_loopback;
+	ok = fd >= 0 && bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+START_TEST(test_ipv6_and_unix_listeners)
+{
+	char	body[512], sock[256];
+	int	fd;
+
+	snprintf(sock, sizeof(sock), "%s/echo.sock", d.dir);
+	if (!have_ipv6()) {
+		fprintf(stderr, "no IPv6 on loopback: testing Unix only\n");
+		snprintf(body, sizeof(body), "listen = [ \"unix:%s\" ];\n", sock);
+	} else {
+		snprintf(d.host, sizeof(d.host), "::1");
+		snprintf(body, sizeof(body), "listen = [ \"[::1]:%%P\", "
+		    "\"unix:%s\" ];\n", sock);
+	}
+	start(body);
+	if (have_ipv6())
+		ck_assert_int_eq(h_roundtrip("::1", d.port, "over IPv6"), 0);
+	fd = h_connect_unix(sock, 5000);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(h_send_all(fd, "over unix", 9, 5000), 0);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	{
+		char in[9];
+
+		ck_assert_int_eq(h_recv_n(fd, in, 9, 5000), 9);
+		ck_assert_mem_eq(in, "over unix", 9);
+	}
+	close(fd);
+	ck_assert_int_eq(h_stop(&d, SIGTERM, 10000), 0);
+	ck_assert_int_eq(access(sock, F_OK), -1);	/* cleaned up */
+}
+END_TEST
+
+START_TEST(test_idle_timeout)
+{
+	uint64_t	t0;
+	char		in[4];
+	int		idle, busy, i;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\nidle_timeout = 1;\n");
+	idle = h_connect(d.host, d.port, 5000);
+	busy = h_connect(d.host, d.port, 5000);
+	t0 = h_now_ms();
+	/* "busy" makes progress every 300 ms, so only "idle" is closed. */
+	for (i = 0; i < 8; i++) {
+		ck_assert_int_eq(h_echo(busy, "ping", 4, in, 5000), 0);
+		usleep(300000);	/* the client's own pace, not a wait for the server */
+	}
+	ck_assert_int_eq(h_recv_eof(idle, 100), 0);
+	ck_assert_int_eq(h_echo(busy, "pong", 4, in, 5000), 0);
+	ck_assert_uint_ge(h_now_ms() - t0, 1000);
+	close(idle);
+	close(busy);
+}
+END_TEST
+
+/* sockecho, the client, against the daemon. */
+static int
+client(const char *const *args, const char *input, size_t inlen, char *out,
+    size_t outsize, size_t *outlen, char *err, size_t errsize)
+{
+	const char	*argv[16];
+	size_t		 n = 0;
+
+	argv[n++] = h_env("SOCKECHO", "../src/sockecho");
+	while (*args != NULL && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	return h_run(argv, input, inlen, out, outsize, outlen, err, errsize,
+	    60000);
+}
+
+START_TEST(test_client_end_to_end)
+{
+	size_t	 n = 3 << 20, outlen;
+	char	*data = malloc(n), *out = malloc(n + 1), err[1024], port[16];
+	char	 sock[256], unixarg[300];
+
+	snprintf(sock, sizeof(sock), "%s/echo.sock", d.dir);
+	{
+		char body[512];
+
+		snprintf(body, sizeof(body), "listen = [ \"127.0.0.1:%%P\", "
+		    "\"unix:%s\" ];\nworkers = 2;\n", sock);
+		start(body);
+	}
+	snprintf(port, sizeof(port), "%u", d.port);
+	snprintf(unixarg, sizeof(unixarg), "unix:%s", sock);
+	{
+		const char *a[] = { "-m", "hello", "127.0.0.1", port, NULL };
+
+		ck_assert_int_eq(client(a, NULL, 0, out, n, &outlen, err,
+		    sizeof(err)), 0);
+		ck_assert_uint_eq(outlen, 6);
+		ck_assert_mem_eq(out, "hello\n", 6);
+	}
+	{
+		const char *a[] = { "-n", "-m", "word", unixarg, NULL };
+
+		ck_assert_int_eq(client(a, NULL, 0, out, n, &outlen, err,
+		    sizeof(err)), 0);
+		ck_assert_uint_eq(outlen, 4);
+		ck_assert_mem_eq(out, "word", 4);
+	}
+	h_random(data, n, 99);
+	{
+		const char *a[] = { "127.0.0.1", port, NULL };
+
+		ck_assert_int_eq(client(a, data, n, out, n + 1, &outlen, err,
+		    sizeof(err)), 0);
+		ck_assert_uint_eq(outlen, n);
+		ck_assert_mem_eq(out, data, n);
+	}
+	{
+		const char *a[] = { "--check", "-q", "127.0.0.1", port, NULL };
+
+		ck_assert_int_eq(client(a, data, n, out, n, &outlen, err,
+		    sizeof(err)), 0);
+		ck_assert_uint_eq(outlen, 0);
+	}
+	free(data);
+	free(out);
+}
+END_TEST
+
+/* A server that answers every connection with "garbage" and closes. */
+static pid_t
+liar(unsigned *port)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	pid_t			pid;
+	int			fd, c;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	getsockname(fd, (struct sockaddr *)&sin, &len);
+	*port = ntohs(sin.sin_port);
+	if ((pid = fork()) == 0) {
+		while ((c = accept(fd, NULL, NULL)) >= 0) {
+			char buf[256];
+
+			(void)!write(c, "garbage", 7);
+			while (read(c, buf, sizeof(buf)) > 0)
+				continue;
+			close(c);
+		}
+		_exit(0);
+	}
+	close(fd);
+	return pid;
+}
+
+START_TEST(test_client_exit_statuses)
+{
+	char		 out[256], err[1024], port[16];
+	size_t		 outlen;
+	unsigned	 p;
+	pid_t		 pid;
+	int		 fd;
+
+	/* Nobody listens: cannot connect. */
+	snprintf(port, sizeof(port), "%u", h_free_port("127.0.0.1"));
+	{
+		const char *a[] = { "-m", "x", "127.0.0.1", port, NULL };
+
+		ck_assert_int_eq(client(a, NULL, 0, out, sizeof(out), &outlen,
+		    err, sizeof(err)), 69);
+		ck_assert_msg(strstr(err, "cannot connect") != NULL, "%s", err);
+	}
+	/* A listener that never answers: timed out. */
+	{
+		struct sockaddr_in	sin;
+		socklen_t		len = sizeof(sin);
+
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+		listen(fd, 8);
+		getsockname(fd, (struct sockaddr *)&sin, &len);
+		snprintf(port, sizeof(port), "%u", ntohs(sin.sin_port));
+	}
+	{
+		const char *a[] = { "-t", "0.5", "-m", "x", "127.0.0.1", port,
+		    NULL };
+
+		ck_assert_int_eq(client(a, NULL, 0, out, sizeof(out), &outlen,
+		    err, sizeof(err)), 75);
+		ck_assert_msg(strstr(err, "timed out") != NULL, "%s", err);
+	}
+	close(fd);
+	/* A server that answers something else: --check fails. */
+	pid = liar(&p);
+	snprintf(port, sizeof(port), "%u", p);
+	{
+		const char *a[] = { "--check", "-m", "honest", "127.0.0.1", port,
+		    NULL };
+
+		ck_assert_int_eq(client(a, NULL, 0, out, sizeof(out), &outlen,
+		    err, sizeof(err)), 1);
+		ck_assert_msg(strstr(err, "reply differs") != NULL, "%s", err);
+	}
+	kill(pid, SIGKILL);
+	/* Usage errors. */
+	{
+		const char *a[] = { NULL };
+
+		ck_assert_int_eq(client(a, NULL, 0, out, sizeof(out), &outlen,
+		    err, sizeof(err)), 64);
+	}
+	{
+		const char *a[] = { "-t", "soon", "localhost", NULL };
+
+		ck_assert_int_eq(client(a, NULL, 0, out, sizeof(out), &outlen,
+		    err, sizeof(err)), 64);
+	}
+	{
+		const char *a[] = { "-m", "x", "no.such.host.invalid", NULL };
+
+		ck_assert_int_eq(client(a, NULL, 0, out, sizeof(out), &outlen,
+		    err, sizeof(err)), 68);
+	}
+}
+END_TEST
+
+/* sockechod's own command line. */
+static int
+daemon_cmd(const char *const *args, char *out, size_t outsize, char *err,
+    size_t errsize)
+{
+	const char	*argv[16];
+	size_t		 n = 0, outlen;
+
+	argv[n++] = d.binary;
+	while (*args != NULL && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	return h_run(argv, NULL, 0, out, outsize, &outlen, err, errsize,
+	    20000);
+}
+
+START_TEST(test_sample_config_is_valid)
+{
+	char	path[512], out[512], err[2048];
+
+	snprintf(path, sizeof(path), "%s/etc/sockecho.conf",
+	    h_env("SOCKECHOD_SRCDIR", ".."));
+	{
+		const char *a[] = { "-t", "-c", path, NULL };
+
+		ck_assert_msg(daemon_cmd(a, out, sizeof(out), err,
+		    sizeof(err)) == 0, "%s", err);
+		ck_assert_str_eq(out, "configuration OK\n");
+	}
+}
+END_TEST
+
+START_TEST(test_command_line_errors)
+{
+	char	out[1024], err[4096], missing[256];
+
+	h_write_config(&d, "workers = 2;\nbogus = 1;\nmode = \"x\";\n");
+	{
+		const char *a[] = { "-t", "-c", d.conf, NULL };
+
+		ck_assert_int_eq(daemon_cmd(a, out, sizeof(out), err,
+		    sizeof(err)), 78);
+		ck_assert_msg(strstr(err, ":2: unknown setting \"bogus\"") &&
+		    strstr(err, ":3: mode: must be"), "%s", err);
+	}
+	{
+		/* Starting with it: the same errors, the same status. */
+		const char *a[] = { "-c", d.conf, NULL };
+
+		ck_assert_int_eq(daemon_cmd(a, out, sizeof(out), err,
+		    sizeof(err)), 78);
+		ck_assert_msg(strstr(err, ":2: unknown setting") != NULL, "%s",
+		    err);
+	}
+	snprintf(missing, sizeof(missing), "%s/missing.conf", d.dir);
+	{
+		const char *a[] = { "-t", "-c", missing, NULL };
+
+		ck_assert_int_eq(daemon_cmd(a, out, sizeof(out), err,
+		    sizeof(err)), 78);
+		ck_assert_msg(strstr(err, "No such file") != NULL, "%s", err);
+	}
+	{
+		const char *a[] = { "--bogus", NULL };
+
+		ck_assert_int_eq(daemon_cmd(a, out, sizeof(out), err,
+		    sizeof(err)), 64);
+	}
+	{
+		const char *a[] = { "-w", "many", NULL };
+
+		ck_assert_int_eq(daemon_cmd(a, out, sizeof(out), err,
+		    sizeof(err)), 64);
+	}
+	{
+		const char *a[] = { "-t", "-l", "nohost", NULL };
+
+		ck_assert_int_eq(daemon_cmd(a, out, sizeof(out), err,
+		    sizeof(err)), 64);
+		ck_assert_msg(strstr(err, "invalid address \"nohost\""), "%s",
+		    err);
+	}
+	{
+		const char *a[] = { "-V", NULL };
+
+		ck_assert_int_eq(daemon_cmd(a, out, sizeof(out), err,
+		    sizeof(err)), 0);
+		ck_assert_str_eq(out, PACKAGE " " PACKAGE_VERSION "\n");
+	}
+}
+END_TEST
+
+START_TEST(test_bind_failure_exits_71_and_tells_systemd)
+{
+	char	msg[1024];
+	int	fd;
+
+	d.port = h_free_port(d.host);
+	{
+		struct sockaddr_in sin;
+		int one = 1;
+
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sin.sin_port = htons(d.port);
+		ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)),
+		    0);
+		ck_assert_int_eq(listen(fd, 1), 0);
+	}
+	h_write_config(&d, "listen = [ \"127.0.0.1:%%P\" ];\n");
+	d.no_wait_ready = true;
+	ck_assert_int_eq(h_start(&d), 0);
+	ck_assert_int_eq(h_notify_wait(&d, "ERRNO=", 10000, msg, sizeof(msg),
+	    NULL), 0);
+	ck_assert_msg(strstr(msg, "STATUS=Failed to start: cannot listen on "
+	    "127.0.0.1:") != NULL && strstr(msg, "ERRNO=98") != NULL, "%s", msg);
+	ck_assert_int_eq(h_wait_exit(&d, 10000), 71);
+	ck_assert(h_log_has(&d, "Address already in use"));
+	close(fd);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite	*s = suite_create("echo over the network");
+	TCase	*tc = tcase_create("integration");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_stream_binary_megabytes);
+	tcase_add_test(tc, test_message_mode_replies_after_half_close);
+	tcase_add_test(tc, test_message_cap_closes_only_that_client);
+	tcase_add_test(tc, test_many_clients_on_few_workers);
+	tcase_add_test(tc, test_a_silent_client_delays_nobody);
+	tcase_add_test(tc, test_ipv6_and_unix_listeners);
+	tcase_add_test(tc, test_idle_timeout);
+	tcase_add_test(tc, test_client_end_to_end);
+	tcase_add_test(tc, test_client_exit_statuses);
+	tcase_add_test(tc, test_sample_config_is_valid);
+	tcase_add_test(tc, test_command_line_errors);
+	tcase_add_test(tc, test_bind_failure_exits_71_and_tells_systemd);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

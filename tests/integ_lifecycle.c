@@ -1,0 +1,544 @@
+/*
+ * integ_lifecycle.c: the real sockechod through its life: readiness and
+ * sd_notify, respawn, reload (good, bad, listen changes), drain on stop,
+ * socket activation, the watchdog, resizing, hung workers, recycling.
+ */
+#include "build-config.h"
+
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+static struct daemon	d;
+
+static void
+setup(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	h_init(&d);
+}
+
+static void
+teardown(void)
+{
+	h_cleanup(&d);
+}
+
+static void
+start(const char *body)
+{
+	if (h_start_config(&d, "%s", body) != 0) {
+		h_log_dump(&d);
+		ck_abort_msg("sockechod did not get ready");
+	}
+}
+
+static void
+expect_log(const char *needle, int timeout_ms)
+{
+	if (h_log_wait(&d, needle, timeout_ms) != 0) {
+		h_log_dump(&d);
+		ck_abort_msg("no log line with \"%s\"", needle);
+	}
+}
+
+static void
+expect_notify(const char *needle, int timeout_ms, char *msg, size_t size)
+{
+	char	buf[2048];
+
+	if (h_notify_wait(&d, needle, timeout_ms, msg ? msg : buf,
+	    msg ? size : sizeof(buf), NULL) != 0) {
+		h_log_dump(&d);
+		ck_abort_msg("no notification with \"%s\"", needle);
+	}
+}
+
+static bool
+environ_has(pid_t pid, const char *name)
+{
+	char	path[64], buf[65536];
+	size_t	n, i;
+	FILE	*fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/environ", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	for (i = 0; i < n; i += strlen(buf + i) + 1)
+		if (strncmp(buf + i, name, strlen(name)) == 0 &&
+		    buf[i + strlen(name)] == '=')
+			return true;
+	return false;
+}
+
+START_TEST(test_ready_status_and_only_the_master_notifies)
+{
+	char	msg[2048];
+	pid_t	kids[8];
+	int	i, n;
+
+	h_write_config(&d, "listen = [ \"127.0.0.1:%%P\" ];\nworkers = 2;\n");
+	ck_assert_int_eq(h_start(&d), 0);
+	/* h_start saw READY=1; look at the status it came with. */
+	kill(d.pid, SIGHUP);
+	expect_notify("RELOADING=1", 10000, msg, sizeof(msg));
+	ck_assert_msg(strstr(msg, "MONOTONIC_USEC=") != NULL, "%s", msg);
+	expect_notify("READY=1", 10000, msg, sizeof(msg));
+	ck_assert_msg(strstr(msg, "STATUS=2 workers, 0 connections open") !=
+	    NULL && strstr(msg, "127.0.0.1:") != NULL, "%s", msg);
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "hi"), 0);
+	ck_assert_int_eq(d.foreign_notify, 0);
+	n = h_children(d.pid, kids, 8);
+	ck_assert_int_ge(n, 2);
+	for (i = 0; i < n; i++) {
+		ck_assert(!environ_has(kids[i], "NOTIFY_SOCKET"));
+		ck_assert(!environ_has(kids[i], "WATCHDOG_USEC"));
+	}
+}
+END_TEST
+
+START_TEST(test_killed_worker_is_replaced)
+{
+	pid_t	before[8], after[8];
+	int	n;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n");
+	ck_assert_int_eq(h_children(d.pid, before, 8), 2);
+	ck_assert_int_eq(kill(before[0], SIGKILL), 0);
+	expect_log("killed by signal 9 (SIGKILL) unexpectedly", 10000);
+	expect_log("started to replace a lost worker", 10000);
+	ck_assert_int_eq(h_wait_children(d.pid, 2, 10000), 0);
+	n = h_children(d.pid, after, 8);
+	ck_assert_int_eq(n, 2);
+	ck_assert(!h_has_pid(after, n, before[0]));
+	ck_assert(h_has_pid(after, n, before[1]));
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "still serving"), 0);
+}
+END_TEST
+
+START_TEST(test_reload_changes_workers_and_keeps_open_connections)
+{
+	pid_t	old[8], now[16];
+	char	in[16], msg[2048];
+	int	fd, n, i;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n");
+	ck_assert_int_eq(h_children(d.pid, old, 8), 2);
+	fd = h_connect(d.host, d.port, 5000);
+	ck_assert_int_eq(h_echo(fd, "before", 6, in, 5000), 0);
+	h_write_config(&d, "listen = [ \"127.0.0.1:%%P\" ];\nworkers = 3;\n");
+	kill(d.pid, SIGHUP);
+	expect_notify("READY=1", 10000, msg, sizeof(msg));
+	ck_assert_msg(strstr(msg, "STATUS=3 workers") != NULL, "%s", msg);
+	expect_log("configuration reloaded: 3 workers", 5000);
+	/* The old worker holding our connection drains; the other one left. */
+	ck_assert_int_eq(h_wait_children(d.pid, 4, 10000), 0);
+	ck_assert_int_eq(h_echo(fd, "during", 6, in, 5000), 0);
+	ck_assert_mem_eq(in, "during", 6);
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "new client"), 0);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	ck_assert_int_eq(h_recv_eof(fd, 5000), 0);
+	close(fd);
+	ck_assert_int_eq(h_wait_children(d.pid, 3, 10000), 0);
+	n = h_children(d.pid, now, 16);
+	for (i = 0; i < n; i++)
+		ck_assert(!h_has_pid(old, 2, now[i]));
+	expect_log("exited with status 0 after a reload", 5000);
+}
+END_TEST
+
+static int
+reload_command(void)
+{
+	const char	*argv[4];
+	char		 pid[32], err[1024];
+	size_t		 outlen;
+
+	snprintf(pid, sizeof(pid), "%ld", (long)d.pid);
+	argv[0] = d.binary;
+	argv[1] = "--reload";
+	argv[2] = pid;
+	argv[3] = NULL;
+	return h_run(argv, NULL, 0, NULL, 0, &outlen, err, sizeof(err), 30000);
+}
+
+START_TEST(test_bad_reload_keeps_serving)
+{
+	pid_t	before[8], after[8];
+	char	msg[2048], where[300];
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n");
+	ck_assert_int_eq(h_children(d.pid, before, 8), 2);
+	h_write_config(&d, "listen = [ \"127.0.0.1:%%P\" ];\nworkers = 2;\n"
+	    "mode = \"mystery\";\n");
+	kill(d.pid, SIGHUP);
+	expect_notify("READY=1", 10000, msg, sizeof(msg));
+	snprintf(where, sizeof(where), "%s:3: mode: must be", d.conf);
+	ck_assert_msg(strstr(msg, "last reload failed") != NULL &&
+	    strstr(msg, where) != NULL, "%s", msg);
+	expect_log("reload failed, still serving the previous configuration", 5000);
+	ck_assert_int_eq(h_children(d.pid, after, 8), 2);
+	ck_assert(h_has_pid(after, 2, before[0]) && h_has_pid(after, 2, before[1]));
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "unharmed"), 0);
+	/* The synchronous reload command says so too, then succeeds once fixed. */
+	ck_assert_int_eq(reload_command(), 1);
+	h_write_config(&d, "listen = [ \"127.0.0.1:%%P\" ];\nworkers = 1;\n");
+	ck_assert_int_eq(reload_command(), 0);
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "fixed"), 0);
+	ck_assert_int_eq(h_wait_children(d.pid, 1, 10000), 0);
+}
+END_TEST
+
+/* A child that connects to port in a loop; exits with the failure count. */
+static pid_t
+hammer(unsigned port, const char *stopfile)
+{
+	pid_t	pid;
+	int	failures = 0;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	while (access(stopfile, F_OK) == -1)
+		if (h_roundtrip("127.0.0.1", port, "hammer") != 0)
+			failures++;
+	_exit(failures > 250 ? 250 : failures);
+}
+
+START_TEST(test_reload_moves_listeners_without_refusing)
+{
+	unsigned	keep = h_free_port("127.0.0.1"), drop, add;
+	char		body[512], stop[256];
+	pid_t		pid;
+	int		status, i;
+
+	do {
+		drop = h_free_port("127.0.0.1");
+		add = h_free_port("127.0.0.1");
+	} while (drop == keep || add == keep || add == drop);
+	d.port = keep;
+	snprintf(body, sizeof(body), "listen = [ \"127.0.0.1:%u\", "
+	    "\"127.0.0.1:%u\" ];\nworkers = 2;\nshutdown_timeout = 2;\n",
+	    keep, drop);
+	start(body);
+	snprintf(stop, sizeof(stop), "%s/stop", d.dir);
+	pid = hammer(keep, stop);
+	for (i = 0; i < 5; i++) {
+		h_write_config(&d, "listen = [ \"127.0.0.1:%u\", \"127.0.0.1:%u\" "
+		    "];\nworkers = %d;\nshutdown_timeout = 2;\n", keep,
+		    i % 2 ? drop : add, 1 + i % 3);
+		ck_assert_int_eq(reload_command(), 0);
+	}
+	close(open(stop, O_CREAT | O_WRONLY, 0600));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "%d connections to the kept address failed", WEXITSTATUS(status));
+	/* The last reload listens on "add", no longer on "drop". */
+	ck_assert_int_eq(h_roundtrip("127.0.0.1", add, "new address"), 0);
+	ck_assert_int_eq(h_connect_error("127.0.0.1", drop), ECONNREFUSED);
+}
+END_TEST
+
+START_TEST(test_sigterm_drains_then_exits_zero)
+{
+	char	in[8];
+	int	fd, i;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\nshutdown_timeout = 20;\n");
+	fd = h_connect(d.host, d.port, 5000);
+	ck_assert_int_eq(h_echo(fd, "first", 5, in, 5000), 0);
+	kill(d.pid, SIGTERM);
+	expect_notify("STOPPING=1", 10000, NULL, 0);
+	/* New clients are refused at once... */
+	for (i = 0; i < 100 && h_connect_error(d.host, d.port) == 0; i++)
+		usleep(10000);
+	ck_assert_int_eq(h_connect_error(d.host, d.port), ECONNREFUSED);
+	/* ...the open one is still served, then the daemon exits 0. */
+	ck_assert_int_eq(h_echo(fd, "second", 6, in, 5000), 0);
+	ck_assert_mem_eq(in, "second", 6);
+	ck_assert_int_eq(kill(d.pid, 0), 0);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	ck_assert_int_eq(h_recv_eof(fd, 5000), 0);
+	close(fd);
+	ck_assert_int_eq(h_wait_exit(&d, 10000), 0);
+	expect_log("stopped after serving", 5000);
+	ck_assert_int_eq(d.foreign_notify, 0);
+}
+END_TEST
+
+START_TEST(test_second_sigterm_stops_at_once)
+{
+	char	in[8];
+	int	fd;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\nshutdown_timeout = 60;\n");
+	fd = h_connect(d.host, d.port, 5000);
+	ck_assert_int_eq(h_echo(fd, "x", 1, in, 5000), 0);
+	kill(d.pid, SIGTERM);
+	expect_notify("STOPPING=1", 10000, NULL, 0);
+	expect_log("stopping: draining 1 open connections", 5000);
+	kill(d.pid, SIGTERM);
+	ck_assert_int_eq(h_wait_exit(&d, 5000), 0);
+	ck_assert_int_eq(h_recv_eof(fd, 1000), 0);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_shutdown_timeout_closes_stragglers)
+{
+	char	in[8];
+	int	fd;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\nshutdown_timeout = 1;\n");
+	fd = h_connect(d.host, d.port, 5000);
+	ck_assert_int_eq(h_echo(fd, "x", 1, in, 5000), 0);
+	kill(d.pid, SIGTERM);
+	ck_assert_int_eq(h_recv_eof(fd, 10000), 0);
+	ck_assert_int_eq(h_wait_exit(&d, 10000), 0);
+	ck_assert(h_log_has(&d, "1 connections still open after "
+	    "shutdown_timeout (1000 ms): closing them"));
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_socket_activation)
+{
+	struct sockaddr_in	sin;
+	unsigned		passed = h_free_port("127.0.0.1"), configured;
+	char			body[256];
+	pid_t			kids[8];
+	int			fd, n, i, probe;
+
+	do
+		configured = h_free_port("127.0.0.1");
+	while (configured == passed);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(passed);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fd, 64), 0);
+	d.listen_fd = fd;
+	d.port = passed;
+	snprintf(body, sizeof(body), "listen = [ \"127.0.0.1:%u\" ];\n"
+	    "workers = 2;\n", configured);
+	start(body);
+	expect_log("socket activation: serving the 1 sockets systemd passed", 1);
+	ck_assert_int_eq(h_roundtrip("127.0.0.1", passed, "activated"), 0);
+	ck_assert_int_eq(h_connect_error("127.0.0.1", configured), ECONNREFUSED);
+	n = h_children(d.pid, kids, 8);
+	ck_assert_int_eq(n, 2);
+	for (i = 0; i < n; i++) {
+		ck_assert(!environ_has(kids[i], "LISTEN_FDS"));
+		ck_assert(!environ_has(kids[i], "LISTEN_PID"));
+		ck_assert(!environ_has(kids[i], "NOTIFY_SOCKET"));
+	}
+	ck_assert(!environ_has(d.pid, "LISTEN_FDS"));
+	ck_assert_int_eq(h_stop(&d, SIGTERM, 10000), 0);
+	/* The socket is systemd's (here: ours): still listening afterwards. */
+	probe = h_connect("127.0.0.1", passed, 2000);
+	ck_assert_int_ge(probe, 0);
+	close(probe);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_watchdog_keeps_pinging_while_workers_recover)
+{
+	pid_t	kids[8];
+	int	i;
+
+	d.watchdog_usec = "400000";
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\nworker_timeout = 1;\n");
+	for (i = 0; i < 3; i++)
+		expect_notify("WATCHDOG=1", 2000, NULL, 0);
+	/* A stopped worker is killed and replaced: the pings go on. */
+	ck_assert_int_eq(h_children(d.pid, kids, 8), 2);
+	kill(kids[0], SIGSTOP);
+	expect_log("shows no sign of life", 10000);
+	for (i = 0; i < 5; i++)
+		expect_notify("WATCHDOG=1", 2000, NULL, 0);
+	ck_assert_int_eq(d.foreign_notify, 0);
+}
+END_TEST
+
+START_TEST(test_ttin_ttou_resize)
+{
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n");
+	kill(d.pid, SIGTTIN);
+	expect_log("SIGTTIN: 3 workers wanted", 5000);
+	ck_assert_int_eq(h_wait_children(d.pid, 3, 10000), 0);
+	kill(d.pid, SIGTTOU);
+	expect_log("SIGTTOU: 2 workers wanted", 5000);
+	kill(d.pid, SIGTTOU);
+	expect_log("SIGTTOU: 1 workers wanted", 5000);
+	kill(d.pid, SIGTTOU);	/* never below one */
+	ck_assert_int_eq(h_log_wait_count(&d, "SIGTTOU: 1 workers wanted", 2,
+	    5000), 0);
+	ck_assert_int_eq(h_wait_children(d.pid, 1, 10000), 0);
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "one left"), 0);
+	expect_log("exited with status 0 after the pool shrank", 5000);
+}
+END_TEST
+
+START_TEST(test_sigusr1_logs_the_worker_table)
+{
+	pid_t	kids[8];
+	char	line[64];
+	int	n, i;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n");
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "count me"), 0);
+	kill(d.pid, SIGUSR1);
+	expect_log("status: generation 1, 2 workers wanted, 2 processes", 5000);
+	expect_log("status: slot     pid  gen state", 5000);
+	n = h_children(d.pid, kids, 8);
+	for (i = 0; i < n; i++) {
+		snprintf(line, sizeof(line), " %7ld    1 accepting", (long)kids[i]);
+		expect_log(line, 5000);
+	}
+	ck_assert(h_log_has(&d, "1 served, 8 bytes in, 8 out"));
+}
+END_TEST
+
+START_TEST(test_hung_worker_is_killed_and_replaced)
+{
+	pid_t	kids[8], now[8];
+	int	n;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\nworker_timeout = 1;\n");
+	ck_assert_int_eq(h_children(d.pid, kids, 8), 2);
+	kill(kids[1], SIGSTOP);
+	expect_log("shows no sign of life", 10000);
+	ck_assert_int_eq(h_wait_children(d.pid, 2, 10000), 0);
+	n = h_children(d.pid, now, 8);
+	ck_assert(!h_has_pid(now, n, kids[1]));
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "alive"), 0);
+}
+END_TEST
+
+START_TEST(test_recycling_hands_over_without_failures)
+{
+	pid_t	seen[64], kids[8];
+	int	nseen = 0, i, n;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n"
+	    "max_connections_per_worker = 5;\n");
+	for (i = 0; i < 40; i++) {
+		ck_assert_msg(h_roundtrip(d.host, d.port, "recycle me") == 0,
+		    "connection %d failed", i);
+		n = h_children(d.pid, kids, 8);
+		while (n-- > 0)
+			if (!h_has_pid(seen, nseen, kids[n]) && nseen < 64)
+				seen[nseen++] = kids[n];
+	}
+	/*
+	 * A retiring worker serves on until its successor is ready, so it
+	 * takes more than 5 when clients come this fast: two hand-overs at
+	 * least in 40 connections, and not one connection failed.
+	 */
+	ck_assert_int_eq(h_log_wait_count(&d, "reached its "
+	    "max_connections_per_worker (5): starting its successor", 2, 5000),
+	    0);
+	expect_log("exited with status 0 after recycling", 5000);
+	ck_assert_int_ge(nseen, 2);
+}
+END_TEST
+
+START_TEST(test_worker_that_cannot_work_stops_the_daemon)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "not root: cannot test a failing user switch\n");
+		return;
+	}
+	/* As "nobody", switching the workers to root must fail. */
+	d.as_nobody = true;
+	d.no_wait_ready = true;
+	h_write_config(&d, "listen = [ \"127.0.0.1:%%P\" ];\nworkers = 2;\n"
+	    "user = \"root\";\n");
+	ck_assert_int_eq(h_start(&d), 0);
+	ck_assert_int_eq(h_wait_exit(&d, 15000), 71);
+	ck_assert(h_log_has(&d, "worker: cannot switch to user root"));
+	ck_assert(h_log_has(&d, "a worker cannot work with this configuration"));
+}
+END_TEST
+
+START_TEST(test_workers_outlive_no_master)
+{
+	pid_t	kids[8], pid;
+	int	n, i, status, reaped = 0;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\nshutdown_timeout = 2;\n");
+	n = h_children(d.pid, kids, 8);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(h_stop(&d, SIGKILL, 5000), 128 + SIGKILL);
+	/* Orphans come to us (subreaper); each must exit by itself. */
+	for (i = 0; i < 200 && reaped < n; i++) {
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			if (h_has_pid(kids, n, pid))
+				reaped++;
+		if (reaped < n)
+			usleep(50000);
+	}
+	ck_assert_int_eq(reaped, n);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite	*s = suite_create("lifecycle");
+	TCase	*tc = tcase_create("integration");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_ready_status_and_only_the_master_notifies);
+	tcase_add_test(tc, test_killed_worker_is_replaced);
+	tcase_add_test(tc, test_reload_changes_workers_and_keeps_open_connections);
+	tcase_add_test(tc, test_bad_reload_keeps_serving);
+	tcase_add_test(tc, test_reload_moves_listeners_without_refusing);
+	tcase_add_test(tc, test_sigterm_drains_then_exits_zero);
+	tcase_add_test(tc, test_second_sigterm_stops_at_once);
+	tcase_add_test(tc, test_shutdown_timeout_closes_stragglers);
+	tcase_add_test(tc, test_socket_activation);
+	tcase_add_test(tc, test_watchdog_keeps_pinging_while_workers_recover);
+	tcase_add_test(tc, test_ttin_ttou_resize);
+	tcase_add_test(tc, test_sigusr1_logs_the_worker_table);
+	tcase_add_test(tc, test_hung_worker_is_killed_and_replaced);
+	tcase_add_test(tc, test_recycling_hands_over_without_failures);
+	tcase_add_test(tc, test_worker_that_cannot_work_stops_the_daemon);
+	tcase_add_test(tc, test_workers_outlive_no_master);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
