@@ -288,6 +288,20 @@ h_notify_wait(struct daemon *d, const char *needle, int timeout_ms, char *msg,
 	return -1;
 }
 
+/*
+ * Read and forget the notifications waiting, as systemd would read them:
+ * the master's sd_notify() blocks when nobody reads its socket.
+ */
+void
+h_notify_drain(struct daemon *d)
+{
+	char	buf[4096];
+
+	while (d->notify_fd >= 0 &&
+	    recv(d->notify_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		continue;
+}
+
 /* The daemon's exit status (0..255, or 128+signal), -1 on timeout. */
 int
 h_wait_exit(struct daemon *d, int timeout_ms)
@@ -405,6 +419,27 @@ h_log_wait_count(struct daemon *d, const char *needle, int count,
 		usleep(20000);
 	} while (remaining(deadline) > 0);
 	return -1;
+}
+
+/* The last log line that contains "needle". */
+int
+h_log_last(struct daemon *d, const char *needle, char *line, size_t size)
+{
+	char	*log = read_log(d), *p, *found = NULL, *end;
+
+	for (p = log; (p = strstr(p, needle)) != NULL; p++)
+		found = p;
+	if (found == NULL) {
+		free(log);
+		return -1;
+	}
+	while (found > log && found[-1] != '\n')
+		found--;
+	end = strchr(found, '\n');
+	snprintf(line, size, "%.*s", end ? (int)(end - found) : (int)strlen(found),
+	    found);
+	free(log);
+	return 0;
 }
 
 void

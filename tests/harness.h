@@ -46,6 +46,7 @@ int	h_start_config(struct daemon *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	h_notify_wait(struct daemon *, const char *needle, int timeout_ms,
 	    char *msg, size_t size, pid_t *sender);
+void	h_notify_drain(struct daemon *);
 int	h_wait_exit(struct daemon *, int timeout_ms);
 int	h_stop(struct daemon *, int sig, int timeout_ms);
 void	h_cleanup(struct daemon *);
@@ -55,6 +56,8 @@ int	h_log_count(struct daemon *, const char *needle);
 int	h_log_wait_count(struct daemon *, const char *needle, int count,
 	    int timeout_ms);
 void	h_log_dump(struct daemon *);
+int	h_log_last(struct daemon *, const char *needle, char *line,
+	    size_t size);
 
 int	h_connect(const char *host, unsigned port, int timeout_ms);
 int	h_connect_unix(const char *path, int timeout_ms);

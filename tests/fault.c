@@ -1,0 +1,44 @@
+/*
+ * fault.c: the fault hooks of tests/sockechod-faulty, a test-only build of
+ * the daemon. It replaces the weak no-op worker_fault_point() of
+ * src/worker.c; the production binary has no hooks at all.
+ *
+ * SOCKECHOD_FAULT=crash-at-start: every worker aborts right before it
+ * would start serving, after appending "MONOTONIC_MS PID" to the file
+ * named by SOCKECHOD_FAULT_RECORD.
+ */
+#include "build-config.h"
+
+#include <sys/resource.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sig.h"
+#include "worker.h"
+
+void
+worker_fault_point(const char *where)
+{
+	const char	*fault = getenv("SOCKECHOD_FAULT");
+	const char	*record = getenv("SOCKECHOD_FAULT_RECORD");
+	struct rlimit	 nocore = { 0, 0 };
+	char		 line[64];
+	int		 fd, n;
+
+	if (fault == NULL || strcmp(where, "start") != 0 ||
+	    strcmp(fault, "crash-at-start") != 0)
+		return;
+	if (record != NULL &&
+	    (fd = open(record, O_WRONLY | O_CREAT | O_APPEND, 0644)) >= 0) {
+		n = snprintf(line, sizeof(line), "%llu %ld\n",
+		    (unsigned long long)monotonic_ms(), (long)getpid());
+		(void)!write(fd, line, n);
+		close(fd);
+	}
+	setrlimit(RLIMIT_CORE, &nocore);
+	abort();
+}

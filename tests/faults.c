@@ -1,0 +1,806 @@
+/*
+ * faults.c: the fault-injection suite. It drives continuous load at the
+ * real daemon from many concurrent client sessions and injects faults:
+ * storms of reloads, SIGKILLed and SIGSTOPped workers, workers that crash
+ * at start, SIGTERM under load, TTIN/TTOU storms. Each case is bounded in
+ * time and prints one "FAULT" line with its counts; the suite fails when a
+ * count is not what sockechod promises.
+ *
+ * A session connects, sends four chunks of random bytes 20 ms apart,
+ * half-closes, and must read back exactly what it sent, then EOF.
+ */
+#include "build-config.h"
+
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define CONCURRENCY	32
+#define CHUNKS		4
+#define CHUNK_MAX	4096
+#define CHUNK_GAP_MS	20
+#define STALL_MS	8000	/* no progress this long: the session timed out */
+#define MAX_VICTIMS	256
+#define MAX_PORTS	512
+
+enum outcome {
+	OK,
+	REFUSED,
+	RESET,
+	SHORT,
+	MISMATCH,
+	TIMEOUT,
+	OTHER,
+	NOUTCOMES
+};
+
+enum sstate {
+	S_FREE,
+	S_CONNECTING,
+	S_SENDING,
+	S_PAUSED,
+	S_DRAINING,
+};
+
+struct session {
+	enum sstate	 state;
+	int		 fd;
+	unsigned	 lport;
+	uint64_t	 started_ms;
+	uint64_t	 wake_ms;
+	uint64_t	 progress_ms;
+	size_t		 chunk_end[CHUNKS];
+	unsigned	 chunk;
+	size_t		 total;
+	size_t		 sent;
+	size_t		 received;
+	unsigned char	 payload[CHUNKS * CHUNK_MAX];
+};
+
+/* The client ports that were open on a worker when it was killed. */
+struct victim {
+	uint64_t	t_ms;
+	unsigned	ports[MAX_PORTS];
+	int		nports;
+};
+
+struct load {
+	struct daemon	*d;
+	struct session	 s[CONCURRENCY];
+	bool		 launching;
+	unsigned	 seed;
+	unsigned	 sessions;
+	unsigned	 outcome[NOUTCOMES];
+	unsigned	 attributed;	/* failures on a killed worker */
+	struct victim	 victims[MAX_VICTIMS];
+	int		 nvictims;
+};
+
+static int	failures_total;
+
+static void
+die(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(99);
+}
+
+static const char *const outcome_names[] = {
+	"ok", "refused", "reset", "short", "mismatch", "timeout", "other"
+};
+
+/* Was this failed session open on a worker we killed on purpose? */
+static bool
+attributable(const struct load *l, const struct session *s)
+{
+	int	v, p;
+
+	for (v = 0; v < l->nvictims; v++) {
+		if (s->started_ms > l->victims[v].t_ms)
+			continue;
+		for (p = 0; p < l->victims[v].nports; p++)
+			if (l->victims[v].ports[p] == s->lport)
+				return true;
+	}
+	return false;
+}
+
+static void
+finish(struct load *l, struct session *s, enum outcome o)
+{
+	if (o != OK && attributable(l, s))
+		l->attributed++;
+	l->outcome[o]++;
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	s->state = S_FREE;
+}
+
+static void
+launch(struct load *l, struct session *s, uint64_t now)
+{
+	struct sockaddr_in	sin;
+	size_t			i, n;
+
+	memset(s, 0, offsetof(struct session, payload));
+	s->total = 0;
+	for (i = 0; i < CHUNKS; i++) {
+		n = 256 + (rand_r(&l->seed) % (CHUNK_MAX - 256));
+		s->total += n;
+		s->chunk_end[i] = s->total;
+	}
+	h_random(s->payload, s->total, rand_r(&l->seed));
+	s->started_ms = s->progress_ms = now;
+	l->sessions++;
+	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(l->d->port);
+	inet_pton(AF_INET, l->d->host, &sin.sin_addr);
+	s->state = S_CONNECTING;
+	if (connect(s->fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 &&
+	    errno != EINPROGRESS)
+		finish(l, s, errno == ECONNREFUSED ? REFUSED : OTHER);
+}
+
+static void
+connected(struct load *l, struct session *s)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(int);
+	int			err = 0;
+
+	getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (err != 0) {
+		finish(l, s, err == ECONNREFUSED ? REFUSED : OTHER);
+		return;
+	}
+	len = sizeof(sin);
+	getsockname(s->fd, (struct sockaddr *)&sin, &len);
+	s->lport = ntohs(sin.sin_port);
+	s->state = S_SENDING;
+}
+
+static void
+send_some(struct load *l, struct session *s, uint64_t now)
+{
+	ssize_t	w;
+
+	w = send(s->fd, s->payload + s->sent, s->chunk_end[s->chunk] - s->sent,
+	    MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w == -1) {
+		if (errno != EAGAIN)
+			finish(l, s, errno == ECONNRESET || errno == EPIPE ?
+			    RESET : OTHER);
+		return;
+	}
+	s->sent += w;
+	s->progress_ms = now;
+	if (s->sent < s->chunk_end[s->chunk])
+		return;
+	if (++s->chunk < CHUNKS) {
+		s->state = S_PAUSED;
+		s->wake_ms = now + CHUNK_GAP_MS;
+		return;
+	}
+	shutdown(s->fd, SHUT_WR);
+	s->state = S_DRAINING;
+}
+
+static void
+receive_some(struct load *l, struct session *s, uint64_t now)
+{
+	unsigned char	buf[16384];
+	ssize_t		r;
+
+	r = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (r == -1) {
+		if (errno != EAGAIN)
+			finish(l, s, errno == ECONNRESET ? RESET : OTHER);
+		return;
+	}
+	if (r == 0) {
+		finish(l, s, s->state == S_DRAINING && s->received == s->total ?
+		    OK : SHORT);
+		return;
+	}
+	if (s->received + r > s->total ||
+	    memcmp(buf, s->payload + s->received, r) != 0) {
+		finish(l, s, MISMATCH);
+		return;
+	}
+	s->received += r;
+	s->progress_ms = now;
+}
+
+static unsigned
+active(const struct load *l)
+{
+	unsigned	i, n = 0;
+
+	for (i = 0; i < CONCURRENCY; i++)
+		if (l->s[i].state != S_FREE)
+			n++;
+	return n;
+}
+
+static unsigned
+connecting(const struct load *l)
+{
+	unsigned	i, n = 0;
+
+	for (i = 0; i < CONCURRENCY; i++)
+		if (l->s[i].state == S_CONNECTING)
+			n++;
+	return n;
+}
+
+/* One round of the load: launch, poll, move every session along. */
+static void
+step(struct load *l, int max_wait_ms)
+{
+	struct pollfd	 pfd[CONCURRENCY];
+	struct session	*s;
+	uint64_t	 now = h_now_ms();
+	unsigned	 i;
+
+	for (i = 0; i < CONCURRENCY; i++) {
+		s = &l->s[i];
+		if (s->state == S_FREE && l->launching)
+			launch(l, s, now);
+		pfd[i].fd = s->state == S_FREE ? -1 : s->fd;
+		pfd[i].events = POLLIN;
+		if (s->state == S_CONNECTING || s->state == S_SENDING)
+			pfd[i].events |= POLLOUT;
+		pfd[i].revents = 0;
+	}
+	poll(pfd, CONCURRENCY, max_wait_ms);
+	h_notify_drain(l->d);
+	now = h_now_ms();
+	for (i = 0; i < CONCURRENCY; i++) {
+		s = &l->s[i];
+		if (s->state == S_FREE)
+			continue;
+		if (s->state == S_CONNECTING) {
+			if (pfd[i].revents)
+				connected(l, s);
+			continue;
+		}
+		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+			receive_some(l, s, now);
+		if (s->state == S_PAUSED && now >= s->wake_ms)
+			s->state = S_SENDING;
+		if (s->state == S_SENDING && pfd[i].revents & POLLOUT)
+			send_some(l, s, now);
+		if (s->state != S_FREE && now - s->progress_ms > STALL_MS)
+			finish(l, s, TIMEOUT);
+	}
+}
+
+/* Run the load for "ms", calling "tick" every round. */
+static void
+run_for(struct load *l, uint64_t ms, void (*tick)(struct load *, void *),
+    void *arg)
+{
+	uint64_t	end = h_now_ms() + ms;
+
+	while (h_now_ms() < end) {
+		step(l, 5);
+		if (tick != NULL)
+			tick(l, arg);
+	}
+}
+
+/* Stop launching and let every session in flight end. */
+static void
+settle(struct load *l)
+{
+	uint64_t	end = h_now_ms() + STALL_MS + 2000;
+
+	l->launching = false;
+	while (active(l) > 0 && h_now_ms() < end)
+		step(l, 5);
+}
+
+static unsigned
+failed(const struct load *l)
+{
+	unsigned	i, n = 0;
+
+	for (i = 1; i < NOUTCOMES; i++)
+		n += l->outcome[i];
+	return n;
+}
+
+static void
+load_init(struct load *l, struct daemon *d, unsigned seed)
+{
+	unsigned	i;
+
+	memset(l, 0, sizeof(*l));
+	l->d = d;
+	l->seed = seed;
+	l->launching = true;
+	for (i = 0; i < CONCURRENCY; i++)
+		l->s[i].fd = -1;
+}
+
+static void
+report(int n, const char *name, const struct load *l, bool pass,
+    const char *fmt, ...)
+{
+	char	extra[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(extra, sizeof(extra), fmt, ap);
+	va_end(ap);
+	printf("FAULT %d %-22s sessions=%u ok=%u failed=%u (on killed "
+	    "workers %u) resets=%u refused=%u short=%u timeouts=%u; %s => %s\n",
+	    n, name, l->sessions, l->outcome[OK], failed(l), l->attributed,
+	    l->outcome[RESET], l->outcome[REFUSED], l->outcome[SHORT],
+	    l->outcome[TIMEOUT], extra, pass ? "PASS" : "FAIL");
+	if (!pass) {
+		int i;
+
+		failures_total++;
+		for (i = 1; i < NOUTCOMES; i++)
+			if (l->outcome[i])
+				printf("      %s: %u\n", outcome_names[i],
+				    l->outcome[i]);
+		h_log_dump(l->d);
+	}
+	fflush(stdout);
+}
+
+static void
+start_daemon(struct daemon *d, const char *body)
+{
+	h_init(d);
+	if (h_start_config(d, "%s", body) != 0) {
+		h_log_dump(d);
+		die("sockechod did not start");
+	}
+}
+
+static int
+children(pid_t pid, pid_t *v, int max)
+{
+	int	n = h_children(pid, v, max);
+
+	return n < 0 ? 0 : n;
+}
+
+/* Socket inode -> client port, from /proc/net/tcp{,6}. */
+static unsigned
+client_port_of(unsigned long inode, unsigned server_port)
+{
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	char		line[512];
+	unsigned	i, lport, rport;
+	unsigned long	ino;
+	FILE		*fp;
+
+	for (i = 0; i < 2; i++) {
+		if ((fp = fopen(files[i], "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), fp) != NULL) {
+			char local[64], remote[64], *c1, *c2;
+
+			if (sscanf(line, "%*d: %63s %63s %*x %*s %*s %*s %*u %*d "
+			    "%lu", local, remote, &ino) != 3 || ino != inode)
+				continue;
+			c1 = strrchr(local, ':');
+			c2 = strrchr(remote, ':');
+			if (c1 == NULL || c2 == NULL)
+				continue;
+			lport = strtoul(c1 + 1, NULL, 16);
+			rport = strtoul(c2 + 1, NULL, 16);
+			fclose(fp);
+			return lport == server_port ? rport : 0;
+		}
+		fclose(fp);
+	}
+	return 0;
+}
+
+/* Remember the client ports of the sessions open on a (stopped) worker. */
+static void
+snapshot_victim(struct load *l, pid_t pid)
+{
+	struct victim	*v;
+	struct dirent	*de;
+	char		 path[64], link[128], fdpath[320];
+	unsigned long	 inode;
+	unsigned	 port;
+	DIR		*dir;
+
+	if (l->nvictims >= MAX_VICTIMS)
+		return;
+	v = &l->victims[l->nvictims++];
+	v->t_ms = h_now_ms();
+	v->nports = 0;
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	if ((dir = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL && v->nports < MAX_PORTS) {
+		ssize_t n;
+
+		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
+		if ((n = readlink(fdpath, link, sizeof(link) - 1)) <= 0)
+			continue;
+		link[n] = '\0';
+		if (sscanf(link, "socket:[%lu]", &inode) != 1)
+			continue;
+		if ((port = client_port_of(inode, l->d->port)) != 0)
+			v->ports[v->nports++] = port;
+	}
+	closedir(dir);
+}
+
+/* Stop a worker, note its sessions, kill it: its failures are expected. */
+static void
+kill_worker(struct load *l, pid_t pid)
+{
+	kill(pid, SIGSTOP);
+	snapshot_victim(l, pid);
+	kill(pid, SIGKILL);
+}
+
+static bool
+wait_pool(pid_t master, int n, int timeout_ms)
+{
+	return h_wait_children(master, n, timeout_ms) == 0;
+}
+
+/* ---- case 1: 20 reloads in 10 s, alternating worker counts ---- */
+
+struct reloads {
+	uint64_t	next_ms;
+	int		done;
+};
+
+static const char *const reload_configs[] = {
+	"listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\nshutdown_timeout = 10;\n",
+	"listen = [ \"127.0.0.1:%P\" ];\nworkers = 3;\nshutdown_timeout = 10;\n",
+};
+
+static void
+reload_tick(struct load *l, void *arg)
+{
+	struct reloads	*r = arg;
+
+	if (r->done >= 20 || h_now_ms() < r->next_ms)
+		return;
+	r->done++;
+	h_write_config(l->d, "%s", reload_configs[r->done % 2]);
+	kill(l->d->pid, SIGHUP);
+	r->next_ms = h_now_ms() + 500;
+}
+
+static void
+case_reloads(void)
+{
+	struct reloads	r = { 0, 0 };
+	struct daemon	d;
+	struct load	l;
+	int		reloaded;
+	bool		pass;
+
+	start_daemon(&d, reload_configs[0]);
+	load_init(&l, &d, 1);
+	r.next_ms = h_now_ms() + 250;
+	run_for(&l, 10000, reload_tick, &r);
+	settle(&l);
+	h_log_wait_count(&d, "configuration reloaded", 20, 5000);
+	reloaded = h_log_count(&d, "configuration reloaded");
+	pass = failed(&l) == 0 && r.done == 20 && reloaded == 20 &&
+	    l.sessions > 1000;
+	report(1, "reload storm", &l, pass, "reloads=%d completed=%d",
+	    r.done, reloaded);
+	h_cleanup(&d);
+}
+
+/* ---- case 2: SIGKILL a random worker every 200 ms for 10 s ---- */
+
+struct killer {
+	uint64_t	next_ms;
+	int		kills;
+};
+
+static void
+kill_tick(struct load *l, void *arg)
+{
+	struct killer	*k = arg;
+	pid_t		 v[64];
+	int		 n;
+
+	if (h_now_ms() < k->next_ms)
+		return;
+	k->next_ms = h_now_ms() + 200;
+	if ((n = children(l->d->pid, v, 64)) == 0)
+		return;
+	kill_worker(l, v[rand_r(&l->seed) % n]);
+	k->kills++;
+}
+
+static void
+case_kill_storm(void)
+{
+	struct killer	k = { 0, 0 };
+	struct daemon	d;
+	struct load	l;
+	bool		pool, pass;
+
+	start_daemon(&d, "listen = [ \"127.0.0.1:%P\" ];\nworkers = 3;\n");
+	load_init(&l, &d, 2);
+	k.next_ms = h_now_ms() + 200;
+	run_for(&l, 10000, kill_tick, &k);
+	settle(&l);
+	pool = wait_pool(d.pid, 3, 5000);
+	pass = failed(&l) == l.attributed && l.outcome[REFUSED] == 0 && pool &&
+	    k.kills >= 45 && l.sessions > 1000;
+	report(2, "SIGKILL storm", &l, pass, "kills=%d pool back to 3: %s",
+	    k.kills, pool ? "yes" : "no");
+	h_cleanup(&d);
+}
+
+/* ---- case 3: SIGSTOP a worker; replaced within worker_timeout + 1 s ---- */
+
+static void
+case_sigstop(void)
+{
+	struct daemon	d;
+	struct load	l;
+	pid_t		v[8], now[8], victim;
+	uint64_t	t0, replaced_ms = 0;
+	int		n;
+	bool		pass;
+
+	start_daemon(&d, "listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n"
+	    "worker_timeout = 2;\n");
+	load_init(&l, &d, 3);
+	run_for(&l, 1000, NULL, NULL);
+	if (children(d.pid, v, 8) != 2)
+		die("case 3: no pool");
+	victim = v[0];
+	kill(victim, SIGSTOP);
+	snapshot_victim(&l, victim);
+	t0 = h_now_ms();
+	while (h_now_ms() - t0 < 10000) {
+		step(&l, 5);
+		n = children(d.pid, now, 8);
+		if (n == 2 && !h_has_pid(now, n, victim)) {
+			replaced_ms = h_now_ms() - t0;
+			break;
+		}
+	}
+	run_for(&l, 1000, NULL, NULL);
+	settle(&l);
+	pass = replaced_ms > 0 && replaced_ms <= 3000 &&
+	    failed(&l) == l.attributed && l.sessions > 200;
+	report(3, "SIGSTOP worker", &l, pass, "worker_timeout=2000 ms "
+	    "replaced after %llu ms (limit 3000)",
+	    (unsigned long long)replaced_ms);
+	h_cleanup(&d);
+}
+
+/* ---- case 4: workers that crash at start ---- */
+
+static unsigned long
+cpu_ms(pid_t pid)
+{
+	unsigned long	utime = 0, stime = 0, cutime = 0, cstime = 0;
+	char		path[64], buf[1024], *p;
+	FILE		*fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), fp) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL)
+		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+		    "%lu %lu %lu %lu", &utime, &stime, &cutime, &cstime);
+	fclose(fp);
+	return (utime + stime + cutime + cstime) * 1000 /
+	    sysconf(_SC_CLK_TCK);
+}
+
+static void
+case_crash_at_start(void)
+{
+	struct daemon	d;
+	struct load	l;
+	char		record[256], line[64], gaps[256];
+	uint64_t	t[256], prev;
+	unsigned long	cpu;
+	int		n = 0, lines, g = 0, i, off = 0;
+	FILE		*fp;
+	bool		growing = true, pass;
+
+	h_init(&d);
+	d.binary = h_env("SOCKECHOD_FAULTY", "./sockechod-faulty");
+	d.no_wait_ready = true;
+	snprintf(record, sizeof(record), "%s/crashes", d.dir);
+	setenv("SOCKECHOD_FAULT", "crash-at-start", 1);
+	setenv("SOCKECHOD_FAULT_RECORD", record, 1);
+	h_write_config(&d, "listen = [ \"127.0.0.1:%%P\" ];\nworkers = 2;\n");
+	if (h_start(&d) != 0)
+		die("case 4: cannot start");
+	unsetenv("SOCKECHOD_FAULT");
+	unsetenv("SOCKECHOD_FAULT_RECORD");
+	load_init(&l, &d, 4);
+	l.launching = false;	/* nobody can serve: no load to measure */
+	run_for(&l, 10000, NULL, NULL);
+	cpu = cpu_ms(d.pid);
+	lines = h_log_count(&d, "\n");
+	if ((fp = fopen(record, "r")) != NULL) {
+		while (n < 256 && fgets(line, sizeof(line), fp) != NULL)
+			t[n++] = strtoull(line, NULL, 10);
+		fclose(fp);
+	}
+	/* Crashes come in rounds (one per worker); rounds grow apart. */
+	prev = 0;
+	for (i = 1; i < n; i++) {
+		uint64_t gap = t[i] - t[i - 1];
+
+		if (gap < 50)
+			continue;	/* same round */
+		if (gap + 50 < prev)
+			growing = false;
+		prev = gap;
+		if (off < (int)sizeof(gaps) - 16)
+			off += snprintf(gaps + off, sizeof(gaps) - off, "%s%llu",
+			    g++ ? "," : "", (unsigned long long)gap);
+	}
+	gaps[off] = '\0';
+	pass = n >= 4 && n <= 40 && growing && prev >= 1500 && lines <= 25 &&
+	    cpu <= 500 && h_log_has(&d, "respawning with a delay that grows");
+	report(4, "crash at start", &l, pass, "crashes=%d in 10 s, respawn gaps "
+	    "ms=[%s], log lines=%d, CPU=%lu ms", n, gaps, lines, cpu);
+	h_cleanup(&d);
+}
+
+/* ---- case 5: SIGTERM under load ---- */
+
+static void
+case_sigterm(void)
+{
+	struct daemon	d;
+	struct load	l;
+	pid_t		v[8], pid;
+	uint64_t	t0;
+	int		nkids, status, code, left = 0, i, inflight;
+	bool		pass;
+
+	while (waitpid(-1, &status, WNOHANG) > 0)
+		continue;	/* orphans of earlier cases */
+	start_daemon(&d, "listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n"
+	    "shutdown_timeout = 20;\n");
+	load_init(&l, &d, 5);
+	run_for(&l, 2000, NULL, NULL);
+	nkids = children(d.pid, v, 8);
+	/* Sessions in flight: every one launched, once it has connected. */
+	l.launching = false;
+	t0 = h_now_ms();
+	while (connecting(&l) > 0 && h_now_ms() - t0 < 2000)
+		step(&l, 1);
+	inflight = active(&l);
+	kill(d.pid, SIGTERM);
+	settle(&l);
+	code = h_wait_exit(&d, 25000);
+	/* A worker the master did not reap would be our orphan now. */
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		if (h_has_pid(v, nkids, pid))
+			left++;
+	for (i = 0; i < nkids; i++)
+		if (kill(v[i], 0) == 0)
+			left++;
+	pass = failed(&l) == 0 && code == 0 && left == 0 && inflight > 0;
+	report(5, "SIGTERM under load", &l, pass, "in flight at SIGTERM=%d, "
+	    "exit status %d, processes left %d", inflight, code, left);
+	h_cleanup(&d);
+}
+
+/* ---- case 6: TTIN/TTOU storm ---- */
+
+struct storm {
+	uint64_t	next_ms;
+	int		sent;
+};
+
+static void
+storm_tick(struct load *l, void *arg)
+{
+	struct storm	*s = arg;
+
+	if (s->sent >= 60 || h_now_ms() < s->next_ms)
+		return;
+	kill(l->d->pid, rand_r(&l->seed) % 2 ? SIGTTIN : SIGTTOU);
+	s->sent++;
+	s->next_ms = h_now_ms() + 50;
+}
+
+/* The master's own count, from the SIGUSR1 table. */
+static int
+wanted_workers(struct daemon *d)
+{
+	char		line[512];
+	unsigned	gen;
+	int		before, n;
+
+	before = h_log_count(d, "status: generation");
+	kill(d->pid, SIGUSR1);
+	if (h_log_wait_count(d, "status: generation", before + 1, 5000) != 0 ||
+	    h_log_last(d, "status: generation", line, sizeof(line)) != 0)
+		return -1;
+	if (sscanf(strstr(line, "status: generation"), "status: generation "
+	    "%u, %d workers wanted", &gen, &n) != 2)
+		return -1;
+	return n;
+}
+
+static void
+case_resize_storm(void)
+{
+	struct storm	s = { 0, 0 };
+	struct daemon	d;
+	struct load	l;
+	int		wanted, n = 0;
+	pid_t		v[600];
+	bool		converged, pass;
+
+	start_daemon(&d, "listen = [ \"127.0.0.1:%P\" ];\nworkers = 3;\n");
+	load_init(&l, &d, 6);
+	s.next_ms = h_now_ms() + 200;
+	run_for(&l, 4000, storm_tick, &s);
+	settle(&l);
+	wanted = wanted_workers(&d);
+	converged = wanted > 0 && wait_pool(d.pid, wanted, 10000);
+	n = children(d.pid, v, 600);
+	pass = failed(&l) == 0 && converged && s.sent == 60;
+	report(6, "TTIN/TTOU storm", &l, pass, "signals=%d wanted=%d "
+	    "processes=%d converged=%s", s.sent, wanted, n,
+	    converged ? "yes" : "no");
+	h_cleanup(&d);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static void (*const cases[])(void) = { case_reloads, case_kill_storm,
+	    case_sigstop, case_crash_at_start, case_sigterm,
+	    case_resize_storm };
+	int	i, only = argc > 1 ? atoi(argv[1]) : 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (i = 0; i < (int)(sizeof(cases) / sizeof(cases[0])); i++)
+		if (only == 0 || only == i + 1)
+			cases[i]();
+	printf("FAULT summary: %d of %d cases failed\n", failures_total,
+	    only ? 1 : (int)(sizeof(cases) / sizeof(cases[0])));
+	return failures_total == 0 ? 0 : 1;
+}
