@@ -41,7 +41,7 @@ struct key {
 	enum key_type	 type;
 	size_t		 offset;
 	size_t		 size;
-	uint64_t	 min;
+	uint64_t	 min;	/* for KEY_SECONDS: in ms, unless 0 (off) */
 	uint64_t	 max;	/* for KEY_SECONDS: in seconds */
 };
 
@@ -58,7 +58,8 @@ static const struct key keys[] = {
 	{ "backlog", KEY_NUMBER, FIELD(backlog), 1, 65535 },
 	{ "idle_timeout", KEY_SECONDS, FIELD(idle_timeout_ms), 0, 86400 },
 	{ "shutdown_timeout", KEY_SECONDS, FIELD(shutdown_timeout_ms), 0, 86400 },
-	{ "worker_timeout", KEY_SECONDS, FIELD(worker_timeout_ms), 0, 86400 },
+	/* Workers show life twice a second: less than 1 s would kill them. */
+	{ "worker_timeout", KEY_SECONDS, FIELD(worker_timeout_ms), 1000, 86400 },
 	{ "max_connections_per_worker", KEY_NUMBER,
 	    FIELD(max_connections_per_worker), 0, UINT32_MAX },
 	{ "recycle_jitter", KEY_NUMBER, FIELD(recycle_jitter), 0, UINT32_MAX },
@@ -275,63 +276,102 @@ out:
 	return r;
 }
 
+/*
+ * An integer setting, checked against the literal in the file (see
+ * source_integer). Returns 0, or -1 after reporting; *big is set when the
+ * number does not even fit in 64 bits.
+ */
+static int
+read_integer(const config_setting_t *s, const struct key *k,
+    const struct where *w, long long *v, bool *big)
+{
+	long long	lit;
+
+	*big = false;
+	*v = config_setting_get_int64(s);
+	switch (source_integer(w, k->name, &lit)) {
+	case -1:
+		*big = true;
+		return -1;
+	case 1:
+		*v = lit;
+		break;
+	}
+	return 0;
+}
+
+static bool
+is_integer(const config_setting_t *s)
+{
+	return config_setting_type(s) == CONFIG_TYPE_INT ||
+	    config_setting_type(s) == CONFIG_TYPE_INT64;
+}
+
 static int
 get_number(const config_setting_t *s, const struct key *k,
     const struct where *w, struct config_errors *errs, uint64_t *out)
 {
-	long long	v, lit;
-	int		type = config_setting_type(s);
+	long long	v;
+	bool		big;
 
-	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+	if (!is_integer(s)) {
 		errorf(errs, w, "%s: expected an integer", k->name);
 		return -1;
 	}
-	v = config_setting_get_int64(s);
-	switch (source_integer(w, k->name, &lit)) {
-	case -1:
-		errorf(errs, w, "%s: must be between %llu and %llu "
-		    "(the number is too large)", k->name,
-		    (unsigned long long)k->min, (unsigned long long)k->max);
-		return -1;
-	case 1:
-		v = lit;
-		break;
-	}
-	if (v < 0 || (uint64_t)v < k->min || (uint64_t)v > k->max) {
-		errorf(errs, w, "%s: must be between %llu and %llu (got %lld)",
-		    k->name, (unsigned long long)k->min,
-		    (unsigned long long)k->max, v);
+	if (read_integer(s, k, w, &v, &big) == -1 || v < 0 ||
+	    (uint64_t)v < k->min || (uint64_t)v > k->max) {
+		if (big)
+			errorf(errs, w, "%s: must be between %llu and %llu "
+			    "(the number is too large)", k->name,
+			    (unsigned long long)k->min,
+			    (unsigned long long)k->max);
+		else
+			errorf(errs, w, "%s: must be between %llu and %llu "
+			    "(got %lld)", k->name, (unsigned long long)k->min,
+			    (unsigned long long)k->max, v);
 		return -1;
 	}
 	*out = (uint64_t)v;
 	return 0;
 }
 
+/* Integer or fractional seconds, as milliseconds (rounded up, never to 0). */
 static int
 get_seconds(const config_setting_t *s, const struct key *k,
     const struct where *w, struct config_errors *errs, uint64_t *ms)
 {
-	double	sec;
+	long long	v;
+	double		sec;
+	bool		big = false;
 
-	if (config_setting_type(s) == CONFIG_TYPE_FLOAT) {
+	if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
 		sec = config_setting_get_float(s);
-		if (!isfinite(sec) || sec < 0 || sec > (double)k->max) {
-			errorf(errs, w, "%s: must be between 0 and %llu "
-			    "seconds (got %g)", k->name,
-			    (unsigned long long)k->max, sec);
-			return -1;
-		}
-		*ms = (uint64_t)llround(sec * MS_PER_SEC);
-		return 0;
-	}
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64) {
+	else if (is_integer(s)) {
+		if (read_integer(s, k, w, &v, &big) == -1)
+			sec = -1;
+		else
+			sec = (double)v;
+	} else {
 		errorf(errs, w, "%s: expected a number of seconds", k->name);
 		return -1;
 	}
-	if (get_number(s, k, w, errs, ms) == -1)
+	if (big || !isfinite(sec) || sec < 0 || sec > (double)k->max) {
+		if (big)
+			errorf(errs, w, "%s: must be between 0 and %llu seconds "
+			    "(the number is too large)", k->name,
+			    (unsigned long long)k->max);
+		else
+			errorf(errs, w, "%s: must be between 0 and %llu seconds "
+			    "(got %g)", k->name, (unsigned long long)k->max, sec);
 		return -1;
-	*ms *= MS_PER_SEC;
+	}
+	*ms = (uint64_t)ceil(sec * MS_PER_SEC);
+	if (*ms < k->min && *ms != 0) {
+		errorf(errs, w, "%s: must be 0 (off) or at least %llu ms "
+		    "(got %g seconds)", k->name, (unsigned long long)k->min,
+		    sec);
+		return -1;
+	}
 	return 0;
 }
 
@@ -631,7 +671,10 @@ config_load(struct config *cfg, const char *path, bool optional,
 		errorf(errs, &w, "%s", strerror(errno));
 		return -1;
 	}
-	/* @include "x" is relative to the including file, as in nginx. */
+	/*
+	 * A relative @include is taken from the main file's directory, in
+	 * included files too (libconfig has one include directory).
+	 */
 	if ((slash = strrchr(dir, '/')) != NULL)
 		slash[1] = '\0';
 	else

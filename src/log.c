@@ -182,19 +182,37 @@ stderr_send(int priority, const char *message)
 		continue;
 }
 
-void
-log_vmessage(int priority, const char *message_id,
+static void
+emit(int priority, bool force, const char *message_id,
     const struct log_fields *f, const char *fmt, va_list ap)
 {
 	char	message[LOG_LINE_BYTES];
 	int	saved_errno = errno;
 
-	if (!log_enabled(priority))
+	if (!force && !log_enabled(priority))
 		return;
 	vsnprintf(message, sizeof(message), fmt, ap);
 	if (!log_journal || journal_send(priority, message_id, f, message) < 0)
 		stderr_send(priority, message);
 	errno = saved_errno;
+}
+
+void
+log_vmessage(int priority, const char *message_id,
+    const struct log_fields *f, const char *fmt, va_list ap)
+{
+	emit(priority, false, message_id, f, fmt, ap);
+}
+
+/* What an operator asked for (SIGUSR1): logged whatever log_level says. */
+void
+log_report(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	emit(LOG_NOTICE, true, NULL, NULL, fmt, ap);
+	va_end(ap);
 }
 
 void

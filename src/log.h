@@ -38,6 +38,7 @@ void	log_warnx(const char *, ...) LOG_PRINTF(1, 2);
 void	log_notice(const char *, ...) LOG_PRINTF(1, 2);
 void	log_info(const char *, ...) LOG_PRINTF(1, 2);
 void	log_debug(const char *, ...) LOG_PRINTF(1, 2);
+void	log_report(const char *, ...) LOG_PRINTF(1, 2);
 
 void	log_field(struct log_fields *, const char *key, const char *fmt, ...)
 	    LOG_PRINTF(3, 4);

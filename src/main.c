@@ -5,7 +5,10 @@
  */
 #include "build-config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <getopt.h>
 #include <limits.h>
@@ -15,6 +18,7 @@
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -96,6 +100,24 @@ check_listen(const struct master_options *o)
 	return r;
 }
 
+/* The program a process runs, without directory and " (deleted)". */
+static int
+program_of(const char *pid, char *buf, size_t size)
+{
+	char	path[64], exe[PATH_MAX], *base, *deleted;
+	ssize_t	n;
+
+	snprintf(path, sizeof(path), "/proc/%s/exe", pid);
+	if ((n = readlink(path, exe, sizeof(exe) - 1)) <= 0)
+		return -1;
+	exe[n] = '\0';
+	if ((deleted = strstr(exe, " (deleted)")) != NULL && deleted[10] == '\0')
+		*deleted = '\0';
+	base = strrchr(exe, '/');
+	snprintf(buf, size, "%s", base ? base + 1 : exe);
+	return 0;
+}
+
 /*
  * --reload: SIGHUP with a cookie tells the master to answer when the
  * reload is over, so "systemctl reload" returns when the new
@@ -108,7 +130,8 @@ reload_and_wait(const char *arg)
 	struct timespec	 ts = { MASTER_RELOAD_WAIT_MS / 1000, 0 };
 	siginfo_t	 si;
 	sigset_t	 set;
-	char		*end;
+	char		*end, theirs[PATH_MAX], ours[PATH_MAX], proc[64];
+	struct stat	 st;
 	long		 pid;
 
 	errno = 0;
@@ -116,6 +139,28 @@ reload_and_wait(const char *arg)
 	if (errno != 0 || end == arg || *end != '\0' || pid <= 1)
 		return bad_usage("--reload: expected the process ID of the "
 		    "sockechod master, not \"%s\"", arg);
+	/* A typo must not send SIGHUP to some other program. */
+	if (program_of(arg, theirs, sizeof(theirs)) == 0 &&
+	    program_of("self", ours, sizeof(ours)) == 0 &&
+	    strcmp(theirs, ours) != 0) {
+		fprintf(stderr, "sockechod: process %ld runs %s, not %s\n", pid,
+		    theirs, ours);
+		return EX_UNAVAILABLE;
+	}
+	/*
+	 * The master answers with a signal, which it may only send to its
+	 * own user: root asking a master that runs as another user becomes
+	 * that user first.
+	 */
+	snprintf(proc, sizeof(proc), "/proc/%ld", pid);
+	if (geteuid() == 0 && stat(proc, &st) == 0 && st.st_uid != 0 &&
+	    (setgroups(0, NULL) == -1 || setresgid(st.st_gid, st.st_gid,
+	    st.st_gid) == -1 || setresuid(st.st_uid, st.st_uid,
+	    st.st_uid) == -1)) {
+		fprintf(stderr, "sockechod: cannot become the user of process "
+		    "%ld: %s\n", pid, strerror(errno));
+		return EX_OSERR;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, MASTER_RELOAD_OK);
 	sigaddset(&set, MASTER_RELOAD_FAILED);

@@ -67,16 +67,17 @@ struct wslot {
 	uint64_t		spawned_ms;
 	uint64_t		ready_ms;	/* first seen serving */
 	uint64_t		stop_ms;	/* asked to stop */
-	uint64_t		killed_ms;	/* SIGKILLed as hung */
+	uint64_t		killed_ms;	/* SIGKILLed: hung, or stop deadline */
+	bool			hung;
 	enum stop_reason	stop_reason;
 	bool			retiring;	/* wants a successor */
 };
 
 /* Processes waiting for the outcome of a reload (sockechod --reload). */
-#define WAITERS_MAX	16
+#define WAITERS_MAX	1024
 struct waiters {
-	pid_t	pid[WAITERS_MAX];
-	size_t	n;
+	pid_t	*pid;
+	size_t	 n;
 };
 
 struct totals {
@@ -419,6 +420,7 @@ check_health(struct master *m)
 		    m->cfg->worker_timeout_ms)) {
 		case HEALTH_HUNG:
 			s->killed_ms = m->now_ms;
+			s->hung = true;
 			(void)kill(s->pid, SIGKILL);
 			memset(&f, 0, sizeof(f));
 			worker_fields(&f, s, i);
@@ -478,7 +480,10 @@ log_exit(struct master *m, unsigned idx, int wstatus, bool early)
 		log_field(&f, "SIGNAL", "SIG%s", sigabbrev_np(WTERMSIG(wstatus)) ?
 		    sigabbrev_np(WTERMSIG(wstatus)) : "?");
 	supervise_describe_exit(wstatus, how, sizeof(how));
-	if (s->stop_ms != 0 && !s->killed_ms)
+	if (s->killed_ms != 0 && WIFSIGNALED(wstatus) &&
+	    WTERMSIG(wstatus) == SIGKILL)
+		snprintf(how, sizeof(how), "was killed (SIGKILL)");
+	if (s->stop_ms != 0 && !s->hung)
 		pri = LOG_INFO;
 	else if (early && m->backoff.streak > 1)
 		pri = LOG_DEBUG;	/* the streak was announced already */
@@ -486,7 +491,7 @@ log_exit(struct master *m, unsigned idx, int wstatus, bool early)
 		pri = LOG_WARNING;
 	log_event(pri, MSGID_WORKER_EXITED, &f, "worker %ld (slot %u) %s %s, "
 	    "after %.1f s", (long)s->pid, idx, how,
-	    s->killed_ms ? "when killed as hung" :
+	    s->hung ? "as hung" : s->killed_ms ? "after shutdown_timeout" :
 	    stop_reason_names[s->stop_reason],
 	    (m->now_ms - s->spawned_ms) / 1000.0);
 }
@@ -500,8 +505,8 @@ log_backoff(struct master *m, uint64_t delay_ms)
 	log_field(&f, "FAILURES", "%u", m->backoff.streak);
 	if (m->backoff.streak == 1)
 		log_event(LOG_WARNING, MSGID_CRASH_LOOP, &f, "a worker died "
-		    "before it could serve: respawning with a delay that grows "
-		    "from %d ms to %d s while this goes on",
+		    "at start-up or soon after: respawning with a delay that "
+		    "grows from %d ms to %d s while this goes on",
 		    SUPERVISE_BACKOFF_MIN_MS, SUPERVISE_BACKOFF_MAX_MS / 1000);
 	else if (delay_ms >= SUPERVISE_BACKOFF_MAX_MS &&
 	    !m->backoff_max_logged) {
@@ -534,7 +539,9 @@ worker_died(struct master *m, unsigned idx, int wstatus)
 	enum supervise_verdict	 v;
 	uint64_t		 delay;
 	char			 why[192], how[128];
+	bool			 hung;
 
+	hung = s->hung;
 	e.wstatus = wstatus;
 	e.ready = s->ready_ms != 0 ||
 	    SCORE_LOAD(m->sb[idx].state) >= SCORE_ACCEPTING;
@@ -555,17 +562,19 @@ worker_died(struct master *m, unsigned idx, int wstatus)
 	account_exit(m, idx);
 	switch (v) {
 	case SUPERVISE_FATAL:
+		if (m->exit_status != 0)
+			break;	/* said already, stopping */
 		log_errorx("a worker cannot work with this configuration "
 		    "(exit status %d): stopping", WORKER_EXIT_FATAL);
 		notify_failure(EPERM, "A worker cannot work: see the journal");
-		if (m->exit_status == 0)
-			m->exit_status = EX_OSERR;
+		m->exit_status = EX_OSERR;
 		stop_begin(m, false);
 		break;
 	case SUPERVISE_REPLACE:
 		if (m->phase != PHASE_RUNNING)
 			break;
-		m->respawns_owed++;
+		if (!hung)	/* a hung one was owed when it was killed */
+			m->respawns_owed++;
 		if (delay > 0) {
 			log_backoff(m, delay);
 			m->next_spawn_ms = m->now_ms + delay;
@@ -621,8 +630,16 @@ apply_log_level(const struct master *m)
 static void
 waiters_add(struct waiters *w, pid_t pid)
 {
-	if (w->n < WAITERS_MAX)
-		w->pid[w->n++] = pid;
+	pid_t	*v;
+
+	if (w->n >= WAITERS_MAX ||
+	    (v = reallocarray(w->pid, w->n + 1, sizeof(*v))) == NULL) {
+		log_warnx("too many processes wait for a reload: process %ld "
+		    "gets no answer", (long)pid);
+		return;
+	}
+	w->pid = v;
+	w->pid[w->n++] = pid;
 }
 
 static void
@@ -701,8 +718,9 @@ reload_begin(struct master *m)
 		m->reload_again = true;
 		return;
 	}
+	free(m->reload_waiting.pid);
 	m->reload_waiting = m->reload_queued;
-	m->reload_queued.n = 0;
+	memset(&m->reload_queued, 0, sizeof(m->reload_queued));
 	notify_reloading();
 	log_info("reloading the configuration%s%s",
 	    m->opts->config_path ? " from " : "",
@@ -848,12 +866,12 @@ report(struct master *m)
 	unsigned		 i;
 
 	totals(m, &t);
-	log_info("status: generation %u, %u workers wanted, %u processes, "
+	log_report("status: generation %u, %u workers wanted, %u processes, "
 	    "%llu connections open, %llu served, %llu bytes in, %llu out",
 	    m->generation, m->wanted, count_live(m),
 	    (unsigned long long)t.open, (unsigned long long)t.served,
 	    (unsigned long long)t.bytes_in, (unsigned long long)t.bytes_out);
-	log_info("status: %4s %7s %4s %-9s %8s %6s %9s %12s %12s %9s", "slot",
+	log_report("status: %4s %7s %4s %-9s %8s %6s %9s %12s %12s %9s", "slot",
 	    "pid", "gen", "state", "age", "open", "served", "bytes_in",
 	    "bytes_out", "heartbeat");
 	for (i = 0; i < SCOREBOARD_SLOTS; i++) {
@@ -862,7 +880,7 @@ report(struct master *m)
 			continue;
 		sc = &m->sb[i];
 		st = SCORE_LOAD(sc->state);
-		log_info("status: %4u %7ld %4u %-9s %7.1fs %6llu %9llu %12llu "
+		log_report("status: %4u %7ld %4u %-9s %7.1fs %6llu %9llu %12llu "
 		    "%12llu %7.1fs", i, (long)s->pid, s->generation,
 		    st < 5 ? states[st] : "?",
 		    (m->now_ms - s->spawned_ms) / 1000.0,
@@ -1009,7 +1027,7 @@ tick(struct master *m)
 	pool_progress(m);
 	stop_progress(m);
 	watchdog(m);
-	if (m->phase == PHASE_RUNNING && m->ready_sent)
+	if (m->ready_sent || m->phase == PHASE_STOPPING)
 		status_update(m, false);
 }
 
@@ -1067,8 +1085,11 @@ open_listeners(struct master *m)
 		log_notice("socket activation: serving the %d sockets systemd "
 		    "passed (%s); the configured listen addresses are not used",
 		    n, addrs);
-		/* Nothing left to bind: no capability is needed any more. */
-		if (priv_drop_capabilities() == -1)
+		/*
+		 * Nothing left to bind: no capability is needed any more,
+		 * unless the workers have to switch to another user.
+		 */
+		if (m->cfg->user == NULL && priv_drop_capabilities() == -1)
 			log_warn("cannot drop capabilities");
 		return 0;
 	}
@@ -1130,6 +1151,8 @@ master_cleanup(struct master *m, bool started)
 	}
 	scoreboard_destroy(m->sb, SCOREBOARD_SLOTS);
 	free(m->slots);
+	free(m->reload_waiting.pid);
+	free(m->reload_queued.pid);
 	if (m->sigfd != -1)
 		close(m->sigfd);
 	if (m->evfd != -1)

@@ -446,6 +446,10 @@ exchange(struct client *c)
 			write_some(c);
 		(void)poll_timeout(c);
 	}
+	if (!c->in_eof || buf_pending(&c->out) > 0)
+		fail(EX_IOERR, "the server closed the connection before all the "
+		    "input was sent (%llu bytes sent)",
+		    (unsigned long long)c->nsent);
 	if (c->check && buf_pending(&c->sent) > 0)
 		fail(EXIT_MISMATCH, "reply differs: %zu bytes short (%llu sent, "
 		    "%llu received)", buf_pending(&c->sent),

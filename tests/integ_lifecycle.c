@@ -481,6 +481,32 @@ START_TEST(test_worker_that_cannot_work_stops_the_daemon)
 }
 END_TEST
 
+START_TEST(test_reload_whose_workers_cannot_work_is_rolled_back)
+{
+	pid_t	before[8], after[8];
+	char	msg[2048];
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "not root: cannot test a failing user switch\n");
+		return;
+	}
+	d.as_nobody = true;
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n");
+	ck_assert_int_eq(h_children(d.pid, before, 8), 2);
+	h_write_config(&d, "listen = [ \"127.0.0.1:%%P\" ];\nworkers = 2;\n"
+	    "user = \"root\";\n");
+	ck_assert_int_eq(reload_command(), 1);
+	expect_notify("READY=1", 10000, msg, sizeof(msg));
+	ck_assert_msg(strstr(msg, "last reload failed: a worker of the new "
+	    "configuration exited with status 71") != NULL, "%s", msg);
+	ck_assert_int_eq(h_wait_children(d.pid, 2, 10000), 0);
+	ck_assert_int_eq(h_children(d.pid, after, 8), 2);
+	ck_assert(h_has_pid(after, 2, before[0]) && h_has_pid(after, 2, before[1]));
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "old config serves"), 0);
+	ck_assert_int_eq(kill(d.pid, 0), 0);
+}
+END_TEST
+
 START_TEST(test_workers_outlive_no_master)
 {
 	pid_t	kids[8], pid;
@@ -526,6 +552,7 @@ suite(void)
 	tcase_add_test(tc, test_hung_worker_is_killed_and_replaced);
 	tcase_add_test(tc, test_recycling_hands_over_without_failures);
 	tcase_add_test(tc, test_worker_that_cannot_work_stops_the_daemon);
+	tcase_add_test(tc, test_reload_whose_workers_cannot_work_is_rolled_back);
 	tcase_add_test(tc, test_workers_outlive_no_master);
 	suite_add_tcase(s, tc);
 	return s;

@@ -169,9 +169,11 @@ START_TEST(test_single_listen_string_and_int64)
 	struct config		cfg;
 
 	ck_assert_int_eq(load("listen = \"127.0.0.1:9\";\n"
-	    "max_message_bytes = 2097152L;\n", &cfg, &errs), 0);
+	    "max_message_bytes = 2097152L;\nidle_timeout = 0.0001;\n", &cfg,
+	    &errs), 0);
 	ck_assert_uint_eq(cfg.nlisten, 1);
 	ck_assert_uint_eq(cfg.max_message_bytes, 2097152);
+	ck_assert_uint_eq(cfg.idle_timeout_ms, 1);	/* rounded up, not off */
 	config_free(&cfg);
 }
 END_TEST
@@ -216,10 +218,12 @@ static const struct bad_case {
 	{ "buffer_bytes = 100;\n", ":1: ", "buffer_bytes: must be between 512" },
 	{ "max_connections = 0;\n", ":1: ", "max_connections: must be between 1" },
 	{ "backlog = 70000;\n", ":1: ", "backlog: must be between 1 and 65535" },
-	{ "idle_timeout = -1;\n", ":1: ", "idle_timeout: must be between 0 and 86400" },
+	{ "idle_timeout = -1;\n", ":1: ", "idle_timeout: must be between 0 and 86400 seconds (got -1)" },
 	{ "idle_timeout = -0.5;\n", ":1: ", "idle_timeout: must be between 0 and 86400 seconds" },
 	{ "idle_timeout = \"10s\";\n", ":1: ", "idle_timeout: expected a number of seconds" },
-	{ "shutdown_timeout = 90000;\n", ":1: ", "shutdown_timeout: must be between 0 and 86400" },
+	{ "shutdown_timeout = 90000;\n", ":1: ", "shutdown_timeout: must be between 0 and 86400 seconds (got 90000)" },
+	{ "shutdown_timeout = 99999999999999999999;\n", ":1: ", "shutdown_timeout: must be between 0 and 86400 seconds (the number is too large)" },
+	{ "worker_timeout = 0.5;\n", ":1: ", "worker_timeout: must be 0 (off) or at least 1000 ms (got 0.5 seconds)" },
 	{ "worker_timeout = [1];\n", ":1: ", "worker_timeout: expected a number of seconds" },
 	{ "max_connections_per_worker = -5;\n", ":1: ", "max_connections_per_worker: must be between 0" },
 	{ "recycle_jitter = true;\n", ":1: ", "recycle_jitter: expected an integer" },

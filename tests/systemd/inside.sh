@@ -1,0 +1,704 @@
+#!/bin/bash
+# inside.sh: the part of "make check-systemd" that runs inside the container,
+# with systemd as PID 1, as the oneshot unit sockechod-e2e.service. It drives
+# sockechod.socket and sockechod.service with systemctl, talks to the daemon
+# with sockecho, and reads the outcome from systemd, /proc and the journal.
+# It prints one TAP line per check and exits non-zero if any failed; the unit
+# then ends the container with that status. It never sleeps blindly: every
+# wait polls a real condition until a deadline.
+
+# The DETAILS of check are single-quoted on purpose (expanded on failure).
+# shellcheck disable=SC2016
+
+set -u
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export LC_ALL=C SYSTEMD_PAGER='' SYSTEMD_COLORS=0
+
+HERE=/usr/local/lib/sockechod-e2e
+SVC=sockechod.service
+SOCK=sockechod.socket
+CONF=/etc/sockecho.conf
+UNITDIR=/lib/systemd/system
+DROPIN=/etc/systemd/system/sockechod.service.d/test.conf
+T=$(mktemp -d /tmp/sockechod-e2e.XXXXXX)
+
+n=0
+failures=0
+RELEASE_DETAILS=
+
+finish() {
+	local rc=$?
+
+	trap - EXIT
+	[ "$failures" -eq 0 ] || rc=1
+	echo "1..$n"
+	if [ "$rc" -ne 0 ]; then
+		echo "# FAILED: $failures of $n checks failed (exit $rc)"
+		echo "# the journal of this boot, last 200 lines:"
+		journalctl -b --no-pager -o short-monotonic | tail -200 |
+		    sed 's/^/#   /'
+	else
+		echo "# PASSED: all $n checks"
+	fi
+	rm -rf "$T"
+	exit "$rc"
+}
+trap finish EXIT
+
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+
+not_ok() {
+	n=$((n + 1))
+	failures=$((failures + 1))
+	echo "not ok $n - $1: ${2//$'\n'/ | }"
+}
+
+# check DESCRIPTION DETAILS CMD...: ok if CMD succeeds, else not ok. DETAILS
+# is expanded like a double-quoted string only then, so that it shows the
+# state after the failure: write it in single quotes.
+check() {
+	local what=$1 details=$2 d
+
+	shift 2
+	if "$@"; then
+		ok "$what"
+	else
+		eval "d=\"$details\""
+		not_ok "$what" "$d"
+	fi
+}
+
+# Stop here: what follows cannot run (finish reports what has run).
+bail() {
+	echo "Bail out! $1"
+	failures=$((failures + 1))
+	exit 1
+}
+
+now_ms() {
+	local t=${EPOCHREALTIME/./}
+
+	echo $((t / 1000))
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds (0), or
+# give up once SECONDS have passed (1).
+wait_for() {
+	local deadline=$(($(now_ms) + $1 * 1000))
+
+	shift
+	until "$@"; do
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+prop() {
+	systemctl show -P "$1" "${2:-$SVC}"
+}
+
+prop_is() {
+	[ "$(prop "$1" "${3:-$SVC}")" = "$2" ]
+}
+
+active_is() {
+	[ "$(systemctl is-active "${2:-$SVC}")" = "$1" ]
+}
+
+main_pid() {
+	prop MainPID
+}
+
+# worker_pids PID: PID's live (not zombie) children, one a line, from
+# /proc/*/stat (the kernel here has no /proc/PID/task/TID/children).
+worker_pids() {
+	local d stat f
+
+	for d in /proc/[0-9]*; do
+		read -r stat 2>/dev/null <"$d/stat" || continue
+		# Fields after the command name: state, ppid, ...
+		read -r -a f <<<"${stat##*) }"
+		[ "${f[1]}" = "$1" ] && [ "${f[0]}" != Z ] && echo "${d#/proc/}"
+	done | sort -n
+}
+
+worker_list() {
+	worker_pids "$1" | tr '\n' ' '
+}
+
+worker_count_is() {
+	[ "$(worker_pids "$1" | grep -c .)" -eq "$2" ]
+}
+
+# The PIDs of every process named sockechod (a master or a worker).
+sockechod_pids() {
+	local d comm
+
+	for d in /proc/[0-9]*; do
+		read -r comm 2>/dev/null <"$d/comm" || continue
+		[ "$comm" = sockechod ] && echo "${d#/proc/}"
+	done
+	return 0
+}
+
+no_sockechod() {
+	[ -z "$(sockechod_pids)" ]
+}
+
+# The service's journal of this boot, one JSON object a line.
+journal_json() {
+	journalctl -b -u "$SVC" -o json --no-pager
+}
+
+# journal_match FIELD=VALUE...: the service's entries that have them all.
+journal_match() {
+	local lines kv
+
+	lines=$(journal_json)
+	for kv; do
+		lines=$(grep -F "\"${kv%%=*}\":\"${kv#*=}\"" <<<"$lines")
+	done
+	[ -n "$lines" ] && printf '%s\n' "$lines"
+}
+
+journal_has() {
+	journal_match "$@" >/dev/null
+}
+
+# journal_get FIELD FIELD=VALUE...: FIELD of the entries that match.
+journal_get() {
+	local field=$1
+
+	shift
+	journal_match "$@" | grep -o "\"$field\":\"[^\"]*\"" |
+	    sed 's/^"[^"]*":"//; s/"$//'
+}
+
+# journal_about TEXT: the service's entries that mention TEXT, shortened.
+journal_about() {
+	journal_json | grep -F -- "$1" | cut -c1-700 | head -5
+}
+
+# journal_text_has STRING [journalctl args]: a message of this boot has it.
+journal_text_has() {
+	local s=$1
+
+	shift
+	journalctl -b --no-pager -o cat "$@" | grep -qF -- "$s"
+}
+
+# echo_is HOST TEXT: "sockecho -m TEXT HOST 7" gets TEXT and a newline back,
+# byte for byte.
+echo_is() {
+	printf '%s\n' "$2" >"$T/want"
+	sockecho -T 10 -t 30 -m "$2" "$1" 7 >"$T/got" 2>"$T/err" &&
+	    cmp -s "$T/want" "$T/got"
+}
+
+echo_details() {
+	echo "got \"$(od -An -c "$T/got" | tr -s ' \n' ' ' | cut -c1-200)\"; stderr: $(head -c 300 "$T/err")"
+}
+
+# hold_open NAME: a client that holds a connection open. What is written to
+# fd 3 is sent; closing fd 3 half-closes; the reply goes to $T/NAME.out.
+hold_open() {
+	rm -f "$T/$1.fifo" "$T/$1.out"
+	mkfifo "$T/$1.fifo"
+	sockecho -T 10 -t 120 127.0.0.1 7 <"$T/$1.fifo" >"$T/$1.out" \
+	    2>"$T/$1.err" &
+	HELD_PID=$!
+	exec 3>"$T/$1.fifo"
+}
+
+# held_got NAME TEXT: the held connection's reply so far is exactly TEXT
+# (without its last newline).
+held_got() {
+	[ "$(cat "$T/$1.out")" = "$2" ]
+}
+
+# release NAME EXPECTED: close the held connection; the client exits 0 and
+# its whole output is exactly EXPECTED.
+release() {
+	local rc
+
+	exec 3>&-
+	wait "$HELD_PID"
+	rc=$?
+	printf '%s' "$2" >"$T/$1.want"
+	[ "$rc" -eq 0 ] && cmp -s "$T/$1.want" "$T/$1.out" && return 0
+	# shellcheck disable=SC2034 # shown by the DETAILS of its check
+	RELEASE_DETAILS="client exit $rc, got \"$(od -An -c "$T/$1.out" | tr -s ' \n' ' ' | cut -c1-200)\", stderr: $(head -c 300 "$T/$1.err")"
+	return 1
+}
+
+# The configurations of the test are the installed sample with another
+# "workers" (the sample's shutdown_timeout, 10 s, bounds step 6's drain).
+sample_with_workers() {
+	if grep -Eq '^[[:space:]]*workers[[:space:]]*[=:]' "$T/sample.conf"; then
+		sed -E "s/^([[:space:]]*)workers[[:space:]]*[=:].*/\1workers = $1;/" \
+		    "$T/sample.conf"
+	else
+		cat "$T/sample.conf"
+		echo "workers = $1;"
+	fi
+}
+
+# write_conf FILE: make FILE the configuration, in one rename.
+write_conf() {
+	cp "$1" "$CONF.tmp" && chmod 0644 "$CONF.tmp" && mv "$CONF.tmp" "$CONF"
+}
+
+# The MESSAGE_IDs, from the daemon's own src/msgid.h (copied next to us).
+declare -A MSGID
+while read -r name id; do
+	MSGID[$name]=$id
+done < <(sed -n 's/^#define[[:space:]]*MSGID_\([A-Z_]*\)[[:space:]]*"\([0-9a-f]\{32\}\)".*/\1 \2/p' "$HERE/msgid.h")
+for name in STARTED READY RELOADED RELOAD_FAILED WORKER_EXITED \
+    WORKER_RESPAWNED STOPPING STOPPED; do
+	[ -n "${MSGID[$name]:-}" ] || bail "no MSGID_$name in $HERE/msgid.h"
+done
+
+# ---------------------------------------------------------------------
+# Step 0: the unit files, the installation, the catalog.
+# ---------------------------------------------------------------------
+catalog_has() {
+	journalctl --list-catalog "$1" 2>/dev/null | grep -q sockechod
+}
+
+step0() {
+	local out score rc
+
+	# --man=no: the root file system is minbase, without man-db, so the
+	# man: references of Documentation= cannot be looked up here.
+	out=$(systemd-analyze verify --man=no "$UNITDIR/$SVC" "$UNITDIR/$SOCK" 2>&1)
+	check "step 0: systemd-analyze verify of $SVC and $SOCK prints nothing" \
+	    'it printed: $out' test -z "$out"
+
+	out=$(systemd-analyze security --offline=true --no-pager "$UNITDIR/$SVC" 2>&1)
+	score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9][0-9.]*\).*/\1/p' <<<"$out")
+	if [ -z "$score" ]; then
+		not_ok "step 0: systemd-analyze security --offline=true scores $SVC" \
+		    "no overall exposure level in: $(tail -5 <<<"$out")"
+	elif awk -v s="$score" 'BEGIN { exit !(s <= 1.5) }'; then
+		ok "step 0: systemd-analyze security: overall exposure $score <= 1.5"
+	else
+		not_ok "step 0: systemd-analyze security: overall exposure <= 1.5" \
+		    "it is $score; $(grep '✗' <<<"$out" | tr -s ' ' | head -20 | tr '\n' ';')"
+	fi
+
+	out=$(sockechod -t 2>&1)
+	rc=$?
+	check "step 0: the installed sample $CONF passes sockechod -t" \
+	    'exit $rc: $out' test -f "$CONF" -a "$rc" -eq 0
+	cp "$CONF" "$T/sample.conf" 2>/dev/null || : >"$T/sample.conf"
+	sample_with_workers 2 >"$T/good2.conf"
+	sample_with_workers 3 >"$T/good3.conf"
+	# The broken files: the good one with a bad line at its end.
+	BAD_LINE=$(($(wc -l <"$T/good3.conf") + 1))
+	{ cat "$T/good3.conf"; echo "this is not a setting"; } >"$T/syntax.conf"
+	{ cat "$T/good3.conf"; echo "wrokers = 4;"; } >"$T/unknown.conf"
+
+	out=$(journalctl --update-catalog 2>&1)
+	check "step 0: after journalctl --update-catalog the catalog has sockechod's entries" \
+	    'update-catalog: $out; --list-catalog: $(journalctl --list-catalog 2>&1 | grep -i sockechod | head -3)' \
+	    catalog_has "${MSGID[RELOADED]}"
+}
+
+# ---------------------------------------------------------------------
+# Step 1: socket activation on the first connection.
+# ---------------------------------------------------------------------
+has_dropin() {
+	[[ " $(prop DropInPaths) " == *" $DROPIN "* ]]
+}
+
+step1() {
+	# The shipped unit has WatchdogSec=30s; 3 s keeps step 5 short. The
+	# drop-in is in place before the service starts for the first time.
+	mkdir -p "${DROPIN%/*}"
+	printf '[Service]\nWatchdogSec=3s\n' >"$DROPIN"
+	systemctl daemon-reload
+	check "step 1: systemd reads the test's drop-in ($DROPIN)" \
+	    'DropInPaths=$(prop DropInPaths)' has_dropin
+
+	write_conf "$T/good2.conf"
+
+	check "step 1: $SVC is inactive before the first connection" \
+	    'is-active: $(systemctl is-active $SVC)' active_is inactive
+	systemctl start "$SOCK"
+	check "step 1: systemctl start $SOCK: the socket is active" \
+	    'is-active $SOCK: $(systemctl is-active $SOCK)' \
+	    active_is active "$SOCK"
+	check "step 1: starting the socket did not start $SVC" \
+	    'is-active: $(systemctl is-active $SVC)' active_is inactive
+
+	check "step 1: the first connection (127.0.0.1) gets \"hello\\n\" back" \
+	    '$(echo_details)' echo_is 127.0.0.1 hello
+	check "step 1: the first connection started $SVC (active)" \
+	    'is-active: $(systemctl is-active $SVC); $(systemctl status --no-pager $SVC 2>&1 | head -20)' \
+	    wait_for 30 active_is active
+	active_is active || bail "$SVC did not start: nothing else can be tested"
+
+	if grep -q ' lo$' /proc/net/if_inet6 2>/dev/null; then
+		check "step 1: over IPv6 (::1) too, \"hello\\n\" comes back" \
+		    '$(echo_details)' echo_is ::1 hello
+	else
+		ok "step 1: over IPv6 (::1) too # SKIP no IPv6 address on lo"
+	fi
+}
+
+# ---------------------------------------------------------------------
+# Step 2: what systemd shows about the running service.
+# ---------------------------------------------------------------------
+status_has_counts() {
+	local s
+
+	s=$(prop StatusText)
+	[[ $s == *workers* && $s == *"connections open"* ]]
+}
+
+status_shown() {
+	systemctl status --no-pager "$SVC" 2>&1 |
+	    grep -q 'Status: ".*workers.*connections open'
+}
+
+step2() {
+	check "step 2: StatusText has \"workers\" and \"connections open\"" \
+	    'StatusText=$(prop StatusText)' wait_for 10 status_has_counts
+	check "step 2: systemctl status shows that status line" \
+	    '$(systemctl status --no-pager $SVC 2>&1 | head -12)' status_shown
+	# (Before the first start, systemd 252 shows WatchdogUSec=infinity.)
+	check "step 2: the service runs with WatchdogUSec=3s (the drop-in)" \
+	    'WatchdogUSec=$(prop WatchdogUSec)' prop_is WatchdogUSec 3s
+	check "step 2: systemctl is-active $SVC says active" \
+	    'is-active: $(systemctl is-active $SVC)' active_is active
+	check "step 2: the journal has the socket-activation notice" \
+	    'no \"socket activation\" in journalctl -u $SVC' \
+	    wait_for 10 journal_text_has "socket activation" -u "$SVC"
+	check "step 2: the master runs 2 workers (workers = 2)" \
+	    'children of $(main_pid): $(worker_list "$(main_pid)")' \
+	    wait_for 10 worker_count_is "$(main_pid)" 2
+}
+
+# ---------------------------------------------------------------------
+# Step 3: reload, with a connection held open across it; failed reloads.
+# ---------------------------------------------------------------------
+status_starts() {
+	[[ $(prop StatusText) == "$1"* ]]
+}
+
+status_has() {
+	[[ $(prop StatusText) == *"$1"* ]]
+}
+
+same_master_serves() {
+	[ "$(main_pid)" = "$1" ] && echo_is 127.0.0.1 "$2"
+}
+
+# bad_reload NAME FILE LINE: with FILE as the configuration (its line LINE
+# is wrong), "systemctl reload" fails, the old master serves on, and the
+# error in the journal names $CONF:LINE.
+bad_reload() {
+	local name=$1 line=$3 pid rc out
+
+	pid=$(main_pid)
+	write_conf "$2"
+	out=$(systemctl reload "$SVC" 2>&1)
+	rc=$?
+	check "step 3: $name: systemctl reload fails" \
+	    'exit $rc: $out' test "$rc" -ne 0
+	check "step 3: $name: $SVC stays active" \
+	    'is-active: $(systemctl is-active $SVC)' wait_for 10 active_is active
+	check "step 3: $name: the same master ($pid) serves" \
+	    'MainPID=$(main_pid); $(echo_details)' same_master_serves "$pid" x
+	check "step 3: $name: the journal has the error at $CONF:$line" \
+	    'no \"$CONF:$line:\" in journalctl -u $SVC: $(journalctl -b -u $SVC -o cat --no-pager | grep -F $CONF | tail -3)' \
+	    wait_for 10 journal_text_has "$CONF:$line:" -u "$SVC"
+}
+
+reload_failed_logged() {
+	journal_get RELOAD_ERROR MESSAGE_ID="${MSGID[RELOAD_FAILED]}" |
+	    grep -qF "$CONF:$1:"
+}
+
+# One "ok" or the error a line in $T/pings per connection, until
+# $T/pings.stop exists. 3>&-: it must not hold the held client's FIFO.
+ping_loop() {
+	local i=0 err
+
+	exec 3>&-
+	rm -f "$T/pings" "$T/pings.stop"
+	until [ -e "$T/pings.stop" ]; do
+		i=$((i + 1))
+		if err=$(sockecho -c -q -T 5 -t 10 -m "ping $i" 127.0.0.1 7 2>&1); then
+			echo ok >>"$T/pings"
+		else
+			echo "ping $i: exit $?: $err" >>"$T/pings"
+		fi
+	done
+}
+
+step3() {
+	local pid out rc new ping_pid
+
+	pid=$(main_pid)
+	RELOAD_OLD_WORKERS=$(worker_list "$pid")
+
+	hold_open reload
+	printf 'before reload\n' >&3
+	check "step 3: a held connection echoes before the reload" \
+	    'got: $(cat "$T/reload.out")' \
+	    wait_for 10 held_got reload "before reload"
+
+	# Clients that connect all through the reload: none may be refused.
+	ping_loop &
+	ping_pid=$!
+	wait_for 10 test -s "$T/pings"
+
+	write_conf "$T/good3.conf"
+	out=$(systemctl reload "$SVC" 2>&1)
+	rc=$?
+	new=$(comm -13 <(tr ' ' '\n' <<<"$RELOAD_OLD_WORKERS" | sort) \
+	    <(worker_pids "$pid" | sort) | grep -c .)
+	check "step 3: systemctl reload (workers 2 -> 3) exits 0" \
+	    'exit $rc: $out' test "$rc" -eq 0
+	check "step 3: when systemctl reload returns, 3 new workers run" \
+	    '$new new workers; children of $pid: $(worker_list $pid) (before: $RELOAD_OLD_WORKERS)' \
+	    test "$new" -eq 3
+	touch "$T/pings.stop"
+	wait "$ping_pid"
+	check "step 3: every connection made during the reload was echoed ($(grep -c . "$T/pings") of them)" \
+	    '$(grep -vc "^ok" "$T/pings") failed: $(grep -v "^ok" "$T/pings" | head -3)' \
+	    eval '! grep -qv "^ok" "$T/pings"'
+	check "step 3: the same master ($pid) serves after the reload" \
+	    'MainPID=$(main_pid)' prop_is MainPID "$pid"
+	check "step 3: StatusText says 3 workers" \
+	    'StatusText=$(prop StatusText)' wait_for 10 status_starts "3 workers,"
+	# Old workers without a connection exit; the one with ours drains.
+	check "step 3: 3 new workers and the old one that holds the connection run" \
+	    'children of $pid: $(worker_list $pid) (before the reload: $RELOAD_OLD_WORKERS)' \
+	    wait_for 15 worker_count_is "$pid" 4
+
+	printf 'after reload\n' >&3
+	check "step 3: the held connection echoes bytes sent after the reload" \
+	    'got: $(cat "$T/reload.out")' \
+	    wait_for 10 held_got reload $'before reload\nafter reload'
+	check "step 3: the held connection ends cleanly with exactly its bytes" \
+	    '$RELEASE_DETAILS' release reload $'before reload\nafter reload\n'
+	check "step 3: the master then has exactly 3 workers" \
+	    'children of $pid: $(worker_list $pid)' \
+	    wait_for 15 worker_count_is "$pid" 3
+	check "step 3: new connections are served after the reload" \
+	    '$(echo_details)' echo_is 127.0.0.1 "after reload"
+
+	# A syntax error, then an unknown setting: "sockechod -t" in
+	# ExecReload must reject both before the master is asked.
+	bad_reload "syntax error" "$T/syntax.conf" "$BAD_LINE"
+	bad_reload "unknown setting" "$T/unknown.conf" "$BAD_LINE"
+
+	# SIGHUP without systemctl: the master itself must refuse the bad
+	# file and say so, in the journal (MSGID_RELOAD_FAILED) and its status.
+	kill -HUP "$pid"
+	check "step 3: SIGHUP with a bad file: the master logs MESSAGE_ID=${MSGID[RELOAD_FAILED]} with RELOAD_ERROR at $CONF:$BAD_LINE" \
+	    'RELOAD_ERROR of such entries: $(journal_get RELOAD_ERROR MESSAGE_ID="${MSGID[RELOAD_FAILED]}")' \
+	    wait_for 10 reload_failed_logged "$BAD_LINE"
+	check "step 3: SIGHUP with a bad file: StatusText says the last reload failed" \
+	    'StatusText=$(prop StatusText)' \
+	    wait_for 10 status_has "last reload failed"
+	check "step 3: SIGHUP with a bad file: still active, the same master serves" \
+	    'is-active: $(systemctl is-active $SVC), MainPID=$(main_pid); $(echo_details)' \
+	    eval 'wait_for 10 active_is active && same_master_serves "$pid" y'
+
+	# The good file again: a reload succeeds and clears the error.
+	write_conf "$T/good3.conf"
+	out=$(systemctl reload "$SVC" 2>&1)
+	rc=$?
+	check "step 3: good file restored: systemctl reload exits 0" \
+	    'exit $rc: $out' test "$rc" -eq 0
+	check "step 3: good file restored: StatusText no longer has the error" \
+	    'StatusText=$(prop StatusText)' \
+	    wait_for 10 eval '! status_has "reload failed"'
+	check "step 3: good file restored: 3 workers" \
+	    'children of $pid: $(worker_list $pid)' \
+	    wait_for 15 worker_count_is "$pid" 3
+}
+
+# ---------------------------------------------------------------------
+# Step 4: the journal: lifecycle MESSAGE_IDs, fields, catalog text.
+# ---------------------------------------------------------------------
+old_workers_exit_logged() {
+	local p
+
+	for p in $RELOAD_OLD_WORKERS; do
+		journal_has MESSAGE_ID="${MSGID[WORKER_EXITED]}" WORKER_PID="$p" \
+		    WORKER_GENERATION=1 PRIORITY=6 || return 1
+	done
+}
+
+journal_x_has() {
+	journalctl -x -b -u "$SVC" --no-pager | grep -qF -- "$1"
+}
+
+step4() {
+	local pid
+
+	pid=$(main_pid)
+	check "step 4: started: MESSAGE_ID=${MSGID[STARTED]} from the master with SYSLOG_IDENTIFIER=sockechod, PRIORITY=6" \
+	    '$(journal_about ${MSGID[STARTED]})' \
+	    journal_has MESSAGE_ID="${MSGID[STARTED]}" SYSLOG_IDENTIFIER=sockechod \
+	    PRIORITY=6 _PID="$pid"
+	check "step 4: ready: MESSAGE_ID=${MSGID[READY]} with WORKERS=2" \
+	    '$(journal_about ${MSGID[READY]})' \
+	    journal_has MESSAGE_ID="${MSGID[READY]}" WORKERS=2 _PID="$pid"
+	check "step 4: reloaded: MESSAGE_ID=${MSGID[RELOADED]} with WORKERS=3, GENERATION=2" \
+	    '$(journal_about ${MSGID[RELOADED]})' \
+	    journal_has MESSAGE_ID="${MSGID[RELOADED]}" WORKERS=3 GENERATION=2
+	check "step 4: worker exited: MESSAGE_ID=${MSGID[WORKER_EXITED]} for each replaced worker ($RELOAD_OLD_WORKERS) with WORKER_GENERATION=1, PRIORITY=6" \
+	    'WORKER_PIDs of such entries: $(journal_get WORKER_PID MESSAGE_ID="${MSGID[WORKER_EXITED]}" | tr "\n" " ")' \
+	    wait_for 10 old_workers_exit_logged
+	check "step 4: reload failed: MESSAGE_ID=${MSGID[RELOAD_FAILED]} with PRIORITY=3" \
+	    '$(journal_about ${MSGID[RELOAD_FAILED]})' \
+	    journal_has MESSAGE_ID="${MSGID[RELOAD_FAILED]}" PRIORITY=3
+	check "step 4: journalctl -x shows the catalog entry of the reload" \
+	    '$(journalctl -x -b -u $SVC --no-pager | grep -A4 -F "configuration reloaded" | head -8)' \
+	    journal_x_has "Subject: sockechod reloaded its configuration"
+	check "step 4: the catalog text has the entry's fields filled in" \
+	    '$(journalctl -x -b -u $SVC --no-pager | grep -F "new generation" | head -3)' \
+	    journal_x_has "A new generation (2) of 3 workers"
+}
+
+# ---------------------------------------------------------------------
+# Step 5: a killed worker is replaced; a stopped master is restarted by
+# the watchdog.
+# ---------------------------------------------------------------------
+replaced() {
+	local pids
+
+	pids=$(worker_pids "$1")
+	[ "$(grep -c . <<<"$pids")" -eq 3 ] && ! grep -qx "$2" <<<"$pids"
+}
+
+restarted() {
+	local pid
+
+	pid=$(main_pid)
+	[ "$pid" != 0 ] && [ "$pid" != "$1" ] &&
+	    [ "$(prop NRestarts)" -gt "$2" ] && active_is active
+}
+
+gone() {
+	[ "$(cat "/proc/$1/comm" 2>/dev/null)" != sockechod ]
+}
+
+step5() {
+	local pid victim before new restarts
+
+	pid=$(main_pid)
+	before=$(worker_pids "$pid")
+	victim=$(head -1 <<<"$before")
+	[ -n "$victim" ] || bail "the master $pid has no workers"
+	kill -KILL "$victim"
+	check "step 5: worker $victim SIGKILLed: a new one makes 3 workers again" \
+	    'children of $pid: $(worker_list $pid)' \
+	    wait_for 15 replaced "$pid" "$victim"
+	new=$(comm -13 <(sort <<<"$before") <(worker_pids "$pid" | sort) | head -1)
+	check "step 5: still active, the same master ($pid)" \
+	    'is-active: $(systemctl is-active $SVC), MainPID=$(main_pid)' \
+	    eval 'active_is active && prop_is MainPID "$pid"'
+	check "step 5: worker exited: MESSAGE_ID=${MSGID[WORKER_EXITED]} with WORKER_PID=$victim, SIGNAL=SIGKILL" \
+	    '$(journal_about "\"WORKER_PID\":\"$victim\"")' \
+	    wait_for 10 journal_has MESSAGE_ID="${MSGID[WORKER_EXITED]}" \
+	    WORKER_PID="$victim" SIGNAL=SIGKILL
+	check "step 5: worker respawned: MESSAGE_ID=${MSGID[WORKER_RESPAWNED]} with the new WORKER_PID=$new" \
+	    '$(journal_about ${MSGID[WORKER_RESPAWNED]})' \
+	    wait_for 10 journal_has MESSAGE_ID="${MSGID[WORKER_RESPAWNED]}" \
+	    WORKER_PID="$new"
+	check "step 5: the new workers serve" '$(echo_details)' \
+	    echo_is 127.0.0.1 respawned
+
+	restarts=$(prop NRestarts)
+	kill -STOP "$pid"
+	check "step 5: master $pid SIGSTOPped: the watchdog has $SVC restarted (new MainPID, NRestarts > $restarts, active)" \
+	    'MainPID=$(main_pid) NRestarts=$(prop NRestarts) ActiveState=$(prop ActiveState) SubState=$(prop SubState)' \
+	    wait_for 60 restarted "$pid" "$restarts"
+	check "step 5: systemd logged the watchdog timeout" \
+	    'no \"Watchdog timeout\" in journalctl -u $SVC' \
+	    journal_text_has "Watchdog timeout" -u "$SVC"
+	check "step 5: the stopped master $pid is gone" \
+	    '/proc/$pid/status: $(head -3 /proc/$pid/status 2>&1 | tr "\n" " ")' \
+	    wait_for 10 gone "$pid"
+	check "step 5: the restarted service echoes" \
+	    '$(echo_details)' wait_for 10 echo_is 127.0.0.1 restarted
+	check "step 5: the restarted master has 3 workers" \
+	    'children of $(main_pid): $(worker_list "$(main_pid)")' \
+	    wait_for 15 worker_count_is "$(main_pid)" 3
+}
+
+# ---------------------------------------------------------------------
+# Step 6: stop drains the open connection, and is clean.
+# ---------------------------------------------------------------------
+step6() {
+	local pid stop_pid rc
+
+	pid=$(main_pid)
+	hold_open stop
+	printf 'before stop\n' >&3
+	check "step 6: a held connection echoes before the stop" \
+	    'got: $(cat "$T/stop.out")' wait_for 10 held_got stop "before stop"
+
+	# 3>&-: systemctl must not hold the client's FIFO open, or the client
+	# would never see the end of its input, nor the stop the end of the
+	# connection.
+	systemctl stop "$SVC" "$SOCK" >"$T/stop.log" 2>&1 3>&- &
+	stop_pid=$!
+	check "step 6: systemctl stop $SVC $SOCK: the master is draining (StatusText)" \
+	    'StatusText=$(prop StatusText), ActiveState=$(prop ActiveState)' \
+	    wait_for 10 status_starts "Stopping:"
+	check "step 6: the stopping status counts the held connection" \
+	    'StatusText=$(prop StatusText)' status_has "1 connections draining"
+	printf 'after stop\n' >&3
+	check "step 6: the held connection echoes bytes sent after the stop began" \
+	    'got: $(cat "$T/stop.out")' \
+	    wait_for 5 held_got stop $'before stop\nafter stop'
+	check "step 6: the held connection ends cleanly with exactly its bytes" \
+	    '$RELEASE_DETAILS' release stop $'before stop\nafter stop\n'
+
+	# Well before shutdown_timeout (10 s): the drain ends with the
+	# connection, not with the timeout.
+	check "step 6: systemctl stop completes within 5 s of the connection's end" \
+	    'still running; $(journalctl -b -u $SVC --no-pager -o cat | tail -5)' \
+	    wait_for 5 eval '! kill -0 $stop_pid 2>/dev/null'
+	wait "$stop_pid"
+	rc=$?
+	check "step 6: systemctl stop exits 0" 'exit $rc: $(cat "$T/stop.log")' \
+	    test "$rc" -eq 0
+	check "step 6: $SVC is inactive with Result=success, ExecMainStatus=0" \
+	    'ActiveState=$(prop ActiveState) Result=$(prop Result) ExecMainCode=$(prop ExecMainCode) ExecMainStatus=$(prop ExecMainStatus)' \
+	    eval 'active_is inactive && prop_is Result success && prop_is ExecMainStatus 0'
+	check "step 6: $SOCK is inactive" \
+	    'is-active: $(systemctl is-active $SOCK)' active_is inactive "$SOCK"
+	check "step 6: no connection had to be cut at shutdown_timeout" \
+	    '$(journalctl -b -u $SVC --no-pager -o cat | grep -F "after shutdown_timeout")' \
+	    eval '! journal_text_has "after shutdown_timeout" -u "$SVC"'
+	check "step 6: no sockechod process is left" \
+	    'left: $(sockechod_pids | tr "\n" " ")' wait_for 5 no_sockechod
+	check "step 6: stopping: MESSAGE_ID=${MSGID[STOPPING]} from the master with OPEN_CONNECTIONS=1" \
+	    '$(journal_about ${MSGID[STOPPING]})' \
+	    wait_for 10 journal_has MESSAGE_ID="${MSGID[STOPPING]}" _PID="$pid" \
+	    OPEN_CONNECTIONS=1
+	check "step 6: stopped: MESSAGE_ID=${MSGID[STOPPED]} from the master with EXIT_STATUS=0" \
+	    '$(journal_about ${MSGID[STOPPED]})' \
+	    wait_for 10 journal_has MESSAGE_ID="${MSGID[STOPPED]}" _PID="$pid" \
+	    EXIT_STATUS=0
+}
+
+echo "# sockechod end-to-end test, $(systemctl --version | head -1)"
+step0
+step1
+step2
+step3
+step4
+step5
+step6
