@@ -38,10 +38,11 @@ supervise_exit(struct backoff *b, const struct worker_exit *e,
 	unsigned	shift;
 
 	*delay_ms = 0;
-	if (WIFEXITED(e->wstatus) && WEXITSTATUS(e->wstatus) == WORKER_EXIT_FATAL)
-		return SUPERVISE_FATAL;
+	/* Asked to stop: even "cannot work" is no news (a failed reload). */
 	if (e->expected)
 		return SUPERVISE_DONE;
+	if (WIFEXITED(e->wstatus) && WEXITSTATUS(e->wstatus) == WORKER_EXIT_FATAL)
+		return SUPERVISE_FATAL;
 	if (!supervise_early_death(e)) {
 		b->streak = 0;
 		b->delay_ms = 0;
