@@ -198,8 +198,13 @@ echo_is() {
 	    cmp -s "$T/want" "$T/got"
 }
 
+# show FILE: FILE's first 200 bytes on one line, newlines as \n.
+show() {
+	head -c 200 "$1" | sed -z 's/\\/\\\\/g; s/\n/\\n/g'
+}
+
 echo_details() {
-	echo "got \"$(od -An -c "$T/got" | tr -s ' \n' ' ' | cut -c1-200)\"; stderr: $(head -c 300 "$T/err")"
+	echo "got \"$(show "$T/got")\"; stderr: $(show "$T/err")"
 }
 
 # hold_open NAME: a client that holds a connection open. What is written to
@@ -230,7 +235,7 @@ release() {
 	printf '%s' "$2" >"$T/$1.want"
 	[ "$rc" -eq 0 ] && cmp -s "$T/$1.want" "$T/$1.out" && return 0
 	# shellcheck disable=SC2034 # shown by the DETAILS of its check
-	RELEASE_DETAILS="client exit $rc, got \"$(od -An -c "$T/$1.out" | tr -s ' \n' ' ' | cut -c1-200)\", stderr: $(head -c 300 "$T/$1.err")"
+	RELEASE_DETAILS="client exit $rc, got \"$(show "$T/$1.out")\", stderr: $(show "$T/$1.err")"
 	return 1
 }
 
@@ -449,7 +454,7 @@ step3() {
 	hold_open reload
 	printf 'before reload\n' >&3
 	check "step 3: a held connection echoes before the reload" \
-	    'got: $(cat "$T/reload.out")' \
+	    'got: \"$(show "$T/reload.out")\"' \
 	    wait_for 10 held_got reload "before reload"
 
 	# Clients that connect all through the reload: none may be refused.
@@ -483,7 +488,7 @@ step3() {
 
 	printf 'after reload\n' >&3
 	check "step 3: the held connection echoes bytes sent after the reload" \
-	    'got: $(cat "$T/reload.out")' \
+	    'got: \"$(show "$T/reload.out")\"' \
 	    wait_for 10 held_got reload $'before reload\nafter reload'
 	check "step 3: the held connection ends cleanly with exactly its bytes" \
 	    '$RELEASE_DETAILS' release reload $'before reload\nafter reload\n'
@@ -646,7 +651,7 @@ step6() {
 	hold_open stop
 	printf 'before stop\n' >&3
 	check "step 6: a held connection echoes before the stop" \
-	    'got: $(cat "$T/stop.out")' wait_for 10 held_got stop "before stop"
+	    'got: \"$(show "$T/stop.out")\"' wait_for 10 held_got stop "before stop"
 
 	# 3>&-: systemctl must not hold the client's FIFO open, or the client
 	# would never see the end of its input, nor the stop the end of the
@@ -660,7 +665,7 @@ step6() {
 	    'StatusText=$(prop StatusText)' status_has "1 connections draining"
 	printf 'after stop\n' >&3
 	check "step 6: the held connection echoes bytes sent after the stop began" \
-	    'got: $(cat "$T/stop.out")' \
+	    'got: \"$(show "$T/stop.out")\"' \
 	    wait_for 5 held_got stop $'before stop\nafter stop'
 	check "step 6: the held connection ends cleanly with exactly its bytes" \
 	    '$RELEASE_DETAILS' release stop $'before stop\nafter stop\n'
