@@ -605,6 +605,23 @@ unknown_key(const char *name, const struct where *w,
 		errorf(errs, w, "unknown setting \"%s\"", name);
 }
 
+/*
+ * The file a setting or error came from. libconfig names an included file
+ * as the @include wrote it; make that a path from the main file's
+ * directory, in "buf" if need be.
+ */
+static const char *
+source_file(const char *file, const char *path, const char *dir, char *buf,
+    size_t size)
+{
+	if (file == NULL || strcmp(file, path) == 0)
+		return path;
+	if (file[0] == '/')
+		return file;
+	snprintf(buf, size, "%s%s", dir, file);
+	return buf;
+}
+
 static void
 read_settings(struct config *cfg, config_t *lc, const char *path,
     const char *dir, struct config_errors *errs)
@@ -612,7 +629,6 @@ read_settings(struct config *cfg, config_t *lc, const char *path,
 	config_setting_t	*root, *s;
 	struct where		 w;
 	const struct key	*k;
-	const char		*file;
 	char			 included[4096];
 	size_t			 i;
 	int			 n, j;
@@ -621,15 +637,8 @@ read_settings(struct config *cfg, config_t *lc, const char *path,
 	n = config_setting_length(root);
 	for (j = 0; j < n; j++) {
 		s = config_setting_get_elem(root, j);
-		/* libconfig names an included file as the @include wrote it. */
-		file = config_setting_source_file(s);
-		if (file == NULL || strcmp(file, path) == 0)
-			w.file = path;
-		else if (file[0] != '/') {
-			snprintf(included, sizeof(included), "%s%s", dir, file);
-			w.file = included;
-		} else
-			w.file = file;
+		w.file = source_file(config_setting_source_file(s), path, dir,
+		    included, sizeof(included));
 		w.line = config_setting_source_line(s);
 		k = NULL;
 		for (i = 0; i < NKEYS; i++)
@@ -655,7 +664,6 @@ config_load(struct config *cfg, const char *path, bool optional,
 	struct where	 w = { path, 0 };
 	config_t	 lc;
 	FILE		*fp;
-	const char	*file;
 	char		*dir, *slash, included[4096];
 	size_t		 before = errs->n;
 
@@ -682,14 +690,8 @@ config_load(struct config *cfg, const char *path, bool optional,
 	config_init(&lc);
 	config_set_include_dir(&lc, dir[0] != '\0' ? dir : ".");
 	if (config_read_file(&lc, path) == CONFIG_FALSE) {
-		file = config_error_file(&lc);
-		if (file == NULL || strcmp(file, path) == 0)
-			w.file = path;
-		else if (file[0] != '/') {
-			snprintf(included, sizeof(included), "%s%s", dir, file);
-			w.file = included;
-		} else
-			w.file = file;
+		w.file = source_file(config_error_file(&lc), path, dir,
+		    included, sizeof(included));
 		w.line = config_error_line(&lc);
 		errorf(errs, &w, "%s", config_error_text(&lc));
 	} else

@@ -20,31 +20,8 @@
 
 #include <check.h>
 
-#include "harness.h"
-
-static struct daemon	d;
-
-static void
-setup(void)
-{
-	signal(SIGPIPE, SIG_IGN);
-	h_init(&d);
-}
-
-static void
-teardown(void)
-{
-	h_cleanup(&d);
-}
-
-static void
-start(const char *body)
-{
-	if (h_start_config(&d, "%s", body) != 0) {
-		h_log_dump(&d);
-		ck_abort_msg("sockechod did not get ready");
-	}
-}
+#include "check_main.h"
+#include "integ.h"
 
 START_TEST(test_stream_binary_megabytes)
 {
@@ -537,13 +514,13 @@ START_TEST(test_bind_failure_exits_71_and_tells_systemd)
 }
 END_TEST
 
-static Suite *
+Suite *
 suite(void)
 {
 	Suite	*s = suite_create("echo over the network");
 	TCase	*tc = tcase_create("integration");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, integ_setup, integ_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_stream_binary_megabytes);
 	tcase_add_test(tc, test_message_mode_replies_after_half_close);
@@ -559,16 +536,4 @@ suite(void)
 	tcase_add_test(tc, test_bind_failure_exits_71_and_tells_systemd);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

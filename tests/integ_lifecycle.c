@@ -21,52 +21,8 @@
 
 #include <check.h>
 
-#include "harness.h"
-
-static struct daemon	d;
-
-static void
-setup(void)
-{
-	signal(SIGPIPE, SIG_IGN);
-	h_init(&d);
-}
-
-static void
-teardown(void)
-{
-	h_cleanup(&d);
-}
-
-static void
-start(const char *body)
-{
-	if (h_start_config(&d, "%s", body) != 0) {
-		h_log_dump(&d);
-		ck_abort_msg("sockechod did not get ready");
-	}
-}
-
-static void
-expect_log(const char *needle, int timeout_ms)
-{
-	if (h_log_wait(&d, needle, timeout_ms) != 0) {
-		h_log_dump(&d);
-		ck_abort_msg("no log line with \"%s\"", needle);
-	}
-}
-
-static void
-expect_notify(const char *needle, int timeout_ms, char *msg, size_t size)
-{
-	char	buf[2048];
-
-	if (h_notify_wait(&d, needle, timeout_ms, msg ? msg : buf,
-	    msg ? size : sizeof(buf), NULL) != 0) {
-		h_log_dump(&d);
-		ck_abort_msg("no notification with \"%s\"", needle);
-	}
-}
+#include "check_main.h"
+#include "integ.h"
 
 static bool
 environ_has(pid_t pid, const char *name)
@@ -529,13 +485,13 @@ START_TEST(test_workers_outlive_no_master)
 }
 END_TEST
 
-static Suite *
+Suite *
 suite(void)
 {
 	Suite	*s = suite_create("lifecycle");
 	TCase	*tc = tcase_create("integration");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, integ_setup, integ_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_ready_status_and_only_the_master_notifies);
 	tcase_add_test(tc, test_killed_worker_is_replaced);
@@ -556,16 +512,4 @@ suite(void)
 	tcase_add_test(tc, test_workers_outlive_no_master);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -9,6 +9,8 @@
 
 #include <check.h>
 
+#include "check_main.h"
+
 #include "config.h"
 
 static char	dir[128];
@@ -341,7 +343,7 @@ START_TEST(test_workers_zero_means_cpus)
 }
 END_TEST
 
-static Suite *
+Suite *
 suite(void)
 {
 	Suite	*s = suite_create("config");
@@ -361,16 +363,4 @@ suite(void)
 	tcase_add_test(tc, test_workers_zero_means_cpus);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -13,6 +13,8 @@
 
 #include <check.h>
 
+#include "check_main.h"
+
 #include "echo.h"
 
 #define SCRATCH		4096
@@ -285,7 +287,7 @@ START_TEST(test_mode_names)
 }
 END_TEST
 
-static Suite *
+Suite *
 suite(void)
 {
 	Suite	*s = suite_create("echo");
@@ -304,16 +306,4 @@ suite(void)
 	tcase_add_test(tc, test_mode_names);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -17,6 +17,8 @@
 
 #include <check.h>
 
+#include "check_main.h"
+
 #include "listen.h"
 
 static const struct good_case {
@@ -348,7 +350,7 @@ START_TEST(test_adopt)
 }
 END_TEST
 
-static Suite *
+Suite *
 suite(void)
 {
 	Suite	*s = suite_create("listen");
@@ -366,16 +368,4 @@ suite(void)
 	tcase_add_test(tc, test_adopt);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -9,6 +9,8 @@
 
 #include <check.h>
 
+#include "check_main.h"
+
 #include "supervise.h"
 
 /* Wait statuses as waitpid() reports them. */
@@ -171,7 +173,7 @@ START_TEST(test_describe_exit)
 }
 END_TEST
 
-static Suite *
+Suite *
 suite(void)
 {
 	Suite	*s = suite_create("supervise");
@@ -188,16 +190,4 @@ suite(void)
 	tcase_add_test(tc, test_describe_exit);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
