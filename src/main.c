@@ -238,8 +238,16 @@ start(const struct master_options *o)
 	return master_run(o, cfg);
 }
 
-int
-main(int argc, char *argv[])
+enum action {
+	ACTION_RUN,
+	ACTION_TEST,
+	ACTION_RELOAD,
+};
+
+/* Returns -1 to go on with *action, or the exit status. */
+static int
+parse_args(int argc, char *argv[], struct master_options *o,
+    enum action *action, const char **reload)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -252,47 +260,39 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct master_options	  o;
-	bool			  test = false;
-	const char		 *reload = NULL;
-	char			**lv;
-	int			  ch;
+	char	**lv;
+	int	  ch;
 
-	notify_claim_environment();
-	memset(&o, 0, sizeof(o));
-	o.config_path = SOCKECHOD_CONFIG_PATH;
-	o.config_optional = true;
-	o.workers = -1;
-	log_init(PACKAGE, LOG_TARGET_AUTO);
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":c:l:w:r:tvVh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			o.config_path = optarg;
-			o.config_optional = false;
+			o->config_path = optarg;
+			o->config_optional = false;
 			break;
 		case 'l':
-			lv = reallocarray(o.listen, o.nlisten + 1, sizeof(*lv));
+			lv = reallocarray(o->listen, o->nlisten + 1, sizeof(*lv));
 			if (lv == NULL)
 				return EX_OSERR;
-			o.listen = lv;
-			o.listen[o.nlisten++] = optarg;
+			o->listen = lv;
+			o->listen[o->nlisten++] = optarg;
 			break;
 		case 'w':
-			if (parse_workers(optarg, &o.workers) == -1)
+			if (parse_workers(optarg, &o->workers) == -1)
 				return bad_usage("-w: expected a number of "
 				    "workers from 0 to %d, not \"%s\"",
 				    CONFIG_WORKERS_MAX, optarg);
 			break;
 		case 't':
-			test = true;
+			*action = ACTION_TEST;
 			break;
 		case 'r':
-			reload = optarg;
+			*action = ACTION_RELOAD;
+			*reload = optarg;
 			break;
 		case 'v':
-			o.verbose = true;
+			o->verbose = true;
 			break;
 		case 'V':
 			printf("%s %s\n", PACKAGE, PACKAGE_VERSION);
@@ -309,11 +309,38 @@ main(int argc, char *argv[])
 	}
 	if (optind < argc)
 		return bad_usage("unexpected argument \"%s\"", argv[optind]);
-	if (reload != NULL)
-		return reload_and_wait(reload);
-	if (o.nlisten > 0 && check_listen(&o) == -1)
+	if (o->nlisten > 0 && check_listen(o) == -1)
 		return EX_USAGE;
-	if (test)
-		return test_config(&o);
-	return start(&o);
+	return -1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct master_options	 o;
+	enum action		 action = ACTION_RUN;
+	const char		*reload = NULL;
+	int			 status;
+
+	notify_claim_environment();
+	memset(&o, 0, sizeof(o));
+	o.config_path = SOCKECHOD_CONFIG_PATH;
+	o.config_optional = true;
+	o.workers = -1;
+	log_init(PACKAGE, LOG_TARGET_AUTO);
+	if ((status = parse_args(argc, argv, &o, &action, &reload)) == -1) {
+		switch (action) {
+		case ACTION_RELOAD:
+			status = reload_and_wait(reload);
+			break;
+		case ACTION_TEST:
+			status = test_config(&o);
+			break;
+		case ACTION_RUN:
+			status = start(&o);
+			break;
+		}
+	}
+	free(o.listen);
+	return status;
 }

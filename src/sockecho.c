@@ -475,7 +475,7 @@ main(int argc, char *argv[])
 	const char	*text = NULL, *host, *port = DEFAULT_PORT;
 	bool		 newline = true;
 	uint64_t	 timeout_ms = 0;
-	char		*msg;
+	char		*msg = NULL;
 	int		 ch;
 
 	memset(&c, 0, sizeof(c));
@@ -551,5 +551,9 @@ main(int argc, char *argv[])
 	}
 	exchange(&c);
 	close(c.fd);
+	free(msg);
+	free(c.out.data);
+	free(c.reply.data);
+	free(c.sent.data);
 	return 0;
 }
