@@ -6,6 +6,7 @@
 #include "build-config.h"
 
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -188,6 +189,12 @@ child_exec(struct daemon *d, const char *argv[])
 	if (d->watchdog_usec != NULL) {
 		setenv("WATCHDOG_USEC", d->watchdog_usec, 1);
 		setenv("WATCHDOG_PID", pid, 1);
+	}
+	if (d->nofile > 0) {
+		struct rlimit rl = { d->nofile, d->nofile };
+
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			_exit(126);
 	}
 	if (d->as_nobody) {
 		if ((pw = getpwnam("nobody")) == NULL ||

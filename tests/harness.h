@@ -32,6 +32,7 @@ struct daemon {
 	int		 listen_fd;	/* >= 0: pass as socket activation fd 3 */
 	const char	*watchdog_usec;	/* WATCHDOG_USEC for the master */
 	bool		 as_nobody;	/* drop to "nobody" before exec */
+	unsigned	 nofile;	/* > 0: RLIMIT_NOFILE for the daemon */
 	bool		 no_wait_ready;
 };
 

@@ -142,6 +142,62 @@ START_TEST(test_a_silent_client_delays_nobody)
 }
 END_TEST
 
+/* CPU time (user + system) of a process, in ms. */
+static unsigned long
+cpu_ms(pid_t pid)
+{
+	unsigned long	utime = 0, stime = 0;
+	char		path[64], buf[1024], *p;
+	FILE		*fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), fp) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL)
+		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+		    "%lu %lu", &utime, &stime);
+	fclose(fp);
+	return (utime + stime) * 1000 / sysconf(_SC_CLK_TCK);
+}
+
+START_TEST(test_out_of_descriptors_keeps_serving)
+{
+	enum { CLIENTS = 60 };
+	static int	fds[CLIENTS];
+	unsigned long	cpu0;
+	pid_t		worker;
+	char		in[8];
+	int		i, n;
+
+	/* 40 descriptors: the worker runs out long before 60 clients. */
+	d.nofile = 40;
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n");
+	ck_assert_int_eq(h_children(d.pid, &worker, 1), 1);
+	for (i = 0; i < CLIENTS; i++) {
+		fds[i] = h_connect(d.host, d.port, 5000);
+		ck_assert_msg(fds[i] >= 0, "client %d: %s", i, strerror(errno));
+	}
+	expect_log("pausing accepts", 10000);
+	/* The clients it has are served; it does not spin while it waits. */
+	ck_assert_int_eq(h_echo(fds[0], "first", 5, in, 5000), 0);
+	cpu0 = cpu_ms(worker);
+	usleep(1000000);	/* a second of waiting, to measure the CPU it takes */
+	ck_assert_uint_le(cpu_ms(worker) - cpu0, 100);
+	/* Once clients leave, the waiting ones are accepted and served. */
+	for (i = 0; i < 30; i++)
+		close(fds[i]);
+	for (i = 30, n = 0; i < CLIENTS; i++, n++) {
+		ck_assert_msg(h_echo(fds[i], "later", 5, in, 10000) == 0,
+		    "client %d was not served", i);
+		ck_assert_mem_eq(in, "later", 5);
+		close(fds[i]);
+	}
+	ck_assert_int_eq(n, 30);
+	ck_assert_int_eq(kill(worker, 0), 0);
+}
+END_TEST
+
 static bool
 have_ipv6(void)
 {
@@ -527,6 +583,7 @@ suite(void)
 	tcase_add_test(tc, test_message_cap_closes_only_that_client);
 	tcase_add_test(tc, test_many_clients_on_few_workers);
 	tcase_add_test(tc, test_a_silent_client_delays_nobody);
+	tcase_add_test(tc, test_out_of_descriptors_keeps_serving);
 	tcase_add_test(tc, test_ipv6_and_unix_listeners);
 	tcase_add_test(tc, test_idle_timeout);
 	tcase_add_test(tc, test_client_end_to_end);

@@ -61,6 +61,10 @@ START_TEST(test_ready_status_and_only_the_master_notifies)
 	    NULL && strstr(msg, "127.0.0.1:") != NULL, "%s", msg);
 	ck_assert_int_eq(h_roundtrip(d.host, d.port, "hi"), 0);
 	ck_assert_int_eq(d.foreign_notify, 0);
+	/* Off a terminal: one line per message, with its <priority>. */
+	snprintf(msg, sizeof(msg), "\n<6>sockechod[%ld]: ready: 2 workers, "
+	    "stream mode, on 127.0.0.1:%u\n", (long)d.pid, d.port);
+	ck_assert_msg(h_log_has(&d, msg), "no line \"%s\"", msg);
 	n = h_children(d.pid, kids, 8);
 	ck_assert_int_ge(n, 2);
 	for (i = 0; i < n; i++) {
@@ -254,6 +258,42 @@ START_TEST(test_second_sigterm_stops_at_once)
 	ck_assert_int_eq(h_wait_exit(&d, 5000), 0);
 	ck_assert_int_eq(h_recv_eof(fd, 1000), 0);
 	close(fd);
+}
+END_TEST
+
+START_TEST(test_sigquit_stops_at_once)
+{
+	char	in[8];
+	int	fd;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\nshutdown_timeout = 60;\n");
+	fd = h_connect(d.host, d.port, 5000);
+	ck_assert_int_eq(h_echo(fd, "x", 1, in, 5000), 0);
+	kill(d.pid, SIGQUIT);
+	ck_assert_int_eq(h_wait_exit(&d, 5000), 0);
+	ck_assert_int_eq(h_recv_eof(fd, 1000), 0);
+	ck_assert(h_log_has(&d, "stopping: closing 1 open connections"));
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_a_progressing_drain_asks_systemd_for_time)
+{
+	char	in[8], msg[512];
+	int	a, b;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\nshutdown_timeout = 30;\n");
+	a = h_connect(d.host, d.port, 5000);
+	b = h_connect(d.host, d.port, 5000);
+	ck_assert_int_eq(h_echo(a, "a", 1, in, 5000), 0);
+	ck_assert_int_eq(h_echo(b, "b", 1, in, 5000), 0);
+	kill(d.pid, SIGTERM);
+	expect_notify("STOPPING=1", 10000, NULL, 0);
+	close(a);	/* progress: one connection of two finished */
+	expect_notify("EXTEND_TIMEOUT_USEC=", 10000, msg, sizeof(msg));
+	ck_assert_uint_ge(strtoull(strchr(msg, '=') + 1, NULL, 10), 30000000);
+	close(b);
+	ck_assert_int_eq(h_wait_exit(&d, 10000), 0);
 }
 END_TEST
 
@@ -500,6 +540,8 @@ suite(void)
 	tcase_add_test(tc, test_reload_moves_listeners_without_refusing);
 	tcase_add_test(tc, test_sigterm_drains_then_exits_zero);
 	tcase_add_test(tc, test_second_sigterm_stops_at_once);
+	tcase_add_test(tc, test_sigquit_stops_at_once);
+	tcase_add_test(tc, test_a_progressing_drain_asks_systemd_for_time);
 	tcase_add_test(tc, test_shutdown_timeout_closes_stragglers);
 	tcase_add_test(tc, test_socket_activation);
 	tcase_add_test(tc, test_watchdog_keeps_pinging_while_workers_recover);
