@@ -8,6 +8,7 @@
 #include "build-config.h"
 
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -35,6 +36,7 @@
 #define STOP_GRACE_MS		2000	/* past shutdown_timeout, then SIGKILL */
 #define EXTEND_EVERY_MS		1000
 #define EXTEND_MARGIN_MS	5000
+#define DESCRIPTORS_SPARE	32	/* a worker's own: listeners, epoll, log */
 
 enum phase {
 	PHASE_RUNNING,
@@ -153,6 +155,29 @@ master_configure(const struct master_options *o, struct config *cfg,
 	if (o->verbose)
 		cfg->log_level = LOG_DEBUG;
 	return 0;
+}
+
+/*
+ * Workers use epoll, not select(): the soft descriptor limit can be the
+ * hard one. Say so when max_connections cannot fit even then.
+ */
+static void
+check_descriptors(const struct config *cfg)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)cfg->max_connections + DESCRIPTORS_SPARE > rl.rlim_cur)
+		log_warnx("max_connections is %u but a worker may open only "
+		    "%llu descriptors (RLIMIT_NOFILE): beyond that it pauses "
+		    "accepting", cfg->max_connections,
+		    (unsigned long long)rl.rlim_cur);
 }
 
 static bool
@@ -750,6 +775,7 @@ reload_begin(struct master *m)
 	m->ls = ls;
 	m->generation = ++m->last_generation;
 	m->wanted = config_workers(cfg);
+	check_descriptors(cfg);
 	m->reload_started_ms = m->now_ms;
 	m->next_spawn_ms = 0;
 	apply_log_level(m);
@@ -1119,6 +1145,7 @@ master_init(struct master *m, const struct master_options *o,
 		return start_failed(m, errno, strerror(errno));
 	if (open_listeners(m) == -1)
 		return -1;
+	check_descriptors(cfg);
 	m->wanted = config_workers(cfg);
 	m->generation = m->last_generation = 1;
 	m->watchdog_ms = notify_watchdog_usec() / 1000;
