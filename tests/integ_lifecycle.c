@@ -376,6 +376,27 @@ START_TEST(test_watchdog_keeps_pinging_while_workers_recover)
 }
 END_TEST
 
+START_TEST(test_watchdog_stops_for_a_worker_nobody_can_recover)
+{
+	pid_t	kids[8];
+	int	i;
+
+	/* worker_timeout = 0: the master may not kill a silent worker. */
+	d.watchdog_usec = "400000";
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\nworker_timeout = 0;\n");
+	expect_notify("WATCHDOG=1", 2000, NULL, 0);
+	ck_assert_int_eq(h_children(d.pid, kids, 8), 2);
+	kill(kids[0], SIGSTOP);
+	expect_log("no longer feeding the systemd watchdog", 5000);
+	h_notify_drain(&d);
+	ck_assert_int_ne(h_notify_wait(&d, "WATCHDOG=1", 1500, NULL, 0, NULL), 0);
+	/* Alive again: the pings resume. */
+	kill(kids[0], SIGCONT);
+	for (i = 0; i < 3; i++)
+		expect_notify("WATCHDOG=1", 2000, NULL, 0);
+}
+END_TEST
+
 START_TEST(test_ttin_ttou_resize)
 {
 	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n");
@@ -545,6 +566,7 @@ suite(void)
 	tcase_add_test(tc, test_shutdown_timeout_closes_stragglers);
 	tcase_add_test(tc, test_socket_activation);
 	tcase_add_test(tc, test_watchdog_keeps_pinging_while_workers_recover);
+	tcase_add_test(tc, test_watchdog_stops_for_a_worker_nobody_can_recover);
 	tcase_add_test(tc, test_ttin_ttou_resize);
 	tcase_add_test(tc, test_sigusr1_logs_the_worker_table);
 	tcase_add_test(tc, test_hung_worker_is_killed_and_replaced);
