@@ -37,6 +37,7 @@
 #define EXTEND_EVERY_MS		1000
 #define EXTEND_MARGIN_MS	5000
 #define DESCRIPTORS_SPARE	32	/* a worker's own: listeners, epoll, log */
+#define FORK_RETRY_MS		1000
 
 enum phase {
 	PHASE_RUNNING,
@@ -325,8 +326,9 @@ spawn(struct master *m)
 	p.close_fds = close_fds;
 	p.nclose = fds_to_close(m, close_fds, 64);
 	if ((pid = fork()) == -1) {
-		log_error("fork");
+		log_error("cannot start a worker: fork");
 		m->sb[idx].state = SCORE_FREE;
+		m->next_spawn_ms = m->now_ms + FORK_RETRY_MS;
 		return -1;
 	}
 	if (pid == 0)
@@ -845,7 +847,7 @@ reload_abort(struct master *m, const char *why)
 static void
 reload_progress(struct master *m)
 {
-	if (m->prev_cfg == NULL)
+	if (m->prev_cfg == NULL || m->phase != PHASE_RUNNING)
 		return;
 	if (count_serving(m, true) >= m->wanted)
 		reload_commit(m);

@@ -74,30 +74,41 @@ h_init(struct daemon *d)
 	snprintf(d->host, sizeof(d->host), "127.0.0.1");
 }
 
-/* A port the kernel just handed out, so very likely free. */
+/*
+ * A free port below the kernel's range of ephemeral ports (32768 and up
+ * here), so that no client connection of a test running in parallel can
+ * be holding it; bind() says whether another test's daemon does.
+ */
+#define PORT_LOW	20000
+#define PORT_SPAN	12000
+
 unsigned
 h_free_port(const char *host)
 {
-	struct sockaddr_storage	ss;
-	socklen_t		len = sizeof(ss);
-	struct addrinfo		hints, *res;
-	unsigned		port = 0;
-	int			fd;
+	static unsigned	 seed;
+	struct addrinfo	 hints, *res;
+	char		 service[16];
+	unsigned	 port = 0, tries;
+	int		 fd, one = 1;
 
+	if (seed == 0)
+		seed = (unsigned)getpid() * 2654435761u ^ (unsigned)h_now_ms();
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST;
-	if (getaddrinfo(host, "0", &hints, &res) != 0)
-		return 0;
-	fd = socket(res->ai_family, SOCK_STREAM, 0);
-	if (fd >= 0 && bind(fd, res->ai_addr, res->ai_addrlen) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
-		port = ntohs(ss.ss_family == AF_INET ?
-		    ((struct sockaddr_in *)&ss)->sin_port :
-		    ((struct sockaddr_in6 *)&ss)->sin6_port);
-	if (fd >= 0)
-		close(fd);
-	freeaddrinfo(res);
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	for (tries = 0; tries < 100 && port == 0; tries++) {
+		snprintf(service, sizeof(service), "%u",
+		    PORT_LOW + rand_r(&seed) % PORT_SPAN);
+		if (getaddrinfo(host, service, &hints, &res) != 0)
+			return 0;
+		fd = socket(res->ai_family, SOCK_STREAM, 0);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (fd >= 0 && bind(fd, res->ai_addr, res->ai_addrlen) == 0)
+			port = (unsigned)atoi(service);
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(res);
+	}
 	return port;
 }
 
@@ -206,6 +217,23 @@ child_exec(struct daemon *d, const char *argv[])
 	_exit(127);
 }
 
+/* READY=1 from the daemon, or -1 as soon as it has exited or timed out. */
+static int
+wait_ready(struct daemon *d)
+{
+	uint64_t	deadline = h_now_ms() + H_START_MS;
+
+	while (remaining(deadline) > 0) {
+		if (h_notify_wait(d, "READY=1", 100, NULL, 0, NULL) == 0)
+			return 0;
+		if (waitpid(d->pid, &d->status, WNOHANG) == d->pid) {
+			d->reaped = true;
+			return -1;
+		}
+	}
+	return -1;
+}
+
 int
 h_start(struct daemon *d)
 {
@@ -231,21 +259,35 @@ h_start(struct daemon *d)
 		child_exec(d, argv);
 	if (d->no_wait_ready)
 		return 0;
-	return h_notify_wait(d, "READY=1", H_START_MS, NULL, 0, NULL);
+	return wait_ready(d);
 }
 
+/*
+ * Write the config and start. When the port was ours to choose ("%P")
+ * and another test took it meanwhile (the daemon exits 71 at once), try
+ * again with another port.
+ */
 int
 h_start_config(struct daemon *d, const char *fmt, ...)
 {
 	char	body[8192];
 	va_list	ap;
+	int	tries;
 
 	va_start(ap, fmt);
 	vsnprintf(body, sizeof(body), fmt, ap);
 	va_end(ap);
-	if (h_write_config(d, "%s", body) == -1)
-		return -1;
-	return h_start(d);
+	for (tries = 0; tries < 5; tries++) {
+		if (h_write_config(d, "%s", body) == -1)
+			return -1;
+		if (h_start(d) == 0)
+			return 0;
+		if (strstr(body, "%P") == NULL || h_wait_exit(d, 1000) != 71 ||
+		    !h_log_has(d, "Address already in use"))
+			return -1;
+		d->port = 0;
+	}
+	return -1;
 }
 
 /*
