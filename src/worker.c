@@ -29,7 +29,8 @@
 #include "worker.h"
 
 #define HEARTBEAT_MS		500	/* the longest the loop sleeps */
-#define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
+#define ACCEPT_BATCH		1	/* accepts per wakeup: see requeue() */
+#define DRAIN_BATCH		64	/* accepts per round when draining */
 #define ACCEPT_RETRY_MS		100	/* after EMFILE and friends */
 #define ACCEPT_WARN_EVERY_MS	10000
 #define EPOLL_EVENTS		256
@@ -361,7 +362,7 @@ drain_begin(struct worker *w)
 	w->drain_deadline_ms = w->now_ms + w->cfg->shutdown_timeout_ms;
 	update_accepting(w);
 	for (i = 0; i < w->nl; i++) {
-		while (accept_some(w, &w->lv[i], ACCEPT_BATCH) == 1 &&
+		while (accept_some(w, &w->lv[i], DRAIN_BATCH) == 1 &&
 		    w->nopen < w->cfg->max_connections)
 			continue;
 		close(w->lv[i].fd);
@@ -464,6 +465,28 @@ next_timeout(const struct worker *w)
 	return deadline > w->now_ms ? (int)(deadline - w->now_ms) : 0;
 }
 
+/*
+ * With EPOLLEXCLUSIVE the kernel wakes the first idle worker on the
+ * listener's wait queue, so one worker would take nearly every connection.
+ * After each accept this worker registers again, which puts it at the end
+ * of the queue: idle workers take turns. A connection still waiting makes
+ * the new registration ready at once, so nothing is left behind.
+ */
+static void
+requeue(struct worker *w, struct wlistener *l)
+{
+	struct epoll_event	ev;
+
+	if (!w->accepting)
+		return;
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	ev.data.ptr = &l->ev;
+	(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+	/* Out of kernel memory: pause, which unwatches and later rewatches all. */
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, l->fd, &ev) == -1)
+		accept_pause(w, l->name);
+}
+
 static void
 dispatch(struct worker *w, const struct epoll_event *e)
 {
@@ -474,9 +497,11 @@ dispatch(struct worker *w, const struct epoll_event *e)
 		handle_signals(w);
 		break;
 	case EV_LISTENER:
-		if (w->accepting)
+		if (w->accepting) {
 			(void)accept_some(w, (struct wlistener *)(void *)ev,
 			    ACCEPT_BATCH);
+			requeue(w, (struct wlistener *)(void *)ev);
+		}
 		break;
 	case EV_CONN:
 		conn_io(w, (struct conn *)(void *)ev);

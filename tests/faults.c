@@ -392,49 +392,63 @@ children(pid_t pid, pid_t *v, int max)
 	return n < 0 ? 0 : n;
 }
 
-/* Socket inode -> client port, from /proc/net/tcp{,6}. */
-static unsigned
-client_port_of(unsigned long inode, unsigned server_port)
+/* The sockets of the system: inode, and local and remote port. */
+struct tcpsock {
+	unsigned long	inode;
+	unsigned	lport;
+	unsigned	rport;
+};
+
+/*
+ * Read /proc/net/tcp{,6} once per snapshot (it can hold many thousands of
+ * TIME_WAIT sockets after a benchmark); returns how many sockets.
+ */
+static size_t
+read_tcp_table(struct tcpsock **out)
 {
 	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
-	char		line[512];
-	unsigned	i, lport, rport;
-	unsigned long	ino;
+	struct tcpsock	*v = NULL, *nv;
+	char		 line[512], local[64], remote[64], *c1, *c2;
+	size_t		 n = 0, cap = 0, i;
+	unsigned long	 ino;
 	FILE		*fp;
 
 	for (i = 0; i < 2; i++) {
 		if ((fp = fopen(files[i], "r")) == NULL)
 			continue;
 		while (fgets(line, sizeof(line), fp) != NULL) {
-			char local[64], remote[64], *c1, *c2;
-
-			if (sscanf(line, "%*d: %63s %63s %*x %*s %*s %*s %*u %*d "
-			    "%lu", local, remote, &ino) != 3 || ino != inode)
+			if (sscanf(line, "%*d: %63s %63s %*x %*s %*s %*s %*u "
+			    "%*d %lu", local, remote, &ino) != 3 || ino == 0 ||
+			    (c1 = strrchr(local, ':')) == NULL ||
+			    (c2 = strrchr(remote, ':')) == NULL)
 				continue;
-			c1 = strrchr(local, ':');
-			c2 = strrchr(remote, ':');
-			if (c1 == NULL || c2 == NULL)
-				continue;
-			lport = strtoul(c1 + 1, NULL, 16);
-			rport = strtoul(c2 + 1, NULL, 16);
-			fclose(fp);
-			return lport == server_port ? rport : 0;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 1024;
+				if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
+					break;
+				v = nv;
+			}
+			v[n++] = (struct tcpsock){ ino, strtoul(c1 + 1, NULL, 16),
+			    strtoul(c2 + 1, NULL, 16) };
 		}
 		fclose(fp);
 	}
-	return 0;
+	*out = v;
+	return n;
 }
 
 /* Remember the client ports of the sessions open on a (stopped) worker. */
 static void
 snapshot_victim(struct load *l, pid_t pid)
 {
+	struct tcpsock	*tcp;
 	struct victim	*v;
 	struct dirent	*de;
 	char		 path[64], link[128], fdpath[320];
 	unsigned long	 inode;
-	unsigned	 port;
+	size_t		 ntcp, i;
 	DIR		*dir;
+	ssize_t		 n;
 
 	if (l->nvictims >= MAX_VICTIMS)
 		return;
@@ -444,19 +458,23 @@ snapshot_victim(struct load *l, pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
 	if ((dir = opendir(path)) == NULL)
 		return;
+	ntcp = read_tcp_table(&tcp);
 	while ((de = readdir(dir)) != NULL && v->nports < MAX_PORTS) {
-		ssize_t n;
-
 		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
 		if ((n = readlink(fdpath, link, sizeof(link) - 1)) <= 0)
 			continue;
 		link[n] = '\0';
 		if (sscanf(link, "socket:[%lu]", &inode) != 1)
 			continue;
-		if ((port = client_port_of(inode, l->d->port)) != 0)
-			v->ports[v->nports++] = port;
+		for (i = 0; i < ntcp; i++)
+			if (tcp[i].inode == inode &&
+			    tcp[i].lport == l->d->port) {
+				v->ports[v->nports++] = tcp[i].rport;
+				break;
+			}
 	}
 	closedir(dir);
+	free(tcp);
 }
 
 /* Stop a worker, note its sessions, kill it: its failures are expected. */

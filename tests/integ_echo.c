@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -119,6 +120,53 @@ START_TEST(test_many_clients_on_few_workers)
 		ck_assert_int_eq(h_recv_eof(fds[i], 5000), 0);
 		close(fds[i]);
 	}
+}
+END_TEST
+
+/* Connections held by a worker: its sockets but the listener. */
+static int
+connections_of(pid_t pid)
+{
+	char		 path[64], link[128], fdpath[320];
+	struct dirent	*de;
+	DIR		*dir;
+	int		 n = -1;
+	ssize_t		 r;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	if ((dir = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(dir)) != NULL) {
+		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
+		if ((r = readlink(fdpath, link, sizeof(link) - 1)) > 0 &&
+		    strncmp(link, "socket:", 7) == 0)
+			n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+START_TEST(test_idle_workers_take_turns)
+{
+	enum { CLIENTS = 16 };
+	int	fds[CLIENTS], i, a, b;
+	pid_t	kids[2];
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n");
+	ck_assert_int_eq(h_children(d.pid, kids, 2), 2);
+	for (i = 0; i < CLIENTS; i++) {
+		fds[i] = h_connect(d.host, d.port, 5000);
+		ck_assert_int_ge(fds[i], 0);
+		ck_assert_int_eq(h_echo(fds[i], "x", 1, (char[1]){ 0 }, 5000), 0);
+		usleep(10000);	/* clients arrive one by one, as they do */
+	}
+	a = connections_of(kids[0]);
+	b = connections_of(kids[1]);
+	/* Without turns, the first idle worker would take nearly all. */
+	ck_assert_msg(a + b == CLIENTS && a >= 3 && b >= 3,
+	    "connections per worker: %d and %d", a, b);
+	for (i = 0; i < CLIENTS; i++)
+		close(fds[i]);
 }
 END_TEST
 
@@ -582,6 +630,7 @@ suite(void)
 	tcase_add_test(tc, test_message_mode_replies_after_half_close);
 	tcase_add_test(tc, test_message_cap_closes_only_that_client);
 	tcase_add_test(tc, test_many_clients_on_few_workers);
+	tcase_add_test(tc, test_idle_workers_take_turns);
 	tcase_add_test(tc, test_a_silent_client_delays_nobody);
 	tcase_add_test(tc, test_out_of_descriptors_keeps_serving);
 	tcase_add_test(tc, test_ipv6_and_unix_listeners);
