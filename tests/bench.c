@@ -131,18 +131,6 @@ static struct row	 rows[ROWS_MAX];
 static int		 nrows;
 static unsigned		 failures_total;
 
-static void
-die(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(99);
-}
-
 static uint64_t
 now_ns(void)
 {
@@ -203,21 +191,10 @@ count_failures(const unsigned *outcome)
 static unsigned long
 tree_cpu_ms(pid_t pid)
 {
-	unsigned long	utime = 0, stime = 0, cutime = 0, cstime = 0, ms;
-	char		path[64], buf[1024], *p;
+	unsigned long	ms = h_cpu_ms(pid, true);
 	pid_t		kids[256];
-	FILE		*fp;
 	int		n, i;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return 0;
-	if (fgets(buf, sizeof(buf), fp) != NULL &&
-	    (p = strrchr(buf, ')')) != NULL)
-		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-		    "%lu %lu %lu %lu", &utime, &stime, &cutime, &cstime);
-	fclose(fp);
-	ms = (utime + stime + cutime + cstime) * 1000 / sysconf(_SC_CLK_TCK);
 	n = h_children(pid, kids, 256);
 	for (i = 0; i < n; i++)
 		ms += tree_cpu_ms(kids[i]);
@@ -406,7 +383,7 @@ spawn_foreign(struct server *s, const char *const argv[])
 	int	fd;
 
 	if ((pid = fork()) == -1)
-		die("fork: %s", strerror(errno));
+		h_die("fork: %s", strerror(errno));
 	if (pid == 0) {
 		setpgid(0, 0);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -446,7 +423,7 @@ xinetd_config(struct server *s, char *path, size_t size)
 
 	snprintf(path, size, "%s/xinetd.conf", s->d.dir);
 	if ((fp = fopen(path, "w")) == NULL)
-		die("%s: %s", path, strerror(errno));
+		h_die("%s: %s", path, strerror(errno));
 	/*
 	 * UNLISTED: echo is port 7 in /etc/services, and xinetd refuses any
 	 * other port for a listed service. No per-connection logging and no
@@ -459,7 +436,7 @@ xinetd_config(struct server *s, char *path, size_t size)
 	    "\tper_source = UNLIMITED\n\tcps = 1000000 1\n"
 	    "\tlog_on_success =\n\tlog_on_failure =\n}\n", s->d.port);
 	if (fclose(fp) == EOF)
-		die("%s: %s", path, strerror(errno));
+		h_die("%s: %s", path, strerror(errno));
 }
 
 static int
@@ -578,7 +555,7 @@ server_start(struct server *s, const char *conf, unsigned nofile)
 	h_log_dump(&s->d);
 	if (s->kind == SOCKECHOD) {
 		h_cleanup(&s->d);
-		die("sockechod did not start");
+		h_die("sockechod did not start");
 	}
 	(void)server_stop(s);
 	return -1;
@@ -874,7 +851,7 @@ session_end(struct rate_run *r, struct rsession *s, enum outcome o)
 	if (r->nlat == r->caplat) {
 		r->caplat = r->caplat ? r->caplat * 2 : 65536;
 		if ((v = realloc(r->lat_ns, r->caplat * sizeof(*v))) == NULL)
-			die("out of memory");
+			h_die("out of memory");
 		r->lat_ns = v;
 	}
 	r->lat_ns[r->nlat++] = now_ns() - s->t0_ns;
@@ -891,7 +868,7 @@ session_launch(struct rate_run *r, struct rsession *s)
 	s->state = R_CONNECTING;
 	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd == -1)
-		die("socket: %s", strerror(errno));
+		h_die("socket: %s", strerror(errno));
 	if (connect(s->fd, (struct sockaddr *)&r->sin, sizeof(r->sin)) == -1 &&
 	    errno != EINPROGRESS)
 		session_end(r, s, CONNECT);
@@ -1110,7 +1087,7 @@ case_pingpong(struct server *s)
 	double		 p50, p99, max;
 
 	if ((v = calloc(PING_ITERATIONS, sizeof(*v))) == NULL)
-		die("out of memory");
+		h_die("out of memory");
 	n = ping_pong(s, v);
 	/* The first failure ends the case: the rest were not tried. */
 	failed = PING_ITERATIONS - n;
@@ -1201,7 +1178,7 @@ echo_each(const int *fds, unsigned n, struct daemon *d)
 	char		 c = 'x', back;
 
 	if ((pfd = calloc(n, sizeof(*pfd))) == NULL)
-		die("out of memory");
+		h_die("out of memory");
 	for (i = 0; i < n; i++) {
 		pfd[i].fd = fds[i];
 		pfd[i].events = POLLIN;
@@ -1329,9 +1306,9 @@ case_idle(struct server *s)
 		return;
 	}
 	if (h_children(s->d.pid, &worker, 1) != 1)
-		die("idle-memory: no worker");
+		h_die("idle-memory: no worker");
 	if ((fds = calloc(IDLE_CONNS, sizeof(*fds))) == NULL)
-		die("out of memory");
+		h_die("out of memory");
 	memset(&m, 0, sizeof(m));
 	idle_measure(s, worker, &m, fds);
 	idle_report(s, &m);
@@ -1425,7 +1402,7 @@ pattern_init(void)
 {
 	/* One period, then enough of it again for any read from any offset. */
 	if ((pattern = malloc(PATTERN_PERIOD + RECV_BUF_BYTES)) == NULL)
-		die("out of memory");
+		h_die("out of memory");
 	h_random(pattern, PATTERN_PERIOD, 862);
 	memcpy(pattern + PATTERN_PERIOD, pattern, RECV_BUF_BYTES);
 }

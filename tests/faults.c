@@ -93,18 +93,6 @@ struct load {
 
 static int	failures_total;
 
-static void
-die(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(99);
-}
-
 static const char *const outcome_names[] = {
 	"ok", "refused", "reset", "short", "mismatch", "timeout", "other"
 };
@@ -380,7 +368,7 @@ start_daemon(struct daemon *d, const char *body)
 	h_init(d);
 	if (h_start_config(d, "%s", body) != 0) {
 		h_log_dump(d);
-		die("sockechod did not start");
+		h_die("sockechod did not start");
 	}
 }
 
@@ -601,7 +589,7 @@ case_sigstop(void)
 	load_init(&l, &d, 3);
 	run_for(&l, 1000, NULL, NULL);
 	if (children(d.pid, v, 8) != 2)
-		die("case 3: no pool");
+		h_die("case 3: no pool");
 	victim = v[0];
 	kill(victim, SIGSTOP);
 	snapshot_victim(&l, victim);
@@ -626,25 +614,6 @@ case_sigstop(void)
 
 /* ---- case 4: workers that crash at start ---- */
 
-static unsigned long
-cpu_ms(pid_t pid)
-{
-	unsigned long	utime = 0, stime = 0, cutime = 0, cstime = 0;
-	char		path[64], buf[1024], *p;
-	FILE		*fp;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return 0;
-	if (fgets(buf, sizeof(buf), fp) != NULL &&
-	    (p = strrchr(buf, ')')) != NULL)
-		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-		    "%lu %lu %lu %lu", &utime, &stime, &cutime, &cstime);
-	fclose(fp);
-	return (utime + stime + cutime + cstime) * 1000 /
-	    sysconf(_SC_CLK_TCK);
-}
-
 static void
 case_crash_at_start(void)
 {
@@ -665,13 +634,13 @@ case_crash_at_start(void)
 	setenv("SOCKECHOD_FAULT_RECORD", record, 1);
 	h_write_config(&d, "listen = [ \"127.0.0.1:%%P\" ];\nworkers = 2;\n");
 	if (h_start(&d) != 0)
-		die("case 4: cannot start");
+		h_die("case 4: cannot start");
 	unsetenv("SOCKECHOD_FAULT");
 	unsetenv("SOCKECHOD_FAULT_RECORD");
 	load_init(&l, &d, 4);
 	l.launching = false;	/* nobody can serve: no load to measure */
 	run_for(&l, 10000, NULL, NULL);
-	cpu = cpu_ms(d.pid);
+	cpu = h_cpu_ms(d.pid, true);
 	lines = h_log_count(&d, "\n");
 	if ((fp = fopen(record, "r")) != NULL) {
 		while (n < 256 && fgets(line, sizeof(line), fp) != NULL)

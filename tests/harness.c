@@ -47,6 +47,19 @@ remaining(uint64_t deadline)
 	return now >= deadline ? 0 : (int)(deadline - now);
 }
 
+/* A test program that cannot go on: say why, exit 99 (a hard error). */
+void
+h_die(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(99);
+}
+
 const char *
 h_env(const char *name, const char *fallback)
 {
@@ -714,6 +727,28 @@ h_random(void *buf, size_t n, unsigned seed)
 		x ^= x << 17;
 		p[i] = (unsigned char)x;
 	}
+}
+
+/* CPU time of a process (user + system), with its reaped children's. */
+unsigned long
+h_cpu_ms(pid_t pid, bool with_reaped_children)
+{
+	unsigned long	utime = 0, stime = 0, cutime = 0, cstime = 0;
+	char		path[64], buf[1024], *p;
+	FILE		*fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), fp) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL)
+		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+		    "%lu %lu %lu %lu", &utime, &stime, &cutime, &cstime);
+	fclose(fp);
+	if (!with_reaped_children)
+		cutime = cstime = 0;
+	return (utime + stime + cutime + cstime) * 1000 /
+	    sysconf(_SC_CLK_TCK);
 }
 
 /* The pids of the children of "pid". */

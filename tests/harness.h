@@ -37,6 +37,8 @@ struct daemon {
 };
 
 uint64_t h_now_ms(void);
+void	h_die(const char *fmt, ...)
+	    __attribute__((noreturn, format(printf, 1, 2)));
 const char *h_env(const char *name, const char *fallback);
 void	h_init(struct daemon *);
 unsigned h_free_port(const char *host);
@@ -71,6 +73,7 @@ int	h_roundtrip(const char *host, unsigned port, const char *text);
 void	h_random(void *buf, size_t n, unsigned seed);
 
 int	h_children(pid_t, pid_t *out, int max);
+unsigned long h_cpu_ms(pid_t, bool with_reaped_children);
 int	h_wait_children(pid_t, int count, int timeout_ms);
 bool	h_has_pid(const pid_t *v, int n, pid_t pid);
 int	h_run(const char *const argv[], const char *input, size_t inlen,

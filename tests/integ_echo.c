@@ -190,25 +190,6 @@ START_TEST(test_a_silent_client_delays_nobody)
 }
 END_TEST
 
-/* CPU time (user + system) of a process, in ms. */
-static unsigned long
-cpu_ms(pid_t pid)
-{
-	unsigned long	utime = 0, stime = 0;
-	char		path[64], buf[1024], *p;
-	FILE		*fp;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return 0;
-	if (fgets(buf, sizeof(buf), fp) != NULL &&
-	    (p = strrchr(buf, ')')) != NULL)
-		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-		    "%lu %lu", &utime, &stime);
-	fclose(fp);
-	return (utime + stime) * 1000 / sysconf(_SC_CLK_TCK);
-}
-
 START_TEST(test_out_of_descriptors_keeps_serving)
 {
 	enum { CLIENTS = 60 };
@@ -229,9 +210,9 @@ START_TEST(test_out_of_descriptors_keeps_serving)
 	expect_log("pausing accepts", 10000);
 	/* The clients it has are served; it does not spin while it waits. */
 	ck_assert_int_eq(h_echo(fds[0], "first", 5, in, 5000), 0);
-	cpu0 = cpu_ms(worker);
+	cpu0 = h_cpu_ms(worker, false);
 	usleep(1000000);	/* a second of waiting, to measure the CPU it takes */
-	ck_assert_uint_le(cpu_ms(worker) - cpu0, 100);
+	ck_assert_uint_le(h_cpu_ms(worker, false) - cpu0, 100);
 	/* Once clients leave, the waiting ones are accepted and served. */
 	for (i = 0; i < 30; i++)
 		close(fds[i]);
