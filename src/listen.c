@@ -596,6 +596,14 @@ close_one(struct listener *l)
 	l->fd = -1;
 }
 
+static void
+listen_free(struct listeners *ls)
+{
+	free(ls->v);
+	ls->v = NULL;
+	ls->n = 0;
+}
+
 /* Close the sockets of "old" that "cur" does not use, then free "old". */
 void
 listen_close_unused(struct listeners *old, const struct listeners *cur)
@@ -619,13 +627,6 @@ listen_close_all(struct listeners *ls)
 	listen_free(ls);
 }
 
-void
-listen_free(struct listeners *ls)
-{
-	free(ls->v);
-	ls->v = NULL;
-	ls->n = 0;
-}
 
 void
 listen_describe(const struct listeners *ls, char *buf, size_t size)

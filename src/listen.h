@@ -58,7 +58,6 @@ int	listen_build(struct listeners *, const struct listeners *keep,
 	    char *err, size_t errlen);
 void	listen_close_unused(struct listeners *old, const struct listeners *cur);
 void	listen_close_all(struct listeners *);
-void	listen_free(struct listeners *);
 bool	listen_has_fd(const struct listeners *, int fd);
 void	listen_describe(const struct listeners *, char *, size_t);
 

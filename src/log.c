@@ -56,11 +56,12 @@ stderr_is_journal(void)
 	    (unsigned long long)st.st_ino == ino;
 }
 
+/* The journal when stderr is systemd's journal stream, else stderr. */
 void
-log_init(const char *ident, enum log_target target)
+log_init(const char *ident)
 {
 	log_ident = ident;
-	log_journal = target == LOG_TARGET_AUTO && stderr_is_journal();
+	log_journal = stderr_is_journal();
 	log_tty = isatty(STDERR_FILENO);
 }
 
@@ -70,22 +71,10 @@ log_setlevel(int priority)
 	log_level = priority;
 }
 
-int
-log_getlevel(void)
-{
-	return log_level;
-}
-
 bool
 log_enabled(int priority)
 {
 	return priority <= log_level;
-}
-
-bool
-log_to_journal(void)
-{
-	return log_journal;
 }
 
 /* Accepts the names of sockecho.conf(5): error, warning, notice, info, debug. */
@@ -104,7 +93,7 @@ log_level_parse(const char *name)
 	return -1;
 }
 
-const char *
+static const char *
 log_level_name(int priority)
 {
 	if (priority < LOG_EMERG || priority > LOG_DEBUG)

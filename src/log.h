@@ -9,11 +9,6 @@
 
 #define LOG_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
-enum log_target {
-	LOG_TARGET_AUTO,	/* journal if stderr is the journal, else stderr */
-	LOG_TARGET_STDERR,	/* never use the journal API */
-};
-
 /* Extra journal fields of one message, such as WORKER_PID=123. */
 #define LOG_FIELDS_MAX		8
 #define LOG_FIELD_BYTES		160
@@ -23,13 +18,10 @@ struct log_fields {
 };
 #define LOG_FIELDS_INIT		{ 0 }
 
-void	log_init(const char *ident, enum log_target);
+void	log_init(const char *ident);
 void	log_setlevel(int priority);
-int	log_getlevel(void);
 bool	log_enabled(int priority);
-bool	log_to_journal(void);
 int	log_level_parse(const char *name);
-const char *log_level_name(int priority);
 
 void	log_error(const char *, ...) LOG_PRINTF(1, 2);
 void	log_errorx(const char *, ...) LOG_PRINTF(1, 2);

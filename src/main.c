@@ -327,7 +327,7 @@ main(int argc, char *argv[])
 	o.config_path = SOCKECHOD_CONFIG_PATH;
 	o.config_optional = true;
 	o.workers = -1;
-	log_init(PACKAGE, LOG_TARGET_AUTO);
+	log_init(PACKAGE);
 	if ((status = parse_args(argc, argv, &o, &action, &reload)) == -1) {
 		switch (action) {
 		case ACTION_RELOAD:

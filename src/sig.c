@@ -46,15 +46,6 @@ sig_read(int fd, struct signalfd_siginfo *si)
 	return -1;
 }
 
-int
-sig_unblock_all(void)
-{
-	sigset_t	set;
-
-	sigemptyset(&set);
-	return sigprocmask(SIG_SETMASK, &set, NULL);
-}
-
 uint64_t
 monotonic_us(void)
 {

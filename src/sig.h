@@ -9,7 +9,6 @@
 
 int	sig_open(const int *signals, size_t n);
 int	sig_read(int fd, struct signalfd_siginfo *);
-int	sig_unblock_all(void);
 uint64_t monotonic_ms(void);
 uint64_t monotonic_us(void);
 
