@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config.c: read sockecho.conf with libconfig into a plain struct config,
  * apply defaults and validate every setting in one place. Every error

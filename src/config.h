@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* config.h: the daemon's configuration as a plain struct. */
 #ifndef SOCKECHOD_CONFIG_H
 #define SOCKECHOD_CONFIG_H

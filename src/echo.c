@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * echo.c: drive one connection through an echo protocol with non-blocking
  * I/O. It reads and writes its socket and nothing else: no logging, no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* echo.h: the echo protocols, as a state machine over one connected socket. */
 #ifndef SOCKECHOD_ECHO_H
 #define SOCKECHOD_ECHO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * listen.c: parse listen addresses, and open, adopt (systemd socket
  * activation), reuse and close the listening sockets. It never accepts a

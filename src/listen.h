@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* listen.h: listen addresses, and the listening sockets made from them. */
 #ifndef SOCKECHOD_LISTEN_H
 #define SOCKECHOD_LISTEN_H

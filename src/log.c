@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.c: the logger of one process. Under systemd (stderr is the journal
  * stream) it speaks journald's native protocol with structured fields;

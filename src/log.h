@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log.h: the process-wide logger (journald's native protocol or stderr). */
 #ifndef SOCKECHOD_LOG_H
 #define SOCKECHOD_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * main.c: the sockechod command line. It loads and checks the
  * configuration, then hands over to master_run(). Exit statuses follow

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * master.c: the supervisor. It owns the listening sockets, the worker
  * table and the conversation with systemd: it forks workers, reaps and

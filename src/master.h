@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* master.h: the supervising process. */
 #ifndef SOCKECHOD_MASTER_H
 #define SOCKECHOD_MASTER_H

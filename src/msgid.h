@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * msgid.h: the journal MESSAGE_IDs of the lifecycle events. They are part
  * of the interface (journalctl MESSAGE_ID=..., systemd/sockechod.catalog,

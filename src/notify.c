@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * notify.c: the sd_notify(3) messages of the master. Each is a no-op when
  * systemd is not listening (no NOTIFY_SOCKET). Workers never notify: they

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* notify.h: what the master tells systemd (sd_notify). */
 #ifndef SOCKECHOD_NOTIFY_H
 #define SOCKECHOD_NOTIFY_H

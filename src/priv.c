@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * priv.c: switch to an unprivileged user and drop every capability. The
  * functions return -1 with errno; the caller decides whether that is fatal.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* priv.h: giving up privileges: user and group, capabilities. */
 #ifndef SOCKECHOD_PRIV_H
 #define SOCKECHOD_PRIV_H

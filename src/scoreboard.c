@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * scoreboard.c: the shared memory through which workers show the master
  * that they live and what they do. It owns the mapping, nothing else.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* scoreboard.h: per-worker state in memory shared by the master and its workers. */
 #ifndef SOCKECHOD_SCOREBOARD_H
 #define SOCKECHOD_SCOREBOARD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sig.c: block signals and read them from a signalfd inside an event loop,
  * so no work ever happens in an asynchronous handler.

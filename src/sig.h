@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sig.h: signals as a file descriptor, and the monotonic clock. */
 #ifndef SOCKECHOD_SIG_H
 #define SOCKECHOD_SIG_H

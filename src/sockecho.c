@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sockecho.c: the client. It sends standard input (or -m TEXT) to an echo
  * server, half-closes, and writes the reply to standard output byte for

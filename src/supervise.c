@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * supervise.c: when to respawn a worker and after how long, when a worker
  * is hung, when the pool has recovered. Pure functions of their arguments:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* supervise.h: the master's decisions about its workers, as pure functions. */
 #ifndef SOCKECHOD_SUPERVISE_H
 #define SOCKECHOD_SUPERVISE_H

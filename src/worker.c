@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * worker.c: one worker's event loop. It accepts on the listening sockets
  * it was given, drives every connection through echo.c, shows signs of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* worker.h: one worker process: its event loop over listeners and connections. */
 #ifndef SOCKECHOD_WORKER_H
 #define SOCKECHOD_WORKER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bench.c: figures about sockechod's speed and memory, for "make bench";
  * "make check" never runs it. Each case starts a fresh daemon through the

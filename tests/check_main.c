@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* check_main.c: the main() of the Check programs: run suite(), fail on failures. */
 #include "build-config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fault.c: the fault hooks of tests/sockechod-faulty, a test-only build of
  * the daemon. It replaces the weak no-op worker_fault_point() of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * faults.c: the fault-injection suite. It drives continuous load at the
  * real daemon from many concurrent client sessions and injects faults:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * harness.c: the integration tests' view of a running sockechod. Each
  * daemon gets a private directory, a config file, a log file for its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * harness.h: start the real sockechod binary on loopback and talk to it
  * over real sockets, waiting on real signals (its READY=1 datagram, a

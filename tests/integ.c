@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * integ.c: the fixture of the integration tests: a fresh daemon record per
  * test, started from a config body, and assertions that dump the daemon's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* integ.h: what the integration test programs share: one daemon per test. */
 #ifndef SOCKECHOD_TEST_INTEG_H
 #define SOCKECHOD_TEST_INTEG_H

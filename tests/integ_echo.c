@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * integ_echo.c: the real sockechod over real sockets: both protocols,
  * many clients, every listener kind, the idle timeout, the sockecho client

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * integ_lifecycle.c: the real sockechod through its life: readiness and
  * sd_notify, respawn, reload (good, bad, listen changes), drain on stop,

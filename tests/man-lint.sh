@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # man-lint.sh: the manual pages are mandoc -Tlint clean (warnings and up).
 # Skips (77) where mandoc is not installed.
 set -u

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* unit_config.c: config.c: defaults, every setting, every error path. */
 #include "build-config.h"
 

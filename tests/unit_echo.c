@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* unit_echo.c: echo.c's state machine over a socketpair(), both protocols. */
 #include "build-config.h"
 

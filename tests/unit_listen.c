@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* unit_listen.c: listen.c: address forms, resolution, binding, reuse, adoption. */
 #include "build-config.h"
 

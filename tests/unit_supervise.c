@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* unit_supervise.c: supervise.c: respawn, backoff, hung workers, recycling. */
 #include "build-config.h"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # e2e.sh: "make check-systemd", the host side of the end-to-end test under a
 # real systemd. It builds sockechod for /usr and /etc, installs it into a
 # per-run copy of a cached Debian 12 root file system, boots that with

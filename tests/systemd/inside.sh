@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # inside.sh: the part of "make check-systemd" that runs inside the container,
 # with systemd as PID 1, as the oneshot unit sockechod-e2e.service. It drives
 # sockechod.socket and sockechod.service with systemctl, talks to the daemon
