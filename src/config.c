@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <math.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -69,7 +70,7 @@ static const struct key keys[] = {
 	{ "group", KEY_GROUP, FIELD(group), 0, 0 },
 };
 
-#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+#define NKEYS	nitems(keys)
 
 /* Where a message points: a file and line, or the command line. */
 struct where {
@@ -140,6 +141,16 @@ config_free(struct config *cfg)
 	free(cfg->user);
 	free(cfg->group);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* config_free() for a configuration that was itself allocated; NULL is fine. */
+void
+config_discard(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	config_free(cfg);
+	free(cfg);
 }
 
 static int
@@ -630,7 +641,7 @@ read_settings(struct config *cfg, config_t *lc, const char *path,
 	config_setting_t	*root, *s;
 	struct where		 w;
 	const struct key	*k;
-	char			 included[4096];
+	char			 included[PATH_MAX];
 	size_t			 i;
 	int			 n, j;
 
@@ -665,7 +676,7 @@ config_load(struct config *cfg, const char *path, bool optional,
 	struct where	 w = { path, 0 };
 	config_t	 lc;
 	FILE		*fp;
-	char		*dir, *slash, included[4096];
+	char		*dir, *slash, included[PATH_MAX];
 	size_t		 before = errs->n;
 
 	config_defaults(cfg);

@@ -50,6 +50,7 @@ int	config_set_listen(struct config *, char *const *texts, size_t n,
 	    struct config_errors *);
 unsigned config_workers(const struct config *);
 void	config_free(struct config *);
+void	config_discard(struct config *);
 void	config_errors_free(struct config_errors *);
 
 #endif

@@ -12,6 +12,9 @@
 #define LISTEN_NAME_MAX		(sizeof(((struct sockaddr_un *)0)->sun_path) + 8)
 #define LISTEN_HOST_MAX		256
 #define LISTEN_PORT_MAX		32
+/* listen_describe()'s text, and the errors of listen_adopt()/listen_build(). */
+#define LISTEN_DESCRIBE_BYTES	512
+#define LISTEN_ERROR_BYTES	512
 
 enum listen_kind {
 	LISTEN_INET,		/* host:port, [v6]:port or *:port */

@@ -83,19 +83,27 @@ parse_workers(const char *s, int *out)
 	return 0;
 }
 
+/* sockechod -t and a bad -l: each "file:line: message" on a line of its own. */
+static void
+print_config_errors(const struct config_errors *errs)
+{
+	size_t	i;
+
+	for (i = 0; i < errs->n; i++)
+		fprintf(stderr, "sockechod: %s\n", errs->v[i]);
+}
+
 /* -l must be right on its own: a bad one is a usage error, not a config error. */
 static int
 check_listen(const struct master_options *o)
 {
 	struct config_errors	errs = { NULL, 0 };
 	struct config		cfg;
-	size_t			i;
 	int			r;
 
 	config_defaults(&cfg);
 	r = config_set_listen(&cfg, o->listen, o->nlisten, &errs);
-	for (i = 0; i < errs.n; i++)
-		fprintf(stderr, "sockechod: %s\n", errs.v[i]);
+	print_config_errors(&errs);
 	config_errors_free(&errs);
 	config_free(&cfg);
 	return r;
@@ -195,12 +203,10 @@ test_config(const struct master_options *o)
 {
 	struct config_errors	errs = { NULL, 0 };
 	struct config		cfg;
-	size_t			i;
 	int			r;
 
 	r = master_configure(o, &cfg, &errs);
-	for (i = 0; i < errs.n; i++)
-		fprintf(stderr, "sockechod: %s\n", errs.v[i]);
+	print_config_errors(&errs);
 	if (r == 0)
 		printf("configuration OK%s%s%s\n",
 		    cfg.path ? "" : " (no ", cfg.path ? "" : o->config_path,
@@ -229,8 +235,7 @@ start(const struct master_options *o)
 		    "configuration: %s", errs.n ? errs.v[0] : "?");
 		notify_failure(EINVAL, status);
 		config_errors_free(&errs);
-		config_free(cfg);
-		free(cfg);
+		config_discard(cfg);
 		return EX_CONFIG;
 	}
 	if (cfg->path == NULL)

@@ -39,6 +39,7 @@
 #define EXTEND_MARGIN_MS	5000
 #define DESCRIPTORS_SPARE	32	/* a worker's own: listeners, epoll, log */
 #define FORK_RETRY_MS		1000
+#define MASTER_CLOSE_FDS_MAX	64	/* the signal fd and old listeners */
 
 enum phase {
 	PHASE_RUNNING,
@@ -109,7 +110,7 @@ struct master {
 	struct waiters		 reload_waiting; /* for the reload under way */
 	struct waiters		 reload_queued;	/* for the next one */
 
-	struct score_slot	*sb;
+	struct scoreboard_slot	*sb;
 	struct wslot		*slots;
 	unsigned		 generation;	/* current */
 	unsigned		 last_generation; /* never reused */
@@ -223,7 +224,7 @@ worker_fields(struct log_fields *f, const struct wslot *s, unsigned idx)
 static void
 totals(const struct master *m, struct totals *t)
 {
-	const struct score_slot	*sc;
+	const struct scoreboard_slot	*sc;
 	unsigned		 i;
 
 	*t = m->exited;
@@ -233,10 +234,10 @@ totals(const struct master *m, struct totals *t)
 		if (m->slots[i].pid == 0)
 			continue;
 		sc = &m->sb[i];
-		t->open += SCORE_LOAD(sc->conns_open);
-		t->served += SCORE_LOAD(sc->conns_served);
-		t->bytes_in += SCORE_LOAD(sc->bytes_in);
-		t->bytes_out += SCORE_LOAD(sc->bytes_out);
+		t->open += SCOREBOARD_LOAD(sc->conns_open);
+		t->served += SCOREBOARD_LOAD(sc->conns_served);
+		t->bytes_in += SCOREBOARD_LOAD(sc->bytes_in);
+		t->bytes_out += SCOREBOARD_LOAD(sc->bytes_out);
 	}
 }
 
@@ -244,7 +245,7 @@ static void
 describe(struct master *m, char *buf, size_t size)
 {
 	struct totals	t;
-	char		addrs[512];
+	char		addrs[LISTEN_DESCRIBE_BYTES];
 	int		n;
 
 	totals(m, &t);
@@ -307,7 +308,7 @@ spawn(struct master *m)
 {
 	struct worker_params	 p;
 	struct wslot		*s;
-	int			 idx, close_fds[64];
+	int			 idx, close_fds[MASTER_CLOSE_FDS_MAX];
 	pid_t			 pid;
 
 	if ((idx = free_slot(m)) == -1) {
@@ -325,10 +326,10 @@ spawn(struct master *m)
 	p.master_pid = getpid();
 	p.master_fd = m->evfd;
 	p.close_fds = close_fds;
-	p.nclose = fds_to_close(m, close_fds, 64);
+	p.nclose = fds_to_close(m, close_fds, nitems(close_fds));
 	if ((pid = fork()) == -1) {
 		log_error("cannot start a worker: fork");
-		m->sb[idx].state = SCORE_FREE;
+		m->sb[idx].state = SCOREBOARD_FREE;
 		m->next_spawn_ms = m->now_ms + FORK_RETRY_MS;
 		return -1;
 	}
@@ -402,15 +403,15 @@ scan_slots(struct master *m)
 		s = &m->slots[i];
 		if (s->pid == 0)
 			continue;
-		state = SCORE_LOAD(m->sb[i].state);
-		if (s->ready_ms == 0 && state >= SCORE_ACCEPTING)
+		state = SCOREBOARD_LOAD(m->sb[i].state);
+		if (s->ready_ms == 0 && state >= SCOREBOARD_ACCEPTING)
 			s->ready_ms = m->now_ms;
-		if (state == SCORE_RETIRING && !s->retiring && s->stop_ms == 0) {
+		if (state == SCOREBOARD_RETIRING && !s->retiring && s->stop_ms == 0) {
 			s->retiring = true;
 			log_info("worker %ld (slot %u) reached its "
 			    "max_connections_per_worker (%llu): starting its "
 			    "successor", (long)s->pid, i,
-			    (unsigned long long)SCORE_LOAD(m->sb[i].conn_limit));
+			    (unsigned long long)SCOREBOARD_LOAD(m->sb[i].conn_limit));
 		}
 	}
 }
@@ -443,7 +444,7 @@ check_health(struct master *m)
 		s = &m->slots[i];
 		if (s->pid == 0)
 			continue;
-		hb = SCORE_LOAD(m->sb[i].heartbeat_ms);
+		hb = SCOREBOARD_LOAD(m->sb[i].heartbeat_ms);
 		switch (supervise_health(m->now_ms, hb, s->killed_ms,
 		    m->cfg->worker_timeout_ms)) {
 		case HEALTH_HUNG:
@@ -550,13 +551,13 @@ static void reload_abort(struct master *, const char *why);
 static void
 account_exit(struct master *m, unsigned idx)
 {
-	const struct score_slot	*sc = &m->sb[idx];
+	const struct scoreboard_slot	*sc = &m->sb[idx];
 
-	m->exited.served += SCORE_LOAD(sc->conns_served);
-	m->exited.bytes_in += SCORE_LOAD(sc->bytes_in);
-	m->exited.bytes_out += SCORE_LOAD(sc->bytes_out);
+	m->exited.served += SCOREBOARD_LOAD(sc->conns_served);
+	m->exited.bytes_in += SCOREBOARD_LOAD(sc->bytes_in);
+	m->exited.bytes_out += SCOREBOARD_LOAD(sc->bytes_out);
 	memset(&m->slots[idx], 0, sizeof(m->slots[idx]));
-	SCORE_STORE(m->sb[idx].state, (uint32_t)SCORE_FREE);
+	SCOREBOARD_STORE(m->sb[idx].state, (uint32_t)SCOREBOARD_FREE);
 }
 
 static void
@@ -572,7 +573,7 @@ worker_died(struct master *m, unsigned idx, int wstatus)
 	hung = s->hung;
 	e.wstatus = wstatus;
 	e.ready = s->ready_ms != 0 ||
-	    SCORE_LOAD(m->sb[idx].state) >= SCORE_ACCEPTING;
+	    SCOREBOARD_LOAD(m->sb[idx].state) >= SCOREBOARD_ACCEPTING;
 	e.expected = s->stop_ms != 0;
 	e.lifetime_ms = m->now_ms - s->spawned_ms;
 	e.now_ms = m->now_ms;
@@ -637,7 +638,7 @@ static void
 ready_event(struct master *m, const char *msgid, const char *what)
 {
 	struct log_fields	f = LOG_FIELDS_INIT;
-	char			addrs[512];
+	char			addrs[LISTEN_DESCRIBE_BYTES];
 
 	listen_describe(&m->ls, addrs, sizeof(addrs));
 	log_field(&f, "WORKERS", "%u", m->wanted);
@@ -736,7 +737,7 @@ reload_begin(struct master *m)
 	struct config_errors	 errs = { NULL, 0 };
 	struct config		*cfg;
 	struct listeners	 ls;
-	char			 err[512], *msg;
+	char			 err[LISTEN_ERROR_BYTES], *msg;
 
 	if (m->phase != PHASE_RUNNING) {
 		waiters_answer(&m->reload_queued, false);
@@ -787,8 +788,7 @@ reload_begin(struct master *m)
 
 fail:
 	config_errors_free(&errs);
-	config_free(cfg);
-	free(cfg);
+	config_discard(cfg);
 }
 
 static void
@@ -813,8 +813,7 @@ reload_commit(struct master *m)
 		    m->slots[i].stop_ms == 0)
 			ask_stop(m, i, STOP_RELOAD, SIGTERM);
 	listen_close_unused(&m->prev_ls, &m->ls);
-	config_free(m->prev_cfg);
-	free(m->prev_cfg);
+	config_discard(m->prev_cfg);
 	m->prev_cfg = NULL;
 	m->reload_error[0] = '\0';
 	ready_event(m, MSGID_RELOADED, "configuration reloaded");
@@ -834,8 +833,7 @@ reload_abort(struct master *m, const char *why)
 	listen_close_unused(&m->ls, &m->prev_ls);
 	m->ls = m->prev_ls;
 	memset(&m->prev_ls, 0, sizeof(m->prev_ls));
-	config_free(m->cfg);
-	free(m->cfg);
+	config_discard(m->cfg);
 	m->cfg = m->prev_cfg;
 	m->prev_cfg = NULL;
 	m->generation = m->prev_generation;
@@ -886,10 +884,15 @@ resize(struct master *m, int delta)
 static void
 report(struct master *m)
 {
-	const struct score_slot	*sc;
+	const struct scoreboard_slot	*sc;
 	const struct wslot	*s;
-	static const char *const states[] = { "free", "starting", "accepting",
-	    "retiring", "draining" };
+	static const char *const states[SCOREBOARD_NSTATES] = {
+		[SCOREBOARD_FREE] = "free",
+		[SCOREBOARD_STARTING] = "starting",
+		[SCOREBOARD_ACCEPTING] = "accepting",
+		[SCOREBOARD_RETIRING] = "retiring",
+		[SCOREBOARD_DRAINING] = "draining",
+	};
 	struct totals		 t;
 	uint32_t		 st;
 	unsigned		 i;
@@ -908,16 +911,16 @@ report(struct master *m)
 		if (s->pid == 0)
 			continue;
 		sc = &m->sb[i];
-		st = SCORE_LOAD(sc->state);
+		st = SCOREBOARD_LOAD(sc->state);
 		log_report("status: %4u %7ld %4u %-9s %7.1fs %6llu %9llu %12llu "
 		    "%12llu %7.1fs", i, (long)s->pid, s->generation,
-		    st < 5 ? states[st] : "?",
+		    st < nitems(states) ? states[st] : "?",
 		    (m->now_ms - s->spawned_ms) / 1000.0,
-		    (unsigned long long)SCORE_LOAD(sc->conns_open),
-		    (unsigned long long)SCORE_LOAD(sc->conns_served),
-		    (unsigned long long)SCORE_LOAD(sc->bytes_in),
-		    (unsigned long long)SCORE_LOAD(sc->bytes_out),
-		    (m->now_ms - SCORE_LOAD(sc->heartbeat_ms)) / 1000.0);
+		    (unsigned long long)SCOREBOARD_LOAD(sc->conns_open),
+		    (unsigned long long)SCOREBOARD_LOAD(sc->conns_served),
+		    (unsigned long long)SCOREBOARD_LOAD(sc->bytes_in),
+		    (unsigned long long)SCOREBOARD_LOAD(sc->bytes_out),
+		    (m->now_ms - SCOREBOARD_LOAD(sc->heartbeat_ms)) / 1000.0);
 	}
 }
 
@@ -1023,6 +1026,13 @@ handle_signals(struct master *m)
 		case SIGUSR1:
 			report(m);
 			break;
+		case SIGUSR2:
+			/*
+			 * Blocked only so that it cannot kill the master:
+			 * it is the answer sockechod --reload waits for,
+			 * never a request (sockechod(8)).
+			 */
+			break;
 		}
 }
 
@@ -1076,7 +1086,7 @@ static void
 started_event(struct master *m)
 {
 	struct log_fields	f = LOG_FIELDS_INIT;
-	char			addrs[512];
+	char			addrs[LISTEN_DESCRIBE_BYTES];
 
 	listen_describe(&m->ls, addrs, sizeof(addrs));
 	log_field(&f, "LISTEN", "%s", addrs);
@@ -1103,7 +1113,7 @@ start_failed(struct master *m, int errnum, const char *what)
 static int
 open_listeners(struct master *m)
 {
-	char	err[512], addrs[512];
+	char	err[LISTEN_ERROR_BYTES], addrs[LISTEN_DESCRIBE_BYTES];
 	int	n;
 
 	if ((n = listen_adopt(&m->ls, err, sizeof(err))) == -1)
@@ -1138,10 +1148,10 @@ master_init(struct master *m, const struct master_options *o,
 	m->opts = o;
 	m->cfg = cfg;
 	m->sigfd = m->evfd = -1;
-	m->now_ms = monotonic_ms();
+	m->now_ms = sig_monotonic_ms();
 	srandom(getpid() ^ (unsigned)m->now_ms);
 	signal(SIGPIPE, SIG_IGN);
-	if ((m->sigfd = sig_open(sigs, sizeof(sigs) / sizeof(sigs[0]))) == -1 ||
+	if ((m->sigfd = sig_open(sigs, nitems(sigs))) == -1 ||
 	    (m->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
 	    (m->sb = scoreboard_create(SCOREBOARD_SLOTS)) == NULL ||
 	    (m->slots = calloc(SCOREBOARD_SLOTS, sizeof(*m->slots))) == NULL)
@@ -1167,8 +1177,7 @@ master_cleanup(struct master *m, bool started)
 
 	if (m->prev_cfg != NULL) {
 		listen_close_unused(&m->prev_ls, &m->ls);
-		config_free(m->prev_cfg);
-		free(m->prev_cfg);
+		config_discard(m->prev_cfg);
 	}
 	listen_close_all(&m->ls);
 	if (started) {
@@ -1187,8 +1196,7 @@ master_cleanup(struct master *m, bool started)
 		close(m->sigfd);
 	if (m->evfd != -1)
 		close(m->evfd);
-	config_free(m->cfg);
-	free(m->cfg);
+	config_discard(m->cfg);
 }
 
 /* Supervise until stopped; returns the process exit status. */
@@ -1213,7 +1221,7 @@ master_run(const struct master_options *o, struct config *cfg)
 				log_error("poll");
 				stop_begin(m, true);
 			}
-			m->now_ms = monotonic_ms();
+			m->now_ms = sig_monotonic_ms();
 			if (pfd[1].revents & POLLIN)
 				(void)!read(m->evfd, &count, sizeof(count));
 			if (pfd[0].revents & POLLIN)

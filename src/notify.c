@@ -27,7 +27,7 @@ void
 notify_reloading(void)
 {
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading "
-	    "configuration", (unsigned long long)monotonic_us());
+	    "configuration", (unsigned long long)sig_monotonic_us());
 }
 
 void
@@ -82,7 +82,7 @@ static const char *const private_vars[] = {
 	"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
 	"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
 };
-#define NPRIVATE	(sizeof(private_vars) / sizeof(private_vars[0]))
+#define NPRIVATE	nitems(private_vars)
 
 /*
  * Call first thing in main(). The master keeps private copies of systemd's

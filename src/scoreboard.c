@@ -11,31 +11,31 @@
 
 #include "scoreboard.h"
 
-struct score_slot *
+struct scoreboard_slot *
 scoreboard_create(size_t nslots)
 {
 	void	*p;
 
-	p = mmap(NULL, nslots * sizeof(struct score_slot),
+	p = mmap(NULL, nslots * sizeof(struct scoreboard_slot),
 	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
 
 void
-scoreboard_destroy(struct score_slot *sb, size_t nslots)
+scoreboard_destroy(struct scoreboard_slot *sb, size_t nslots)
 {
 	if (sb != NULL)
-		munmap(sb, nslots * sizeof(struct score_slot));
+		munmap(sb, nslots * sizeof(struct scoreboard_slot));
 }
 
 /* Prepare a slot for a worker about to be forked. */
 void
-scoreboard_reset(struct score_slot *s, uint32_t generation,
+scoreboard_reset(struct scoreboard_slot *s, uint32_t generation,
     uint64_t conn_limit, uint64_t now_ms)
 {
 	memset(s, 0, sizeof(*s));
 	s->generation = generation;
 	s->conn_limit = conn_limit;
-	s->state = SCORE_STARTING;
+	s->state = SCOREBOARD_STARTING;
 	s->heartbeat_ms = now_ms;
 }

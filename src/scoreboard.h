@@ -6,23 +6,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Enough for the largest pool, plus old generations still draining. */
-#define SCOREBOARD_SLOTS	(4 * 512)
+#include "config.h"
 
-enum score_state {
-	SCORE_FREE = 0,
-	SCORE_STARTING,		/* forked, not serving yet */
-	SCORE_ACCEPTING,	/* serving and accepting */
-	SCORE_RETIRING,		/* connection budget spent: wants a successor */
-	SCORE_DRAINING,		/* no longer accepting, finishing connections */
+/*
+ * Enough for the largest pool, plus old generations still draining
+ * (a reload, and recycling successors, overlap two or three of them).
+ */
+#define SCOREBOARD_GENERATIONS	4
+#define SCOREBOARD_SLOTS	(SCOREBOARD_GENERATIONS * CONFIG_WORKERS_MAX)
+
+enum scoreboard_state {
+	SCOREBOARD_FREE = 0,
+	SCOREBOARD_STARTING,	/* forked, not serving yet */
+	SCOREBOARD_ACCEPTING,	/* serving and accepting */
+	SCOREBOARD_RETIRING,	/* connection budget spent: wants a successor */
+	SCOREBOARD_DRAINING,	/* no longer accepting, finishing connections */
+	SCOREBOARD_NSTATES
 };
+
+/* A cache line: workers updating neighbouring slots never share one. */
+#define SCOREBOARD_LINE_BYTES	64
 
 /*
  * Each field has one writer: the master before fork() for the first
  * group, the worker afterwards. Readers load them with relaxed atomics;
  * the numbers are statistics and signs of life, never pids to signal.
  */
-struct score_slot {
+struct scoreboard_slot {
 	uint32_t	generation;	/* master */
 	uint32_t	state;		/* worker (master resets it) */
 	uint64_t	conn_limit;	/* master: retire after this many, 0 never */
@@ -31,15 +41,17 @@ struct score_slot {
 	uint64_t	conns_served;
 	uint64_t	bytes_in;
 	uint64_t	bytes_out;
-} __attribute__((aligned(64)));
+} __attribute__((aligned(SCOREBOARD_LINE_BYTES)));
 
-#define SCORE_LOAD(field)	__atomic_load_n(&(field), __ATOMIC_RELAXED)
-#define SCORE_STORE(field, v)	__atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
-#define SCORE_ADD(field, v)	SCORE_STORE(field, SCORE_LOAD(field) + (v))
+#define SCOREBOARD_LOAD(field)	__atomic_load_n(&(field), __ATOMIC_RELAXED)
+#define SCOREBOARD_STORE(field, v) \
+	__atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
+#define SCOREBOARD_ADD(field, v) \
+	SCOREBOARD_STORE(field, SCOREBOARD_LOAD(field) + (v))
 
-struct score_slot *scoreboard_create(size_t nslots);
-void	scoreboard_destroy(struct score_slot *, size_t nslots);
-void	scoreboard_reset(struct score_slot *, uint32_t generation,
+struct scoreboard_slot *scoreboard_create(size_t nslots);
+void	scoreboard_destroy(struct scoreboard_slot *, size_t nslots);
+void	scoreboard_reset(struct scoreboard_slot *, uint32_t generation,
 	    uint64_t conn_limit, uint64_t now_ms);
 
 #endif

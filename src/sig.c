@@ -48,7 +48,7 @@ sig_read(int fd, struct signalfd_siginfo *si)
 }
 
 uint64_t
-monotonic_us(void)
+sig_monotonic_us(void)
 {
 	struct timespec	ts;
 
@@ -57,7 +57,7 @@ monotonic_us(void)
 }
 
 uint64_t
-monotonic_ms(void)
+sig_monotonic_ms(void)
 {
-	return monotonic_us() / 1000;
+	return sig_monotonic_us() / 1000;
 }

@@ -67,7 +67,7 @@ TAILQ_HEAD(connq, conn);
 
 struct worker {
 	const struct config	*cfg;
-	struct score_slot	*slot;
+	struct scoreboard_slot	*slot;
 	unsigned		 slot_index;
 	int			 epfd;
 	int			 sigfd;
@@ -106,9 +106,9 @@ poke_master(struct worker *w)
 }
 
 static void
-set_state(struct worker *w, enum score_state state)
+set_state(struct worker *w, enum scoreboard_state state)
 {
-	SCORE_STORE(w->slot->state, (uint32_t)state);
+	SCOREBOARD_STORE(w->slot->state, (uint32_t)state);
 	poke_master(w);
 }
 
@@ -153,7 +153,7 @@ conn_close(struct worker *w, struct conn *c)
 	TAILQ_REMOVE(&w->active, c, entry);
 	TAILQ_INSERT_HEAD(&w->spare, c, entry);
 	w->nopen--;
-	SCORE_STORE(w->slot->conns_open, w->nopen);
+	SCOREBOARD_STORE(w->slot->conns_open, w->nopen);
 	update_accepting(w);
 }
 
@@ -210,8 +210,8 @@ conn_io(struct worker *w, struct conn *c)
 
 	st = echo_step(&c->echo, &w->lim);
 	if (c->echo.bytes_in != in || c->echo.bytes_out != out) {
-		SCORE_ADD(w->slot->bytes_in, c->echo.bytes_in - in);
-		SCORE_ADD(w->slot->bytes_out, c->echo.bytes_out - out);
+		SCOREBOARD_ADD(w->slot->bytes_in, c->echo.bytes_in - in);
+		SCOREBOARD_ADD(w->slot->bytes_out, c->echo.bytes_out - out);
 		c->last_progress_ms = w->now_ms;
 		TAILQ_REMOVE(&w->active, c, entry);
 		TAILQ_INSERT_TAIL(&w->active, c, entry);
@@ -264,8 +264,8 @@ conn_open(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	TAILQ_INSERT_TAIL(&w->active, c, entry);
 	w->nopen++;
 	w->served++;
-	SCORE_STORE(w->slot->conns_open, w->nopen);
-	SCORE_STORE(w->slot->conns_served, w->served);
+	SCOREBOARD_STORE(w->slot->conns_open, w->nopen);
+	SCOREBOARD_STORE(w->slot->conns_served, w->served);
 	/* Echo is interactive: never hold a small reply back (Nagle). */
 	if (peer->ss_family != AF_UNIX)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
@@ -338,14 +338,14 @@ accept_some(struct worker *w, struct wlistener *l, unsigned max)
 static void
 retire_check(struct worker *w)
 {
-	uint64_t	limit = SCORE_LOAD(w->slot->conn_limit);
+	uint64_t	limit = SCOREBOARD_LOAD(w->slot->conn_limit);
 
 	if (w->retiring || w->draining || limit == 0 || w->served < limit)
 		return;
 	w->retiring = true;
 	log_debug("worker: served %llu connections, asking for a successor",
 	    (unsigned long long)w->served);
-	set_state(w, SCORE_RETIRING);
+	set_state(w, SCOREBOARD_RETIRING);
 }
 
 /*
@@ -369,7 +369,7 @@ drain_begin(struct worker *w)
 		close(w->lv[i].fd);
 	}
 	w->nl = 0;
-	set_state(w, SCORE_DRAINING);
+	set_state(w, SCOREBOARD_DRAINING);
 	log_debug("worker: draining %u connections", w->nopen);
 }
 
@@ -523,8 +523,8 @@ run(struct worker *w)
 			close_all(w);
 			return;
 		}
-		w->now_ms = monotonic_ms();
-		SCORE_STORE(w->slot->heartbeat_ms, w->now_ms);
+		w->now_ms = sig_monotonic_ms();
+		SCOREBOARD_STORE(w->slot->heartbeat_ms, w->now_ms);
 		for (i = 0; i < n; i++)
 			dispatch(w, &events[i]);
 		expire_idle(w);
@@ -556,9 +556,9 @@ setup_process(const struct worker_params *p, struct worker *w)
 	notify_forget();
 	for (i = 0; i < p->nclose; i++)
 		close(p->close_fds[i]);
-	for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+	for (i = 0; i < nitems(ignored); i++)
 		signal(ignored[i], SIG_IGN);
-	if ((w->sigfd = sig_open(sigs, sizeof(sigs) / sizeof(sigs[0]))) == -1) {
+	if ((w->sigfd = sig_open(sigs, nitems(sigs))) == -1) {
 		log_error("worker: signalfd");
 		return -1;
 	}
@@ -626,18 +626,18 @@ worker_main(const struct worker_params *p)
 	TAILQ_INIT(&w.active);
 	TAILQ_INIT(&w.spare);
 	if (setup_process(p, &w) == -1)
-		return 1;
+		return WORKER_EXIT_SETUP;
 	if (drop_privileges(p->cfg) == -1)
 		return WORKER_EXIT_FATAL;
 	if (setup_loop(p, &w) == -1)
 		return WORKER_EXIT_FATAL;
 	worker_fault_point("start");
-	w.now_ms = monotonic_ms();
-	SCORE_STORE(w.slot->heartbeat_ms, w.now_ms);
+	w.now_ms = sig_monotonic_ms();
+	SCOREBOARD_STORE(w.slot->heartbeat_ms, w.now_ms);
 	update_accepting(&w);
-	set_state(&w, SCORE_ACCEPTING);
+	set_state(&w, SCOREBOARD_ACCEPTING);
 	log_debug("worker: serving (slot %u, generation %u)", w.slot_index,
-	    SCORE_LOAD(w.slot->generation));
+	    SCOREBOARD_LOAD(w.slot->generation));
 	run(&w);
 	return 0;
 }

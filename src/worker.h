@@ -15,13 +15,16 @@
 struct worker_params {
 	const struct config	*cfg;
 	const struct listeners	*ls;		/* the sockets to accept on */
-	struct score_slot	*slot;
+	struct scoreboard_slot	*slot;
 	unsigned		 slot_index;
 	pid_t			 master_pid;
 	int			 master_fd;	/* eventfd: wakes the master */
 	const int		*close_fds;	/* the master's, not for us */
 	size_t			 nclose;
 };
+
+/* It could not set up its process: an ordinary crash, respawned. */
+#define WORKER_EXIT_SETUP	1
 
 int	worker_main(const struct worker_params *);
 

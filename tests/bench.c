@@ -1424,8 +1424,8 @@ main(void)
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	pattern_init();
-	for (i = 0; i < sizeof(servers) / sizeof(servers[0]); i++)
-		for (j = 0; j < sizeof(bcases) / sizeof(bcases[0]); j++)
+	for (i = 0; i < nitems(servers); i++)
+		for (j = 0; j < nitems(bcases); j++)
 			if (servers[i].kind == SOCKECHOD || bcases[j].compared)
 				run_case(&servers[i], &bcases[j]);
 	summary((now_ns() - t0) / 1e9);

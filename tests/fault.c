@@ -36,7 +36,7 @@ worker_fault_point(const char *where)
 	if (record != NULL &&
 	    (fd = open(record, O_WRONLY | O_CREAT | O_APPEND, 0644)) >= 0) {
 		n = snprintf(line, sizeof(line), "%llu %ld\n",
-		    (unsigned long long)monotonic_ms(), (long)getpid());
+		    (unsigned long long)sig_monotonic_ms(), (long)getpid());
 		(void)!write(fd, line, n);
 		close(fd);
 	}

@@ -785,10 +785,10 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (i = 0; i < (int)(sizeof(cases) / sizeof(cases[0])); i++)
+	for (i = 0; i < (int)nitems(cases); i++)
 		if (only == 0 || only == i + 1)
 			cases[i]();
 	printf("FAULT summary: %d of %d cases failed\n", failures_total,
-	    only ? 1 : (int)(sizeof(cases) / sizeof(cases[0])));
+	    only ? 1 : (int)nitems(cases));
 	return failures_total == 0 ? 0 : 1;
 }

@@ -357,7 +357,7 @@ suite(void)
 	tcase_add_test(tc, test_single_listen_string_and_int64);
 	tcase_add_test(tc, test_include_is_relative_to_the_file);
 	tcase_add_loop_test(tc, test_bad_config, 0,
-	    sizeof(bad_cases) / sizeof(bad_cases[0]));
+	    nitems(bad_cases));
 	tcase_add_test(tc, test_every_error_is_reported);
 	tcase_add_test(tc, test_error_in_included_file_names_it);
 	tcase_add_test(tc, test_command_line_listen);

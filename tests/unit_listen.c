@@ -358,9 +358,9 @@ suite(void)
 	TCase	*tc = tcase_create("listen");
 
 	tcase_add_loop_test(tc, test_parse_good, 0,
-	    sizeof(good_cases) / sizeof(good_cases[0]));
+	    nitems(good_cases));
 	tcase_add_loop_test(tc, test_parse_bad, 0,
-	    sizeof(bad_cases) / sizeof(bad_cases[0]));
+	    nitems(bad_cases));
 	tcase_add_test(tc, test_resolve_and_format);
 	tcase_add_test(tc, test_format_v4_mapped);
 	tcase_add_test(tc, test_build_reuses_kept_sockets);

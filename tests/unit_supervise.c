@@ -67,7 +67,7 @@ START_TEST(test_backoff_doubles_to_a_bound)
 	uint64_t		delay;
 	size_t			i;
 
-	for (i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+	for (i = 0; i < nitems(expect); i++) {
 		ck_assert_int_eq(supervise_exit(&b, &e, &delay),
 		    SUPERVISE_REPLACE);
 		ck_assert_uint_eq(delay, expect[i]);
@@ -181,7 +181,7 @@ suite(void)
 	TCase	*tc = tcase_create("supervise");
 
 	tcase_add_loop_test(tc, test_early_death, 0,
-	    sizeof(early_cases) / sizeof(early_cases[0]));
+	    nitems(early_cases));
 	tcase_add_test(tc, test_backoff_doubles_to_a_bound);
 	tcase_add_test(tc, test_healthy_death_resets_and_respawns_at_once);
 	tcase_add_test(tc, test_expected_and_fatal_exits);
