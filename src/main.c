@@ -35,12 +35,15 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: sockechod [-tvVh] [-c FILE] [-l ADDRESS]... [-w N]\n"
-	    "       sockechod --reload PID\n"
+	    "       sockechod -r PID\n"
 	    "  -c, --config FILE     configuration file (default %s)\n"
 	    "  -l, --listen ADDRESS  listen on ADDRESS instead of the "
 	    "configured list;\n"
-	    "                        repeatable: HOST:PORT, [IPV6]:PORT, "
-	    "*:PORT, unix:/PATH\n"
+	    "                        repeatable. ADDRESS is HOST:PORT, "
+	    "[IPV6]:PORT,\n"
+	    "                        *:PORT or PORT (every address), "
+	    "unix:/PATH or\n"
+	    "                        unix:@NAME (abstract)\n"
 	    "  -w, --workers N       worker processes, 0 for one per CPU\n"
 	    "  -t, --test-config     check the configuration and exit\n"
 	    "  -r, --reload PID      make the running master PID reload, "
@@ -54,6 +57,7 @@ usage(FILE *fp)
 
 static int bad_usage(const char *, ...) LOG_PRINTF(1, 2);
 
+/* One line that says what is wrong and where the help is, not the help. */
 static int
 bad_usage(const char *fmt, ...)
 {
@@ -63,8 +67,7 @@ bad_usage(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
-	usage(stderr);
+	fprintf(stderr, " (try --help)\n");
 	return EX_USAGE;
 }
 

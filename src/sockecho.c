@@ -93,7 +93,7 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: sockecho [-cnqhV] [-m TEXT] [-t SECONDS] [-T SECONDS] "
 	    "HOST [PORT]\n"
-	    "       sockecho [options] unix:/PATH\n"
+	    "       sockecho [options] unix:/PATH | unix:@NAME\n"
 	    "  -m, --message TEXT          send TEXT and a newline instead "
 	    "of standard input\n"
 	    "  -n, --no-newline            with -m, send TEXT alone\n"
@@ -106,7 +106,12 @@ usage(FILE *fp)
 	    "SECONDS (default 10)\n"
 	    "  -V, --version               print the version and exit\n"
 	    "  -h, --help                  print this help and exit\n"
-	    "PORT defaults to %s, the echo port.\n", DEFAULT_PORT);
+	    "HOST is a name, an IPv4 address or an IPv6 address, with or "
+	    "without\n"
+	    "brackets ([::1]); PORT a number or a service name, by default "
+	    "%s, the\n"
+	    "echo port. unix:/PATH is a socket file, unix:@NAME an abstract "
+	    "socket.\n", DEFAULT_PORT);
 }
 
 static uint64_t

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * integ_ops.c: what an operator sees of the real binaries: their help and
+ * usage messages, sockecho's --check diagnostics, word for word as the
+ * manual pages quote them.
+ */
+#include "build-config.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "check_main.h"
+#include "integ.h"
+
+/* Run "binary" with args; stdout and stderr into out and err. */
+static int
+run(const char *binary, const char *const *args, char *out, size_t outsize,
+    char *err, size_t errsize)
+{
+	const char	*argv[16];
+	size_t		 n = 0, outlen;
+
+	argv[n++] = binary;
+	while (*args != NULL && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	return h_run(argv, NULL, 0, out, outsize, &outlen, err, errsize,
+	    20000);
+}
+
+static const char *
+client_binary(void)
+{
+	return h_env("SOCKECHO", "../src/sockecho");
+}
+
+START_TEST(test_help_lists_every_address_form)
+{
+	static const char *const daemon_forms[] = { "HOST:PORT",
+	    "[IPV6]:PORT", "*:PORT", "PORT (every address)", "unix:/PATH",
+	    "unix:@NAME", "sockechod -r PID" };
+	static const char *const client_forms[] = { "HOST [PORT]",
+	    "unix:/PATH", "unix:@NAME", "[::1]" };
+	const char	*a[] = { "--help", NULL };
+	char		 out[4096], err[256];
+	size_t		 i;
+
+	ck_assert_int_eq(run(d.binary, a, out, sizeof(out), err, sizeof(err)),
+	    0);
+	for (i = 0; i < nitems(daemon_forms); i++)
+		ck_assert_msg(strstr(out, daemon_forms[i]) != NULL,
+		    "sockechod --help lacks \"%s\":\n%s", daemon_forms[i], out);
+	ck_assert_int_eq(run(client_binary(), a, out, sizeof(out), err,
+	    sizeof(err)), 0);
+	for (i = 0; i < nitems(client_forms); i++)
+		ck_assert_msg(strstr(out, client_forms[i]) != NULL,
+		    "sockecho --help lacks \"%s\":\n%s", client_forms[i], out);
+}
+END_TEST
+
+/* A usage error is one line pointing at --help, not the whole help. */
+START_TEST(test_usage_errors_point_to_help)
+{
+	char	out[256], err[4096];
+
+	{
+		const char *a[] = { "--bogus", NULL };
+
+		ck_assert_int_eq(run(d.binary, a, out, sizeof(out), err,
+		    sizeof(err)), 64);
+		ck_assert_str_eq(err, "sockechod: unknown option --bogus "
+		    "(try --help)\n");
+	}
+	{
+		const char *a[] = { "-c", NULL };
+
+		ck_assert_int_eq(run(d.binary, a, out, sizeof(out), err,
+		    sizeof(err)), 64);
+		ck_assert_str_eq(err, "sockechod: option -c needs an argument "
+		    "(try --help)\n");
+	}
+	{
+		const char *a[] = { "-w", "many", NULL };
+
+		ck_assert_int_eq(run(d.binary, a, out, sizeof(out), err,
+		    sizeof(err)), 64);
+		ck_assert_str_eq(err, "sockechod: -w: expected a number of "
+		    "workers from 0 to 512, not \"many\" (try --help)\n");
+	}
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
+/* A server that answers each connection with "reply" and then closes. */
+static pid_t
+answer_with(const char *reply, unsigned *port)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	char			buf[256];
+	pid_t			pid;
+	int			fd, c;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	getsockname(fd, (struct sockaddr *)&sin, &len);
+	*port = ntohs(sin.sin_port);
+	if ((pid = fork()) == 0) {
+		while ((c = accept(fd, NULL, NULL)) >= 0) {
+			/* All of the request first: no reset, no early close. */
+			while (read(c, buf, sizeof(buf)) > 0)
+				continue;
+			(void)!write(c, reply, strlen(reply));
+			close(c);
+		}
+		_exit(0);
+	}
+	close(fd);
+	return pid;
+}
+
+static void
+expect_check_message(const char *reply, const char *message)
+{
+	char		 out[256], err[1024], port[16];
+	unsigned	 p;
+	pid_t		 pid;
+
+	pid = answer_with(reply, &p);
+	snprintf(port, sizeof(port), "%u", p);
+	{
+		const char *a[] = { "-c", "-q", "-m", "hello", "127.0.0.1",
+		    port, NULL };
+
+		ck_assert_int_eq(run(client_binary(), a, out, sizeof(out), err,
+		    sizeof(err)), 1);
+	}
+	kill(pid, SIGKILL);
+	ck_assert_str_eq(err, message);
+	ck_assert_str_eq(out, "");
+}
+
+/* The three lines of sockecho(1), -c, for a server that sends "hello\n". */
+START_TEST(test_check_mismatch_messages)
+{
+	expect_check_message("help!\n",
+	    "sockecho: reply differs from what was sent at byte 3\n");
+	expect_check_message("hello\nhello\n",
+	    "sockecho: reply differs: more bytes came back than were sent "
+	    "(6)\n");
+	expect_check_message("hel",
+	    "sockecho: reply differs: 3 bytes short (6 sent, 3 received)\n");
+}
+END_TEST
+
+Suite *
+suite(void)
+{
+	Suite	*s = suite_create("what operators see");
+	TCase	*tc = tcase_create("ops");
+
+	tcase_add_checked_fixture(tc, integ_setup, integ_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_help_lists_every_address_form);
+	tcase_add_test(tc, test_usage_errors_point_to_help);
+	tcase_add_test(tc, test_check_mismatch_messages);
+	suite_add_tcase(s, tc);
+	return s;
+}
