@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -45,18 +46,39 @@ environ_has(pid_t pid, const char *name)
 	return false;
 }
 
+static unsigned long long
+clock_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 START_TEST(test_ready_status_and_only_the_master_notifies)
 {
-	char	msg[2048];
-	pid_t	kids[8];
-	int	i, n;
+	char			 msg[2048], *p;
+	unsigned long long	 before_us, after_us, usec;
+	pid_t			 kids[8];
+	int			 i, n;
 
 	h_write_config(&d, "listen = [ \"127.0.0.1:%%P\" ];\nworkers = 2;\n");
+	d.no_wait_ready = true;
 	ck_assert_int_eq(h_start(&d), 0);
-	/* h_start saw READY=1; look at the status it came with. */
+	/* The first READY=1 comes with the status of a complete pool. */
+	expect_notify("READY=1", H_START_MS, msg, sizeof(msg));
+	ck_assert_msg(strstr(msg, "STATUS=2 workers, 0 connections open") !=
+	    NULL && strstr(msg, "127.0.0.1:") != NULL, "%s", msg);
+	before_us = clock_us();
 	kill(d.pid, SIGHUP);
 	expect_notify("RELOADING=1", 10000, msg, sizeof(msg));
-	ck_assert_msg(strstr(msg, "MONOTONIC_USEC=") != NULL, "%s", msg);
+	after_us = clock_us();
+	/* MONOTONIC_USEC is CLOCK_MONOTONIC in microseconds, read in between. */
+	ck_assert_msg((p = strstr(msg, "MONOTONIC_USEC=")) != NULL, "%s", msg);
+	usec = strtoull(p + strlen("MONOTONIC_USEC="), NULL, 10);
+	ck_assert_msg(usec >= before_us && usec <= after_us,
+	    "MONOTONIC_USEC=%llu, not in [%llu, %llu]", usec, before_us,
+	    after_us);
 	expect_notify("READY=1", 10000, msg, sizeof(msg));
 	ck_assert_msg(strstr(msg, "STATUS=2 workers, 0 connections open") !=
 	    NULL && strstr(msg, "127.0.0.1:") != NULL, "%s", msg);

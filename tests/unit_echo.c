@@ -3,6 +3,8 @@
 #include "build-config.h"
 
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -183,6 +186,123 @@ START_TEST(test_stream_stops_reading_a_client_that_does_not_read)
 }
 END_TEST
 
+/*
+ * A connected TCP pair on loopback in place of the socketpair: a Unix
+ * socket takes a whole small write or none of it, TCP takes part of one.
+ */
+static void
+setup_tcp(enum echo_mode mode, size_t max_message)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			l;
+
+	setup(mode, max_message);
+	close(srv);
+	close(peer);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(l = socket(AF_INET, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(l, 1), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&sin, &len), 0);
+	ck_assert_int_ge(peer = socket(AF_INET, SOCK_STREAM, 0), 0);
+	small_buffers(peer);
+	ck_assert_int_eq(connect(peer, (struct sockaddr *)&sin, len), 0);
+	ck_assert_int_ge(srv = accept(l, NULL, NULL), 0);
+	close(l);
+	small_buffers(srv);
+	nonblock(srv);
+	nonblock(peer);
+	conn.fd = srv;
+}
+
+/*
+ * A client that writes random bytes without reading fills the server's
+ * send buffer, so some echo write is short: what comes back must still be
+ * exactly what went, in order.
+ */
+START_TEST(test_stream_short_writes_keep_the_unsent_rest)
+{
+	size_t		 n = 256 << 10, sent = 0, got = 0, i;
+	char		*out = malloc(n), *in = malloc(n);
+	ssize_t		 r;
+	time_t		 deadline = time(NULL) + 30;
+	bool		 blocked;
+
+	setup_tcp(ECHO_MODE_STREAM, 0);
+	srandom(16);
+	for (i = 0; i < n; i++)
+		out[i] = (char)(random() & 0xff);
+	while (got < n && time(NULL) < deadline) {
+		blocked = false;
+		if (sent < n) {
+			if ((r = send(peer, out + sent, n - sent, 0)) > 0)
+				sent += r;
+			else
+				blocked = true;
+		}
+		ck_assert_int_eq(echo_step(&conn, &lim), ECHO_AGAIN);
+		/* Read only when the server is stuck, so its writes run short. */
+		if (conn.want == ECHO_WANT_WRITE || blocked || sent == n)
+			if ((r = peer_read(in + got, n - got)) > 0)
+				got += r;
+	}
+	ck_assert_uint_eq(got, n);
+	ck_assert_mem_eq(in, out, n);
+	ck_assert_uint_eq(conn.bytes_out, n);
+	free(out);
+	free(in);
+	teardown();
+}
+END_TEST
+
+/* A peer that keeps sending gets a bounded number of reads per step. */
+START_TEST(test_stream_yields_to_other_connections)
+{
+	char	buf[1000];
+
+	int	big = 1 << 20;
+
+	setup(ECHO_MODE_STREAM, 0);
+	/* Room for every small reply, so only the read bound stops the step. */
+	setsockopt(srv, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	setsockopt(peer, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	lim.scratch_bytes = 10;
+	memset(buf, 'y', sizeof(buf));
+	send_exactly(buf, sizeof(buf));
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_AGAIN);
+	ck_assert_uint_eq(conn.want, ECHO_WANT_READ);
+	/* 16 reads (ECHO_READS_PER_STEP) of 10 bytes, then the next step. */
+	ck_assert_uint_eq(conn.bytes_in, 160);
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_AGAIN);
+	ck_assert_uint_eq(conn.bytes_in, 320);
+	teardown();
+}
+END_TEST
+
+/* A reset (RST) is an error to close on, not a read to wait for. */
+START_TEST(test_stream_reset_is_an_error)
+{
+	struct linger	lg = { 1, 0 };
+	char		buf[16];
+
+	setup_tcp(ECHO_MODE_STREAM, 0);
+	send_exactly("ping", 4);
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_AGAIN);
+	ck_assert_int_eq(peer_read(buf, sizeof(buf)), 4);
+	ck_assert_int_eq(setsockopt(peer, SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg)), 0);
+	close(peer);
+	peer = -1;
+	usleep(10000);	/* the RST crosses loopback at once; no event to wait on */
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_ERROR);
+	ck_assert_int_eq(errno, ECONNRESET);
+	teardown();
+}
+END_TEST
+
 START_TEST(test_stream_half_close)
 {
 	char	buf[16];
@@ -260,6 +380,36 @@ START_TEST(test_message_large_reply_with_short_writes)
 }
 END_TEST
 
+/* A reply the client does not read yet waits for EPOLLOUT, not EPOLLIN. */
+START_TEST(test_message_reply_waits_for_a_slow_reader)
+{
+	char		 chunk[1000];
+	size_t		 got = 0;
+	ssize_t		 r;
+	int		 i;
+
+	setup(ECHO_MODE_MESSAGE, 1 << 20);
+	memset(chunk, 'm', sizeof(chunk));
+	for (i = 0; i < 100; i++) {
+		send_exactly(chunk, sizeof(chunk));
+		ck_assert_int_eq(echo_step(&conn, &lim), ECHO_AGAIN);
+	}
+	shutdown(peer, SHUT_WR);
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_AGAIN);
+	ck_assert(conn.read_eof);
+	ck_assert_uint_eq(conn.want, ECHO_WANT_WRITE);
+	for (i = 0; i < 100000 && got < 100000; i++) {
+		if ((r = peer_read(chunk, sizeof(chunk))) > 0)
+			got += r;
+		if (conn.off < conn.len)
+			(void)echo_step(&conn, &lim);
+	}
+	ck_assert_uint_eq(got, 100000);
+	ck_assert_uint_eq(conn.bytes_out, 100000);
+	teardown();
+}
+END_TEST
+
 START_TEST(test_empty_exchanges)
 {
 	setup(ECHO_MODE_MESSAGE, 10);
@@ -283,6 +433,8 @@ START_TEST(test_mode_names)
 	ck_assert_int_eq(m, ECHO_MODE_STREAM);
 	ck_assert_int_eq(echo_mode_parse("Message", &m), 0);
 	ck_assert_int_eq(m, ECHO_MODE_MESSAGE);
+	ck_assert_int_eq(echo_mode_parse("STREAM", &m), 0);
+	ck_assert_int_eq(m, ECHO_MODE_STREAM);
 	ck_assert_int_eq(echo_mode_parse("datagram", &m), -1);
 	ck_assert_str_eq(echo_mode_name(ECHO_MODE_MESSAGE), "message");
 }
@@ -298,11 +450,15 @@ suite(void)
 	tcase_add_test(tc, test_stream_echoes_as_it_arrives);
 	tcase_add_test(tc, test_stream_binary_megabytes);
 	tcase_add_test(tc, test_stream_stops_reading_a_client_that_does_not_read);
+	tcase_add_test(tc, test_stream_short_writes_keep_the_unsent_rest);
+	tcase_add_test(tc, test_stream_yields_to_other_connections);
+	tcase_add_test(tc, test_stream_reset_is_an_error);
 	tcase_add_test(tc, test_stream_half_close);
 	tcase_add_test(tc, test_stream_peer_gone);
 	tcase_add_test(tc, test_message_waits_for_half_close);
 	tcase_add_test(tc, test_message_cap);
 	tcase_add_test(tc, test_message_large_reply_with_short_writes);
+	tcase_add_test(tc, test_message_reply_waits_for_a_slow_reader);
 	tcase_add_test(tc, test_empty_exchanges);
 	tcase_add_test(tc, test_mode_names);
 	suite_add_tcase(s, tc);

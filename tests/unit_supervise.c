@@ -45,6 +45,10 @@ static const struct early_case {
 	{ EXITED(0), true, 2000, true },		/* unasked exit */
 	{ SIGNALED(SIGKILL), true, 200, false },	/* killed from outside */
 	{ SIGNALED(SIGTERM), true, 200, false },
+	{ SIGNALED(SIGSEGV), true, 9999, true },	/* just short of healthy */
+	{ SIGNALED(SIGSEGV), true, 10000, false },	/* healthy: SUPERVISE_HEALTHY_MS */
+	{ EXITED(1), true, 10000, false },
+	{ SIGNALED(SIGSEGV), true, 29999, false },
 	{ SIGNALED(SIGSEGV), true, 60000, false },	/* after a healthy run */
 };
 
@@ -123,6 +127,7 @@ START_TEST(test_recovery_needs_a_quiet_complete_pool)
 	struct backoff	b = { 3, 50000, 400 };
 
 	ck_assert(!supervise_recovered(&b, 55000, true));
+	ck_assert(!supervise_recovered(&b, 59999, true));
 	ck_assert(!supervise_recovered(&b, 70000, false));
 	ck_assert(supervise_recovered(&b, 60000, true));
 	ck_assert_uint_eq(b.streak, 0);
@@ -158,8 +163,12 @@ START_TEST(test_recycle_limit)
 		seen_low = v < seen_low ? v : seen_low;
 		seen_high = v > seen_high ? v : seen_high;
 	}
-	ck_assert_uint_lt(seen_low, 510);
-	ck_assert_uint_gt(seen_high, 540);
+	/* Both ends of the range are reached: 500 + 0 and 500 + 50. */
+	ck_assert_uint_eq(seen_low, 500);
+	ck_assert_uint_eq(seen_high, 550);
+	ck_assert_uint_eq(supervise_recycle_limit(500, 50, 50), 550);
+	ck_assert_uint_eq(supervise_recycle_limit(500, 50, 51), 500);
+	ck_assert_uint_eq(supervise_recycle_limit(500, 1, 1), 501);
 }
 END_TEST
 
@@ -171,6 +180,8 @@ START_TEST(test_describe_exit)
 	ck_assert_str_eq(buf, "exited with status 3");
 	supervise_describe_exit(SIGNALED(SIGSEGV), buf, sizeof(buf));
 	ck_assert_str_eq(buf, "killed by signal 11 (SIGSEGV)");
+	supervise_describe_exit(SIGNALED(SIGABRT) | 0x80, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "killed by signal 6 (SIGABRT), core dumped");
 }
 END_TEST
 
