@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * reload.c: the reload transaction. It keeps what a failed reload goes
+ * back to, the phase it is in, the listener sockets the two generations
+ * do not share, and the processes waiting for the outcome. It neither
+ * loads the configuration nor touches workers: master.c does both.
+ */
+#include "build-config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "master.h"
+#include "reload.h"
+
+void
+reload_init(struct reload *r, const struct pool_ops *ops)
+{
+	memset(r, 0, sizeof(*r));
+	r->ops = ops;
+}
+
+/* At exit: a reload still under way leaves its old generation's sockets. */
+void
+reload_free(struct reload *r, const struct reload_gen *cur)
+{
+	if (reload_busy(r)) {
+		listen_close_unused(&r->prev.ls, &cur->ls);
+		config_discard(r->prev.cfg);
+		r->prev.cfg = NULL;
+	}
+	free(r->waiting.pid);
+	free(r->queued.pid);
+	memset(&r->waiting, 0, sizeof(r->waiting));
+	memset(&r->queued, 0, sizeof(r->queued));
+}
+
+/* Process "pid" asked for the next reload and waits for its outcome. */
+void
+reload_wait(struct reload *r, pid_t pid)
+{
+	struct reload_waiters	*w = &r->queued;
+	pid_t			*v;
+
+	if (w->n >= RELOAD_WAITERS_MAX ||
+	    (v = reallocarray(w->pid, w->n + 1, sizeof(*v))) == NULL) {
+		log_warnx("too many processes wait for a reload: process %ld "
+		    "gets no answer", (long)pid);
+		return;
+	}
+	w->pid = v;
+	w->pid[w->n++] = pid;
+}
+
+static void
+answer(const struct reload *r, struct reload_waiters *w, bool ok)
+{
+	union sigval	v = { .sival_int = MASTER_RELOAD_COOKIE };
+	size_t		i;
+
+	for (i = 0; i < w->n; i++)
+		if (r->ops->sigqueue(w->pid[i], ok ? MASTER_RELOAD_OK :
+		    MASTER_RELOAD_FAILED, v, r->ops->arg) == -1 &&
+		    errno != ESRCH)
+			log_warn("cannot answer reload request of process %ld",
+			    (long)w->pid[i]);
+	w->n = 0;
+}
+
+/* Tell the waiters of the reload under way how it went. */
+void
+reload_answer(struct reload *r, bool ok)
+{
+	answer(r, &r->waiting, ok);
+}
+
+/* Stopping: no reload will happen, for anybody waiting. */
+void
+reload_refuse_all(struct reload *r)
+{
+	answer(r, &r->waiting, false);
+	answer(r, &r->queued, false);
+}
+
+bool
+reload_busy(const struct reload *r)
+{
+	return r->phase != RELOAD_IDLE;
+}
+
+/* A reload begins: the processes that asked so far wait for this one. */
+void
+reload_begin(struct reload *r)
+{
+	free(r->waiting.pid);
+	r->waiting = r->queued;
+	memset(&r->queued, 0, sizeof(r->queued));
+}
+
+static int
+copy_listeners(struct listeners *dst, const struct listeners *src)
+{
+	dst->n = 0;
+	if ((dst->v = calloc(src->n ? src->n : 1, sizeof(*dst->v))) == NULL)
+		return -1;
+	memcpy(dst->v, src->v, src->n * sizeof(*src->v));
+	dst->n = src->n;
+	return 0;
+}
+
+/*
+ * The new generation's sockets: the ones systemd passed stay, else the
+ * configured addresses, keeping the current sockets where they match.
+ */
+static int
+new_listeners(struct listeners *ls, const struct reload_gen *cur,
+    const struct config *cfg, bool activated, char *err, size_t errlen)
+{
+	if (activated) {
+		if (copy_listeners(ls, &cur->ls) == -1) {
+			snprintf(err, errlen, "%s", strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	return listen_build(ls, &cur->ls, cfg->listen, cfg->nlisten,
+	    cfg->backlog, err, errlen);
+}
+
+static char *
+join_errors(const struct config_errors *errs)
+{
+	char	*s = NULL, *t;
+	size_t	 i;
+
+	for (i = 0; i < errs->n; i++) {
+		if (asprintf(&t, "%s%s%s", s ? s : "", s ? "; " : "",
+		    errs->v[i]) == -1)
+			break;
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+/*
+ * The configuration and sockets of the next generation. Returns 0, or -1
+ * with *why saying why (allocated; NULL when out of memory).
+ */
+int
+reload_load(const struct master_options *o, const struct reload_gen *cur,
+    bool activated, struct reload_gen *next, char **why)
+{
+	struct config_errors	 errs = { NULL, 0 };
+	char			 err[LISTEN_ERROR_BYTES];
+
+	memset(next, 0, sizeof(*next));
+	*why = NULL;
+	if ((next->cfg = calloc(1, sizeof(*next->cfg))) == NULL) {
+		*why = strdup(strerror(errno));
+		return -1;
+	}
+	if (master_configure(o, next->cfg, &errs) == -1) {
+		if ((*why = join_errors(&errs)) == NULL)
+			*why = strdup("invalid configuration");
+		goto fail;
+	}
+	if (new_listeners(&next->ls, cur, next->cfg, activated, err,
+	    sizeof(err)) == -1) {
+		*why = strdup(err);
+		goto fail;
+	}
+	config_errors_free(&errs);
+	next->wanted = config_workers(next->cfg);
+	return 0;
+
+fail:
+	config_errors_free(&errs);
+	config_discard(next->cfg);
+	next->cfg = NULL;
+	return -1;
+}
+
+/* "next" becomes current; the old generation keeps serving meanwhile. */
+void
+reload_start(struct reload *r, struct reload_gen *cur,
+    const struct reload_gen *next, uint64_t now_ms)
+{
+	r->prev = *cur;
+	*cur = *next;
+	cur->id = ++r->last_id;
+	r->started_ms = now_ms;
+	r->phase = RELOAD_STARTING;
+}
+
+/* Where a starting reload goes, with "ready" of "wanted" new workers serving. */
+enum reload_phase
+reload_decide(const struct reload *r, unsigned ready, unsigned wanted,
+    uint64_t now_ms)
+{
+	if (r->phase != RELOAD_STARTING)
+		return r->phase;
+	if (ready >= wanted)
+		return RELOAD_COMMITTING;
+	if (now_ms - r->started_ms > RELOAD_TIMEOUT_MS)
+		return RELOAD_ROLLING_BACK;
+	return RELOAD_STARTING;
+}
+
+/* The new generation serves: let the old one's configuration and sockets go. */
+void
+reload_commit(struct reload *r, struct reload_gen *cur)
+{
+	r->phase = RELOAD_COMMITTING;
+	listen_close_unused(&r->prev.ls, &cur->ls);
+	config_discard(r->prev.cfg);
+	memset(&r->prev, 0, sizeof(r->prev));
+	r->error[0] = '\0';
+}
+
+/* It failed: the old generation is current again, as if nothing happened. */
+void
+reload_rollback(struct reload *r, struct reload_gen *cur)
+{
+	r->phase = RELOAD_ROLLING_BACK;
+	listen_close_unused(&cur->ls, &r->prev.ls);
+	config_discard(cur->cfg);
+	*cur = r->prev;
+	memset(&r->prev, 0, sizeof(r->prev));
+}
+
+void
+reload_failed(struct reload *r, const char *why)
+{
+	snprintf(r->error, sizeof(r->error), "%s", why);
+}
+
+/* Answer the waiters; true when another SIGHUP came meanwhile. */
+bool
+reload_finish(struct reload *r, bool ok)
+{
+	bool	again = r->again;
+
+	reload_answer(r, ok);
+	r->phase = RELOAD_IDLE;
+	r->again = false;
+	return again;
+}
+
+/*
+ * The old generation's sockets the current one does not use: a new
+ * worker must not keep them open, or they would outlive the reload.
+ */
+size_t
+reload_stale_fds(const struct reload *r, const struct reload_gen *cur,
+    int *fds, size_t max)
+{
+	size_t	n = 0, i;
+
+	for (i = 0; i < r->prev.ls.n && n < max; i++)
+		if (!listen_has_fd(&cur->ls, r->prev.ls.v[i].fd))
+			fds[n++] = r->prev.ls.v[i].fd;
+	return n;
+}
+
+/* Stopping during a reload: close the old generation's own sockets. */
+void
+reload_close_stale(struct reload *r, const struct reload_gen *cur)
+{
+	if (reload_busy(r))
+		listen_close_unused(&r->prev.ls, &cur->ls);
+}
