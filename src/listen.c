@@ -113,7 +113,8 @@ set_host(struct listen_addr *a, const char *host, size_t n, const char **why)
 
 /*
  * Forms: HOST:PORT, [IPV6]:PORT, *:PORT (every IPv4 and IPv6 address),
- * PORT (the same as *:PORT), unix:/path and unix:@abstract.
+ * PORT (the same as *:PORT), unix:/path and unix:@abstract; "udp:"
+ * before an Internet form asks for a datagram socket instead.
  */
 int
 listen_parse(const char *text, struct listen_addr *a, const char **why)
@@ -121,7 +122,16 @@ listen_parse(const char *text, struct listen_addr *a, const char **why)
 	const char	*end, *colon;
 
 	memset(a, 0, sizeof(*a));
-	if (strncmp(text, "unix:", 5) == 0)
+	a->socktype = SOCK_STREAM;
+	if (strncmp(text, "udp:", 4) == 0) {
+		a->socktype = SOCK_DGRAM;
+		text += 4;
+		if (strncmp(text, "unix:", 5) == 0) {
+			*why = "UDP listens on Internet addresses only: "
+			    "udp:HOST:PORT, udp:[IPV6]:PORT or udp:*:PORT";
+			return -1;
+		}
+	} else if (strncmp(text, "unix:", 5) == 0)
 		return parse_unix(text + 5, a, why);
 	a->kind = LISTEN_INET;
 	if (text[0] == '[') {
@@ -147,7 +157,8 @@ listen_parse(const char *text, struct listen_addr *a, const char **why)
 		return parse_port(text, a, why);
 	}
 	if ((colon = strrchr(text, ':')) == NULL) {
-		*why = "expected HOST:PORT, [IPV6]:PORT, *:PORT or unix:/PATH";
+		*why = "expected HOST:PORT, [IPV6]:PORT, *:PORT, unix:/PATH "
+		    "or udp:HOST:PORT";
 		return -1;
 	}
 	if (memchr(text, ':', colon - text) != NULL) {
@@ -176,6 +187,34 @@ resolve_unix(const struct listen_addr *a, struct listen_sockaddr *sa)
 	} else
 		sa->len = offsetof(struct sockaddr_un, sun_path) + n + 1;
 	return 0;
+}
+
+/* A listener's name: its address, after "udp:" for a datagram socket. */
+static void
+name_listener(struct listener *l)
+{
+	size_t	off = 0;
+
+	if (l->socktype == SOCK_DGRAM)
+		off = (size_t)snprintf(l->name, sizeof(l->name), "udp:");
+	listen_format((struct sockaddr *)&l->sa.ss, l->sa.len, l->name + off,
+	    sizeof(l->name) - off);
+}
+
+/*
+ * A UDP socket learns the address each datagram was sent to, so that the
+ * answer leaves from it (a wildcard socket on a host with several
+ * addresses) and the loop rules can see it.
+ */
+static int
+dgram_setup(int fd, int family)
+{
+	int	one = 1;
+
+	if (family == AF_INET6)
+		return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+		    sizeof(one));
+	return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 }
 
 static bool
@@ -217,7 +256,8 @@ listen_resolve(const struct listen_addr *a, struct listen_sockaddr **out,
 	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_socktype = a->socktype == SOCK_DGRAM ? SOCK_DGRAM :
+	    SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE;
 	r = getaddrinfo(a->wildcard ? NULL : a->host, a->port, &hints, &res);
 	if (r != 0) {
@@ -381,9 +421,11 @@ open_one(struct listener *l, int backlog, char *err, size_t errlen)
 	err[0] = '\0';
 	if (file && unix_prepare(sun->sun_path, err, errlen) == -1)
 		goto fail;
-	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(family, l->socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		goto fail;
+	if (l->socktype == SOCK_DGRAM && dgram_setup(fd, family) == -1)
+		goto fail_close;
 	if (family != AF_UNIX &&
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
 		goto fail_close;
@@ -395,7 +437,7 @@ open_one(struct listener *l, int backlog, char *err, size_t errlen)
 		goto fail_close;
 	if (file && chmod(sun->sun_path, UNIX_SOCKET_MODE) == -1)
 		goto fail_unlink;
-	if (listen(fd, backlog) == -1)
+	if (l->socktype == SOCK_STREAM && listen(fd, backlog) == -1)
 		goto fail_unlink;
 	l->fd = fd;
 	l->unlink_on_close = file;
@@ -420,12 +462,14 @@ fail:
 }
 
 static const struct listener *
-find_same(const struct listeners *ls, const struct listen_sockaddr *sa)
+find_same(const struct listeners *ls, const struct listen_sockaddr *sa,
+    int socktype)
 {
 	size_t	i;
 
 	for (i = 0; ls != NULL && i < ls->n; i++)
-		if (listen_sockaddr_equal(&ls->v[i].sa, sa))
+		if (ls->v[i].socktype == socktype &&
+		    listen_sockaddr_equal(&ls->v[i].sa, sa))
 			return &ls->v[i];
 	return NULL;
 }
@@ -441,14 +485,15 @@ add_address(struct listeners *out, const struct listeners *keep,
 	size_t			 nsa, i;
 
 	if (listen_resolve(a, &sav, &nsa, &why) == -1) {
-		snprintf(err, errlen, "cannot resolve %s%s%s: %s",
+		snprintf(err, errlen, "cannot resolve %s%s%s%s: %s",
+		    a->socktype == SOCK_DGRAM ? "udp:" : "",
 		    a->kind == LISTEN_UNIX ? "unix:" : a->host,
 		    a->kind == LISTEN_UNIX ? a->path : ":",
 		    a->kind == LISTEN_UNIX ? "" : a->port, why);
 		return -1;
 	}
 	for (i = 0; i < nsa; i++) {
-		if (find_same(out, &sav[i]) != NULL)
+		if (find_same(out, &sav[i], a->socktype) != NULL)
 			continue;
 		l = reallocarray(out->v, out->n + 1, sizeof(*out->v));
 		if (l == NULL) {
@@ -460,12 +505,12 @@ add_address(struct listeners *out, const struct listeners *keep,
 		l = &out->v[out->n];
 		memset(l, 0, sizeof(*l));
 		l->sa = sav[i];
-		listen_format((struct sockaddr *)&l->sa.ss, l->sa.len, l->name,
-		    sizeof(l->name));
-		if ((old = find_same(keep, &sav[i])) != NULL) {
+		l->socktype = a->socktype;
+		name_listener(l);
+		if ((old = find_same(keep, &sav[i], a->socktype)) != NULL) {
 			*l = *old;
 			/* A reload may change the backlog of a kept socket. */
-			if (!l->activated)
+			if (!l->activated && l->socktype == SOCK_STREAM)
 				(void)listen(l->fd, backlog);
 			out->n++;
 			continue;
@@ -515,6 +560,21 @@ fail:
 	return -1;
 }
 
+/*
+ * What a passed socket is for: SOCK_STREAM (listening), SOCK_DGRAM
+ * (ListenDatagram= on an Internet address), or -1: neither.
+ */
+static int
+adopted_type(int fd)
+{
+	if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) > 0)
+		return SOCK_STREAM;
+	if (sd_is_socket(fd, AF_INET, SOCK_DGRAM, -1) > 0 ||
+	    sd_is_socket(fd, AF_INET6, SOCK_DGRAM, -1) > 0)
+		return SOCK_DGRAM;
+	return -1;
+}
+
 /* Take over the sockets systemd passed (LISTEN_FDS), and clear LISTEN_*. */
 int
 listen_adopt(struct listeners *out, char *err, size_t errlen)
@@ -537,9 +597,11 @@ listen_adopt(struct listeners *out, char *err, size_t errlen)
 		goto fail_errno;
 	for (i = 0; i < n; i++) {
 		fd = SD_LISTEN_FDS_START + i;
-		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+		l = &out->v[out->n];
+		if ((l->socktype = adopted_type(fd)) == -1) {
 			snprintf(err, errlen, "file descriptor %d passed by "
-			    "systemd (%s) is not a listening stream socket", fd,
+			    "systemd (%s) is neither a listening stream socket "
+			    "nor an Internet datagram socket", fd,
 			    names != NULL ? names[i] : "?");
 			errno = ENOTSOCK;
 			goto fail;
@@ -548,15 +610,17 @@ listen_adopt(struct listeners *out, char *err, size_t errlen)
 		    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1 ||
 		    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 			goto fail_errno;
-		l = &out->v[out->n++];
+		out->n++;
 		l->fd = fd;
 		l->activated = true;
 		l->sa.len = sizeof(l->sa.ss);
 		if (getsockname(fd, (struct sockaddr *)&l->sa.ss,
 		    &l->sa.len) == -1)
 			goto fail_errno;
-		listen_format((struct sockaddr *)&l->sa.ss, l->sa.len, l->name,
-		    sizeof(l->name));
+		if (l->socktype == SOCK_DGRAM &&
+		    dgram_setup(fd, l->sa.ss.ss_family) == -1)
+			goto fail_errno;
+		name_listener(l);
 	}
 done:
 	for (i = 0; names != NULL && names[i] != NULL; i++)

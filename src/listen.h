@@ -21,9 +21,14 @@ enum listen_kind {
 	LISTEN_UNIX,		/* unix:/path, or unix:@name (abstract) */
 };
 
+/* UDP datagram sizes: 65535 less the IP (v4 only) and UDP headers. */
+#define LISTEN_UDP4_MAX_BYTES	65507
+#define LISTEN_UDP6_MAX_BYTES	65527
+
 /* One "listen" string of the configuration, parsed but not resolved. */
 struct listen_addr {
 	enum listen_kind kind;
+	int		 socktype;	/* SOCK_STREAM, or SOCK_DGRAM: "udp:" */
 	bool		 wildcard;	/* "*:PORT": every IPv4 and IPv6 address */
 	char		 host[LISTEN_HOST_MAX];
 	char		 port[LISTEN_PORT_MAX];
@@ -38,6 +43,7 @@ struct listen_sockaddr {
 
 struct listener {
 	int			fd;
+	int			socktype;	/* SOCK_STREAM or SOCK_DGRAM */
 	struct listen_sockaddr	sa;
 	char			name[LISTEN_NAME_MAX];
 	bool			activated;	/* passed by systemd: never unlink */

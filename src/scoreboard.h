@@ -27,6 +27,9 @@ enum scoreboard_state {
 /* A cache line: workers updating neighbouring slots never share one. */
 #define SCOREBOARD_LINE_BYTES	64
 
+/* Why a datagram went unanswered; udp_policy.h names each reason. */
+#define SCOREBOARD_UDP_DROP_REASONS	8
+
 /*
  * Each field has one writer: the master before fork() for the first
  * group, the worker afterwards. Readers load them with relaxed atomics;
@@ -41,6 +44,9 @@ struct scoreboard_slot {
 	uint64_t	conns_served;
 	uint64_t	bytes_in;
 	uint64_t	bytes_out;
+	uint64_t	udp_received;	/* datagrams read */
+	uint64_t	udp_echoed;	/* datagrams answered */
+	uint64_t	udp_dropped[SCOREBOARD_UDP_DROP_REASONS];
 } __attribute__((aligned(SCOREBOARD_LINE_BYTES)));
 
 #define SCOREBOARD_LOAD(field)	__atomic_load_n(&(field), __ATOMIC_RELAXED)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * worker.c: one worker's event loop. It accepts on the listening sockets
- * it was given, drives every connection through echo.c, shows signs of
+ * it was given, drives every connection through echo.c, hands readable
+ * UDP sockets to udp.c, shows signs of
  * life on its scoreboard slot, and drains when the master asks. It never
  * forks, never binds, never talks to systemd.
  */
@@ -27,6 +28,7 @@
 #include "priv.h"
 #include "sig.h"
 #include "supervise.h"
+#include "udp.h"
 #include "worker.h"
 
 #define HEARTBEAT_MS		500	/* the longest the loop sleeps */
@@ -50,6 +52,7 @@ struct ev {
 struct wlistener {
 	struct ev	 ev;
 	int		 fd;
+	bool		 dgram;		/* UDP: always watched, read by udp.c */
 	const char	*name;
 };
 
@@ -75,6 +78,7 @@ struct worker {
 	struct ev		 sigev;
 	struct wlistener	*lv;
 	size_t			 nl;
+	struct udp_server	*udp;	/* NULL: no UDP socket */
 	bool			 accepting;	/* listeners are in epoll */
 	uint64_t		 accept_resume_ms; /* paused until, 0: not */
 	uint64_t		 accept_warned_ms;
@@ -131,6 +135,8 @@ update_accepting(struct worker *w)
 	if (want == w->accepting)
 		return;
 	for (i = 0; i < w->nl; i++) {
+		if (w->lv[i].dgram)
+			continue;
 		if (want) {
 			/* EPOLLEXCLUSIVE: one worker wakes per connection. */
 			ev.events = EPOLLIN | EPOLLEXCLUSIVE;
@@ -349,6 +355,18 @@ retire_check(struct worker *w)
 }
 
 /*
+ * Close our copy of a listening socket. A UDP socket leaves epoll first:
+ * the master's copy keeps it open, and its queue for the others.
+ */
+static void
+let_go(struct worker *w, struct wlistener *l)
+{
+	if (l->dgram)
+		(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+	close(l->fd);
+}
+
+/*
  * Stop accepting: take what already waits in the listen queues (a queued
  * client is a client), then let go of the listening sockets.
  */
@@ -363,10 +381,11 @@ drain_begin(struct worker *w)
 	w->drain_deadline_ms = w->now_ms + w->cfg->shutdown_timeout_ms;
 	update_accepting(w);
 	for (i = 0; i < w->nl; i++) {
-		while (accept_some(w, &w->lv[i], DRAIN_BATCH) == 1 &&
+		while (!w->lv[i].dgram &&
+		    accept_some(w, &w->lv[i], DRAIN_BATCH) == 1 &&
 		    w->nopen < w->cfg->max_connections)
 			continue;
-		close(w->lv[i].fd);
+		let_go(w, &w->lv[i]);
 	}
 	w->nl = 0;
 	set_state(w, SCOREBOARD_DRAINING);
@@ -391,7 +410,7 @@ stop_now(struct worker *w)
 	w->draining = true;
 	update_accepting(w);
 	for (i = 0; i < w->nl; i++)
-		close(w->lv[i].fd);
+		let_go(w, &w->lv[i]);
 	w->nl = 0;
 	close_all(w);
 	w->quit = true;
@@ -498,7 +517,10 @@ dispatch(struct worker *w, const struct epoll_event *e)
 		handle_signals(w);
 		break;
 	case EV_LISTENER:
-		if (w->accepting) {
+		if (((struct wlistener *)(void *)ev)->dgram)
+			(void)udp_server_serve(w->udp,
+			    ((struct wlistener *)(void *)ev)->fd, w->now_ms);
+		else if (w->accepting) {
 			(void)accept_some(w, (struct wlistener *)(void *)ev,
 			    ACCEPT_BATCH);
 			requeue(w, (struct wlistener *)(void *)ev);
@@ -580,6 +602,34 @@ drop_privileges(const struct config *cfg)
 	return 0;
 }
 
+/*
+ * Every worker watches every UDP socket, exclusively: a datagram wakes
+ * one idle worker, never the herd, and a busy worker is passed over.
+ */
+static int
+setup_udp(const struct worker_params *p, struct worker *w)
+{
+	struct epoll_event	ev;
+	size_t			i;
+
+	for (i = 0; i < w->nl; i++) {
+		if (!w->lv[i].dgram)
+			continue;
+		if (w->udp == NULL &&
+		    (w->udp = udp_server_new(p->cfg, w->slot, p->ls)) == NULL) {
+			log_error("worker: UDP setup");
+			return -1;
+		}
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		ev.data.ptr = &w->lv[i].ev;
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->lv[i].fd, &ev) == -1) {
+			log_error("worker: watch %s", w->lv[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 setup_loop(const struct worker_params *p, struct worker *w)
 {
@@ -599,6 +649,7 @@ setup_loop(const struct worker_params *p, struct worker *w)
 		w->lv[i].ev.kind = EV_LISTENER;
 		w->lv[i].fd = p->ls->v[i].fd;
 		w->lv[i].name = p->ls->v[i].name;
+		w->lv[i].dgram = p->ls->v[i].socktype == SOCK_DGRAM;
 	}
 	w->nl = p->ls->n;
 	w->sigev.kind = EV_SIGNAL;
@@ -608,7 +659,7 @@ setup_loop(const struct worker_params *p, struct worker *w)
 		log_error("worker: epoll_ctl");
 		return -1;
 	}
-	return 0;
+	return setup_udp(p, w);
 }
 
 /* Runs in the forked child; returns the exit status for _exit(). */

@@ -47,7 +47,8 @@ START_TEST(test_help_lists_every_address_form)
 {
 	static const char *const daemon_forms[] = { "HOST:PORT",
 	    "[IPV6]:PORT", "*:PORT", "PORT (every address)", "unix:/PATH",
-	    "unix:@NAME", "sockechod -r PID" };
+	    "unix:@NAME", "sockechod -r PID", "udp:HOST:PORT",
+	    "udp:[IPV6]:PORT", "udp:*:PORT" };
 	static const char *const client_forms[] = { "HOST [PORT]",
 	    "unix:/PATH", "unix:@NAME", "[::1]" };
 	const char	*a[] = { "--help", NULL };

@@ -29,17 +29,25 @@ static const struct good_case {
 	const char	*host;
 	const char	*port;
 	const char	*path;
+	int		 socktype;	/* 0: SOCK_STREAM */
 } good_cases[] = {
-	{ "127.0.0.1:7", LISTEN_INET, false, "127.0.0.1", "7", "" },
-	{ "localhost:echo", LISTEN_INET, false, "localhost", "echo", "" },
-	{ "[::1]:7007", LISTEN_INET, false, "::1", "7007", "" },
-	{ "[fe80::1%lo]:7", LISTEN_INET, false, "fe80::1%lo", "7", "" },
-	{ "*:7", LISTEN_INET, true, "", "7", "" },
-	{ "7", LISTEN_INET, true, "", "7", "" },
-	{ "65535", LISTEN_INET, true, "", "65535", "" },
+	{ "127.0.0.1:7", LISTEN_INET, false, "127.0.0.1", "7", "", 0 },
+	{ "localhost:echo", LISTEN_INET, false, "localhost", "echo", "", 0 },
+	{ "[::1]:7007", LISTEN_INET, false, "::1", "7007", "", 0 },
+	{ "[fe80::1%lo]:7", LISTEN_INET, false, "fe80::1%lo", "7", "", 0 },
+	{ "*:7", LISTEN_INET, true, "", "7", "", 0 },
+	{ "7", LISTEN_INET, true, "", "7", "", 0 },
+	{ "65535", LISTEN_INET, true, "", "65535", "", 0 },
 	{ "unix:/run/sockechod/echo.sock", LISTEN_UNIX, false, "", "",
-	    "/run/sockechod/echo.sock" },
-	{ "unix:@sockechod", LISTEN_UNIX, false, "", "", "@sockechod" },
+	    "/run/sockechod/echo.sock", 0 },
+	{ "unix:@sockechod", LISTEN_UNIX, false, "", "", "@sockechod", 0 },
+	{ "udp:127.0.0.1:7", LISTEN_INET, false, "127.0.0.1", "7", "",
+	    SOCK_DGRAM },
+	{ "udp:[::1]:7007", LISTEN_INET, false, "::1", "7007", "", SOCK_DGRAM },
+	{ "udp:*:7", LISTEN_INET, true, "", "7", "", SOCK_DGRAM },
+	{ "udp:7", LISTEN_INET, true, "", "7", "", SOCK_DGRAM },
+	{ "udp:localhost:echo", LISTEN_INET, false, "localhost", "echo", "",
+	    SOCK_DGRAM },
 };
 
 START_TEST(test_parse_good)
@@ -55,6 +63,7 @@ START_TEST(test_parse_good)
 	ck_assert_str_eq(a.host, c->host);
 	ck_assert_str_eq(a.port, c->port);
 	ck_assert_str_eq(a.path, c->path);
+	ck_assert_int_eq(a.socktype, c->socktype ? c->socktype : SOCK_STREAM);
 }
 END_TEST
 
@@ -77,6 +86,11 @@ static const struct bad_case {
 	{ "[localhost]:7", "must hold an IPv6 address" },
 	{ "unix:", "empty Unix socket path" },
 	{ "unix:run/x", "must be absolute" },
+	{ "udp:unix:/run/x", "UDP listens on Internet addresses only" },
+	{ "udp:", "expected HOST:PORT" },
+	{ "udp:127.0.0.1:0", "between 1 and 65535" },
+	{ "udp:::1:7", "needs brackets" },
+	{ "udp:[::1]", "expected :PORT" },
 	{ "unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "too long" },
 };
@@ -295,7 +309,8 @@ END_TEST
  * contains "why".
  */
 static int
-adopt_in_child(int fd3, const char *listen_pid, int expect, const char *why)
+adopt_in_child(int fd3, const char *listen_pid, int expect, const char *why,
+    int socktype)
 {
 	struct listeners	ls;
 	char			err[256] = "";
@@ -321,6 +336,10 @@ adopt_in_child(int fd3, const char *listen_pid, int expect, const char *why)
 			_exit(13);
 		if (getenv("LISTEN_FDS") != NULL || getenv("LISTEN_PID") != NULL)
 			_exit(14);
+		if (n == 1 && (ls.v[0].socktype != socktype ||
+		    (socktype == SOCK_DGRAM) != (strncmp(ls.v[0].name, "udp:",
+		    4) == 0)))
+			_exit(15);
 		_exit(0);
 	}
 	waitpid(pid, &status, 0);
@@ -339,15 +358,61 @@ START_TEST(test_adopt)
 	sin.sin_port = htons(free_port());
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	ck_assert_int_eq(listen(fd, 4), 0);
-	ck_assert_int_eq(adopt_in_child(fd, NULL, 1, NULL), 0);
+	ck_assert_int_eq(adopt_in_child(fd, NULL, 1, NULL, SOCK_STREAM), 0);
 	/* A socket that does not listen is refused, with a reason. */
 	other = socket(AF_INET, SOCK_STREAM, 0);
 	ck_assert_int_eq(adopt_in_child(other, NULL, -1,
-	    "not a listening stream socket"), 0);
+	    "neither a listening stream socket nor", SOCK_STREAM), 0);
 	/* Variables meant for another process are not ours. */
-	ck_assert_int_eq(adopt_in_child(fd, "1", 0, NULL), 0);
+	ck_assert_int_eq(adopt_in_child(fd, "1", 0, NULL, SOCK_STREAM), 0);
 	close(other);
 	close(fd);
+}
+END_TEST
+
+/* ListenDatagram=: an Internet datagram socket is a UDP listener. */
+START_TEST(test_adopt_datagram)
+{
+	int	fd, un;
+
+	fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(adopt_in_child(fd, NULL, 1, NULL, SOCK_DGRAM), 0);
+	close(fd);
+	/* A Unix datagram socket is not an echo service. */
+	un = socket(AF_UNIX, SOCK_DGRAM, 0);
+	ck_assert_int_eq(adopt_in_child(un, NULL, -1, "nor an Internet "
+	    "datagram socket", SOCK_DGRAM), 0);
+	close(un);
+}
+END_TEST
+
+/* TCP and UDP on one port are two listeners; a reload keeps each. */
+START_TEST(test_build_udp_beside_tcp)
+{
+	struct listen_addr	a[2];
+	struct listeners	first, second;
+	unsigned		port = free_port();
+	char			text[64], err[256];
+	const char		*why;
+	int			type, len = sizeof(type);
+
+	addr("127.0.0.1", port, &a[0]);
+	snprintf(text, sizeof(text), "udp:127.0.0.1:%u", port);
+	ck_assert_int_eq(listen_parse(text, &a[1], &why), 0);
+	ck_assert_msg(listen_build(&first, NULL, a, 2, 16, err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(first.n, 2);
+	ck_assert_int_eq(first.v[1].socktype, SOCK_DGRAM);
+	ck_assert_str_eq(first.v[1].name, text);
+	ck_assert_int_eq(getsockopt(first.v[1].fd, SOL_SOCKET, SO_TYPE, &type,
+	    (socklen_t *)&len), 0);
+	ck_assert_int_eq(type, SOCK_DGRAM);
+	ck_assert_msg(listen_build(&second, &first, a + 1, 1, 16, err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(second.v[0].fd, first.v[1].fd);
+	listen_close_unused(&first, &second);
+	listen_close_all(&second);
 }
 END_TEST
 
@@ -367,6 +432,8 @@ suite(void)
 	tcase_add_test(tc, test_build_failure_leaves_nothing_open);
 	tcase_add_test(tc, test_unix_sockets);
 	tcase_add_test(tc, test_adopt);
+	tcase_add_test(tc, test_adopt_datagram);
+	tcase_add_test(tc, test_build_udp_beside_tcp);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * integ_udp.c: the real sockechod's UDP echo over real sockets: byte-exact
+ * datagrams of every size over IPv4 and IPv6, several workers sharing one
+ * socket, beside TCP on the same port.
+ */
+#include "build-config.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "check_main.h"
+#include "integ.h"
+
+#define UDP4_MAX	65507
+#define UDP6_MAX	65527
+
+/* The socket address of host:port, numeric only. */
+static socklen_t
+address(const char *host, unsigned port, struct sockaddr_storage *ss)
+{
+	struct addrinfo	 hints, *res;
+	char		 service[16];
+	socklen_t	 len;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	snprintf(service, sizeof(service), "%u", port);
+	ck_assert_int_eq(getaddrinfo(host, service, &hints, &res), 0);
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return len;
+}
+
+/* A client socket on loopback, bound to "port" (0: any). */
+static int
+client(int family, unsigned port)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	int			fd;
+
+	len = address(family == AF_INET6 ? "::1" : "127.0.0.1", port, &ss);
+	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Wait for one datagram; its length, or -1 when none came in time. */
+static ssize_t
+receive(int fd, void *buf, size_t size, int timeout_ms,
+    struct sockaddr_storage *from)
+{
+	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
+	socklen_t	len = sizeof(*from);
+
+	if (poll(&pfd, 1, timeout_ms) != 1)
+		return -1;
+	return recvfrom(fd, buf, size, MSG_DONTWAIT, (struct sockaddr *)from,
+	    &len);
+}
+
+static void
+send_to(int fd, const char *host, unsigned port, const void *buf, size_t n)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = address(host, port, &ss);
+
+	ck_assert_int_eq(sendto(fd, buf, n, 0, (struct sockaddr *)&ss, len),
+	    (ssize_t)n);
+}
+
+/* Each size comes back byte for byte, from the address it was sent to. */
+static void
+exact_sizes(int family, const char *host, const size_t *sizes, size_t nsizes)
+{
+	struct sockaddr_storage	 from, want;
+	char			*out = malloc(UDP6_MAX), *in = malloc(UDP6_MAX + 1);
+	size_t			 i;
+	int			 fd = client(family, 0);
+
+	address(host, d.port, &want);
+	for (i = 0; i < nsizes; i++) {
+		h_random(out, sizes[i], (unsigned)i + 1);
+		send_to(fd, host, d.port, out, sizes[i]);
+		ck_assert_int_eq(receive(fd, in, UDP6_MAX + 1, 5000, &from),
+		    (ssize_t)sizes[i]);
+		ck_assert_mem_eq(in, out, sizes[i]);
+		ck_assert_mem_eq(&from, &want, family == AF_INET ?
+		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+	}
+	close(fd);
+	free(out);
+	free(in);
+}
+
+START_TEST(test_udp_byte_exact_ipv4_ipv6)
+{
+	static const size_t	v4[] = { 0, 1, 1472, UDP4_MAX };
+	static const size_t	v6[] = { 0, 1, 1472, UDP4_MAX, UDP6_MAX };
+
+	start("listen = [ \"udp:127.0.0.1:%P\", \"udp:[::1]:%P\" ];\n"
+	    "workers = 2;\n");
+	exact_sizes(AF_INET, "127.0.0.1", v4, sizeof(v4) / sizeof(v4[0]));
+	exact_sizes(AF_INET6, "::1", v6, sizeof(v6) / sizeof(v6[0]));
+}
+END_TEST
+
+/*
+ * Numbered datagrams, at most "window" unanswered; how many distinct ones
+ * came back within the deadline. Each answer must be one of ours, intact.
+ */
+static unsigned
+stream(int fd, const char *host, unsigned port, unsigned count,
+    unsigned window, int quiet_ms)
+{
+	struct sockaddr_storage	 from;
+	unsigned char		*seen = calloc(count, 1);
+	unsigned		 sent = 0, got = 0, seq;
+	char			 buf[64], in[64];
+	ssize_t			 n;
+
+	while (got < count) {
+		while (sent < count && sent - got < window) {
+			snprintf(buf, sizeof(buf), "datagram %u", sent++);
+			send_to(fd, host, port, buf, strlen(buf));
+		}
+		if ((n = receive(fd, in, sizeof(in) - 1, quiet_ms, &from)) < 0) {
+			if (sent == count)
+				break;
+			got++;		/* lost: send the next one anyway */
+			continue;
+		}
+		in[n] = '\0';
+		ck_assert_msg(sscanf(in, "datagram %u", &seq) == 1 &&
+		    seq < count, "stray answer \"%s\"", in);
+		ck_assert_msg(!seen[seq], "datagram %u answered twice", seq);
+		seen[seq] = 1;
+		got++;
+	}
+	for (got = 0, seq = 0; seq < count; seq++)
+		got += seen[seq];
+	free(seen);
+	return got;
+}
+
+START_TEST(test_udp_workers_share_one_socket)
+{
+	int	fd;
+
+	start("listen = [ \"udp:127.0.0.1:%P\" ];\nworkers = 3;\n");
+	fd = client(AF_INET, 0);
+	ck_assert_uint_eq(stream(fd, "127.0.0.1", d.port, 3000, 32, 2000),
+	    3000);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_udp_beside_tcp_on_one_port)
+{
+	char	in[16];
+	int	fd, tcp;
+
+	start("listen = [ \"udp:127.0.0.1:%P\", \"127.0.0.1:%P\" ];\n"
+	    "workers = 1;\n");
+	tcp = h_connect(d.host, d.port, 5000);
+	ck_assert_int_ge(tcp, 0);
+	ck_assert_int_eq(h_echo(tcp, "over tcp", 8, in, 5000), 0);
+	ck_assert_mem_eq(in, "over tcp", 8);
+	fd = client(AF_INET, 0);
+	ck_assert_uint_eq(stream(fd, "127.0.0.1", d.port, 10, 1, 2000), 10);
+	close(fd);
+	close(tcp);
+}
+END_TEST
+
+Suite *
+suite(void)
+{
+	Suite	*s = suite_create("udp");
+	TCase	*tc = tcase_create("udp");
+
+	tcase_add_checked_fixture(tc, integ_setup, integ_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_udp_byte_exact_ipv4_ipv6);
+	tcase_add_test(tc, test_udp_workers_share_one_socket);
+	tcase_add_test(tc, test_udp_beside_tcp_on_one_port);
+	suite_add_tcase(s, tc);
+	return s;
+}
