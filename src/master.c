@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * master.c: the supervisor's loop. It reads signals, decides what each
- * worker death means, drives reloads, resizes and stops, watches health,
- * feeds the systemd watchdog and keeps the status line. The worker table
- * is pool.c's and the reload transaction reload.c's. It never accepts a
- * connection itself.
+ * worker death means, drives reloads, resizes and stops, and keeps the
+ * status line. The worker table is pool.c's, the reload transaction
+ * reload.c's, signs of life health.c's and the words status.c's. It
+ * never accepts a connection itself.
  */
 #include "build-config.h"
 
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -21,12 +20,12 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "health.h"
 #include "log.h"
 #include "master.h"
 #include "msgid.h"
 #include "notify.h"
 #include "pool.h"
-#include "priv.h"
 #include "reload.h"
 #include "status.h"
 #include "scoreboard.h"
@@ -38,7 +37,6 @@
 #define STOP_GRACE_MS		2000	/* past shutdown_timeout, then SIGKILL */
 #define EXTEND_EVERY_MS		1000
 #define EXTEND_MARGIN_MS	5000
-#define DESCRIPTORS_SPARE	32	/* a worker's own: listeners, epoll, log */
 #define FORK_RETRY_MS		1000
 #define MASTER_CLOSE_FDS_MAX	64	/* the signal fd and old listeners */
 #define MASTER_STATUS_BYTES	1024
@@ -63,13 +61,6 @@ struct stop {
 	uint64_t	last_open;
 };
 
-struct watchdog {
-	uint64_t	interval_ms;	/* WATCHDOG_USEC, or 0 */
-	bool		ok;
-	bool		held_logged;
-	uint64_t	next_ms;
-};
-
 struct master {
 	const struct master_options *opts;
 	struct reload_gen	 gen;		/* the one being served */
@@ -80,7 +71,7 @@ struct master {
 	struct respawn		 respawn;
 	enum phase		 phase;
 	struct stop		 stop;
-	struct watchdog		 watchdog;
+	struct health		 health;
 	int			 sigfd;
 	int			 evfd;
 	bool			 ready_sent;
@@ -105,29 +96,6 @@ master_configure(const struct master_options *o, struct config *cfg,
 	if (o->verbose)
 		cfg->log_level = LOG_DEBUG;
 	return 0;
-}
-
-/*
- * Workers use epoll, not select(): the soft descriptor limit can be the
- * hard one. Say so when max_connections cannot fit even then.
- */
-static void
-check_descriptors(const struct config *cfg)
-{
-	struct rlimit	rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		return;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if (rl.rlim_cur != RLIM_INFINITY &&
-	    (rlim_t)cfg->max_connections + DESCRIPTORS_SPARE > rl.rlim_cur)
-		log_warnx("max_connections is %u but a worker may open only "
-		    "%llu descriptors (RLIMIT_NOFILE): beyond that it pauses "
-		    "accepting", cfg->max_connections,
-		    (unsigned long long)rl.rlim_cur);
 }
 
 static void
@@ -225,67 +193,10 @@ retire_progress(struct master *m)
 }
 
 static void
-kill_hung(struct master *m, unsigned idx, uint64_t heartbeat_ms)
-{
-	pool_kill_hung(&m->pool, idx, m->now_ms);
-	status_hung(&m->pool, idx, m->now_ms - heartbeat_ms,
-	    m->gen.cfg->worker_timeout_ms);
-	if (!pool_expected(pool_slot(&m->pool, idx)))
-		m->respawn.owed++;
-}
-
-/* False while the worker is stuck, or silent with nobody to recover it. */
-static bool
-check_worker(struct master *m, unsigned idx)
-{
-	uint64_t	hb = pool_heartbeat_ms(&m->pool, idx);
-	uint64_t	timeout_ms = m->gen.cfg->worker_timeout_ms;
-
-	switch (supervise_health(m->now_ms, hb,
-	    pool_slot(&m->pool, idx)->killed_ms, timeout_ms)) {
-	case HEALTH_HUNG:
-		kill_hung(m, idx, hb);
-		break;
-	case HEALTH_STUCK:
-		return false;
-	case HEALTH_OK:
-		return timeout_ms != 0 || m->watchdog.interval_ms == 0 ||
-		    m->now_ms - hb <= m->watchdog.interval_ms;
-	case HEALTH_RECOVERING:
-		break;
-	}
-	return true;
-}
-
-static void
 check_health(struct master *m)
 {
-	bool	ok = true;
-	int	i;
-
-	POOL_FOREACH(&m->pool, i)
-		if (!check_worker(m, i))
-			ok = false;
-	m->watchdog.ok = ok;
-}
-
-static void
-feed_watchdog(struct master *m)
-{
-	struct watchdog	*w = &m->watchdog;
-
-	if (w->interval_ms == 0 || m->now_ms < w->next_ms)
-		return;
-	if (!w->ok) {
-		if (!w->held_logged)
-			log_errorx("a worker is stuck and cannot be recovered: "
-			    "no longer feeding the systemd watchdog");
-		w->held_logged = true;
-		return;
-	}
-	w->held_logged = false;
-	notify_watchdog();
-	w->next_ms = m->now_ms + w->interval_ms / 2;
+	m->respawn.owed += health_check(&m->health, &m->pool,
+	    m->gen.cfg->worker_timeout_ms, m->now_ms);
 }
 
 /* Log why a reload failed and tell systemd that the old configuration serves. */
@@ -329,7 +240,6 @@ reload_request(struct master *m)
 		return;
 	}
 	reload_start(&m->reload, &m->gen, &next, m->now_ms);
-	check_descriptors(m->gen.cfg);
 	m->respawn.next_ms = 0;
 	apply_log_level(m);
 	maintain_pool(m);
@@ -585,7 +495,7 @@ master_tick(struct master *m)
 	maintain_pool(m);
 	pool_progress(m);
 	stop_progress(m);
-	feed_watchdog(m);
+	health_feed_watchdog(&m->health, m->now_ms);
 	if (m->ready_sent || m->phase == PHASE_STOPPING)
 		status_update(m, false);
 }
@@ -595,8 +505,8 @@ next_timeout(const struct master *m)
 {
 	uint64_t	deadline = m->now_ms + TICK_MS;
 
-	if (m->watchdog.interval_ms && m->watchdog.next_ms < deadline)
-		deadline = m->watchdog.next_ms;
+	if (m->health.watchdog_ms && m->health.next_ping_ms < deadline)
+		deadline = m->health.next_ping_ms;
 	if (m->respawn.next_ms > m->now_ms && m->respawn.next_ms < deadline)
 		deadline = m->respawn.next_ms;
 	return deadline > m->now_ms ? (int)(deadline - m->now_ms) : 0;
@@ -612,35 +522,6 @@ start_failed(struct master *m, int errnum, const char *what)
 	notify_failure(errnum, status);
 	m->exit_status = EX_OSERR;
 	return -1;
-}
-
-static int
-open_listeners(struct master *m)
-{
-	struct config	*cfg = m->gen.cfg;
-	char		 err[LISTEN_ERROR_BYTES], addrs[LISTEN_DESCRIBE_BYTES];
-	int		 n;
-
-	if ((n = listen_adopt(&m->gen.ls, err, sizeof(err))) == -1)
-		return start_failed(m, errno, err);
-	if (n > 0) {
-		m->activated = true;
-		listen_describe(&m->gen.ls, addrs, sizeof(addrs));
-		log_notice("socket activation: serving the %d sockets systemd "
-		    "passed (%s); the configured listen addresses are not used",
-		    n, addrs);
-		/*
-		 * Nothing left to bind: no capability is needed any more,
-		 * unless the workers have to switch to another user.
-		 */
-		if (cfg->user == NULL && priv_drop_capabilities() == -1)
-			log_warn("cannot drop capabilities");
-		return 0;
-	}
-	if (listen_build(&m->gen.ls, NULL, cfg->listen, cfg->nlisten,
-	    cfg->backlog, err, sizeof(err)) == -1)
-		return start_failed(m, errno, err);
-	return 0;
 }
 
 /* A master that serves "cfg" (now its own) once master_start() did. */
@@ -672,6 +553,7 @@ master_start(struct master *m)
 {
 	static const int sigs[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT,
 	    SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2 };
+	char		 err[LISTEN_ERROR_BYTES];
 
 	srandom(getpid() ^ (unsigned)m->now_ms);
 	signal(SIGPIPE, SIG_IGN);
@@ -679,13 +561,11 @@ master_start(struct master *m)
 	    (m->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
 	    pool_open(&m->pool, SCOREBOARD_SLOTS, m->ops) == -1)
 		return start_failed(m, errno, strerror(errno));
-	if (open_listeners(m) == -1)
-		return -1;
-	check_descriptors(m->gen.cfg);
+	if (reload_first(&m->gen, &m->activated, err, sizeof(err)) == -1)
+		return start_failed(m, errno, err);
 	m->gen.wanted = config_workers(m->gen.cfg);
 	m->gen.id = m->reload.last_id = 1;
-	m->watchdog.interval_ms = notify_watchdog_usec() / 1000;
-	m->watchdog.ok = true;
+	health_init(&m->health, notify_watchdog_usec() / 1000);
 	apply_log_level(m);
 	status_started(&m->gen, m->activated);
 	maintain_pool(m);

@@ -224,13 +224,51 @@ pool_stop(struct pool *p, unsigned idx, enum pool_stop_reason why, int sig)
 		log_warn("kill worker %ld", (long)s->pid);
 }
 
-void
-pool_stop_all(struct pool *p, enum pool_stop_reason why, int sig)
+/* Which workers a pool_stop_*() asks. */
+typedef bool	stop_match(const struct pool_slot *, unsigned generation);
+
+static bool
+any(const struct pool_slot *s, unsigned generation)
+{
+	(void)s;
+	(void)generation;
+	return true;
+}
+
+static bool
+of_generation(const struct pool_slot *s, unsigned generation)
+{
+	return s->generation == generation;
+}
+
+static bool
+unasked_other(const struct pool_slot *s, unsigned generation)
+{
+	return s->generation != generation && s->reason == POOL_STOP_NONE;
+}
+
+static bool
+retiring(const struct pool_slot *s, unsigned generation)
+{
+	(void)generation;
+	return s->fate == POOL_RETIRING;
+}
+
+static void
+stop_where(struct pool *p, stop_match *match, unsigned generation,
+    enum pool_stop_reason why, int sig)
 {
 	int	i;
 
 	POOL_FOREACH(p, i)
-		pool_stop(p, i, why, sig);
+		if (match(&p->slots[i], generation))
+			pool_stop(p, i, why, sig);
+}
+
+void
+pool_stop_all(struct pool *p, enum pool_stop_reason why, int sig)
+{
+	stop_where(p, any, 0, why, sig);
 }
 
 /* Every worker of "generation", the ones asked already too. */
@@ -238,11 +276,7 @@ void
 pool_stop_generation(struct pool *p, unsigned generation,
     enum pool_stop_reason why)
 {
-	int	i;
-
-	POOL_FOREACH(p, i)
-		if (p->slots[i].generation == generation)
-			pool_stop(p, i, why, SIGTERM);
+	stop_where(p, of_generation, generation, why, SIGTERM);
 }
 
 /* The workers of other generations that nobody asked to stop yet. */
@@ -250,23 +284,14 @@ void
 pool_stop_others(struct pool *p, unsigned generation,
     enum pool_stop_reason why)
 {
-	int	i;
-
-	POOL_FOREACH(p, i)
-		if (p->slots[i].generation != generation &&
-		    p->slots[i].reason == POOL_STOP_NONE)
-			pool_stop(p, i, why, SIGTERM);
+	stop_where(p, unasked_other, generation, why, SIGTERM);
 }
 
 /* The retiring workers: their successors serve. */
 void
 pool_stop_retiring(struct pool *p)
 {
-	int	i;
-
-	POOL_FOREACH(p, i)
-		if (p->slots[i].fate == POOL_RETIRING)
-			pool_stop(p, i, POOL_STOP_RECYCLE, SIGTERM);
+	stop_where(p, retiring, 0, POOL_STOP_RECYCLE, SIGTERM);
 }
 
 static void

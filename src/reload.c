@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * reload.c: the reload transaction. It keeps what a failed reload goes
- * back to, the phase it is in, the listener sockets the two generations
- * do not share, and the processes waiting for the outcome. It neither
- * loads the configuration nor touches workers: master.c does both.
+ * reload.c: generations and the reload transaction. It makes a
+ * generation (configuration and sockets), keeps what a failed reload goes
+ * back to, the phase it is in, the sockets two generations do not share,
+ * and the processes waiting for the outcome. It touches no worker:
+ * master.c starts and stops them.
  */
 #include "build-config.h"
+
+#include <sys/resource.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,7 +17,10 @@
 
 #include "log.h"
 #include "master.h"
+#include "priv.h"
 #include "reload.h"
+
+#define DESCRIPTORS_SPARE	32	/* a worker's own: listeners, epoll, log */
 
 void
 reload_init(struct reload *r, const struct pool_ops *ops)
@@ -130,6 +136,60 @@ new_listeners(struct listeners *ls, const struct reload_gen *cur,
 	    cfg->backlog, err, errlen);
 }
 
+/*
+ * Workers use epoll, not select(): the soft descriptor limit can be the
+ * hard one. Say so when max_connections cannot fit even then.
+ */
+static void
+check_descriptors(const struct config *cfg)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)cfg->max_connections + DESCRIPTORS_SPARE > rl.rlim_cur)
+		log_warnx("max_connections is %u but a worker may open only "
+		    "%llu descriptors (RLIMIT_NOFILE): beyond that it pauses "
+		    "accepting", cfg->max_connections,
+		    (unsigned long long)rl.rlim_cur);
+}
+
+/*
+ * The first generation's sockets: those systemd passed (*activated), or
+ * the configured addresses. Returns 0, or -1 with errno and "err".
+ */
+int
+reload_first(struct reload_gen *g, bool *activated, char *err, size_t errlen)
+{
+	char	addrs[LISTEN_DESCRIBE_BYTES];
+	int	n;
+
+	if ((n = listen_adopt(&g->ls, err, errlen)) == -1)
+		return -1;
+	if (n > 0) {
+		*activated = true;
+		listen_describe(&g->ls, addrs, sizeof(addrs));
+		log_notice("socket activation: serving the %d sockets systemd "
+		    "passed (%s); the configured listen addresses are not used",
+		    n, addrs);
+		/*
+		 * Nothing left to bind: no capability is needed any more,
+		 * unless the workers have to switch to another user.
+		 */
+		if (g->cfg->user == NULL && priv_drop_capabilities() == -1)
+			log_warn("cannot drop capabilities");
+	} else if (listen_build(&g->ls, NULL, g->cfg->listen, g->cfg->nlisten,
+	    g->cfg->backlog, err, errlen) == -1)
+		return -1;
+	check_descriptors(g->cfg);
+	return 0;
+}
+
 static char *
 join_errors(const struct config_errors *errs)
 {
@@ -194,6 +254,7 @@ reload_start(struct reload *r, struct reload_gen *cur,
 	cur->id = ++r->last_id;
 	r->started_ms = now_ms;
 	r->phase = RELOAD_STARTING;
+	check_descriptors(cur->cfg);
 }
 
 /* Where a starting reload goes, with "ready" of "wanted" new workers serving. */

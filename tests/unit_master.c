@@ -269,13 +269,9 @@ static const struct script {
 static void
 send_signal(int signo, int code, pid_t from)
 {
-	struct signalfd_siginfo	si;
+	struct signalfd_siginfo	si = { .ssi_signo = signo, .ssi_code = code,
+	    .ssi_pid = from, .ssi_int = MASTER_RELOAD_COOKIE };
 
-	memset(&si, 0, sizeof(si));
-	si.ssi_signo = signo;
-	si.ssi_code = code;
-	si.ssi_pid = from;
-	si.ssi_int = MASTER_RELOAD_COOKIE;
 	master_signal(m, &si);
 }
 
