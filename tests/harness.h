@@ -2,7 +2,8 @@
 /*
  * harness.h: start the real sockechod binary on loopback and talk to it
  * over real sockets, waiting on real signals (its READY=1 datagram, a
- * connect, a log line) with deadlines, never on bare sleeps.
+ * connect, a log line) with deadlines, never on bare sleeps. The one
+ * header of every part of the harness.
  */
 #ifndef SOCKECHOD_TEST_HARNESS_H
 #define SOCKECHOD_TEST_HARNESS_H
@@ -37,10 +38,14 @@ struct daemon {
 	bool		 no_wait_ready;
 };
 
+/* harness.c */
 uint64_t h_now_ms(void);
+int	h_remaining_ms(uint64_t deadline);
 void	h_die(const char *fmt, ...)
 	    __attribute__((noreturn, format(printf, 1, 2)));
 const char *h_env(const char *name, const char *fallback);
+
+/* h_daemon.c */
 void	h_init(struct daemon *);
 unsigned h_free_port(const char *host);
 int	h_write_config(struct daemon *, const char *fmt, ...)
@@ -63,6 +68,7 @@ void	h_log_dump(struct daemon *);
 int	h_log_last(struct daemon *, const char *needle, char *line,
 	    size_t size);
 
+/* h_socket.c */
 int	h_connect(const char *host, unsigned port, int timeout_ms);
 int	h_connect_unix(const char *path, int timeout_ms);
 int	h_connect_error(const char *host, unsigned port);
@@ -73,10 +79,13 @@ int	h_echo(int fd, const void *out, size_t n, void *in, int timeout_ms);
 int	h_roundtrip(const char *host, unsigned port, const char *text);
 void	h_random(void *buf, size_t n, unsigned seed);
 
+/* h_proc.c */
 int	h_children(pid_t, pid_t *out, int max);
 unsigned long h_cpu_ms(pid_t, bool with_reaped_children);
 int	h_wait_children(pid_t, int count, int timeout_ms);
 bool	h_has_pid(const pid_t *v, int n, pid_t pid);
+
+/* h_run.c */
 int	h_run(const char *const argv[], const char *input, size_t inlen,
 	    char *out, size_t outsize, size_t *outlen, char *err,
 	    size_t errsize, int timeout_ms);
