@@ -36,6 +36,7 @@ enum key_type {
 	KEY_LISTEN,
 	KEY_USER,
 	KEY_GROUP,
+	KEY_PORTS,		/* a list of port numbers */
 };
 
 struct key {
@@ -68,6 +69,14 @@ static const struct key keys[] = {
 	{ "log_level", KEY_LOG_LEVEL, FIELD(log_level), 0, 0 },
 	{ "user", KEY_USER, FIELD(user), 0, 0 },
 	{ "group", KEY_GROUP, FIELD(group), 0, 0 },
+	{ "udp_drop_source_ports", KEY_PORTS, FIELD(udp_drop_source_ports), 1,
+	    65535 },
+	{ "udp_max_datagrams_per_client", KEY_NUMBER,
+	    FIELD(udp_max_datagrams_per_client), 0, 1000000000 },
+	{ "udp_max_bytes_per_client", KEY_NUMBER,
+	    FIELD(udp_max_bytes_per_client), 0, 1024 * 1024 * MIB },
+	{ "udp_max_datagrams", KEY_NUMBER, FIELD(udp_max_datagrams), 0,
+	    1000000000 },
 };
 
 #define NKEYS	nitems(keys)
@@ -192,6 +201,23 @@ add_listen(struct config *cfg, const char *text, const struct where *w,
 	return 0;
 }
 
+/*
+ * Sources that answer whatever they get, so that an echo answering them
+ * would loop: echo, daytime, quote of the day, chargen, time, and NTP,
+ * whose servers answer from 123 and which no echo client sends from.
+ */
+static void
+udp_defaults(struct config *cfg)
+{
+	static const uint16_t	ports[] = { 7, 13, 17, 19, 37, 123 };
+
+	memcpy(cfg->udp_drop_source_ports, ports, sizeof(ports));
+	cfg->nudp_drop_source_ports = nitems(ports);
+	cfg->udp_max_datagrams_per_client = 100;
+	cfg->udp_max_bytes_per_client = 1 * MIB;
+	cfg->udp_max_datagrams = 100000;
+}
+
 void
 config_defaults(struct config *cfg)
 {
@@ -211,6 +237,7 @@ config_defaults(struct config *cfg)
 	cfg->log_level = LOG_INFO;
 	cfg->uid = (uid_t)-1;
 	cfg->gid = (gid_t)-1;
+	udp_defaults(cfg);
 	(void)add_listen(cfg, "*:7", &builtin, &errs);
 	config_errors_free(&errs);
 }
@@ -459,6 +486,42 @@ get_listen(struct config *cfg, const config_setting_t *s,
 	return bad ? -1 : 0;
 }
 
+/* A list of port numbers: [ 7, 19 ], or [ ] for none. */
+static int
+get_ports(struct config *cfg, const struct key *k, const config_setting_t *s,
+    const struct where *w, struct config_errors *errs)
+{
+	const config_setting_t	*e;
+	struct where		 ew = *w;
+	uint64_t		 v;
+	int			 i, n, bad = 0;
+
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST) {
+		errorf(errs, w, "%s: expected a list of port numbers, such as "
+		    "[ 7, 19 ]", k->name);
+		return -1;
+	}
+	if ((n = config_setting_length(s)) > CONFIG_UDP_DROP_PORTS_MAX) {
+		errorf(errs, w, "%s: at most %d ports", k->name,
+		    CONFIG_UDP_DROP_PORTS_MAX);
+		return -1;
+	}
+	cfg->nudp_drop_source_ports = 0;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, i);
+		if (config_setting_source_line(e) > 0)
+			ew.line = config_setting_source_line(e);
+		if (get_number(e, k, &ew, errs, &v) == -1) {
+			bad = 1;
+			continue;
+		}
+		cfg->udp_drop_source_ports[cfg->nudp_drop_source_ports++] =
+		    (uint16_t)v;
+	}
+	return bad ? -1 : 0;
+}
+
 static void
 store(struct config *cfg, const struct key *k, uint64_t v)
 {
@@ -522,6 +585,8 @@ apply_key(struct config *cfg, const struct key *k, const config_setting_t *s,
 		return 0;
 	case KEY_LISTEN:
 		return get_listen(cfg, s, w, errs);
+	case KEY_PORTS:
+		return get_ports(cfg, k, s, w, errs);
 	case KEY_STRING:
 		if (get_string(s, k, w, errs, &str) == -1)
 			return -1;

@@ -13,6 +13,7 @@
 #include "listen.h"
 
 #define CONFIG_WORKERS_MAX	512
+#define CONFIG_UDP_DROP_PORTS_MAX 64
 
 struct config {
 	char			*path;		/* NULL: built-in defaults */
@@ -35,6 +36,12 @@ struct config {
 	char			*group;
 	uid_t			 uid;
 	gid_t			 gid;
+	/* UDP: sources never answered, and rates a second (0: no limit). */
+	uint16_t		 udp_drop_source_ports[CONFIG_UDP_DROP_PORTS_MAX];
+	size_t			 nudp_drop_source_ports;
+	uint64_t		 udp_max_datagrams_per_client;
+	uint64_t		 udp_max_bytes_per_client;
+	uint64_t		 udp_max_datagrams;
 };
 
 /* Every message of one load, each "file:line: text" where a line is known. */

@@ -31,6 +31,7 @@
 #include "scoreboard.h"
 #include "sig.h"
 #include "supervise.h"
+#include "udp_limit.h"
 
 #define TICK_MS			250	/* housekeeping: hung workers, status */
 #define STATUS_EVERY_MS		5000
@@ -74,6 +75,7 @@ struct master {
 	struct health		 health;
 	int			 sigfd;
 	int			 evfd;
+	struct udp_limit	*udp_limit;	/* shared by all generations */
 	bool			 ready_sent;
 	uint64_t		 next_status_ms;
 	char			 status[MASTER_STATUS_BYTES];
@@ -148,6 +150,7 @@ spawn(struct master *m)
 	p.ls = &m->gen.ls;
 	p.master_pid = getpid();
 	p.master_fd = m->evfd;
+	p.udp_limit = m->udp_limit;
 	close_fds[0] = m->sigfd;
 	p.close_fds = close_fds;
 	p.nclose = 1 + reload_stale_fds(&m->reload, &m->gen, close_fds + 1,
@@ -559,7 +562,8 @@ master_start(struct master *m)
 	signal(SIGPIPE, SIG_IGN);
 	if ((m->sigfd = sig_open(sigs, nitems(sigs))) == -1 ||
 	    (m->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
-	    pool_open(&m->pool, SCOREBOARD_SLOTS, m->ops) == -1)
+	    pool_open(&m->pool, SCOREBOARD_SLOTS, m->ops) == -1 ||
+	    (m->udp_limit = udp_limit_create()) == NULL)
 		return start_failed(m, errno, strerror(errno));
 	if (reload_first(&m->gen, &m->activated, err, sizeof(err)) == -1)
 		return start_failed(m, errno, err);
@@ -634,6 +638,7 @@ master_end(struct master *m, bool started)
 		status_stopped(t.served, status);
 	}
 	pool_close(&m->pool);
+	udp_limit_destroy(m->udp_limit);
 	if (m->sigfd != -1)
 		close(m->sigfd);
 	if (m->evfd != -1)

@@ -32,33 +32,62 @@ union udp_cmsg {
 struct udp_server {
 	const struct config	*cfg;
 	struct scoreboard_slot	*slot;
+	struct udp_limit	*limit;
+	struct udp_policy	 policy;
+	struct sockaddr_storage	*self;		/* our UDP sockets' addresses */
+	struct udp_rate		 client_rate;
+	struct udp_rate		 global_rate;
 	uint64_t		 warned_ms;
 	unsigned char		*bufs;		/* UDP_BATCH * UDP_BUF_BYTES */
 	struct mmsghdr		 in[UDP_BATCH];
 	struct iovec		 iov_in[UDP_BATCH];
 	struct sockaddr_storage	 peer[UDP_BATCH];
+	struct sockaddr_storage	 dst[UDP_BATCH];	/* sent to, if known */
 	union udp_cmsg		 cmsg_in[UDP_BATCH];
 	struct mmsghdr		 out[UDP_BATCH];
 	struct iovec		 iov_out[UDP_BATCH];
 	union udp_cmsg		 cmsg_out[UDP_BATCH];
 };
 
+/* What the loop rules must know: the ports to ignore, our own sockets. */
+static int
+policy_init(struct udp_server *u, const struct listeners *ls)
+{
+	const struct config	*cfg = u->cfg;
+	size_t			 i;
+
+	if ((u->self = calloc(ls->n + 1, sizeof(*u->self))) == NULL)
+		return -1;
+	for (i = 0; i < ls->n; i++)
+		if (ls->v[i].socktype == SOCK_DGRAM)
+			memcpy(&u->self[u->policy.nself++], &ls->v[i].sa.ss,
+			    ls->v[i].sa.len);
+	u->policy.self = u->self;
+	u->policy.drop_ports = cfg->udp_drop_source_ports;
+	u->policy.ndrop_ports = cfg->nudp_drop_source_ports;
+	u->client_rate.datagrams = cfg->udp_max_datagrams_per_client;
+	u->client_rate.bytes = cfg->udp_max_bytes_per_client;
+	u->global_rate.datagrams = cfg->udp_max_datagrams;
+	return 0;
+}
+
 struct udp_server *
 udp_server_new(const struct config *cfg, struct scoreboard_slot *slot,
-    const struct listeners *ls)
+    const struct listeners *ls, struct udp_limit *limit)
 {
 	struct udp_server	*u;
 	size_t			 i;
 
-	(void)ls;
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return NULL;
-	if ((u->bufs = malloc((size_t)UDP_BATCH * UDP_BUF_BYTES)) == NULL) {
-		free(u);
-		return NULL;
-	}
 	u->cfg = cfg;
 	u->slot = slot;
+	u->limit = limit;
+	if ((u->bufs = malloc((size_t)UDP_BATCH * UDP_BUF_BYTES)) == NULL ||
+	    policy_init(u, ls) == -1) {
+		udp_server_free(u);
+		return NULL;
+	}
 	for (i = 0; i < UDP_BATCH; i++) {
 		u->iov_in[i].iov_base = u->bufs + i * UDP_BUF_BYTES;
 		u->in[i].msg_hdr.msg_name = &u->peer[i];
@@ -77,6 +106,7 @@ udp_server_free(struct udp_server *u)
 	if (u == NULL)
 		return;
 	free(u->bufs);
+	free(u->self);
 	free(u);
 }
 
@@ -91,6 +121,35 @@ arm_receive(struct udp_server *u)
 		u->in[i].msg_hdr.msg_controllen = sizeof(u->cmsg_in[i].buf);
 		u->in[i].msg_hdr.msg_flags = 0;
 	}
+}
+
+/* The address a question was sent to, from its pktinfo; false: unknown. */
+static bool
+question_dest(struct msghdr *in, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+	struct cmsghdr		*c;
+	struct in_pktinfo	 pi;
+	struct in6_pktinfo	 pi6;
+
+	memset(ss, 0, sizeof(*ss));
+	for (c = CMSG_FIRSTHDR(in); c != NULL; c = CMSG_NXTHDR(in, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			sin->sin_family = AF_INET;
+			sin->sin_addr = pi.ipi_addr;
+			return true;
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_PKTINFO) {
+			memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_addr = pi6.ipi6_addr;
+			return true;
+		}
+	}
+	return false;
 }
 
 /*
@@ -132,13 +191,27 @@ reply_source(struct msghdr *in, union udp_cmsg *out)
 	return 0;
 }
 
+/*
+ * Whether datagram i gets an answer: loop and forgery rules first, then
+ * the rates, so that a dropped datagram costs its source no tokens.
+ */
 static enum udp_drop
-judge(struct udp_server *u, const struct mmsghdr *m)
+judge(struct udp_server *u, size_t i, uint64_t now_ms)
 {
-	(void)u;
+	struct mmsghdr		*m = &u->in[i];
+	const struct sockaddr	*src = (struct sockaddr *)&u->peer[i];
+	enum udp_drop		 why;
+	bool			 known;
+
 	if (m->msg_hdr.msg_flags & MSG_TRUNC)
 		return UDP_DROP_TRUNCATED;
-	return UDP_DROP_NONE;
+	known = question_dest(&m->msg_hdr, &u->dst[i]);
+	why = udp_policy_check(&u->policy, src, known ?
+	    (struct sockaddr *)&u->dst[i] : NULL);
+	if (why != UDP_DROP_NONE)
+		return why;
+	return udp_limit_take(u->limit, src, &u->client_rate, &u->global_rate,
+	    now_ms, m->msg_len);
 }
 
 /* Queue datagram i as answer k: the same bytes, back to where it came from. */
@@ -213,7 +286,7 @@ serve_batch(struct udp_server *u, int fd, uint64_t now_ms)
 	SCOREBOARD_ADD(u->slot->udp_received, (uint64_t)n);
 	for (i = 0; i < (size_t)n; i++) {
 		SCOREBOARD_ADD(u->slot->bytes_in, u->in[i].msg_len);
-		if ((why = judge(u, &u->in[i])) != UDP_DROP_NONE) {
+		if ((why = judge(u, i, now_ms)) != UDP_DROP_NONE) {
 			count_drop(u, why, 1);
 			continue;
 		}

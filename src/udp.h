@@ -6,11 +6,13 @@
 #include "config.h"
 #include "listen.h"
 #include "scoreboard.h"
+#include "udp_limit.h"
 
 struct udp_server;
 
-struct udp_server *udp_server_new(const struct config *, struct scoreboard_slot *,
-	    const struct listeners *);
+struct udp_server *udp_server_new(const struct config *,
+	    struct scoreboard_slot *, const struct listeners *,
+	    struct udp_limit *);
 /* Serve one readable socket for a while; returns -1 on a socket error. */
 int	udp_server_serve(struct udp_server *, int fd, uint64_t now_ms);
 void	udp_server_free(struct udp_server *);

@@ -6,7 +6,197 @@
  */
 #include "build-config.h"
 
+#include <netinet/in.h>
+
+#include <string.h>
+
 #include "udp_policy.h"
+
+#define MILLI			1000
+#define UDP_LARGEST_BYTES	65527	/* a byte bucket always holds one */
+
+/* An address with IPv4-mapped IPv6 taken as the IPv4 one. */
+struct ip {
+	int		family;		/* AF_INET, AF_INET6, 0: other */
+	uint8_t		b[16];
+	uint16_t	port;		/* host order */
+};
+
+static void
+ip_of(const struct sockaddr *sa, struct ip *ip)
+{
+	const struct sockaddr_in	*sin = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)sa;
+
+	memset(ip, 0, sizeof(*ip));
+	if (sa->sa_family == AF_INET) {
+		ip->family = AF_INET;
+		memcpy(ip->b, &sin->sin_addr, 4);
+		ip->port = ntohs(sin->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		ip->port = ntohs(sin6->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			ip->family = AF_INET;
+			memcpy(ip->b, &sin6->sin6_addr.s6_addr[12], 4);
+		} else {
+			ip->family = AF_INET6;
+			memcpy(ip->b, &sin6->sin6_addr, 16);
+		}
+	}
+}
+
+static bool
+ip_same(const struct ip *a, const struct ip *b)
+{
+	return a->family == b->family &&
+	    memcmp(a->b, b->b, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+static bool
+ip_unspecified(const struct ip *a)
+{
+	static const uint8_t	zero[16];
+
+	return memcmp(a->b, zero, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+static bool
+ip_loopback(const struct ip *a)
+{
+	static const uint8_t	one[16] = { [15] = 1 };
+
+	if (a->family == AF_INET)
+		return a->b[0] == 127;
+	return memcmp(a->b, one, 16) == 0;
+}
+
+/* Multicast, the limited broadcast and the reserved 240/4 above it. */
+static bool
+ip_group(const struct ip *a)
+{
+	if (a->family == AF_INET)
+		return a->b[0] >= 224;
+	return a->b[0] == 0xff;
+}
+
+/* Nobody can be answered at these; only a forger would write them. */
+static bool
+bad_source(const struct ip *src)
+{
+	if (src->family == 0 || ip_unspecified(src) || ip_group(src))
+		return true;
+	return src->family == AF_INET && src->b[0] == 0;	/* 0/8 */
+}
+
+static bool
+dropped_port(const struct udp_policy *p, uint16_t port)
+{
+	size_t	i;
+
+	if (port == 0)
+		return true;
+	for (i = 0; i < p->ndrop_ports; i++)
+		if (p->drop_ports[i] == port)
+			return true;
+	return false;
+}
+
+/*
+ * From one of our own sockets: the source port is one we listen on, and
+ * the source address is that socket's, or, for a wildcard socket, the
+ * address the datagram was sent to or a loopback one.
+ */
+static bool
+from_self(const struct udp_policy *p, const struct ip *src,
+    const struct ip *dst)
+{
+	struct ip	s;
+	size_t		i;
+
+	for (i = 0; i < p->nself; i++) {
+		ip_of((const struct sockaddr *)&p->self[i], &s);
+		if (s.port != src->port || s.family == 0)
+			continue;
+		if (!ip_unspecified(&s)) {
+			if (ip_same(&s, src))
+				return true;
+		} else if (ip_loopback(src) ||
+		    (dst != NULL && ip_same(src, dst)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether to answer a datagram from "src" sent to "dst" (NULL: unknown),
+ * before any rate limit: loops and forgeries first.
+ */
+enum udp_drop
+udp_policy_check(const struct udp_policy *p, const struct sockaddr *src,
+    const struct sockaddr *dst)
+{
+	struct ip	s, d;
+
+	ip_of(src, &s);
+	if (dst != NULL)
+		ip_of(dst, &d);
+	if (bad_source(&s) || (dst != NULL && ip_group(&d)))
+		return UDP_DROP_ADDRESS;
+	if (dropped_port(p, s.port))
+		return UDP_DROP_PORT;
+	if (from_self(p, &s, dst != NULL ? &d : NULL))
+		return UDP_DROP_SELF;
+	return UDP_DROP_NONE;
+}
+
+/* Tokens after "elapsed_ms" at "rate" a second, never above "cap". */
+static uint64_t
+refill(uint64_t tokens, uint64_t rate, uint64_t cap, uint64_t elapsed_ms)
+{
+	if (tokens >= cap)
+		return cap;
+	if (elapsed_ms >= (cap - tokens) / rate + 1)
+		return cap;
+	tokens += elapsed_ms * rate;	/* rate a second: rate milli a ms */
+	return tokens > cap ? cap : tokens;
+}
+
+/*
+ * Take one datagram of "bytes" from the bucket, or say false and take
+ * nothing. A bucket holds one second's worth (and at least one datagram
+ * of the largest size in bytes), so a client may send a second's worth
+ * at once, then at its rate.
+ */
+bool
+udp_bucket_take(struct udp_bucket *b, const struct udp_rate *r,
+    uint64_t now_ms, uint64_t bytes)
+{
+	uint64_t	dcap = r->datagrams * MILLI;
+	uint64_t	bcap = (r->bytes > UDP_LARGEST_BYTES ? r->bytes :
+	    UDP_LARGEST_BYTES) * MILLI;
+
+	if (b->updated_ms == 0) {
+		b->datagrams_milli = dcap;
+		b->bytes_milli = bcap;
+		b->updated_ms = now_ms > 0 ? now_ms : 1;
+	} else if (now_ms > b->updated_ms) {
+		if (r->datagrams)
+			b->datagrams_milli = refill(b->datagrams_milli,
+			    r->datagrams, dcap, now_ms - b->updated_ms);
+		if (r->bytes)
+			b->bytes_milli = refill(b->bytes_milli, r->bytes, bcap,
+			    now_ms - b->updated_ms);
+		b->updated_ms = now_ms;
+	}
+	if ((r->datagrams && b->datagrams_milli < MILLI) ||
+	    (r->bytes && b->bytes_milli < bytes * MILLI))
+		return false;
+	if (r->datagrams)
+		b->datagrams_milli -= MILLI;
+	if (r->bytes)
+		b->bytes_milli -= bytes * MILLI;
+	return true;
+}
 
 const char *
 udp_policy_drop_name(enum udp_drop why)

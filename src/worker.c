@@ -616,7 +616,8 @@ setup_udp(const struct worker_params *p, struct worker *w)
 		if (!w->lv[i].dgram)
 			continue;
 		if (w->udp == NULL &&
-		    (w->udp = udp_server_new(p->cfg, w->slot, p->ls)) == NULL) {
+		    (w->udp = udp_server_new(p->cfg, w->slot, p->ls,
+		    p->udp_limit)) == NULL) {
 			log_error("worker: UDP setup");
 			return -1;
 		}

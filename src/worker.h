@@ -10,6 +10,7 @@
 #include "config.h"
 #include "listen.h"
 #include "scoreboard.h"
+#include "udp_limit.h"
 
 /* Everything a freshly forked worker needs from its master. */
 struct worker_params {
@@ -19,6 +20,7 @@ struct worker_params {
 	unsigned		 slot_index;
 	pid_t			 master_pid;
 	int			 master_fd;	/* eventfd: wakes the master */
+	struct udp_limit	*udp_limit;	/* the shared UDP rate buckets */
 	const int		*close_fds;	/* the master's, not for us */
 	size_t			 nclose;
 };

@@ -45,22 +45,28 @@ address(const char *host, unsigned port, struct sockaddr_storage *ss)
 	return len;
 }
 
-/* A client socket on loopback, bound to "port" (0: any). */
+/* A client socket on a loopback address, bound to "port" (0: any). */
 static int
-client(int family, unsigned port)
+client_on(const char *host, unsigned port)
 {
 	struct sockaddr_storage	ss;
 	socklen_t		len;
 	int			fd;
 
-	len = address(family == AF_INET6 ? "::1" : "127.0.0.1", port, &ss);
-	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	len = address(host, port, &ss);
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ck_assert_int_ge(fd, 0);
 	if (bind(fd, (struct sockaddr *)&ss, len) == -1) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+static int
+client(int family, unsigned port)
+{
+	return client_on(family == AF_INET6 ? "::1" : "127.0.0.1", port);
 }
 
 /* Wait for one datagram; its length, or -1 when none came in time. */
@@ -165,7 +171,8 @@ START_TEST(test_udp_workers_share_one_socket)
 {
 	int	fd;
 
-	start("listen = [ \"udp:127.0.0.1:%P\" ];\nworkers = 3;\n");
+	start("listen = [ \"udp:127.0.0.1:%P\" ];\nworkers = 3;\n"
+	    "udp_max_datagrams_per_client = 0;\n");
 	fd = client(AF_INET, 0);
 	ck_assert_uint_eq(stream(fd, "127.0.0.1", d.port, 3000, 32, 2000),
 	    3000);
@@ -191,6 +198,81 @@ START_TEST(test_udp_beside_tcp_on_one_port)
 }
 END_TEST
 
+/* "fd" gets no answer to "text", and a bystander still gets one. */
+static void
+expect_silence(int fd, const char *text)
+{
+	struct sockaddr_storage	from;
+	char			in[64];
+	int			other = client(AF_INET, 0);
+
+	send_to(fd, "127.0.0.1", d.port, text, strlen(text));
+	/* The bystander's answer shows the server got this far. */
+	ck_assert_uint_eq(stream(other, "127.0.0.1", d.port, 1, 1, 5000), 1);
+	ck_assert_int_eq(receive(fd, in, sizeof(in), 300, &from), -1);
+	close(other);
+}
+
+/* udp_drop_source_ports: a listed source port never gets an answer. */
+START_TEST(test_udp_listed_source_port_gets_no_answer)
+{
+	char		body[256];
+	unsigned	port;
+	int		fd;
+
+	do
+		port = h_free_port("127.0.0.1");
+	while ((fd = client(AF_INET, port)) == -1);
+	snprintf(body, sizeof(body), "listen = [ \"udp:127.0.0.1:%%P\" ];\n"
+	    "workers = 1;\nudp_drop_source_ports = [ 7, %u ];\n", port);
+	start(body);
+	expect_silence(fd, "from a listed port");
+	close(fd);
+}
+END_TEST
+
+/* The default list has chargen (19): a forged chargen never loops. */
+START_TEST(test_udp_chargen_source_gets_no_answer)
+{
+	int	fd;
+
+	start("listen = [ \"udp:127.0.0.1:%P\" ];\nworkers = 1;\n");
+	fd = client(AF_INET, 19);
+	ck_assert_msg(fd >= 0, "cannot bind UDP port 19 as root");
+	expect_silence(fd, "chargen says hello");
+	close(fd);
+}
+END_TEST
+
+/*
+ * A source over udp_max_datagrams_per_client is cut to its rate (a
+ * second's worth at once, then the rate), while another source, below
+ * its own rate, gets every answer.
+ */
+START_TEST(test_udp_rate_cuts_one_source_only)
+{
+	uint64_t	t0, elapsed_ms;
+	unsigned	fast_got, slow_got;
+	int		fast, slow;
+
+	start("listen = [ \"udp:127.0.0.1:%P\" ];\nworkers = 2;\n"
+	    "udp_max_datagrams_per_client = 20;\n");
+	fast = client_on("127.0.0.1", 0);
+	slow = client_on("127.0.0.2", 0);
+	ck_assert_int_ge(slow, 0);
+	t0 = h_now_ms();
+	fast_got = stream(fast, "127.0.0.1", d.port, 200, 8, 200);
+	elapsed_ms = h_now_ms() - t0;
+	slow_got = stream(slow, "127.0.0.1", d.port, 15, 1, 2000);
+	ck_assert_uint_eq(slow_got, 15);
+	ck_assert_msg(fast_got >= 20 && fast_got <= 20 + 20 * (elapsed_ms +
+	    999) / 1000, "%u answers in %llu ms", fast_got,
+	    (unsigned long long)elapsed_ms);
+	close(fast);
+	close(slow);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -202,6 +284,14 @@ suite(void)
 	tcase_add_test(tc, test_udp_byte_exact_ipv4_ipv6);
 	tcase_add_test(tc, test_udp_workers_share_one_socket);
 	tcase_add_test(tc, test_udp_beside_tcp_on_one_port);
+	tcase_add_test(tc, test_udp_listed_source_port_gets_no_answer);
+	tcase_add_test(tc, test_udp_rate_cuts_one_source_only);
+	/* Port 19 is privileged: only root can play chargen. */
+	if (geteuid() == 0)
+		tcase_add_test(tc, test_udp_chargen_source_gets_no_answer);
+	else
+		fprintf(stderr, "integ_udp: not root: the chargen source "
+		    "test does not run\n");
 	suite_add_tcase(s, tc);
 	return s;
 }

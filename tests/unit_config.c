@@ -166,6 +166,39 @@ START_TEST(test_every_setting)
 }
 END_TEST
 
+START_TEST(test_udp_settings)
+{
+	struct config_errors	errs;
+	struct config		cfg;
+
+	ck_assert_int_eq(load("workers = 1;\n", &cfg, &errs), 0);
+	ck_assert_uint_eq(cfg.nudp_drop_source_ports, 6);
+	ck_assert_uint_eq(cfg.udp_drop_source_ports[0], 7);
+	ck_assert_uint_eq(cfg.udp_drop_source_ports[3], 19);
+	ck_assert_uint_eq(cfg.udp_drop_source_ports[5], 123);
+	ck_assert_uint_eq(cfg.udp_max_datagrams_per_client, 100);
+	ck_assert_uint_eq(cfg.udp_max_bytes_per_client, 1048576);
+	ck_assert_uint_eq(cfg.udp_max_datagrams, 100000);
+	config_free(&cfg);
+	ck_assert_int_eq(load("listen = [ \"udp:127.0.0.1:7007\" ];\n"
+	    "udp_drop_source_ports = [ 19, 65535 ];\n"
+	    "udp_max_datagrams_per_client = 0;\n"
+	    "udp_max_bytes_per_client = 5000;\n"
+	    "udp_max_datagrams = 7;\n", &cfg, &errs), 0);
+	ck_assert_int_eq(cfg.listen[0].socktype, SOCK_DGRAM);
+	ck_assert_uint_eq(cfg.nudp_drop_source_ports, 2);
+	ck_assert_uint_eq(cfg.udp_drop_source_ports[1], 65535);
+	ck_assert_uint_eq(cfg.udp_max_datagrams_per_client, 0);
+	ck_assert_uint_eq(cfg.udp_max_bytes_per_client, 5000);
+	ck_assert_uint_eq(cfg.udp_max_datagrams, 7);
+	config_free(&cfg);
+	ck_assert_int_eq(load("udp_drop_source_ports = [ ];\n", &cfg, &errs),
+	    0);
+	ck_assert_uint_eq(cfg.nudp_drop_source_ports, 0);
+	config_free(&cfg);
+}
+END_TEST
+
 START_TEST(test_single_listen_string_and_int64)
 {
 	struct config_errors	errs;
@@ -231,6 +264,13 @@ static const struct bad_case {
 	{ "max_connections_per_worker = -5;\n", ":1: ", "max_connections_per_worker: must be between 0" },
 	{ "recycle_jitter = true;\n", ":1: ", "recycle_jitter: expected an integer" },
 	{ "log_level = \"loud\";\n", ":1: ", "log_level: must be one of error, warning, notice, info, debug" },
+	{ "udp_drop_source_ports = 19;\n", ":1: ", "udp_drop_source_ports: expected a list of port numbers" },
+	{ "udp_drop_source_ports = [ 7,\n 0 ];\n", ":2: ", "udp_drop_source_ports: must be between 1 and 65535 (got 0)" },
+	{ "udp_drop_source_ports = [ 65536 ];\n", ":1: ", "udp_drop_source_ports: must be between 1 and 65535" },
+	{ "udp_drop_source_ports = [ \"echo\" ];\n", ":1: ", "udp_drop_source_ports: expected an integer" },
+	{ "udp_max_datagrams_per_client = -1;\n", ":1: ", "udp_max_datagrams_per_client: must be between 0" },
+	{ "udp_max_datagrams = 1.5;\n", ":1: ", "udp_max_datagrams: expected an integer" },
+	{ "listen = [ \"udp:unix:/x\" ];\n", ":1: ", "UDP listens on Internet addresses only" },
 	{ "listen = [];\n", ":1: ", "listen: the list is empty" },
 	{ "listen = 7;\n", ":1: ", "listen: expected a list of addresses" },
 	{ "listen = ( \"*:7\", 8 );\n", ":1: ", "listen: element 2 is not a string" },
@@ -355,6 +395,7 @@ suite(void)
 	tcase_add_test(tc, test_explicit_file_absent_is_an_error);
 	tcase_add_test(tc, test_every_setting);
 	tcase_add_test(tc, test_single_listen_string_and_int64);
+	tcase_add_test(tc, test_udp_settings);
 	tcase_add_test(tc, test_include_is_relative_to_the_file);
 	tcase_add_loop_test(tc, test_bad_config, 0,
 	    nitems(bad_cases));
