@@ -650,6 +650,17 @@ listen_has_fd(const struct listeners *ls, int fd)
 	return false;
 }
 
+bool
+listen_has_dgram(const struct listeners *ls)
+{
+	size_t	i;
+
+	for (i = 0; ls != NULL && i < ls->n; i++)
+		if (ls->v[i].socktype == SOCK_DGRAM)
+			return true;
+	return false;
+}
+
 static void
 close_one(struct listener *l)
 {

@@ -69,6 +69,7 @@ int	listen_build(struct listeners *, const struct listeners *keep,
 void	listen_close_unused(struct listeners *old, const struct listeners *cur);
 void	listen_close_all(struct listeners *);
 bool	listen_has_fd(const struct listeners *, int fd);
+bool	listen_has_dgram(const struct listeners *);
 void	listen_describe(const struct listeners *, char *, size_t);
 
 #endif

@@ -153,6 +153,7 @@ release(struct pool *p, unsigned idx)
 	p->exited.served += SCOREBOARD_LOAD(sc->conns_served);
 	p->exited.bytes_in += SCOREBOARD_LOAD(sc->bytes_in);
 	p->exited.bytes_out += SCOREBOARD_LOAD(sc->bytes_out);
+	scoreboard_udp_add(&p->exited.udp, &sc->udp);
 	memset(&p->slots[idx], 0, sizeof(p->slots[idx]));
 	SCOREBOARD_STORE(p->sb[idx].state, (uint32_t)SCOREBOARD_FREE);
 }
@@ -422,6 +423,7 @@ pool_totals(const struct pool *p, unsigned generation, struct pool_totals *t)
 		t->served += SCOREBOARD_LOAD(sc->conns_served);
 		t->bytes_in += SCOREBOARD_LOAD(sc->bytes_in);
 		t->bytes_out += SCOREBOARD_LOAD(sc->bytes_out);
+		scoreboard_udp_add(&t->udp, &sc->udp);
 	}
 }
 

@@ -58,6 +58,7 @@ struct pool_totals {
 	uint64_t	served;
 	uint64_t	bytes_in;
 	uint64_t	bytes_out;
+	struct scoreboard_udp udp;
 };
 
 /*

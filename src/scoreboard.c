@@ -39,3 +39,26 @@ scoreboard_reset(struct scoreboard_slot *s, uint32_t generation,
 	s->state = SCOREBOARD_STARTING;
 	s->heartbeat_ms = now_ms;
 }
+
+/* Add a live worker's UDP counters to a sum. */
+void
+scoreboard_udp_add(struct scoreboard_udp *sum, const struct scoreboard_udp *u)
+{
+	size_t	i;
+
+	sum->received += SCOREBOARD_LOAD(u->received);
+	sum->echoed += SCOREBOARD_LOAD(u->echoed);
+	for (i = 0; i < nitems(u->dropped); i++)
+		sum->dropped[i] += SCOREBOARD_LOAD(u->dropped[i]);
+}
+
+uint64_t
+scoreboard_udp_dropped(const struct scoreboard_udp *u)
+{
+	uint64_t	n = 0;
+	size_t		i;
+
+	for (i = 0; i < nitems(u->dropped); i++)
+		n += u->dropped[i];
+	return n;
+}

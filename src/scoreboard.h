@@ -30,6 +30,13 @@ enum scoreboard_state {
 /* Why a datagram went unanswered; udp_policy.h names each reason. */
 #define SCOREBOARD_UDP_DROP_REASONS	8
 
+/* A worker's UDP counters, and the sums of them. */
+struct scoreboard_udp {
+	uint64_t	received;	/* datagrams read */
+	uint64_t	echoed;		/* datagrams answered */
+	uint64_t	dropped[SCOREBOARD_UDP_DROP_REASONS];
+};
+
 /*
  * Each field has one writer: the master before fork() for the first
  * group, the worker afterwards. Readers load them with relaxed atomics;
@@ -44,9 +51,7 @@ struct scoreboard_slot {
 	uint64_t	conns_served;
 	uint64_t	bytes_in;
 	uint64_t	bytes_out;
-	uint64_t	udp_received;	/* datagrams read */
-	uint64_t	udp_echoed;	/* datagrams answered */
-	uint64_t	udp_dropped[SCOREBOARD_UDP_DROP_REASONS];
+	struct scoreboard_udp udp;
 } __attribute__((aligned(SCOREBOARD_LINE_BYTES)));
 
 #define SCOREBOARD_LOAD(field)	__atomic_load_n(&(field), __ATOMIC_RELAXED)
@@ -57,6 +62,9 @@ struct scoreboard_slot {
 
 struct scoreboard_slot *scoreboard_create(size_t nslots);
 void	scoreboard_destroy(struct scoreboard_slot *, size_t nslots);
+void	scoreboard_udp_add(struct scoreboard_udp *sum,
+	    const struct scoreboard_udp *);
+uint64_t scoreboard_udp_dropped(const struct scoreboard_udp *);
 void	scoreboard_reset(struct scoreboard_slot *, uint32_t generation,
 	    uint64_t conn_limit, uint64_t now_ms);
 

@@ -16,6 +16,7 @@
 #include "msgid.h"
 #include "status.h"
 #include "supervise.h"
+#include "udp_policy.h"
 
 static void
 worker_fields(struct log_fields *f, const struct pool_slot *s, unsigned idx)
@@ -43,9 +44,37 @@ status_describe(const struct status_view *v, char *buf, size_t size)
 		    "%llu served; %s mode on %s", t.workers,
 		    (unsigned long long)t.open, (unsigned long long)t.served,
 		    echo_mode_name(v->gen->cfg->mode), addrs);
+	if (n > 0 && (size_t)n < size && t.udp.received > 0)
+		n += snprintf(buf + n, size - n, "; UDP: %llu datagrams, %llu "
+		    "echoed, %llu dropped", (unsigned long long)t.udp.received,
+		    (unsigned long long)t.udp.echoed,
+		    (unsigned long long)scoreboard_udp_dropped(&t.udp));
 	if (n > 0 && (size_t)n < size && v->reload_error[0] != '\0')
 		snprintf(buf + n, size - n, "; last reload failed: %s",
 		    v->reload_error);
+}
+
+/* SIGUSR1's UDP line: what came in, went out, and why the rest did not. */
+static void
+report_udp(const struct scoreboard_udp *u)
+{
+	char	why[512];
+	size_t	i, off = 0;
+	int	n;
+
+	why[0] = '\0';
+	for (i = 0; i < nitems(u->dropped) && off < sizeof(why); i++) {
+		n = snprintf(why + off, sizeof(why) - off, "%s%s %llu",
+		    i ? ", " : "", udp_policy_drop_name((enum udp_drop)i),
+		    (unsigned long long)u->dropped[i]);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	log_report("status: udp: %llu datagrams received, %llu echoed, %llu "
+	    "dropped (%s)", (unsigned long long)u->received,
+	    (unsigned long long)u->echoed,
+	    (unsigned long long)scoreboard_udp_dropped(u), why);
 }
 
 void
@@ -235,6 +264,8 @@ status_report(const struct pool *p, const struct reload_gen *g,
 	    g->id, g->wanted, pool_count_live(p),
 	    (unsigned long long)t.open, (unsigned long long)t.served,
 	    (unsigned long long)t.bytes_in, (unsigned long long)t.bytes_out);
+	if (listen_has_dgram(&g->ls))
+		report_udp(&t.udp);
 	log_report("status: %4s %7s %4s %-9s %8s %6s %9s %12s %12s %9s", "slot",
 	    "pid", "gen", "state", "age", "open", "served", "bytes_in",
 	    "bytes_out", "heartbeat");

@@ -232,7 +232,7 @@ queue_answer(struct udp_server *u, size_t k, size_t i)
 static void
 count_drop(struct udp_server *u, enum udp_drop why, uint64_t n)
 {
-	SCOREBOARD_ADD(u->slot->udp_dropped[why], n);
+	SCOREBOARD_ADD(u->slot->udp.dropped[why], n);
 }
 
 /* Send answers [0, n); one that fails is counted and skipped. */
@@ -253,7 +253,7 @@ send_answers(struct udp_server *u, int fd, size_t n)
 		}
 		for (k = done; k < done + (size_t)r; k++)
 			SCOREBOARD_ADD(u->slot->bytes_out, u->iov_out[k].iov_len);
-		SCOREBOARD_ADD(u->slot->udp_echoed, (uint64_t)r);
+		SCOREBOARD_ADD(u->slot->udp.echoed, (uint64_t)r);
 		done += (size_t)r;
 	}
 }
@@ -283,7 +283,7 @@ serve_batch(struct udp_server *u, int fd, uint64_t now_ms)
 		warn_error(u, now_ms);
 		return -1;
 	}
-	SCOREBOARD_ADD(u->slot->udp_received, (uint64_t)n);
+	SCOREBOARD_ADD(u->slot->udp.received, (uint64_t)n);
 	for (i = 0; i < (size_t)n; i++) {
 		SCOREBOARD_ADD(u->slot->bytes_in, u->in[i].msg_len);
 		if ((why = judge(u, i, now_ms)) != UDP_DROP_NONE) {

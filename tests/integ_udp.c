@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,11 @@ START_TEST(test_udp_listed_source_port_gets_no_answer)
 	    "workers = 1;\nudp_drop_source_ports = [ 7, %u ];\n", port);
 	start(body);
 	expect_silence(fd, "from a listed port");
+	/* Counted: in the status table and in systemd's STATUS=. */
+	ck_assert_int_eq(kill(d.pid, SIGUSR1), 0);
+	expect_log("status: udp: 2 datagrams received, 1 echoed, 1 dropped "
+	    "(port 1, self 0, address 0, denied 0, client_rate 0, ", 5000);
+	expect_notify("UDP: 2 datagrams, 1 echoed, 1 dropped", 8000, NULL, 0);
 	close(fd);
 }
 END_TEST
@@ -253,6 +259,7 @@ START_TEST(test_udp_rate_cuts_one_source_only)
 {
 	uint64_t	t0, elapsed_ms;
 	unsigned	fast_got, slow_got;
+	char		line[256];
 	int		fast, slow;
 
 	start("listen = [ \"udp:127.0.0.1:%P\" ];\nworkers = 2;\n"
@@ -268,6 +275,13 @@ START_TEST(test_udp_rate_cuts_one_source_only)
 	ck_assert_msg(fast_got >= 20 && fast_got <= 20 + 20 * (elapsed_ms +
 	    999) / 1000, "%u answers in %llu ms", fast_got,
 	    (unsigned long long)elapsed_ms);
+	/* Every datagram unanswered was dropped for its rate, and counted. */
+	snprintf(line, sizeof(line), "status: udp: 215 datagrams received, %u "
+	    "echoed, %u dropped (port 0, self 0, address 0, denied 0, "
+	    "client_rate %u, global_rate 0,", fast_got + 15, 200 - fast_got,
+	    200 - fast_got);
+	ck_assert_int_eq(kill(d.pid, SIGUSR1), 0);
+	expect_log(line, 5000);
 	close(fast);
 	close(slow);
 }
