@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
 # e2e.sh: "make check-systemd", the host side of the end-to-end test under a
-# real systemd. It builds sockechod for /usr and /etc, installs it into a
-# per-run copy of a cached Debian 12 root file system, boots that with
-# systemd-nspawn, and lets inside.sh drive the socket and service units there
-# (see the steps in inside.sh). It prints inside.sh's TAP lines and exits
+# real systemd. It builds the Debian package (tools/deb) and a repacked
+# upgrade of it, puts both into a per-run copy of a cached Debian 12 root
+# file system, boots that with systemd-nspawn, and lets inside.sh install the
+# package with apt-get and drive its units there (see the steps in
+# inside.sh). It prints inside.sh's TAP lines and exits
 # 0 when all passed, 77 when it cannot run at all here, 1 otherwise.
 #
 # Environment: abs_top_srcdir, abs_top_builddir (set by the make target),
@@ -121,33 +122,42 @@ build_rootfs_cache() {
 	exec 9>&-
 }
 
-# Build for /usr and /etc (the paths are compiled in) and install into $1.
-build_and_install() {
-	local root=$1 src log=$work/build.log
+# upgrade_package DEB DIR: a copy of DEB with a higher version and a changed
+# /etc/sockecho.conf, into DIR: what an upgrade that changes the conffile
+# brings. It is repacked, not rebuilt, which takes a second.
+upgrade_package() {
+	local deb=$1 dir=$2 x=$work/upgrade version
 
-	if [ -f "$abs_top_srcdir/config.status" ]; then
-		# Configured in the source tree: a second, out-of-tree configure
-		# would refuse. Build a copy of the distributed sources instead.
-		src=$work/src
-		if ! make -s -C "$abs_top_builddir" distdir distdir="$src" \
-		    >"$log" 2>&1; then
-			tail -30 "$log"
-			fail "make distdir in $abs_top_builddir failed"
-		fi
-	else
-		src=$abs_top_srcdir
-	fi
-	mkdir "$work/build"
-	if ! (cd "$work/build" &&
-	    "$src/configure" --prefix=/usr --sysconfdir=/etc \
-	    --localstatedir=/var \
-	    --with-systemdsystemunitdir=/lib/systemd/system \
-	    --with-catalogdir=/usr/lib/systemd/catalog &&
-	    make -j"$(nproc)" && make install DESTDIR="$root") >>"$log" 2>&1; then
+	version=$(dpkg-deb -f "$deb" Version)+e2e1
+	dpkg-deb -R "$deb" "$x" || return 1
+	sed -i "s/^Version: .*/Version: $version/" "$x/DEBIAN/control"
+	printf '\n# The upgraded package of the end-to-end test.\n' \
+	    >>"$x/etc/sockecho.conf"
+	(cd "$x" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' |
+	    xargs -0 md5sum >DEBIAN/md5sums) || return 1
+	dpkg-deb --root-owner-group -b "$x" \
+	    "$dir/sockechod_${version}_$(dpkg-deb -f "$deb" Architecture).deb" \
+	    >/dev/null
+}
+
+# Build the package (tools/deb; tools/check runs lintian on it) and put it
+# and its upgrade into the container, where inside.sh installs them.
+build_packages() {
+	local root=$1 log=$work/deb.log dir=$1/usr/local/lib/sockechod-e2e deb
+
+	if ! "$abs_top_srcdir/tools/deb" --no-lintian "$work/debs" >"$log" 2>&1; then
 		tail -40 "$log"
-		fail "building and installing sockechod for the container failed"
+		fail "tools/deb could not build the package"
 	fi
-	MSGID_H=$src/src/msgid.h
+	deb=$(ls "$work"/debs/sockechod_*.deb)
+	install -d -m 0755 "$dir/install" "$dir/upgrade" &&
+	    install -m 0644 "$deb" "$dir/install/" ||
+	    fail "cannot copy the package into $root"
+	upgrade_package "$deb" "$dir/upgrade" ||
+	    fail "cannot make the upgrade package of $deb"
+	chmod 0644 "$dir"/upgrade/*.deb
+	say "packages: $(cd "$dir" && ls install/*.deb upgrade/*.deb | tr '\n' ' ')"
+	MSGID_H=$abs_top_srcdir/src/msgid.h
 }
 
 # The test, its unit and the MESSAGE_IDs go into the container.
@@ -198,8 +208,8 @@ work=$(mktemp -d "${TMPDIR:-/var/tmp}/sockechod-e2e.XXXXXX") ||
 root=$work/root
 say "copying $rootfs_cache"
 cp -a "$rootfs_cache" "$root" || fail "cannot copy $rootfs_cache to $root"
-say "building sockechod for the container (--prefix=/usr --sysconfdir=/etc)"
-build_and_install "$root"
+say "building the Debian package for the container (tools/deb)"
+build_packages "$root"
 install_test "$root"
 
 say "booting the container (systemd-nspawn -b, at most $boot_timeout s)"

@@ -191,11 +191,11 @@ journal_text_has() {
 	journalctl -b --no-pager -o cat "$@" | grep -qF -- "$s"
 }
 
-# echo_is HOST TEXT: "sockecho -m TEXT HOST 7" gets TEXT and a newline back,
-# byte for byte.
+# echo_is HOST TEXT [PORT]: "sockecho -m TEXT HOST PORT" (default port 7)
+# gets TEXT and a newline back, byte for byte.
 echo_is() {
 	printf '%s\n' "$2" >"$T/want"
-	sockecho -T 10 -t 30 -m "$2" "$1" 7 >"$T/got" 2>"$T/err" &&
+	sockecho -T 10 -t 30 -m "$2" "$1" "${3:-7}" >"$T/got" 2>"$T/err" &&
 	    cmp -s "$T/want" "$T/got"
 }
 
@@ -268,6 +268,55 @@ for name in STARTED READY RELOADED RELOAD_FAILED WORKER_EXITED \
 done
 
 # ---------------------------------------------------------------------
+# Install: the package, with apt-get, as an administrator would.
+# ---------------------------------------------------------------------
+PKG_INSTALL=$(ls "$HERE"/install/sockechod_*.deb 2>/dev/null)
+PKG_UPGRADE=$(ls "$HERE"/upgrade/sockechod_*.deb 2>/dev/null)
+[ -n "$PKG_INSTALL" ] && [ -n "$PKG_UPGRADE" ] ||
+    bail "no packages in $HERE/install and $HERE/upgrade"
+
+# apt_get ARGS...: apt-get without questions; its output into $T/apt.log.
+apt_get() {
+	DEBIAN_FRONTEND=noninteractive apt-get -y -q \
+	    -o Dpkg::Options::=--force-confdef \
+	    -o Dpkg::Options::=--force-confold "$@" >"$T/apt.log" 2>&1
+}
+
+installed_version() {
+	dpkg-query -W -f='${Status} ${Version}' sockechod 2>/dev/null |
+	    sed -n 's/^install ok installed //p'
+}
+
+enabled_is() {
+	[ "$(systemctl is-enabled "$2" 2>/dev/null)" = "$1" ]
+}
+
+step_install() {
+	local rc
+
+	apt_get install "$PKG_INSTALL"
+	rc=$?
+	check "install: apt-get install $PKG_INSTALL exits 0" \
+	    'exit $rc: $(tail -5 "$T/apt.log")' test "$rc" -eq 0
+	check "install: dpkg has sockechod $(dpkg-deb -f "$PKG_INSTALL" Version) installed" \
+	    'dpkg-query: $(dpkg-query -W sockechod 2>&1)' \
+	    test "$(installed_version)" = "$(dpkg-deb -f "$PKG_INSTALL" Version)"
+	[ "$rc" -eq 0 ] || bail "the package did not install"
+	check "install: $CONF is a conffile of the package" \
+	    '$(dpkg-query -W -f="\${Conffiles}" sockechod)' \
+	    eval 'dpkg-query -W -f="\${Conffiles}" sockechod | grep -q "^ $CONF "'
+	check "install: $SOCK is enabled and listening (the Debian way)" \
+	    'is-enabled: $(systemctl is-enabled $SOCK), is-active: $(systemctl is-active $SOCK)' \
+	    eval 'enabled_is enabled "$SOCK" && active_is active "$SOCK"'
+	check "install: $SVC is not enabled, and not started by the installation" \
+	    'is-enabled: $(systemctl is-enabled $SVC), is-active: $(systemctl is-active $SVC)' \
+	    eval 'enabled_is disabled "$SVC" && active_is inactive'
+	check "install: the journal catalog has sockechod's entries (systemd's dpkg trigger ran journalctl --update-catalog)" \
+	    '--list-catalog: $(journalctl --list-catalog 2>&1 | grep -ci sockechod) sockechod lines' \
+	    catalog_has "${MSGID[RELOADED]}"
+}
+
+# ---------------------------------------------------------------------
 # Step 0: the unit files, the installation, the catalog.
 # ---------------------------------------------------------------------
 catalog_has() {
@@ -307,14 +356,16 @@ step0() {
 	{ cat "$T/good3.conf"; echo "this is not a setting"; } >"$T/syntax.conf"
 	{ cat "$T/good3.conf"; echo "wrokers = 4;"; } >"$T/unknown.conf"
 
-	out=$(journalctl --update-catalog 2>&1)
-	check "step 0: after journalctl --update-catalog the catalog has sockechod's entries" \
-	    'update-catalog: $out; --list-catalog: $(journalctl --list-catalog 2>&1 | grep -i sockechod | head -3)' \
-	    catalog_has "${MSGID[RELOADED]}"
+	# The templates, as two instances (they need no file to be verified).
+	out=$(systemd-analyze verify --man=no sockechod@7007.socket \
+	    sockechod@7007.service 2>&1)
+	check "step 0: systemd-analyze verify of sockechod@7007.socket and .service prints nothing" \
+	    'it printed: $out' test -z "$out"
 }
 
 # ---------------------------------------------------------------------
-# Step 1: socket activation on the first connection.
+# Step 1: socket activation on the first connection (the package enabled
+# and started the socket).
 # ---------------------------------------------------------------------
 has_dropin() {
 	[[ " $(prop DropInPaths) " == *" $DROPIN "* ]]
@@ -332,12 +383,6 @@ step1() {
 	write_conf "$T/good2.conf"
 
 	check "step 1: $SVC is inactive before the first connection" \
-	    'is-active: $(systemctl is-active $SVC)' active_is inactive
-	systemctl start "$SOCK"
-	check "step 1: systemctl start $SOCK: the socket is active" \
-	    'is-active $SOCK: $(systemctl is-active $SOCK)' \
-	    active_is active "$SOCK"
-	check "step 1: starting the socket did not start $SVC" \
 	    'is-active: $(systemctl is-active $SVC)' active_is inactive
 
 	check "step 1: the first connection (127.0.0.1) gets \"hello\\n\" back" \
@@ -700,7 +745,189 @@ step6() {
 	    EXIT_STATUS=0
 }
 
+# ---------------------------------------------------------------------
+# Step 7: two instances side by side (the templates); a reload of one does
+# not touch the other.
+# ---------------------------------------------------------------------
+# Instance 7007 echoes in stream mode; 7008 in message mode, with messages
+# of at most 16 bytes, so a longer one tells the two apart: 7008 closes
+# without a reply.
+A=sockechod@7007
+B=sockechod@7008
+LONG=$(printf 'x%.0s' $(seq 1 100))
+
+no_reply() {
+	sockecho -T 10 -t 30 -m "$LONG" 127.0.0.1 "$1" >"$T/got" 2>"$T/err"
+	[ ! -s "$T/got" ]
+}
+
+unit_journal_has_reload() {
+	journalctl -b -u "$1.service" -o json --no-pager |
+	    grep -F "\"MESSAGE_ID\":\"${MSGID[RELOADED]}\"" | grep -qF "$2"
+}
+
+step7() {
+	local pa pb wa out rc
+
+	sample_with_workers 1 >/etc/sockecho-7007.conf
+	sample_with_workers 2 | sed -E \
+	    -e 's/^mode[[:space:]]*=.*/mode = "message";/' \
+	    -e 's/^max_message_bytes[[:space:]]*=.*/max_message_bytes = 16;/' \
+	    >/etc/sockecho-7008.conf
+	out=$(systemctl enable --now "$A.socket" "$B.socket" 2>&1)
+	rc=$?
+	check "step 7: systemctl enable --now $A.socket $B.socket exits 0" \
+	    'exit $rc: $out' test "$rc" -eq 0
+	check "step 7: both instance sockets are active" \
+	    '$A: $(systemctl is-active $A.socket), $B: $(systemctl is-active $B.socket)' \
+	    eval 'active_is active "$A.socket" && active_is active "$B.socket"'
+	check "step 7: $A (stream mode) echoes a 100-byte message" \
+	    '$(echo_details)' echo_is 127.0.0.1 "$LONG" 7007
+	check "step 7: $B (message mode) echoes a short message" \
+	    '$(echo_details)' echo_is 127.0.0.1 short 7008
+	check "step 7: $B (max_message_bytes = 16) does not echo the 100-byte one" \
+	    '$(echo_details)' no_reply 7008
+	check "step 7: both instance services run, with 1 and 2 workers" \
+	    '$A: $(worker_list "$(prop MainPID $A.service)"); $B: $(worker_list "$(prop MainPID $B.service)")' \
+	    eval 'wait_for 10 worker_count_is "$(prop MainPID $A.service)" 1 &&
+		wait_for 10 worker_count_is "$(prop MainPID $B.service)" 2'
+
+	pa=$(prop MainPID "$A.service")
+	wa=$(worker_list "$pa")
+	pb=$(prop MainPID "$B.service")
+	sed -i -E 's/^workers[[:space:]]*=.*/workers = 3;/' /etc/sockecho-7008.conf
+	out=$(systemctl reload "$B.service" 2>&1)
+	rc=$?
+	check "step 7: systemctl reload $B.service exits 0" \
+	    'exit $rc: $out' test "$rc" -eq 0
+	check "step 7: $B: the same master ($pb) now runs 3 workers" \
+	    'MainPID=$(prop MainPID $B.service), children: $(worker_list $pb)' \
+	    eval 'prop_is MainPID "$pb" "$B.service" &&
+		wait_for 15 worker_count_is "$pb" 3'
+	check "step 7: $B logged its reload (MESSAGE_ID=${MSGID[RELOADED]}, WORKERS=3)" \
+	    '$(journalctl -b -u $B.service -o cat --no-pager | tail -3)' \
+	    wait_for 10 unit_journal_has_reload "$B" '"WORKERS":"3"'
+	check "step 7: $A was not touched: the same master ($pa) and workers ($wa)" \
+	    'MainPID=$(prop MainPID $A.service), workers: $(worker_list $pa)' \
+	    eval 'prop_is MainPID "$pa" "$A.service" &&
+		[ "$(worker_list "$pa")" = "$wa" ]'
+	check "step 7: $A logged no reload" \
+	    '$(journalctl -b -u $A.service -o cat --no-pager | tail -3)' \
+	    eval '! unit_journal_has_reload "$A" MESSAGE_ID'
+	check "step 7: both instances still serve" '$(echo_details)' \
+	    eval 'echo_is 127.0.0.1 a 7007 && echo_is 127.0.0.1 b 7008'
+}
+
+# ---------------------------------------------------------------------
+# Step 8: upgrade to a package whose /etc/sockecho.conf changed, after the
+# administrator edited it: the edit is kept.
+# ---------------------------------------------------------------------
+ADMIN_EDIT="# Edited by the administrator (end-to-end test)."
+
+step8() {
+	local rc want pa
+
+	sample_with_workers 2 >"$T/admin.conf"
+	echo "$ADMIN_EDIT" >>"$T/admin.conf"
+	write_conf "$T/admin.conf"
+	systemctl start "$SOCK"
+	echo_is 127.0.0.1 "before upgrade" ||
+	    not_ok "step 8: port 7 serves before the upgrade" "$(echo_details)"
+	pa=$(prop MainPID "$A.service")
+	want=$(dpkg-deb -f "$PKG_UPGRADE" Version)
+
+	apt_get install "$PKG_UPGRADE"
+	rc=$?
+	check "step 8: apt-get install $PKG_UPGRADE exits 0" \
+	    'exit $rc: $(tail -5 "$T/apt.log")' test "$rc" -eq 0
+	check "step 8: sockechod $want is installed" \
+	    'installed: $(installed_version)' test "$(installed_version)" = "$want"
+	check "step 8: the administrator's $CONF is kept, byte for byte" \
+	    '$(diff "$T/admin.conf" $CONF | head -5)' cmp -s "$T/admin.conf" "$CONF"
+	check "step 8: the package's new version is beside it as $CONF.dpkg-dist" \
+	    '$(ls -l $CONF* 2>&1)' grep -q "upgraded package" "$CONF.dpkg-dist"
+	check "step 8: $SOCK is still enabled and active" \
+	    'is-enabled: $(systemctl is-enabled $SOCK), is-active: $(systemctl is-active $SOCK)' \
+	    eval 'enabled_is enabled "$SOCK" && active_is active "$SOCK"'
+	check "step 8: port 7 serves after the upgrade, with the edited file (2 workers)" \
+	    '$(echo_details); children of $(main_pid): $(worker_list "$(main_pid)")' \
+	    eval 'echo_is 127.0.0.1 "after upgrade" &&
+		wait_for 10 worker_count_is "$(main_pid)" 2'
+	check "step 8: the running instance $A was restarted with the new version" \
+	    'MainPID was $pa, is $(prop MainPID $A.service)' \
+	    eval '[ "$(prop MainPID "$A.service")" != "$pa" ] &&
+		echo_is 127.0.0.1 a 7007 && echo_is 127.0.0.1 b 7008'
+}
+
+# ---------------------------------------------------------------------
+# Step 9: apt-get purge leaves no unit, user, process or file behind.
+# ---------------------------------------------------------------------
+# What the package installed, without the directories other packages share.
+package_files() {
+	dpkg -L sockechod | while read -r f; do
+		[ -d "$f" ] || echo "$f"
+	done
+}
+
+files_left() {
+	local f
+
+	while read -r f; do
+		[ -e "$f" ] || [ -L "$f" ] && echo "$f"
+	done <"$T/files"
+	ls -d "$CONF"* /run/sockechod* /usr/share/doc/sockechod 2>/dev/null
+	# (Not the test's own sockechod-e2e.service.)
+	find /etc/systemd /var/lib/systemd/deb-systemd-helper-enabled \
+	    /var/lib/systemd/deb-systemd-helper-masked \
+	    -name 'sockechod[.@]*' 2>/dev/null
+	find /etc/systemd -lname '*/sockechod[.@]*' 2>/dev/null
+	ls /var/lib/dpkg/info/sockechod.* 2>/dev/null
+	return 0
+}
+
+units_left() {
+	systemctl list-unit-files --no-legend 'sockechod.*' 'sockechod@*'
+	systemctl list-units --all --no-legend 'sockechod.*' 'sockechod@*'
+}
+
+step9() {
+	local rc
+
+	# The test's own drop-in (step 1) is the administrator's, as dpkg sees
+	# it: remove it first, so that what is left is the package's doing.
+	rm -rf "${DROPIN%/*}"
+	package_files >"$T/files"
+	apt_get purge sockechod
+	rc=$?
+	check "step 9: apt-get purge sockechod exits 0" \
+	    'exit $rc: $(tail -5 "$T/apt.log")' test "$rc" -eq 0
+	check "step 9: dpkg no longer knows sockechod" \
+	    '$(dpkg-query -W -f="\${Status}" sockechod 2>&1)' \
+	    eval '! dpkg-query -W sockechod >/dev/null 2>&1'
+	check "step 9: no file of the package, conffile, enablement link or state is left ($(grep -c . "$T/files") files installed)" \
+	    'left: $(files_left | tr "\n" " ")' test -z "$(files_left)"
+	systemctl daemon-reload
+	check "step 9: systemd knows no sockechod unit" \
+	    'left: $(units_left | tr "\n" ";")' test -z "$(units_left)"
+	check "step 9: no sockechod process is left" \
+	    'left: $(sockechod_pids | tr "\n" " ")' wait_for 5 no_sockechod
+	check "step 9: no user or group named sockechod (the units used DynamicUser)" \
+	    '$(getent passwd | grep sockechod) $(getent group | grep sockechod)' \
+	    eval '! getent passwd | grep -q sockechod && ! getent group | grep -q sockechod'
+	check "step 9: the journal catalog no longer has sockechod's entries" \
+	    '$(journalctl --list-catalog 2>&1 | grep -i sockechod | head -3)' \
+	    eval '! catalog_has "${MSGID[RELOADED]}"'
+	check "step 9: nothing answers on port 7 any more" \
+	    '$(echo_details)' eval '! echo_is 127.0.0.1 gone'
+	# The instances' files are the administrator's: dpkg leaves them.
+	check "step 9: the administrator's instance files are left alone" \
+	    '$(ls -l /etc/sockecho-* 2>&1)' \
+	    test -f /etc/sockecho-7007.conf -a -f /etc/sockecho-7008.conf
+	rm -f /etc/sockecho-7007.conf /etc/sockecho-7008.conf
+}
+
 echo "# sockechod end-to-end test, $(systemctl --version | head -1)"
+step_install
 step0
 step1
 step2
@@ -708,3 +935,6 @@ step3
 step4
 step5
 step6
+step7
+step8
+step9
