@@ -672,6 +672,45 @@ case_crash_at_start(void)
 
 /* ---- case 5: SIGTERM under load ---- */
 
+#define QUEUED	8	/* clients waiting in the listen queue at SIGTERM */
+
+/* Connect and send one short message each, half-closed; count them. */
+static int
+queue_clients(struct daemon *d, int *fd, int n)
+{
+	char	msg[16];
+	int	i;
+
+	for (i = 0; i < n; i++) {
+		if ((fd[i] = h_connect(d->host, d->port, 2000)) == -1)
+			break;
+		snprintf(msg, sizeof(msg), "queued %04d", i);
+		if (h_send_all(fd[i], msg, 11, 2000) != 0 ||
+		    shutdown(fd[i], SHUT_WR) == -1) {
+			close(fd[i]);
+			break;
+		}
+	}
+	return i;
+}
+
+/* How many queued clients got exactly their message back, then EOF. */
+static int
+queued_served(int *fd, int n)
+{
+	char	msg[16], in[16];
+	int	i, ok = 0;
+
+	for (i = 0; i < n; i++) {
+		snprintf(msg, sizeof(msg), "queued %04d", i);
+		if (h_recv_n(fd[i], in, 11, 10000) == 11 &&
+		    memcmp(in, msg, 11) == 0 && h_recv_eof(fd[i], 5000) == 0)
+			ok++;
+		close(fd[i]);
+	}
+	return ok;
+}
+
 static void
 case_sigterm(void)
 {
@@ -680,6 +719,7 @@ case_sigterm(void)
 	pid_t		v[8], pid;
 	uint64_t	t0;
 	int		nkids, status, code, left = 0, i, inflight;
+	int		qfd[QUEUED], queued, served;
 	bool		pass;
 
 	while (waitpid(-1, &status, WNOHANG) > 0)
@@ -695,8 +735,19 @@ case_sigterm(void)
 	while (connecting(&l) > 0 && h_now_ms() - t0 < 2000)
 		step(&l, 1);
 	inflight = active(&l);
+	/*
+	 * Clients in the listen queue at SIGTERM are in flight too: stop the
+	 * workers, queue some, and let the workers go once the drain began.
+	 */
+	for (i = 0; i < nkids; i++)
+		kill(v[i], SIGSTOP);
+	queued = queue_clients(&d, qfd, QUEUED);
 	kill(d.pid, SIGTERM);
+	(void)h_log_wait(&d, "stopping: draining", 5000);
+	for (i = 0; i < nkids; i++)
+		kill(v[i], SIGCONT);
 	settle(&l);
+	served = queued_served(qfd, queued);
 	code = h_wait_exit(&d, 25000);
 	/* A worker the master did not reap would be our orphan now. */
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
@@ -705,9 +756,11 @@ case_sigterm(void)
 	for (i = 0; i < nkids; i++)
 		if (kill(v[i], 0) == 0)
 			left++;
-	pass = failed(&l) == 0 && code == 0 && left == 0 && inflight > 0;
+	pass = failed(&l) == 0 && code == 0 && left == 0 && inflight > 0 &&
+	    queued == QUEUED && served == queued;
 	report(5, "SIGTERM under load", &l, pass, "in flight at SIGTERM=%d, "
-	    "exit status %d, processes left %d", inflight, code, left);
+	    "queued=%d served=%d, exit status %d, processes left %d", inflight,
+	    queued, served, code, left);
 	h_cleanup(&d);
 }
 

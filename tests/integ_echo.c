@@ -8,6 +8,7 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -173,8 +174,8 @@ END_TEST
 
 START_TEST(test_a_silent_client_delays_nobody)
 {
-	int	silent, stuck;
-	char	buf[65536];
+	int	silent, stuck, i;
+	char	buf[65536], in[4];
 
 	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n");
 	silent = h_connect(d.host, d.port, 5000);
@@ -183,11 +184,58 @@ START_TEST(test_a_silent_client_delays_nobody)
 	ck_assert_int_ge(stuck, 0);
 	/* One client that never reads: the worker stops reading it. */
 	memset(buf, 'z', sizeof(buf));
-	while (h_send_all(stuck, buf, sizeof(buf), 500) == 0)
-		continue;
+	for (i = 0; i < 1000; i++)
+		if (h_send_all(stuck, buf, sizeof(buf), 500) != 0)
+			break;
+	ck_assert_msg(i < 1000, "the server kept reading a client that "
+	    "does not read");
 	ck_assert_int_eq(h_roundtrip(d.host, d.port, "unaffected"), 0);
+	/* The one connected all along without a word is served when it speaks. */
+	ck_assert_int_eq(h_echo(silent, "late", 4, in, 5000), 0);
+	ck_assert_mem_eq(in, "late", 4);
 	close(silent);
 	close(stuck);
+}
+END_TEST
+
+/* max_connections: the next client waits in the queue until one leaves. */
+START_TEST(test_max_connections_is_a_hard_limit)
+{
+	pid_t		 kid;
+	unsigned long	 cpu_ms;
+	char		 in[8];
+	int		 a, b, c, e;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n"
+	    "max_connections = 2;\n");
+	ck_assert_int_eq(h_children(d.pid, &kid, 1), 1);
+	a = h_connect(d.host, d.port, 5000);
+	b = h_connect(d.host, d.port, 5000);
+	ck_assert_int_eq(h_echo(a, "a", 1, in, 5000), 0);
+	ck_assert_int_eq(h_echo(b, "b", 1, in, 5000), 0);
+	c = h_connect(d.host, d.port, 5000);	/* completes in the backlog */
+	ck_assert_int_ge(c, 0);
+	ck_assert_int_eq(h_send_all(c, "third", 5, 5000), 0);
+	cpu_ms = h_cpu_ms(kid, false);
+	ck_assert_int_eq(h_recv_n(c, in, 5, 1000), 0);
+	/* Waiting at the limit is not spinning on the ready listener. */
+	ck_assert_uint_lt(h_cpu_ms(kid, false) - cpu_ms, 300);
+	close(a);
+	ck_assert_int_eq(h_recv_n(c, in, 5, 5000), 5);
+	ck_assert_mem_eq(in, "third", 5);
+	ck_assert_int_eq(h_echo(b, "b", 1, in, 5000), 0);
+	/* A drain takes queued clients only up to the limit too. */
+	e = h_connect(d.host, d.port, 5000);
+	ck_assert_int_ge(e, 0);
+	ck_assert_int_eq(h_send_all(e, "e", 1, 5000), 0);
+	kill(d.pid, SIGTERM);
+	expect_log("stopping: draining 2 open connections", 5000);
+	ck_assert_int_le(h_recv_n(e, in, 1, 1000), 0);
+	ck_assert_int_eq(h_echo(b, "b", 1, in, 5000), 0);
+	close(b);
+	close(c);
+	close(e);
+	ck_assert_int_eq(h_wait_exit(&d, 10000), 0);
 }
 END_TEST
 
@@ -250,10 +298,9 @@ START_TEST(test_ipv6_and_unix_listeners)
 	int	fd;
 
 	snprintf(sock, sizeof(sock), "%s/echo.sock", d.dir);
-	if (!have_ipv6()) {
-		fprintf(stderr, "no IPv6 on loopback: testing Unix only\n");
+	if (!have_ipv6())
 		snprintf(body, sizeof(body), "listen = [ \"unix:%s\" ];\n", sock);
-	} else {
+	else {
 		snprintf(d.host, sizeof(d.host), "::1");
 		snprintf(body, sizeof(body), "listen = [ \"[::1]:%%P\", "
 		    "\"unix:%s\" ];\n", sock);
@@ -274,27 +321,36 @@ START_TEST(test_ipv6_and_unix_listeners)
 	close(fd);
 	ck_assert_int_eq(h_stop(&d, SIGTERM, 10000), 0);
 	ck_assert_int_eq(access(sock, F_OK), -1);	/* cleaned up */
+	if (!have_ipv6())
+		CHECK_SKIP("no IPv6 on loopback: only the Unix half ran");
 }
 END_TEST
 
 START_TEST(test_idle_timeout)
 {
-	uint64_t	t0;
+	uint64_t	t_idle, t_eof = 0, t_end;
 	char		in[4];
-	int		idle, busy, i;
+	int		idle, busy;
 
 	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\nidle_timeout = 1;\n");
-	idle = h_connect(d.host, d.port, 5000);
+	/* "busy" is older, so only its progress can move it behind "idle". */
 	busy = h_connect(d.host, d.port, 5000);
-	t0 = h_now_ms();
-	/* "busy" makes progress every 300 ms, so only "idle" is closed. */
-	for (i = 0; i < 8; i++) {
+	ck_assert_int_eq(h_echo(busy, "ping", 4, in, 5000), 0);
+	idle = h_connect(d.host, d.port, 5000);
+	ck_assert_int_ge(idle, 0);
+	t_idle = h_now_ms();
+	/* "busy" makes progress every 200 ms while we watch "idle" for its EOF. */
+	for (t_end = t_idle + 4000; h_now_ms() < t_end && t_eof == 0;) {
 		ck_assert_int_eq(h_echo(busy, "ping", 4, in, 5000), 0);
-		usleep(300000);	/* the client's own pace, not a wait for the server */
+		if (h_recv_eof(idle, 200) == 0)
+			t_eof = h_now_ms();
 	}
-	ck_assert_int_eq(h_recv_eof(idle, 100), 0);
+	ck_assert_msg(t_eof != 0, "the idle connection was never closed");
+	/* Closed after its own second of silence, not before, not much later. */
+	ck_assert_uint_ge(t_eof - t_idle, 950);
+	ck_assert_uint_le(t_eof - t_idle, 2500);
 	ck_assert_int_eq(h_echo(busy, "pong", 4, in, 5000), 0);
-	ck_assert_uint_ge(h_now_ms() - t0, 1000);
+	ck_assert_mem_eq(in, "pong", 4);
 	close(idle);
 	close(busy);
 }
@@ -369,9 +425,12 @@ START_TEST(test_client_end_to_end)
 }
 END_TEST
 
-/* A server that answers every connection with "garbage" and closes. */
+/*
+ * A server that answers every connection with "garbage" and closes, or
+ * (truncate) reads all the client sends and echoes only its first half.
+ */
 static pid_t
-liar(unsigned *port)
+liar(unsigned *port, bool truncate)
 {
 	struct sockaddr_in	sin;
 	socklen_t		len = sizeof(sin);
@@ -388,11 +447,16 @@ liar(unsigned *port)
 	*port = ntohs(sin.sin_port);
 	if ((pid = fork()) == 0) {
 		while ((c = accept(fd, NULL, NULL)) >= 0) {
-			char buf[256];
+			char	buf[256];
+			size_t	got = 0;
+			ssize_t	r;
 
-			(void)!write(c, "garbage", 7);
-			while (read(c, buf, sizeof(buf)) > 0)
-				continue;
+			if (!truncate)
+				(void)!write(c, "garbage", 7);
+			while ((r = read(c, buf + got, sizeof(buf) - got)) > 0)
+				got += truncate ? (size_t)r : 0;
+			if (truncate)
+				(void)!write(c, buf, got / 2);
 			close(c);
 		}
 		_exit(0);
@@ -442,7 +506,7 @@ START_TEST(test_client_exit_statuses)
 	}
 	close(fd);
 	/* A server that answers something else: --check fails. */
-	pid = liar(&p);
+	pid = liar(&p, false);
 	snprintf(port, sizeof(port), "%u", p);
 	{
 		const char *a[] = { "--check", "-m", "honest", "127.0.0.1", port,
@@ -453,6 +517,23 @@ START_TEST(test_client_exit_statuses)
 		ck_assert_msg(strstr(err, "reply differs") != NULL, "%s", err);
 	}
 	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	/* A server that echoes a prefix and closes: --check fails too. */
+	pid = liar(&p, true);
+	snprintf(port, sizeof(port), "%u", p);
+	{
+		const char *a[] = { "--check", "-m", "honest", "127.0.0.1", port,
+		    NULL };
+
+		ck_assert_int_eq(client(a, NULL, 0, out, sizeof(out), &outlen,
+		    err, sizeof(err)), 1);
+		ck_assert_msg(strstr(err, "reply differs: 4 bytes short (7 sent, "
+		    "3 received)") != NULL, "%s", err);
+		ck_assert_uint_eq(outlen, 3);
+		ck_assert_mem_eq(out, "hon", 3);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
 	/* Usage errors. */
 	{
 		const char *a[] = { NULL };
@@ -614,6 +695,7 @@ suite(void)
 	tcase_add_test(tc, test_many_clients_on_few_workers);
 	tcase_add_test(tc, test_idle_workers_take_turns);
 	tcase_add_test(tc, test_a_silent_client_delays_nobody);
+	tcase_add_test(tc, test_max_connections_is_a_hard_limit);
 	tcase_add_test(tc, test_out_of_descriptors_keeps_serving);
 	tcase_add_test(tc, test_ipv6_and_unix_listeners);
 	tcase_add_test(tc, test_idle_timeout);

@@ -333,7 +333,47 @@ START_TEST(test_shutdown_timeout_closes_stragglers)
 	ck_assert_int_eq(h_wait_exit(&d, 10000), 0);
 	ck_assert(h_log_has(&d, "1 connections still open after "
 	    "shutdown_timeout (1000 ms): closing them"));
+	/* The worker had its grace period: the master did not kill it. */
+	ck_assert(!h_log_has(&d, "after shutdown_timeout: killed"));
+	ck_assert(!h_log_has(&d, "killed by signal"));
 	close(fd);
+}
+END_TEST
+
+/*
+ * Connections that wait in the listen queue when SIGTERM comes are
+ * clients too: with every worker stopped, they stay queued until the
+ * workers see SIGTERM, and must be served, not reset.
+ */
+START_TEST(test_sigterm_serves_the_queued_connections)
+{
+	char	msg[16], in[16];
+	pid_t	kids[8];
+	int	fds[6], n, i;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n");
+	ck_assert_int_eq(n = h_children(d.pid, kids, 8), 2);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(kill(kids[i], SIGSTOP), 0);
+	for (i = 0; i < 6; i++) {
+		ck_assert_int_ge(fds[i] = h_connect(d.host, d.port, 5000), 0);
+		snprintf(msg, sizeof(msg), "queued %d", i);
+		ck_assert_int_eq(h_send_all(fds[i], msg, 8, 5000), 0);
+		ck_assert_int_eq(shutdown(fds[i], SHUT_WR), 0);
+	}
+	kill(d.pid, SIGTERM);
+	expect_log("stopping: draining", 5000);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(kill(kids[i], SIGCONT), 0);
+	for (i = 0; i < 6; i++) {
+		snprintf(msg, sizeof(msg), "queued %d", i);
+		ck_assert_msg(h_recv_n(fds[i], in, 8, 10000) == 8,
+		    "queued client %d got no reply", i);
+		ck_assert_mem_eq(in, msg, 8);
+		ck_assert_int_eq(h_recv_eof(fds[i], 5000), 0);
+		close(fds[i]);
+	}
+	ck_assert_int_eq(h_wait_exit(&d, 10000), 0);
 }
 END_TEST
 
@@ -396,6 +436,26 @@ START_TEST(test_watchdog_keeps_pinging_while_workers_recover)
 	for (i = 0; i < 5; i++)
 		expect_notify("WATCHDOG=1", 2000, NULL, 0);
 	ck_assert_int_eq(d.foreign_notify, 0);
+}
+END_TEST
+
+/* Pings come twice per WATCHDOG_USEC, measured from their arrival. */
+START_TEST(test_watchdog_pings_twice_per_interval)
+{
+	uint64_t	first, last;
+	int		i;
+
+	d.watchdog_usec = "1000000";
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n");
+	h_notify_drain(&d);
+	expect_notify("WATCHDOG=1", 2000, NULL, 0);
+	first = h_now_ms();
+	for (i = 0; i < 6; i++)
+		expect_notify("WATCHDOG=1", 2000, NULL, 0);
+	last = h_now_ms();
+	/* Six gaps of 500 ms: 3 s; once per interval would take 6 s. */
+	ck_assert_msg(last - first >= 2400 && last - first <= 4500,
+	    "6 watchdog gaps took %llu ms", (unsigned long long)(last - first));
 }
 END_TEST
 
@@ -505,10 +565,8 @@ END_TEST
 
 START_TEST(test_worker_that_cannot_work_stops_the_daemon)
 {
-	if (geteuid() != 0) {
-		fprintf(stderr, "not root: cannot test a failing user switch\n");
-		return;
-	}
+	if (geteuid() != 0)
+		CHECK_SKIP("not root: cannot test a failing user switch");
 	/* As "nobody", switching the workers to root must fail. */
 	d.as_nobody = true;
 	d.no_wait_ready = true;
@@ -526,23 +584,27 @@ START_TEST(test_reload_whose_workers_cannot_work_is_rolled_back)
 	pid_t	before[8], after[8];
 	char	msg[2048];
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "not root: cannot test a failing user switch\n");
-		return;
-	}
+	if (geteuid() != 0)
+		CHECK_SKIP("not root: cannot test a failing user switch");
 	d.as_nobody = true;
-	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n");
-	ck_assert_int_eq(h_children(d.pid, before, 8), 2);
-	h_write_config(&d, "listen = [ \"127.0.0.1:%%P\" ];\nworkers = 2;\n"
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 3;\n");
+	ck_assert_int_eq(h_children(d.pid, before, 8), 3);
+	/* A different worker count: the rollback must restore the old one. */
+	h_write_config(&d, "listen = [ \"127.0.0.1:%%P\" ];\nworkers = 5;\n"
 	    "user = \"root\";\n");
 	ck_assert_int_eq(reload_command(), 1);
 	expect_notify("READY=1", 10000, msg, sizeof(msg));
 	ck_assert_msg(strstr(msg, "last reload failed: a worker of the new "
 	    "configuration exited with status 71") != NULL, "%s", msg);
-	ck_assert_int_eq(h_wait_children(d.pid, 2, 10000), 0);
-	ck_assert_int_eq(h_children(d.pid, after, 8), 2);
-	ck_assert(h_has_pid(after, 2, before[0]) && h_has_pid(after, 2, before[1]));
+	ck_assert_int_eq(h_wait_children(d.pid, 3, 10000), 0);
+	ck_assert_int_eq(h_children(d.pid, after, 8), 3);
+	ck_assert(h_has_pid(after, 3, before[0]) &&
+	    h_has_pid(after, 3, before[1]) && h_has_pid(after, 3, before[2]));
 	ck_assert_int_eq(h_roundtrip(d.host, d.port, "old config serves"), 0);
+	/* Still three after the pool has had time to act on a wrong count. */
+	kill(d.pid, SIGUSR1);
+	expect_log(" 3 workers wanted, 3 processes", 5000);
+	ck_assert_int_eq(h_children(d.pid, after, 8), 3);
 	ck_assert_int_eq(kill(d.pid, 0), 0);
 }
 END_TEST
@@ -587,8 +649,10 @@ suite(void)
 	tcase_add_test(tc, test_sigquit_stops_at_once);
 	tcase_add_test(tc, test_a_progressing_drain_asks_systemd_for_time);
 	tcase_add_test(tc, test_shutdown_timeout_closes_stragglers);
+	tcase_add_test(tc, test_sigterm_serves_the_queued_connections);
 	tcase_add_test(tc, test_socket_activation);
 	tcase_add_test(tc, test_watchdog_keeps_pinging_while_workers_recover);
+	tcase_add_test(tc, test_watchdog_pings_twice_per_interval);
 	tcase_add_test(tc, test_watchdog_stops_for_a_worker_nobody_can_recover);
 	tcase_add_test(tc, test_ttin_ttou_resize);
 	tcase_add_test(tc, test_sigusr1_logs_the_worker_table);

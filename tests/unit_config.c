@@ -197,6 +197,87 @@ START_TEST(test_udp_settings)
 	ck_assert_uint_eq(cfg.nudp_drop_source_ports, 0);
 	config_free(&cfg);
 }
+
+/*
+ * Every numeric setting at its documented minimum and maximum is taken,
+ * one step beyond either end is refused. Seconds are stored in ms.
+ */
+#define CFIELD(f)	offsetof(struct config, f), sizeof(((struct config *)0)->f)
+static const struct range_case {
+	const char	*name;
+	const char	*min, *max, *below, *above;
+	uint64_t	 min_value, max_value;
+	size_t		 offset, size;
+} range_cases[] = {
+	{ "workers", "0", "512", "-1", "513", 0, 512, CFIELD(workers) },
+	{ "max_message_bytes", "1", "1073741824", "0", "1073741825",
+	    1, 1073741824, CFIELD(max_message_bytes) },
+	{ "buffer_bytes", "512", "16777216", "511", "16777217", 512, 16777216,
+	    CFIELD(buffer_bytes) },
+	{ "max_connections", "1", "1000000", "0", "1000001", 1, 1000000,
+	    CFIELD(max_connections) },
+	{ "backlog", "1", "65535", "0", "65536", 1, 65535, CFIELD(backlog) },
+	{ "idle_timeout", "0", "86400", "-1", "86401", 0, 86400000,
+	    CFIELD(idle_timeout_ms) },
+	{ "shutdown_timeout", "0", "86400", "-0.5", "86400.5", 0, 86400000,
+	    CFIELD(shutdown_timeout_ms) },
+	{ "worker_timeout", "1", "86400", "0.999", "86401", 1000, 86400000,
+	    CFIELD(worker_timeout_ms) },
+	{ "max_connections_per_worker", "0", "4294967295", "-1", "4294967296",
+	    0, 4294967295u, CFIELD(max_connections_per_worker) },
+	{ "recycle_jitter", "0", "4294967295", "-1", "4294967296", 0,
+	    4294967295u, CFIELD(recycle_jitter) },
+	{ "udp_max_datagrams_per_client", "0", "1000000000", "-1",
+	    "1000000001", 0, 1000000000, CFIELD(udp_max_datagrams_per_client) },
+	{ "udp_max_bytes_per_client", "0", "1099511627776", "-1",
+	    "1099511627777", 0, 1099511627776ull,
+	    CFIELD(udp_max_bytes_per_client) },
+	{ "udp_max_datagrams", "0", "1000000000", "-1", "1000000001", 0,
+	    1000000000, CFIELD(udp_max_datagrams) },
+};
+
+static uint64_t
+field_value(const struct config *cfg, const struct range_case *c)
+{
+	const char	*p = (const char *)cfg + c->offset;
+
+	return c->size == sizeof(uint64_t) ? *(const uint64_t *)(const void *)p :
+	    *(const unsigned *)(const void *)p;
+}
+
+static void
+expect_range(const struct range_case *c, const char *literal, bool ok,
+    uint64_t value)
+{
+	struct config_errors	errs;
+	struct config		cfg;
+	char			text[256];
+	int			r;
+
+	snprintf(text, sizeof(text), "%s = %s;\n", c->name, literal);
+	r = load(text, &cfg, &errs);
+	if (ok) {
+		dump(&errs);
+		ck_assert_msg(r == 0, "%s = %s refused", c->name, literal);
+		ck_assert_uint_eq(field_value(&cfg, c), value);
+	} else {
+		ck_assert_msg(r == -1, "%s = %s taken", c->name, literal);
+		ck_assert_msg(has_error(&errs, "must be"), "%s = %s: %s",
+		    c->name, literal, errs.n ? errs.v[0] : "no message");
+	}
+	config_errors_free(&errs);
+	config_free(&cfg);
+}
+
+START_TEST(test_every_setting_at_both_ends)
+{
+	const struct range_case	*c = &range_cases[_i];
+
+	expect_range(c, c->min, true, c->min_value);
+	expect_range(c, c->max, true, c->max_value);
+	expect_range(c, c->below, false, 0);
+	expect_range(c, c->above, false, 0);
+}
 END_TEST
 
 START_TEST(test_single_listen_string_and_int64)
@@ -394,6 +475,8 @@ suite(void)
 	tcase_add_test(tc, test_defaults_when_optional_file_absent);
 	tcase_add_test(tc, test_explicit_file_absent_is_an_error);
 	tcase_add_test(tc, test_every_setting);
+	tcase_add_loop_test(tc, test_every_setting_at_both_ends, 0,
+	    nitems(range_cases));
 	tcase_add_test(tc, test_single_listen_string_and_int64);
 	tcase_add_test(tc, test_udp_settings);
 	tcase_add_test(tc, test_include_is_relative_to_the_file);

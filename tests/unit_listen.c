@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -226,6 +227,54 @@ START_TEST(test_build_reuses_kept_sockets)
 }
 END_TEST
 
+/* A listening socket's backlog, as TCP_INFO shows it (tcpi_sacked). */
+static unsigned
+backlog_of(int fd)
+{
+	struct tcp_info	ti;
+	socklen_t	len = sizeof(ti);
+
+	ck_assert_int_eq(getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+	return ti.tcpi_sacked;
+}
+
+static unsigned
+bound_addr(int fd)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	return ntohl(sin.sin_addr.s_addr);
+}
+
+/* A kept socket takes the new backlog; a new host on the same port is a new socket. */
+START_TEST(test_build_reload_backlog_and_host)
+{
+	struct listen_addr	a[1], b[2];
+	struct listeners	first, second;
+	unsigned		p = free_port();
+	char			err[256];
+
+	addr("127.0.0.1", p, &a[0]);
+	ck_assert_msg(listen_build(&first, NULL, a, 1, 16, err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(backlog_of(first.v[0].fd), 16);
+	addr("127.0.0.1", p, &b[0]);
+	addr("127.0.0.2", p, &b[1]);
+	ck_assert_msg(listen_build(&second, &first, b, 2, 100, err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(second.n, 2);
+	ck_assert_int_eq(second.v[0].fd, first.v[0].fd);
+	ck_assert_uint_eq(backlog_of(second.v[0].fd), 100);
+	ck_assert_int_ne(second.v[1].fd, first.v[0].fd);
+	ck_assert_uint_eq(bound_addr(second.v[1].fd), 0x7f000002);
+	ck_assert_uint_eq(backlog_of(second.v[1].fd), 100);
+	listen_close_unused(&first, &second);
+	listen_close_all(&second);
+}
+END_TEST
+
 START_TEST(test_build_failure_leaves_nothing_open)
 {
 	struct listen_addr	a[2];
@@ -429,6 +478,7 @@ suite(void)
 	tcase_add_test(tc, test_resolve_and_format);
 	tcase_add_test(tc, test_format_v4_mapped);
 	tcase_add_test(tc, test_build_reuses_kept_sockets);
+	tcase_add_test(tc, test_build_reload_backlog_and_host);
 	tcase_add_test(tc, test_build_failure_leaves_nothing_open);
 	tcase_add_test(tc, test_unix_sockets);
 	tcase_add_test(tc, test_adopt);
