@@ -37,6 +37,7 @@ enum key_type {
 	KEY_USER,
 	KEY_GROUP,
 	KEY_PORTS,		/* a list of port numbers */
+	KEY_PREFIXES,		/* a list of CIDR prefixes: struct acl_list */
 };
 
 struct key {
@@ -77,6 +78,8 @@ static const struct key keys[] = {
 	    FIELD(udp_max_bytes_per_client), 0, 1024 * 1024 * MIB },
 	{ "udp_max_datagrams", KEY_NUMBER, FIELD(udp_max_datagrams), 0,
 	    1000000000 },
+	{ "allow", KEY_PREFIXES, FIELD(acl.allow), 0, 0 },
+	{ "deny", KEY_PREFIXES, FIELD(acl.deny), 0, 0 },
 };
 
 #define NKEYS	nitems(keys)
@@ -149,6 +152,8 @@ config_free(struct config *cfg)
 	free(cfg->path);
 	free(cfg->user);
 	free(cfg->group);
+	acl_list_free(&cfg->acl.allow);
+	acl_list_free(&cfg->acl.deny);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -218,6 +223,25 @@ udp_defaults(struct config *cfg)
 	cfg->udp_max_datagrams = 100000;
 }
 
+/*
+ * Secure by default: loopback and the private ranges. "allow = [];"
+ * opens the service to everyone.
+ */
+static void
+default_allow(struct config *cfg)
+{
+	static const char *const private[] = { "127.0.0.0/8", "10.0.0.0/8",
+	    "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "::1",
+	    "fc00::/7", "fe80::/10" };
+	struct acl_prefix	 p;
+	char			 why[ACL_WHY_BYTES];
+	size_t			 i;
+
+	for (i = 0; i < nitems(private); i++)
+		if (acl_parse(private[i], &p, why, sizeof(why)) == 0)
+			(void)acl_list_add(&cfg->acl.allow, &p);
+}
+
 void
 config_defaults(struct config *cfg)
 {
@@ -239,6 +263,7 @@ config_defaults(struct config *cfg)
 	cfg->gid = (gid_t)-1;
 	udp_defaults(cfg);
 	(void)add_listen(cfg, "*:7", &builtin, &errs);
+	default_allow(cfg);
 	config_errors_free(&errs);
 }
 
@@ -444,9 +469,18 @@ source_string_line(const char *file, unsigned from, unsigned to,
 	return found;
 }
 
+/* Called for each string of a list setting, with its own file:line. */
+typedef int (*string_fn)(struct config *, const struct key *, const char *,
+    const struct where *, struct config_errors *);
+
+/*
+ * A list setting of strings, each handed to "fn" with the line it is on;
+ * a lone string is a list of one.
+ */
 static int
-get_listen(struct config *cfg, const config_setting_t *s,
-    const struct where *w, struct config_errors *errs)
+each_string(struct config *cfg, const struct key *k,
+    const config_setting_t *s, const struct where *w,
+    struct config_errors *errs, string_fn fn)
 {
 	const config_setting_t	*e;
 	struct where		 ew;
@@ -454,33 +488,22 @@ get_listen(struct config *cfg, const config_setting_t *s,
 	unsigned		 from = w->line;
 	int			 i, n, bad = 0;
 
-	free_listen(cfg);
 	if (config_setting_type(s) == CONFIG_TYPE_STRING)
-		return add_listen(cfg, config_setting_get_string(s), w, errs);
-	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
-	    config_setting_type(s) != CONFIG_TYPE_LIST) {
-		errorf(errs, w, "listen: expected a list of addresses, "
-		    "such as [ \"*:7\" ]");
-		return -1;
-	}
+		return fn(cfg, k, config_setting_get_string(s), w, errs);
 	n = config_setting_length(s);
-	if (n == 0) {
-		errorf(errs, w, "listen: the list is empty");
-		return -1;
-	}
 	for (i = 0; i < n; i++) {
 		e = config_setting_get_elem(s, i);
 		ew = *w;
 		if (config_setting_source_line(e) > 0)
 			ew.line = config_setting_source_line(e);
 		if ((text = config_setting_get_string(e)) == NULL) {
-			errorf(errs, &ew, "listen: element %d is not a string",
-			    i + 1);
+			errorf(errs, &ew, "%s: element %d is not a string",
+			    k->name, i + 1);
 			bad = 1;
 			continue;
 		}
 		ew.line = from = source_string_line(w->file, from, ew.line, text);
-		if (add_listen(cfg, text, &ew, errs) == -1)
+		if (fn(cfg, k, text, &ew, errs) == -1)
 			bad = 1;
 	}
 	return bad ? -1 : 0;
@@ -520,6 +543,76 @@ get_ports(struct config *cfg, const struct key *k, const config_setting_t *s,
 		    (uint16_t)v;
 	}
 	return bad ? -1 : 0;
+}
+
+static bool
+is_list(const config_setting_t *s)
+{
+	return config_setting_type(s) == CONFIG_TYPE_STRING ||
+	    config_setting_type(s) == CONFIG_TYPE_ARRAY ||
+	    config_setting_type(s) == CONFIG_TYPE_LIST;
+}
+
+static int
+listen_element(struct config *cfg, const struct key *k, const char *text,
+    const struct where *w, struct config_errors *errs)
+{
+	(void)k;
+	return add_listen(cfg, text, w, errs);
+}
+
+static int
+get_listen(struct config *cfg, const struct key *k,
+    const config_setting_t *s, const struct where *w,
+    struct config_errors *errs)
+{
+	free_listen(cfg);
+	if (!is_list(s)) {
+		errorf(errs, w, "listen: expected a list of addresses, "
+		    "such as [ \"*:7\" ]");
+		return -1;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_STRING &&
+	    config_setting_length(s) == 0) {
+		errorf(errs, w, "listen: the list is empty");
+		return -1;
+	}
+	return each_string(cfg, k, s, w, errs, listen_element);
+}
+
+static int
+prefix_element(struct config *cfg, const struct key *k, const char *text,
+    const struct where *w, struct config_errors *errs)
+{
+	struct acl_list		*l = (struct acl_list *)(void *)((char *)cfg +
+	    k->offset);
+	struct acl_prefix	 p;
+	char			 why[ACL_WHY_BYTES];
+
+	if (acl_parse(text, &p, why, sizeof(why)) == -1) {
+		errorf(errs, w, "%s: \"%s\": %s", k->name, text, why);
+		return -1;
+	}
+	if (acl_list_add(l, &p) == -1) {
+		errorf(errs, w, "%s: %s", k->name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* "allow" and "deny": one prefix, or a list of them (which may be empty). */
+static int
+get_prefixes(struct config *cfg, const struct key *k,
+    const config_setting_t *s, const struct where *w,
+    struct config_errors *errs)
+{
+	acl_list_free((struct acl_list *)(void *)((char *)cfg + k->offset));
+	if (!is_list(s)) {
+		errorf(errs, w, "%s: expected a list of prefixes, such as "
+		    "[ \"192.0.2.0/24\", \"2001:db8::/32\" ]", k->name);
+		return -1;
+	}
+	return each_string(cfg, k, s, w, errs, prefix_element);
 }
 
 static void
@@ -584,9 +677,11 @@ apply_key(struct config *cfg, const struct key *k, const config_setting_t *s,
 		store(cfg, k, v);
 		return 0;
 	case KEY_LISTEN:
-		return get_listen(cfg, s, w, errs);
+		return get_listen(cfg, k, s, w, errs);
 	case KEY_PORTS:
 		return get_ports(cfg, k, s, w, errs);
+	case KEY_PREFIXES:
+		return get_prefixes(cfg, k, s, w, errs);
 	case KEY_STRING:
 		if (get_string(s, k, w, errs, &str) == -1)
 			return -1;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acl.h"
 #include "echo.h"
 #include "listen.h"
 
@@ -42,6 +43,7 @@ struct config {
 	uint64_t		 udp_max_datagrams_per_client;
 	uint64_t		 udp_max_bytes_per_client;
 	uint64_t		 udp_max_datagrams;
+	struct acl		 acl;		/* allow and deny */
 };
 
 /* Every message of one load, each "file:line: text" where a line is known. */

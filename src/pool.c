@@ -154,6 +154,8 @@ release(struct pool *p, unsigned idx)
 	p->exited.bytes_in += SCOREBOARD_LOAD(sc->bytes_in);
 	p->exited.bytes_out += SCOREBOARD_LOAD(sc->bytes_out);
 	scoreboard_udp_add(&p->exited.udp, &sc->udp);
+	p->exited.refused_acl += SCOREBOARD_LOAD(sc->refused_acl);
+	p->exited.refused_limit += SCOREBOARD_LOAD(sc->refused_limit);
 	memset(&p->slots[idx], 0, sizeof(p->slots[idx]));
 	SCOREBOARD_STORE(p->sb[idx].state, (uint32_t)SCOREBOARD_FREE);
 }
@@ -424,6 +426,8 @@ pool_totals(const struct pool *p, unsigned generation, struct pool_totals *t)
 		t->bytes_in += SCOREBOARD_LOAD(sc->bytes_in);
 		t->bytes_out += SCOREBOARD_LOAD(sc->bytes_out);
 		scoreboard_udp_add(&t->udp, &sc->udp);
+		t->refused_acl += SCOREBOARD_LOAD(sc->refused_acl);
+		t->refused_limit += SCOREBOARD_LOAD(sc->refused_limit);
 	}
 }
 

@@ -59,6 +59,8 @@ struct pool_totals {
 	uint64_t	bytes_in;
 	uint64_t	bytes_out;
 	struct scoreboard_udp udp;
+	uint64_t	refused_acl;
+	uint64_t	refused_limit;
 };
 
 /*

@@ -52,6 +52,8 @@ struct scoreboard_slot {
 	uint64_t	bytes_in;
 	uint64_t	bytes_out;
 	struct scoreboard_udp udp;
+	uint64_t	refused_acl;	/* allow/deny said no */
+	uint64_t	refused_limit;	/* over a per-client limit */
 } __attribute__((aligned(SCOREBOARD_LINE_BYTES)));
 
 #define SCOREBOARD_LOAD(field)	__atomic_load_n(&(field), __ATOMIC_RELAXED)

@@ -41,8 +41,9 @@ status_describe(const struct status_view *v, char *buf, size_t size)
 		    (unsigned long long)t.open);
 	else
 		n = snprintf(buf, size, "%u workers, %llu connections open, "
-		    "%llu served; %s mode on %s", t.workers,
+		    "%llu served, %llu refused; %s mode on %s", t.workers,
 		    (unsigned long long)t.open, (unsigned long long)t.served,
+		    (unsigned long long)(t.refused_acl + t.refused_limit),
 		    echo_mode_name(v->gen->cfg->mode), addrs);
 	if (n > 0 && (size_t)n < size && t.udp.received > 0)
 		n += snprintf(buf + n, size - n, "; UDP: %llu datagrams, %llu "
@@ -240,14 +241,16 @@ report_slot(const struct pool *p, unsigned i, uint64_t now_ms)
 	uint32_t			 st = SCOREBOARD_LOAD(sc->state);
 
 	log_report("status: %4u %7ld %4u %-9s %7.1fs %6llu %9llu %12llu "
-	    "%12llu %7.1fs", i, (long)s->pid, s->generation,
+	    "%12llu %7.1fs %8llu %8llu", i, (long)s->pid, s->generation,
 	    st < nitems(states) ? states[st] : "?",
 	    (now_ms - s->spawned_ms) / 1000.0,
 	    (unsigned long long)SCOREBOARD_LOAD(sc->conns_open),
 	    (unsigned long long)SCOREBOARD_LOAD(sc->conns_served),
 	    (unsigned long long)SCOREBOARD_LOAD(sc->bytes_in),
 	    (unsigned long long)SCOREBOARD_LOAD(sc->bytes_out),
-	    (now_ms - SCOREBOARD_LOAD(sc->heartbeat_ms)) / 1000.0);
+	    (now_ms - SCOREBOARD_LOAD(sc->heartbeat_ms)) / 1000.0,
+	    (unsigned long long)SCOREBOARD_LOAD(sc->refused_acl),
+	    (unsigned long long)SCOREBOARD_LOAD(sc->refused_limit));
 }
 
 /* SIGUSR1: a summary, then one log line per live worker. */
@@ -260,15 +263,18 @@ status_report(const struct pool *p, const struct reload_gen *g,
 
 	pool_totals(p, g->id, &t);
 	log_report("status: generation %u, %u workers wanted, %u processes, "
-	    "%llu connections open, %llu served, %llu bytes in, %llu out",
+	    "%llu connections open, %llu served, %llu bytes in, %llu out, "
+	    "%llu denied, %llu over a client limit",
 	    g->id, g->wanted, pool_count_live(p),
 	    (unsigned long long)t.open, (unsigned long long)t.served,
-	    (unsigned long long)t.bytes_in, (unsigned long long)t.bytes_out);
+	    (unsigned long long)t.bytes_in, (unsigned long long)t.bytes_out,
+	    (unsigned long long)t.refused_acl,
+	    (unsigned long long)t.refused_limit);
 	if (listen_has_dgram(&g->ls))
 		report_udp(&t.udp);
-	log_report("status: %4s %7s %4s %-9s %8s %6s %9s %12s %12s %9s", "slot",
-	    "pid", "gen", "state", "age", "open", "served", "bytes_in",
-	    "bytes_out", "heartbeat");
+	log_report("status: %4s %7s %4s %-9s %8s %6s %9s %12s %12s %9s %8s %8s",
+	    "slot", "pid", "gen", "state", "age", "open", "served", "bytes_in",
+	    "bytes_out", "heartbeat", "denied", "limited");
 	POOL_FOREACH(p, i)
 		report_slot(p, i, now_ms);
 }

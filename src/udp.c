@@ -210,6 +210,8 @@ judge(struct udp_server *u, size_t i, uint64_t now_ms)
 	    (struct sockaddr *)&u->dst[i] : NULL);
 	if (why != UDP_DROP_NONE)
 		return why;
+	if (acl_check(&u->cfg->acl, src, m->msg_hdr.msg_namelen) != ACL_ALLOW)
+		return UDP_DROP_DENIED;
 	return udp_limit_take(u->limit, src, &u->client_rate, &u->global_rate,
 	    now_ms, m->msg_len);
 }

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "echo.h"
 #include "log.h"
 #include "notify.h"
@@ -91,6 +92,7 @@ struct worker {
 	uint64_t		 drain_deadline_ms;
 	bool			 quit;
 	struct echo_limits	 lim;
+	struct admit		 admit;
 	uint64_t		 now_ms;
 };
 
@@ -317,7 +319,9 @@ accept_some(struct worker *w, struct wlistener *l, unsigned max)
 		fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
-			conn_open(w, fd, &ss, len);
+			if (admit_connection(&w->admit, fd,
+			    (struct sockaddr *)&ss, len, w->now_ms))
+				conn_open(w, fd, &ss, len);
 			continue;
 		}
 		switch (errno) {
@@ -679,6 +683,7 @@ worker_main(const struct worker_params *p)
 	w.epfd = -1;
 	TAILQ_INIT(&w.active);
 	TAILQ_INIT(&w.spare);
+	admit_init(&w.admit, p->cfg, p->slot);
 	if (setup_process(p, &w) == -1)
 		return WORKER_EXIT_SETUP;
 	if (drop_privileges(p->cfg) == -1)

@@ -372,9 +372,9 @@ static const struct bad_case {
 	    "syntax error" },
 };
 
-START_TEST(test_bad_config)
+static void
+check_bad(const struct bad_case *c, int i)
 {
-	const struct bad_case	*c = &bad_cases[_i];
 	struct config_errors	 errs;
 	struct config		 cfg;
 	char			 where[256];
@@ -383,11 +383,16 @@ START_TEST(test_bad_config)
 	ck_assert_uint_ge(errs.n, 1);
 	snprintf(where, sizeof(where), "%s%s", path, c->line);
 	ck_assert_msg(strncmp(errs.v[0], where, strlen(where)) == 0,
-	    "case %d: \"%s\" does not start with \"%s\"", _i, errs.v[0], where);
+	    "case %d: \"%s\" does not start with \"%s\"", i, errs.v[0], where);
 	ck_assert_msg(has_error(&errs, c->needle),
-	    "case %d: \"%s\" lacks \"%s\"", _i, errs.v[0], c->needle);
+	    "case %d: \"%s\" lacks \"%s\"", i, errs.v[0], c->needle);
 	config_errors_free(&errs);
 	config_free(&cfg);
+}
+
+START_TEST(test_bad_config)
+{
+	check_bad(&bad_cases[_i], _i);
 }
 END_TEST
 
@@ -465,6 +470,56 @@ START_TEST(test_workers_zero_means_cpus)
 }
 END_TEST
 
+/* allow and deny: lists of prefixes, each error with its own line. */
+START_TEST(test_access_lists)
+{
+	struct config_errors	errs;
+	struct config		cfg;
+	char			text[ACL_TEXT_MAX];
+
+	ck_assert_int_eq(load("allow = [\n  \"127.0.0.0/8\",\n  \"::1\"\n];\n"
+	    "deny = \"127.0.0.2\";\n", &cfg, &errs), 0);
+	ck_assert_uint_eq(cfg.acl.allow.n, 2);
+	ck_assert_uint_eq(cfg.acl.deny.n, 1);
+	acl_prefix_format(&cfg.acl.allow.v[1], text, sizeof(text));
+	ck_assert_str_eq(text, "::1/128");
+	acl_prefix_format(&cfg.acl.deny.v[0], text, sizeof(text));
+	ck_assert_str_eq(text, "127.0.0.2/32");
+	config_free(&cfg);
+	/* An empty list is allowed, and means nobody is singled out. */
+	ck_assert_int_eq(load("allow = [];\ndeny = ();\n", &cfg, &errs), 0);
+	ck_assert_uint_eq(cfg.acl.allow.n, 0);
+	config_free(&cfg);
+	/* Secure by default: loopback and private ranges only. */
+	config_defaults(&cfg);
+	ck_assert_uint_eq(cfg.acl.allow.n, 8);
+	ck_assert_uint_eq(cfg.acl.deny.n, 0);
+	acl_prefix_format(&cfg.acl.allow.v[0], text, sizeof(text));
+	ck_assert_str_eq(text, "127.0.0.0/8");
+	config_free(&cfg);
+}
+END_TEST
+
+static const struct bad_case client_bad_cases[] = {
+	{ "allow = [\n  \"10.0.0.0/8\",\n  \"10.0.0.0/33\"\n];\n", ":3: ",
+	    "allow: \"10.0.0.0/33\": prefix length must be 0..32" },
+	{ "deny = [ \"2001:db8::/129\" ];\n", ":1: ",
+	    "deny: \"2001:db8::/129\": prefix length must be 0..128" },
+	{ "deny = \"10.1.2.3/8\";\n", ":1: ",
+	    "deny: \"10.1.2.3/8\": host bits are set (the network is 10.0.0.0/8)" },
+	{ "allow = [ \"localhost\" ];\n", ":1: ",
+	    "allow: \"localhost\": not an IPv4 or IPv6 address" },
+	{ "allow = ( \"::1\", 7 );\n", ":1: ", "allow: element 2 is not a string" },
+	{ "allow = 7;\n", ":1: ", "allow: expected a list of prefixes" },
+	{ "deny = { a = 1; };\n", ":1: ", "deny: expected a list of prefixes" },
+};
+
+START_TEST(test_client_bad_config)
+{
+	check_bad(&client_bad_cases[_i], _i);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -486,6 +541,9 @@ suite(void)
 	tcase_add_test(tc, test_error_in_included_file_names_it);
 	tcase_add_test(tc, test_command_line_listen);
 	tcase_add_test(tc, test_workers_zero_means_cpus);
+	tcase_add_test(tc, test_access_lists);
+	tcase_add_loop_test(tc, test_client_bad_config, 0,
+	    nitems(client_bad_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

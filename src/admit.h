@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: ISC */
+/* admit.h: whether a freshly accepted connection is served, decided before any byte. */
+#ifndef SOCKECHOD_ADMIT_H
+#define SOCKECHOD_ADMIT_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "acl.h"
+#include "config.h"
+#include "scoreboard.h"
+
+/* Sources noticed in the last minute: one notice each, the rest at debug. */
+#define ADMIT_NOTICE_SOURCES	64
+#define ADMIT_NOTICE_EVERY_MS	60000
+
+struct admit_notices {
+	struct acl_addr	addr[ADMIT_NOTICE_SOURCES];
+	uint64_t	at_ms[ADMIT_NOTICE_SOURCES];	/* 0: unused */
+};
+
+enum admit_reason {
+	ADMIT_OK,
+	ADMIT_DENIED,		/* deny rule, or not in a non-empty allow */
+	ADMIT_TOO_MANY,		/* max_connections_per_client */
+	ADMIT_TOO_FAST,		/* max_new_connections_per_client */
+	ADMIT_TABLE_FULL,	/* the client table has no room: fail safe */
+};
+
+struct admit {
+	const struct config	*cfg;
+	struct scoreboard_slot	*slot;
+	struct admit_notices	 notices;
+};
+
+void	admit_init(struct admit *, const struct config *,
+	    struct scoreboard_slot *);
+bool	admit_connection(struct admit *, int fd, const struct sockaddr *,
+	    socklen_t, uint64_t now_ms);
+bool	admit_notice_due(struct admit_notices *, const struct acl_addr *,
+	    uint64_t now_ms);
+const char *admit_reason_text(enum admit_reason);
+
+#endif

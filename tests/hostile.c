@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * hostile.c: the hostile-client suite. The real daemon on loopback meets
+ * clients that abuse it (slowloris, never-reading pumps, floods, denied
+ * sources, resets, descriptor exhaustion, killed workers) while other
+ * sources (127.0.0.2, 127.0.0.3, ::1) must still be served. Each case
+ * prints one "HOSTILE" line with its counts and the workers' memory, and
+ * the suite fails when a promise of sockecho.conf(5) breaks.
+ * HOSTILE_SCALE (a percentage, default 100) scales the client counts.
+ */
+#include "build-config.h"
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define KIB		1024UL
+#define MAX_WORKERS	16
+
+static int	failures;
+static unsigned	scale_pct = 100;
+
+/* A case's count, scaled by HOSTILE_SCALE but never below "floor". */
+static unsigned
+scaled(unsigned n, unsigned floor)
+{
+	unsigned long	v = (unsigned long)n * scale_pct / 100;
+
+	return v < floor ? floor : (unsigned)v;
+}
+
+static void
+start_daemon(struct daemon *d, const char *body)
+{
+	if (h_start_config(d, "%s", body) != 0) {
+		h_log_dump(d);
+		h_die("sockechod did not start");
+	}
+}
+
+/* A kernel status field of a process, in KiB (VmRSS, VmHWM); 0 if unknown. */
+static unsigned long
+proc_kib(pid_t pid, const char *field)
+{
+	char		 path[64], line[256];
+	unsigned long	 v = 0;
+	size_t		 len = strlen(field);
+	FILE		*fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, field, len) == 0 && line[len] == ':') {
+			v = strtoul(line + len + 1, NULL, 10);
+			break;
+		}
+	fclose(fp);
+	return v;
+}
+
+struct workers_mem {
+	int		n;
+	unsigned long	rss_kib;	/* the largest worker's */
+	unsigned long	hwm_kib;	/* the largest worker's peak */
+};
+
+static struct workers_mem
+workers_mem(const struct daemon *d)
+{
+	struct workers_mem	m = { 0, 0, 0 };
+	pid_t			v[MAX_WORKERS];
+	unsigned long		r;
+	int			i;
+
+	m.n = h_children(d->pid, v, MAX_WORKERS);
+	for (i = 0; i < m.n; i++) {
+		if ((r = proc_kib(v[i], "VmRSS")) > m.rss_kib)
+			m.rss_kib = r;
+		if ((r = proc_kib(v[i], "VmHWM")) > m.hwm_kib)
+			m.hwm_kib = r;
+	}
+	return m;
+}
+
+/* The kernel's TCP memory in KiB (the "mem" pages of /proc/net/sockstat). */
+static unsigned long
+tcp_mem_kib(void)
+{
+	char		 line[256], *p;
+	unsigned long	 pages = 0;
+	FILE		*fp;
+
+	if ((fp = fopen("/proc/net/sockstat", "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, "TCP:", 4) == 0 &&
+		    (p = strstr(line, " mem ")) != NULL)
+			pages = strtoul(p + 5, NULL, 10);
+	fclose(fp);
+	return pages * (unsigned long)sysconf(_SC_PAGESIZE) / KIB;
+}
+
+static void
+verdict(int n, const char *name, bool pass, const struct daemon *d,
+    const char *fmt, ...)
+{
+	struct workers_mem	m = workers_mem(d);
+	char			extra[768];
+	va_list			ap;
+
+	va_start(ap, fmt);
+	vsnprintf(extra, sizeof(extra), fmt, ap);
+	va_end(ap);
+	printf("HOSTILE %d %-18s %s; workers=%d rss_max=%luKiB peak_max=%luKiB "
+	    "tcp_mem=%luKiB => %s\n", n, name, extra, m.n, m.rss_kib,
+	    m.hwm_kib, tcp_mem_kib(), pass ? "PASS" : "FAIL");
+	fflush(stdout);
+	if (!pass) {
+		failures++;
+		h_log_dump((struct daemon *)(void *)(uintptr_t)d);
+	}
+}
+
+/* A TCP connection to host:port from the local address "src" (NULL: any). */
+static int
+connect_from(const char *src, const char *host, unsigned port, int timeout_ms)
+{
+	struct sockaddr_storage	ss, from;
+	socklen_t		len;
+	struct pollfd		pfd;
+	int			fd, err = 0;
+
+	memset(&ss, 0, sizeof(ss));
+	memset(&from, 0, sizeof(from));
+	if (strchr(host, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		inet_pton(AF_INET6, host, &s6->sin6_addr);
+		len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		inet_pton(AF_INET, host, &s4->sin_addr);
+		len = sizeof(*s4);
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (src != NULL) {
+		from.ss_family = ss.ss_family;
+		if (ss.ss_family == AF_INET)
+			inet_pton(AF_INET, src,
+			    &((struct sockaddr_in *)&from)->sin_addr);
+		else
+			inet_pton(AF_INET6, src,
+			    &((struct sockaddr_in6 *)&from)->sin6_addr);
+		if (bind(fd, (struct sockaddr *)&from, len) == -1)
+			goto fail;
+	}
+	if (connect(fd, (struct sockaddr *)&ss, len) == -1) {
+		if (errno != EINPROGRESS)
+			goto fail;
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, timeout_ms) != 1) {
+			errno = ETIMEDOUT;
+			goto fail;
+		}
+		len = sizeof(err);
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		if (err != 0) {
+			errno = err;
+			goto fail;
+		}
+	}
+	return fd;
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+/* One short echo session from "src": 0 when the bytes came back, then EOF. */
+static int
+session(const char *src, const char *host, unsigned port, int timeout_ms)
+{
+	char	out[64], in[64];
+	int	fd, r;
+
+	snprintf(out, sizeof(out), "hostile %s", src ? src : "-");
+	if ((fd = connect_from(src, host, port, timeout_ms)) == -1)
+		return -1;
+	r = h_echo(fd, out, strlen(out), in, timeout_ms);
+	if (r == 0)
+		r = memcmp(in, out, strlen(out)) == 0 ? 0 : -1;
+	if (r == 0 && (shutdown(fd, SHUT_WR) == -1 ||
+	    h_recv_eof(fd, timeout_ms) != 0))
+		r = -1;
+	close(fd);
+	return r;
+}
+
+/*
+ * What a client sees next on its connection: 'R' for a reset, 'F' for an
+ * orderly close (FIN) with no byte, 'D' if data came, 'T' if nothing
+ * happened in time.
+ */
+static char
+wire_outcome(int fd, int timeout_ms)
+{
+	struct pollfd	pfd = { fd, POLLIN, 0 };
+	char		c;
+	ssize_t		r;
+
+	if (poll(&pfd, 1, timeout_ms) != 1)
+		return 'T';
+	r = recv(fd, &c, 1, MSG_DONTWAIT);
+	if (r == 1)
+		return 'D';
+	if (r == 0)
+		return 'F';
+	return errno == ECONNRESET ? 'R' : 'T';
+}
+
+/*
+ * Connect from "src", send "n" bytes of junk, and say what came back (see
+ * wire_outcome); a reset that beats the connect or the send is an 'R'.
+ */
+static char
+refused_sees(const char *src, const char *host, unsigned port, size_t n,
+    int timeout_ms)
+{
+	static char	junk[64 * KIB];
+	char		seen;
+	int		fd;
+
+	if ((fd = connect_from(src, host, port, timeout_ms)) == -1)
+		return errno == ECONNRESET ? 'R' : 'E';
+	if (n > sizeof(junk))
+		n = sizeof(junk);
+	if (n > 0 && send(fd, junk, n, MSG_NOSIGNAL | MSG_DONTWAIT) == -1 &&
+	    errno == ECONNRESET) {
+		close(fd);
+		return 'R';
+	}
+	seen = wire_outcome(fd, timeout_ms);
+	close(fd);
+	return seen;
+}
+
+/* 1 when a datagram from "src" to 127.0.0.1:port is echoed in time. */
+static int
+udp_answered(const char *src, unsigned port, int timeout_ms)
+{
+	struct sockaddr_in	sin;
+	struct pollfd		pfd;
+	char			buf[32];
+	int			fd, r = 0;
+
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, src, &sin.sin_addr);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		goto out;
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	sin.sin_port = htons(port);
+	if (sendto(fd, "ping", 4, 0, (struct sockaddr *)&sin,
+	    sizeof(sin)) != 4)
+		goto out;
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, timeout_ms) == 1 &&
+	    recv(fd, buf, sizeof(buf), MSG_DONTWAIT) == 4)
+		r = 1;
+out:
+	close(fd);
+	return r;
+}
+
+/* The SIGUSR1 table's summary: how many were denied and limited. */
+static int
+refusals(struct daemon *d, unsigned long long *denied,
+    unsigned long long *limited)
+{
+	char		line[1024], *p;
+	int		before = h_log_count(d, "status: generation");
+
+	kill(d->pid, SIGUSR1);
+	if (h_log_wait_count(d, "status: generation", before + 1, 5000) != 0 ||
+	    h_log_last(d, "status: generation", line, sizeof(line)) != 0 ||
+	    (p = strstr(line, " out, ")) == NULL ||
+	    sscanf(p, " out, %llu denied, %llu over a client limit", denied,
+	    limited) != 2)
+		return -1;
+	return 0;
+}
+
+/*
+ * 5: allow/deny. A denied source gets no byte back and costs no buffer;
+ * an allowed one is served, over IPv4, IPv6 and IPv4-mapped IPv6. A
+ * reload that denies a source leaves its open connection served.
+ */
+static void
+case_access(void)
+{
+	struct daemon		 d;
+	struct workers_mem	 before, after;
+	unsigned long long	 denied = 0, limited = 0;
+	unsigned		 i, n = scaled(2000, 50), bad = 0;
+	char			 seen2, seen6, buf[16];
+	bool			 ok = true, udp_ok, udp_denied;
+	int			 keep;
+
+	h_init(&d);
+	start_daemon(&d, "listen = [ \"127.0.0.1:%P\", \"[::1]:%P\", "
+	    "\"udp:127.0.0.1:%P\" ];\n"
+	    "workers = 2;\nallow = [ \"127.0.0.0/8\", \"::/0\" ];\n"
+	    "deny = [ \"127.0.0.2\" ];\n");
+	/* UDP: a denied source gets no answer either. */
+	udp_ok = udp_answered("127.0.0.3", d.port, 2000) == 1;
+	udp_denied = udp_answered("127.0.0.2", d.port, 500) == 0;
+	ok &= udp_ok && udp_denied;
+	ok &= session("127.0.0.3", "127.0.0.1", d.port, 5000) == 0;
+	ok &= session("::1", "::1", d.port, 5000) == 0;
+	seen2 = refused_sees("127.0.0.2", "127.0.0.1", d.port, 0, 5000);
+	ok &= seen2 == 'R';
+	/* A flood of denied clients, each pushing 64 KiB: no buffer kept. */
+	before = workers_mem(&d);
+	for (i = 0; i < n; i++)
+		if (refused_sees("127.0.0.2", "127.0.0.1", d.port, 64 * KIB,
+		    5000) != 'R')
+			bad++;
+	after = workers_mem(&d);
+	ok &= bad == 0 && after.rss_kib < before.rss_kib + 1024;
+	/* Reload denying ::1: its open connection is still served. */
+	keep = connect_from("::1", "::1", d.port, 5000);
+	ok &= keep >= 0 && h_echo(keep, "x", 1, buf, 5000) == 0;
+	h_write_config(&d, "listen = [ \"127.0.0.1:%%P\", \"[::1]:%%P\", "
+	    "\"udp:127.0.0.1:%%P\" ];\n"
+	    "workers = 2;\nallow = [ \"127.0.0.0/8\" ];\n"
+	    "deny = [ \"127.0.0.2\" ];\n");
+	h_notify_drain(&d);
+	kill(d.pid, SIGHUP);
+	ok &= h_notify_wait(&d, "READY=1", 10000, NULL, 0, NULL) == 0;
+	seen6 = refused_sees("::1", "::1", d.port, 0, 5000);
+	ok &= seen6 == 'R';
+	ok &= keep >= 0 && h_echo(keep, "y", 1, buf, 5000) == 0;
+	ok &= session("127.0.0.3", "127.0.0.1", d.port, 5000) == 0;
+	if (keep >= 0)
+		close(keep);
+	ok &= refusals(&d, &denied, &limited) == 0 && denied >= n + 2;
+	ok &= h_log_count(&d, "127.0.0.2") >= 1 &&
+	    h_log_count(&d, "connection refused: denied") <= 4;
+	verdict(5, "allow/deny", ok, &d, "denied_flood=%u not_reset=%u "
+	    "refused_v4_sees=%c refused_v6_sees=%c denied=%llu "
+	    "notices=%d rss_before=%luKiB rss_after=%luKiB udp_allowed=%s "
+	    "udp_denied_unanswered=%s", n, bad,
+	    seen2, seen6, denied, h_log_count(&d, "connection refused"),
+	    before.rss_kib, after.rss_kib, udp_ok ? "yes" : "no",
+	    udp_denied ? "yes" : "no");
+	h_cleanup(&d);
+}
+
+/* 5b: a dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d. */
+static void
+case_mapped(void)
+{
+	struct sockaddr_in6	 sin6;
+	struct daemon		 d;
+	char			 seen;
+	bool			 ok = true, served;
+	int			 fd, zero = 0, one = 1;
+
+	h_init(&d);
+	d.port = h_free_port("127.0.0.1");
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_port = htons(d.port);
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &sin6.sin6_addr);
+	if ((fd = socket(AF_INET6, SOCK_STREAM, 0)) == -1 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == -1 ||
+	    listen(fd, 64) == -1)
+		h_die("dual-stack listener: %s", strerror(errno));
+	d.listen_fd = fd;
+	start_daemon(&d, "workers = 1;\nallow = [ \"::ffff:127.0.0.3\" ];\n");
+	close(fd);
+	served = session("127.0.0.3", "127.0.0.1", d.port, 5000) == 0;
+	seen = refused_sees("127.0.0.2", "127.0.0.1", d.port, 0, 5000);
+	ok &= served && seen == 'R';
+	ok &= h_log_wait(&d, "127.0.0.2", 5000) == 0;
+	verdict(5, "allow/deny mapped", ok, &d, "mapped_allowed_served=%s "
+	    "mapped_refused_sees=%c", served ? "yes" : "no", seen);
+	h_cleanup(&d);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static void (*const cases[])(void) = { case_access, case_mapped };
+	const char	*scale = getenv("HOSTILE_SCALE");
+	int		 i, only = argc > 1 ? atoi(argv[1]) : 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (scale != NULL && atoi(scale) > 0)
+		scale_pct = (unsigned)atoi(scale);
+	for (i = 0; i < (int)nitems(cases); i++)
+		if (only == 0 || only == i + 1)
+			cases[i]();
+	printf("HOSTILE summary: %d failed\n", failures);
+	return failures == 0 ? 0 : 1;
+}
