@@ -15,8 +15,6 @@
 
 #include "proxy.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
-
 /* The longest lines of proxy-protocol.txt section 2.1, and its examples. */
 #define V4_LONGEST "PROXY TCP4 255.255.255.255 255.255.255.255 65535 65535\r\n"
 #define V6_LONGEST "PROXY TCP6 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff " \
