@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "load.h"
 
 #define MIB			(1024 * 1024)
 /* A throughput case sends this much, or for this long, whichever ends first. */
@@ -64,21 +65,6 @@
 #define IDLE_NOFILE		(2 * IDLE_CONNS)	/* the daemon's limit */
 #define ROWS_MAX		32
 #define WORKERS_MAX		16
-
-enum outcome {
-	OK,
-	CONNECT,
-	RESET,
-	SHORT,
-	MISMATCH,
-	TIMEOUT,
-	OTHER,
-	NOUTCOMES
-};
-
-static const char *const outcome_names[] = {
-	"ok", "connect", "reset", "short", "mismatch", "timeout", "other"
-};
 
 enum kind {
 	SOCKECHOD,
@@ -158,32 +144,6 @@ add_row(const char *what, const char *server, unsigned failures,
 	vsnprintf(r->figure, sizeof(r->figure), fmt, ap);
 	va_end(ap);
 	r->failures = failures;
-}
-
-/* "connect=2 timeout=1", or "none". */
-static void
-describe_failures(const unsigned *outcome, char *buf, size_t size)
-{
-	size_t	off = 0;
-	int	i;
-
-	buf[0] = '\0';
-	for (i = 1; i < NOUTCOMES; i++)
-		if (outcome[i] && off < size)
-			off += snprintf(buf + off, size - off, "%s%s=%u",
-			    off ? " " : "", outcome_names[i], outcome[i]);
-	if (off == 0)
-		snprintf(buf, size, "none");
-}
-
-static unsigned
-count_failures(const unsigned *outcome)
-{
-	unsigned	i, n = 0;
-
-	for (i = 1; i < NOUTCOMES; i++)
-		n += outcome[i];
-	return n;
 }
 
 /* ---- processes: CPU, memory, descriptors, from /proc ---- */
@@ -642,13 +602,13 @@ struct flow {
 struct stream_run {
 	struct flow	 f[STREAM_FLOWS_MAX];
 	unsigned	 n;
-	unsigned	 outcome[NOUTCOMES];
+	unsigned	 outcome[LOAD_NOUTCOMES];
 	size_t		 verified;	/* bytes that came back as sent */
 	unsigned char	*rbuf;
 };
 
 static void
-flow_end(struct stream_run *r, struct flow *f, enum outcome o)
+flow_end(struct stream_run *r, struct flow *f, enum load_outcome o)
 {
 	r->outcome[o]++;
 	close(f->fd);
@@ -669,7 +629,7 @@ flow_send(struct stream_run *r, struct flow *f)
 	if (w == -1) {
 		if (errno != EAGAIN && errno != EINTR)
 			flow_end(r, f, errno == ECONNRESET || errno == EPIPE ?
-			    RESET : OTHER);
+			    LOAD_RESET : LOAD_OTHER);
 		return;
 	}
 	f->sent += w;
@@ -688,16 +648,17 @@ flow_recv(struct stream_run *r, struct flow *f)
 	n = recv(f->fd, r->rbuf, RECV_BUF_BYTES, MSG_DONTWAIT);
 	if (n == -1) {
 		if (errno != EAGAIN && errno != EINTR)
-			flow_end(r, f, errno == ECONNRESET ? RESET : OTHER);
+			flow_end(r, f, errno == ECONNRESET ? LOAD_RESET :
+			    LOAD_OTHER);
 		return;
 	}
 	if (n == 0) {
-		flow_end(r, f, f->got == f->quota ? OK : SHORT);
+		flow_end(r, f, f->got == f->quota ? LOAD_OK : LOAD_SHORT);
 		return;
 	}
 	if (f->got + n > f->quota || memcmp(r->rbuf,
 	    pattern + (f->base + f->got) % PATTERN_PERIOD, n) != 0) {
-		flow_end(r, f, MISMATCH);
+		flow_end(r, f, LOAD_MISMATCH);
 		return;
 	}
 	f->got += n;
@@ -717,7 +678,7 @@ flows_open(struct stream_run *r, struct server *s, unsigned n)
 		r->f[i].base = (size_t)i * 4099;
 		if ((r->f[i].fd = h_connect(s->d.host, s->d.port, 5000)) ==
 		    -1) {
-			r->outcome[CONNECT]++;
+			r->outcome[LOAD_CONNECT]++;
 			r->f[i].done = true;
 			continue;
 		}
@@ -777,7 +738,7 @@ flows_run(struct stream_run *r, struct daemon *d)
 	}
 	for (i = 0; i < r->n; i++)
 		if (!r->f[i].done)
-			flow_end(r, &r->f[i], TIMEOUT);
+			flow_end(r, &r->f[i], LOAD_TIMEOUT);
 }
 
 static void
@@ -797,8 +758,8 @@ case_stream(struct server *s, unsigned nflows, const char *what)
 	usage_end(&u, s);
 	if (s->kind == SOCKECHOD && nflows > 1)
 		worker_shares(&s->d, shares, sizeof(shares));
-	nfail = count_failures(r.outcome);
-	describe_failures(r.outcome, fails, sizeof(fails));
+	nfail = load_failures(r.outcome);
+	load_describe_failures(r.outcome, fails, sizeof(fails));
 	mbs = r.verified / 1e6 / u.wall_s;
 	printf("BENCH %s %s %.1f MB/s (%.1f MiB echoed and verified in %.2f s "
 	    "over %u connections; %s%s%s; failures: %s)\n", what, s->name,
@@ -810,44 +771,34 @@ case_stream(struct server *s, unsigned nflows, const char *what)
 
 /* ---- connection rate: many short sessions at once ---- */
 
-enum rstate {
-	R_FREE,
-	R_CONNECTING,
-	R_SENDING,
-	R_DRAINING,
-};
-
-struct rsession {
-	enum rstate	 state;
-	int		 fd;
-	uint64_t	 t0_ns;
-	uint64_t	 progress_ms;
-	size_t		 sent;
-	size_t		 got;
-	char		 msg[RATE_MSG_BYTES + 1];
-};
-
+/* The latencies of the good sessions, with the load that made them. */
 struct rate_run {
-	struct sockaddr_in	 sin;
-	struct rsession		 s[RATE_SESSIONS];
-	bool			 launching;
-	unsigned		 launched;
-	unsigned		 outcome[NOUTCOMES];
-	uint64_t		*lat_ns;	/* of the good sessions */
-	size_t			 nlat;
-	size_t			 caplat;
+	struct load	 load;
+	uint64_t	*lat_ns;
+	size_t		 nlat;
+	size_t		 caplat;
 };
+
+/* Every session sends different bytes: a mix-up cannot pass. */
+static void
+rate_prepare(struct load *l, struct load_session *s)
+{
+	char	msg[RATE_MSG_BYTES + 1];
+
+	(void)l;
+	snprintf(msg, sizeof(msg), "s%014u\n", s->id);
+	memcpy(s->payload, msg, RATE_MSG_BYTES);
+	s->chunk_end[0] = RATE_MSG_BYTES;
+	s->nchunks = 1;
+}
 
 static void
-session_end(struct rate_run *r, struct rsession *s, enum outcome o)
+rate_done(struct load *l, const struct load_session *s, enum load_outcome o)
 {
+	struct rate_run	*r = l->arg;
 	uint64_t	*v;
 
-	r->outcome[o]++;
-	close(s->fd);
-	s->fd = -1;
-	s->state = R_FREE;
-	if (o != OK)
+	if (o != LOAD_OK)
 		return;
 	if (r->nlat == r->caplat) {
 		r->caplat = r->caplat ? r->caplat * 2 : 65536;
@@ -855,118 +806,7 @@ session_end(struct rate_run *r, struct rsession *s, enum outcome o)
 			h_die("out of memory");
 		r->lat_ns = v;
 	}
-	r->lat_ns[r->nlat++] = now_ns() - s->t0_ns;
-}
-
-static void
-session_launch(struct rate_run *r, struct rsession *s)
-{
-	memset(s, 0, sizeof(*s));
-	/* Every session sends different bytes: a mix-up cannot pass. */
-	snprintf(s->msg, sizeof(s->msg), "s%014u\n", r->launched++);
-	s->t0_ns = now_ns();
-	s->progress_ms = h_now_ms();
-	s->state = R_CONNECTING;
-	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->fd == -1)
-		h_die("socket: %s", strerror(errno));
-	if (connect(s->fd, (struct sockaddr *)&r->sin, sizeof(r->sin)) == -1 &&
-	    errno != EINPROGRESS)
-		session_end(r, s, CONNECT);
-}
-
-static void
-session_send(struct rate_run *r, struct rsession *s)
-{
-	socklen_t	len = sizeof(int);
-	int		err = 0;
-	ssize_t		w;
-
-	if (s->state == R_CONNECTING) {
-		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-		if (err != 0) {
-			session_end(r, s, CONNECT);
-			return;
-		}
-		s->state = R_SENDING;
-	}
-	w = send(s->fd, s->msg + s->sent, RATE_MSG_BYTES - s->sent,
-	    MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (w == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			session_end(r, s, errno == ECONNRESET ||
-			    errno == EPIPE ? RESET : OTHER);
-		return;
-	}
-	s->sent += w;
-	s->progress_ms = h_now_ms();
-	if (s->sent == RATE_MSG_BYTES) {
-		shutdown(s->fd, SHUT_WR);
-		s->state = R_DRAINING;
-	}
-}
-
-static void
-session_recv(struct rate_run *r, struct rsession *s)
-{
-	char	buf[256];
-	ssize_t	n;
-
-	n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
-	if (n == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			session_end(r, s, errno == ECONNRESET ? RESET : OTHER);
-		return;
-	}
-	if (n == 0) {
-		session_end(r, s, s->state == R_DRAINING &&
-		    s->got == RATE_MSG_BYTES ? OK : SHORT);
-		return;
-	}
-	if (s->got + n > RATE_MSG_BYTES ||
-	    memcmp(buf, s->msg + s->got, n) != 0) {
-		session_end(r, s, MISMATCH);
-		return;
-	}
-	s->got += n;
-	s->progress_ms = h_now_ms();
-}
-
-/* One round: launch into free slots, poll, move every session along. */
-static unsigned
-rate_step(struct rate_run *r, struct daemon *d)
-{
-	struct pollfd	 pfd[RATE_SESSIONS];
-	struct rsession	*s;
-	unsigned	 i, live = 0;
-
-	for (i = 0; i < RATE_SESSIONS; i++) {
-		s = &r->s[i];
-		if (s->state == R_FREE && r->launching)
-			session_launch(r, s);
-		pfd[i].fd = s->state == R_FREE ? -1 : s->fd;
-		pfd[i].events = s->state == R_DRAINING ? POLLIN :
-		    POLLIN | POLLOUT;
-		pfd[i].revents = 0;
-		live += s->state != R_FREE;
-	}
-	if (live == 0)
-		return 0;
-	poll(pfd, RATE_SESSIONS, 100);
-	h_notify_drain(d);
-	for (i = 0; i < RATE_SESSIONS; i++) {
-		s = &r->s[i];
-		if (s->state != R_FREE && s->state != R_CONNECTING &&
-		    pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-			session_recv(r, s);
-		if ((s->state == R_CONNECTING || s->state == R_SENDING) &&
-		    pfd[i].revents)
-			session_send(r, s);
-		if (s->state != R_FREE &&
-		    h_now_ms() - s->progress_ms > STALL_MS)
-			session_end(r, s, TIMEOUT);
-	}
-	return live;
+	r->lat_ns[r->nlat++] = now_ns() - s->started_ns;
 }
 
 static int
@@ -992,20 +832,23 @@ pctl_us(const uint64_t *v, size_t n, double p)
 static void
 rate_run(struct rate_run *r, struct server *s)
 {
-	uint64_t	end;
+	struct load	*l = &r->load;
+	uint64_t	 end;
 
 	memset(r, 0, sizeof(*r));
-	r->sin.sin_family = AF_INET;
-	r->sin.sin_port = htons(s->d.port);
-	inet_pton(AF_INET, s->d.host, &r->sin.sin_addr);
-	r->launching = true;
+	load_init(l, &s->d, RATE_SESSIONS, RATE_MSG_BYTES, 1);
+	l->stall_ms = STALL_MS;
+	l->prepare = rate_prepare;
+	l->done = rate_done;
+	l->arg = r;
 	end = h_now_ms() + RATE_RUN_MS;
 	while (h_now_ms() < end)
-		(void)rate_step(r, &s->d);
+		(void)load_step(l, 100);
 	/* The sessions in flight end on their own, or time out. */
-	r->launching = false;
-	while (rate_step(r, &s->d) > 0)
+	l->launching = false;
+	while (load_step(l, 100) > 0)
 		continue;
+	load_free(l);
 }
 
 static void
@@ -1022,19 +865,20 @@ case_rate(struct server *s)
 	if (s->kind == SOCKECHOD)
 		worker_shares(&s->d, shares, sizeof(shares));
 	qsort(r.lat_ns, r.nlat, sizeof(*r.lat_ns), cmp_u64);
-	rate = r.outcome[OK] / u.wall_s;
+	rate = r.load.outcome[LOAD_OK] / u.wall_s;
 	p50 = pctl_us(r.lat_ns, r.nlat, 50);
 	p99 = pctl_us(r.lat_ns, r.nlat, 99);
 	max = pctl_us(r.lat_ns, r.nlat, 100);
-	cpu_us = r.launched ? u.server_ms * 1000.0 / r.launched : 0;
-	describe_failures(r.outcome, fails, sizeof(fails));
+	cpu_us = r.load.sessions ? u.server_ms * 1000.0 / r.load.sessions : 0;
+	load_describe_failures(r.load.outcome, fails, sizeof(fails));
 	printf("BENCH conn-rate %s %.0f sessions/s (%u of %u sessions ok in "
 	    "%.2f s, %d at once; session latency p50 %.0f us p99 %.0f us "
 	    "max %.0f us; server CPU per session %.0f us; %s%s%s; failures: "
-	    "%s)\n", s->name, rate, r.outcome[OK], r.launched, u.wall_s,
+	    "%s)\n", s->name, rate, r.load.outcome[LOAD_OK], r.load.sessions,
+	    u.wall_s,
 	    RATE_SESSIONS, p50, p99, max, cpu_us, u.text,
 	    shares[0] ? "; " : "", shares, fails);
-	add_row("conn-rate", s->name, count_failures(r.outcome),
+	add_row("conn-rate", s->name, load_failures(r.load.outcome),
 	    "%.0f sessions/s, p50 %.0f us, p99 %.0f us, CPU %.0f us/session",
 	    rate, p50, p99, cpu_us);
 	free(r.lat_ns);

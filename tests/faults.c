@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "load.h"
 
 #define CONCURRENCY	32
 #define CHUNKS		4
@@ -39,40 +40,6 @@
 #define MAX_VICTIMS	256
 #define MAX_PORTS	512
 
-enum outcome {
-	OK,
-	REFUSED,
-	RESET,
-	SHORT,
-	MISMATCH,
-	TIMEOUT,
-	OTHER,
-	NOUTCOMES
-};
-
-enum sstate {
-	S_FREE,
-	S_CONNECTING,
-	S_SENDING,
-	S_PAUSED,
-	S_DRAINING,
-};
-
-struct session {
-	enum sstate	 state;
-	int		 fd;
-	unsigned	 lport;
-	uint64_t	 started_ms;
-	uint64_t	 wake_ms;
-	uint64_t	 progress_ms;
-	size_t		 chunk_end[CHUNKS];
-	unsigned	 chunk;
-	size_t		 total;
-	size_t		 sent;
-	size_t		 received;
-	unsigned char	 payload[CHUNKS * CHUNK_MAX];
-};
-
 /* The client ports that were open on a worker when it was killed. */
 struct victim {
 	uint64_t	t_ms;
@@ -80,259 +47,66 @@ struct victim {
 	int		nports;
 };
 
-struct load {
-	struct daemon	*d;
-	struct session	 s[CONCURRENCY];
-	bool		 launching;
-	unsigned	 seed;
-	unsigned	 sessions;
-	unsigned	 outcome[NOUTCOMES];
-	unsigned	 attributed;	/* failures on a killed worker */
-	struct victim	 victims[MAX_VICTIMS];
-	int		 nvictims;
-};
+/* This case's killed workers, and the failures they explain. */
+static struct {
+	struct victim	v[MAX_VICTIMS];
+	int		n;
+	unsigned	attributed;	/* failures on a killed worker */
+} victims;
 
 static int	failures_total;
 
-static const char *const outcome_names[] = {
-	"ok", "refused", "reset", "short", "mismatch", "timeout", "other"
-};
+/* Four chunks of random bytes, of random sizes. */
+static void
+prepare(struct load *l, struct load_session *s)
+{
+	size_t	total = 0;
+	unsigned i;
+
+	s->nchunks = CHUNKS;
+	for (i = 0; i < CHUNKS; i++) {
+		total += 256 + (rand_r(&l->seed) % (CHUNK_MAX - 256));
+		s->chunk_end[i] = total;
+	}
+	h_random(s->payload, total, rand_r(&l->seed));
+}
 
 /* Was this failed session open on a worker we killed on purpose? */
-static bool
-attributable(const struct load *l, const struct session *s)
+static void
+attribute(struct load *l, const struct load_session *s, enum load_outcome o)
 {
 	int	v, p;
 
-	for (v = 0; v < l->nvictims; v++) {
-		if (s->started_ms > l->victims[v].t_ms)
+	(void)l;
+	if (o == LOAD_OK)
+		return;
+	for (v = 0; v < victims.n; v++) {
+		if (s->started_ms > victims.v[v].t_ms)
 			continue;
-		for (p = 0; p < l->victims[v].nports; p++)
-			if (l->victims[v].ports[p] == s->lport)
-				return true;
+		for (p = 0; p < victims.v[v].nports; p++)
+			if (victims.v[v].ports[p] == s->lport) {
+				victims.attributed++;
+				return;
+			}
 	}
-	return false;
 }
 
 static void
-finish(struct load *l, struct session *s, enum outcome o)
+start_load(struct load *l, struct daemon *d, unsigned seed)
 {
-	if (o != OK && attributable(l, s))
-		l->attributed++;
-	l->outcome[o]++;
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
-	s->state = S_FREE;
-}
-
-static void
-launch(struct load *l, struct session *s, uint64_t now)
-{
-	struct sockaddr_in	sin;
-	size_t			i, n;
-
-	memset(s, 0, offsetof(struct session, payload));
-	s->total = 0;
-	for (i = 0; i < CHUNKS; i++) {
-		n = 256 + (rand_r(&l->seed) % (CHUNK_MAX - 256));
-		s->total += n;
-		s->chunk_end[i] = s->total;
-	}
-	h_random(s->payload, s->total, rand_r(&l->seed));
-	s->started_ms = s->progress_ms = now;
-	l->sessions++;
-	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(l->d->port);
-	inet_pton(AF_INET, l->d->host, &sin.sin_addr);
-	s->state = S_CONNECTING;
-	if (connect(s->fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 &&
-	    errno != EINPROGRESS)
-		finish(l, s, errno == ECONNREFUSED ? REFUSED : OTHER);
-}
-
-static void
-connected(struct load *l, struct session *s)
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof(int);
-	int			err = 0;
-
-	getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-	if (err != 0) {
-		finish(l, s, err == ECONNREFUSED ? REFUSED : OTHER);
-		return;
-	}
-	len = sizeof(sin);
-	getsockname(s->fd, (struct sockaddr *)&sin, &len);
-	s->lport = ntohs(sin.sin_port);
-	s->state = S_SENDING;
-}
-
-static void
-send_some(struct load *l, struct session *s, uint64_t now)
-{
-	ssize_t	w;
-
-	w = send(s->fd, s->payload + s->sent, s->chunk_end[s->chunk] - s->sent,
-	    MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (w == -1) {
-		if (errno != EAGAIN)
-			finish(l, s, errno == ECONNRESET || errno == EPIPE ?
-			    RESET : OTHER);
-		return;
-	}
-	s->sent += w;
-	s->progress_ms = now;
-	if (s->sent < s->chunk_end[s->chunk])
-		return;
-	if (++s->chunk < CHUNKS) {
-		s->state = S_PAUSED;
-		s->wake_ms = now + CHUNK_GAP_MS;
-		return;
-	}
-	shutdown(s->fd, SHUT_WR);
-	s->state = S_DRAINING;
-}
-
-static void
-receive_some(struct load *l, struct session *s, uint64_t now)
-{
-	unsigned char	buf[16384];
-	ssize_t		r;
-
-	r = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
-	if (r == -1) {
-		if (errno != EAGAIN)
-			finish(l, s, errno == ECONNRESET ? RESET : OTHER);
-		return;
-	}
-	if (r == 0) {
-		finish(l, s, s->state == S_DRAINING && s->received == s->total ?
-		    OK : SHORT);
-		return;
-	}
-	if (s->received + r > s->total ||
-	    memcmp(buf, s->payload + s->received, r) != 0) {
-		finish(l, s, MISMATCH);
-		return;
-	}
-	s->received += r;
-	s->progress_ms = now;
-}
-
-static unsigned
-active(const struct load *l)
-{
-	unsigned	i, n = 0;
-
-	for (i = 0; i < CONCURRENCY; i++)
-		if (l->s[i].state != S_FREE)
-			n++;
-	return n;
-}
-
-static unsigned
-connecting(const struct load *l)
-{
-	unsigned	i, n = 0;
-
-	for (i = 0; i < CONCURRENCY; i++)
-		if (l->s[i].state == S_CONNECTING)
-			n++;
-	return n;
-}
-
-/* One round of the load: launch, poll, move every session along. */
-static void
-step(struct load *l, int max_wait_ms)
-{
-	struct pollfd	 pfd[CONCURRENCY];
-	struct session	*s;
-	uint64_t	 now = h_now_ms();
-	unsigned	 i;
-
-	for (i = 0; i < CONCURRENCY; i++) {
-		s = &l->s[i];
-		if (s->state == S_FREE && l->launching)
-			launch(l, s, now);
-		pfd[i].fd = s->state == S_FREE ? -1 : s->fd;
-		pfd[i].events = POLLIN;
-		if (s->state == S_CONNECTING || s->state == S_SENDING)
-			pfd[i].events |= POLLOUT;
-		pfd[i].revents = 0;
-	}
-	poll(pfd, CONCURRENCY, max_wait_ms);
-	h_notify_drain(l->d);
-	now = h_now_ms();
-	for (i = 0; i < CONCURRENCY; i++) {
-		s = &l->s[i];
-		if (s->state == S_FREE)
-			continue;
-		if (s->state == S_CONNECTING) {
-			if (pfd[i].revents)
-				connected(l, s);
-			continue;
-		}
-		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-			receive_some(l, s, now);
-		if (s->state == S_PAUSED && now >= s->wake_ms)
-			s->state = S_SENDING;
-		if (s->state == S_SENDING && pfd[i].revents & POLLOUT)
-			send_some(l, s, now);
-		if (s->state != S_FREE && now - s->progress_ms > STALL_MS)
-			finish(l, s, TIMEOUT);
-	}
-}
-
-/* Run the load for "ms", calling "tick" every round. */
-static void
-run_for(struct load *l, uint64_t ms, void (*tick)(struct load *, void *),
-    void *arg)
-{
-	uint64_t	end = h_now_ms() + ms;
-
-	while (h_now_ms() < end) {
-		step(l, 5);
-		if (tick != NULL)
-			tick(l, arg);
-	}
+	memset(&victims, 0, sizeof(victims));
+	load_init(l, d, CONCURRENCY, CHUNKS * CHUNK_MAX, seed);
+	l->chunk_gap_ms = CHUNK_GAP_MS;
+	l->stall_ms = STALL_MS;
+	l->prepare = prepare;
+	l->done = attribute;
 }
 
 /* Stop launching and let every session in flight end. */
 static void
 settle(struct load *l)
 {
-	uint64_t	end = h_now_ms() + STALL_MS + 2000;
-
-	l->launching = false;
-	while (active(l) > 0 && h_now_ms() < end)
-		step(l, 5);
-}
-
-static unsigned
-failed(const struct load *l)
-{
-	unsigned	i, n = 0;
-
-	for (i = 1; i < NOUTCOMES; i++)
-		n += l->outcome[i];
-	return n;
-}
-
-static void
-load_init(struct load *l, struct daemon *d, unsigned seed)
-{
-	unsigned	i;
-
-	memset(l, 0, sizeof(*l));
-	l->d = d;
-	l->seed = seed;
-	l->launching = true;
-	for (i = 0; i < CONCURRENCY; i++)
-		l->s[i].fd = -1;
+	load_settle(l, STALL_MS + 2000);
 }
 
 static void
@@ -347,16 +121,18 @@ report(int n, const char *name, const struct load *l, bool pass,
 	va_end(ap);
 	printf("FAULT %d %-22s sessions=%u ok=%u failed=%u (on killed "
 	    "workers %u) resets=%u refused=%u short=%u timeouts=%u; %s => %s\n",
-	    n, name, l->sessions, l->outcome[OK], failed(l), l->attributed,
-	    l->outcome[RESET], l->outcome[REFUSED], l->outcome[SHORT],
-	    l->outcome[TIMEOUT], extra, pass ? "PASS" : "FAIL");
+	    n, name, l->sessions, l->outcome[LOAD_OK],
+	    load_failures(l->outcome), victims.attributed,
+	    l->outcome[LOAD_RESET],
+	    l->outcome[LOAD_REFUSED], l->outcome[LOAD_SHORT],
+	    l->outcome[LOAD_TIMEOUT], extra, pass ? "PASS" : "FAIL");
 	if (!pass) {
 		int i;
 
 		failures_total++;
-		for (i = 1; i < NOUTCOMES; i++)
+		for (i = LOAD_OK + 1; i < LOAD_NOUTCOMES; i++)
 			if (l->outcome[i])
-				printf("      %s: %u\n", outcome_names[i],
+				printf("      %s: %u\n", load_outcome_names[i],
 				    l->outcome[i]);
 		h_log_dump(l->d);
 	}
@@ -428,7 +204,7 @@ read_tcp_table(struct tcpsock **out)
 
 /* Remember the client ports of the sessions open on a (stopped) worker. */
 static void
-snapshot_victim(struct load *l, pid_t pid)
+snapshot_victim(const struct load *l, pid_t pid)
 {
 	struct tcpsock	*tcp;
 	struct victim	*v;
@@ -439,9 +215,9 @@ snapshot_victim(struct load *l, pid_t pid)
 	DIR		*dir;
 	ssize_t		 n;
 
-	if (l->nvictims >= MAX_VICTIMS)
+	if (victims.n >= MAX_VICTIMS)
 		return;
-	v = &l->victims[l->nvictims++];
+	v = &victims.v[victims.n++];
 	v->t_ms = h_now_ms();
 	v->nports = 0;
 	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
@@ -516,16 +292,17 @@ case_reloads(void)
 	bool		pass;
 
 	start_daemon(&d, reload_configs[0]);
-	load_init(&l, &d, 1);
+	start_load(&l, &d, 1);
 	r.next_ms = h_now_ms() + 250;
-	run_for(&l, 10000, reload_tick, &r);
+	load_run_for(&l, 10000, reload_tick, &r);
 	settle(&l);
 	h_log_wait_count(&d, "configuration reloaded", 20, 5000);
 	reloaded = h_log_count(&d, "configuration reloaded");
-	pass = failed(&l) == 0 && r.done == 20 && reloaded == 20 &&
-	    l.sessions > 1000;
+	pass = load_failures(l.outcome) == 0 && r.done == 20 &&
+	    reloaded == 20 && l.sessions > 1000;
 	report(1, "reload storm", &l, pass, "reloads=%d completed=%d",
 	    r.done, reloaded);
+	load_free(&l);
 	h_cleanup(&d);
 }
 
@@ -561,15 +338,17 @@ case_kill_storm(void)
 	bool		pool, pass;
 
 	start_daemon(&d, "listen = [ \"127.0.0.1:%P\" ];\nworkers = 3;\n");
-	load_init(&l, &d, 2);
+	start_load(&l, &d, 2);
 	k.next_ms = h_now_ms() + 200;
-	run_for(&l, 10000, kill_tick, &k);
+	load_run_for(&l, 10000, kill_tick, &k);
 	settle(&l);
 	pool = wait_pool(d.pid, 3, 5000);
-	pass = failed(&l) == l.attributed && l.outcome[REFUSED] == 0 && pool &&
+	pass = load_failures(l.outcome) == victims.attributed &&
+	    l.outcome[LOAD_REFUSED] == 0 && pool &&
 	    k.kills >= 45 && l.sessions > 1000;
 	report(2, "SIGKILL storm", &l, pass, "kills=%d pool back to 3: %s",
 	    k.kills, pool ? "yes" : "no");
+	load_free(&l);
 	h_cleanup(&d);
 }
 
@@ -587,8 +366,8 @@ case_sigstop(void)
 
 	start_daemon(&d, "listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n"
 	    "worker_timeout = 2;\n");
-	load_init(&l, &d, 3);
-	run_for(&l, 1000, NULL, NULL);
+	start_load(&l, &d, 3);
+	load_run_for(&l, 1000, NULL, NULL);
 	if (children(d.pid, v, 8) != 2)
 		h_die("case 3: no pool");
 	victim = v[0];
@@ -596,20 +375,21 @@ case_sigstop(void)
 	snapshot_victim(&l, victim);
 	t0 = h_now_ms();
 	while (h_now_ms() - t0 < 10000) {
-		step(&l, 5);
+		load_step(&l, 5);
 		n = children(d.pid, now, 8);
 		if (n == 2 && !h_has_pid(now, n, victim)) {
 			replaced_ms = h_now_ms() - t0;
 			break;
 		}
 	}
-	run_for(&l, 1000, NULL, NULL);
+	load_run_for(&l, 1000, NULL, NULL);
 	settle(&l);
 	pass = replaced_ms > 0 && replaced_ms <= 3000 &&
-	    failed(&l) == l.attributed && l.sessions > 200;
+	    load_failures(l.outcome) == victims.attributed && l.sessions > 200;
 	report(3, "SIGSTOP worker", &l, pass, "worker_timeout=2000 ms "
 	    "replaced after %llu ms (limit 3000)",
 	    (unsigned long long)replaced_ms);
+	load_free(&l);
 	h_cleanup(&d);
 }
 
@@ -638,9 +418,9 @@ case_crash_at_start(void)
 		h_die("case 4: cannot start");
 	unsetenv("SOCKECHOD_FAULT");
 	unsetenv("SOCKECHOD_FAULT_RECORD");
-	load_init(&l, &d, 4);
+	start_load(&l, &d, 4);
 	l.launching = false;	/* nobody can serve: no load to measure */
-	run_for(&l, 10000, NULL, NULL);
+	load_run_for(&l, 10000, NULL, NULL);
 	cpu = h_cpu_ms(d.pid, true);
 	lines = h_log_count(&d, "\n");
 	if ((fp = fopen(record, "r")) != NULL) {
@@ -667,6 +447,7 @@ case_crash_at_start(void)
 	    cpu <= 500 && h_log_has(&d, "respawning with a delay that grows");
 	report(4, "crash at start", &l, pass, "crashes=%d in 10 s, respawn gaps "
 	    "ms=[%s], log lines=%d, CPU=%lu ms", n, gaps, lines, cpu);
+	load_free(&l);
 	h_cleanup(&d);
 }
 
@@ -726,15 +507,15 @@ case_sigterm(void)
 		continue;	/* orphans of earlier cases */
 	start_daemon(&d, "listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n"
 	    "shutdown_timeout = 20;\n");
-	load_init(&l, &d, 5);
-	run_for(&l, 2000, NULL, NULL);
+	start_load(&l, &d, 5);
+	load_run_for(&l, 2000, NULL, NULL);
 	nkids = children(d.pid, v, 8);
 	/* Sessions in flight: every one launched, once it has connected. */
 	l.launching = false;
 	t0 = h_now_ms();
-	while (connecting(&l) > 0 && h_now_ms() - t0 < 2000)
-		step(&l, 1);
-	inflight = active(&l);
+	while (load_count(&l, LOAD_CONNECTING) > 0 && h_now_ms() - t0 < 2000)
+		load_step(&l, 1);
+	inflight = load_active(&l);
 	/*
 	 * Clients in the listen queue at SIGTERM are in flight too: stop the
 	 * workers, queue some, and let the workers go once the drain began.
@@ -756,11 +537,12 @@ case_sigterm(void)
 	for (i = 0; i < nkids; i++)
 		if (kill(v[i], 0) == 0)
 			left++;
-	pass = failed(&l) == 0 && code == 0 && left == 0 && inflight > 0 &&
-	    queued == QUEUED && served == queued;
+	pass = load_failures(l.outcome) == 0 && code == 0 && left == 0 &&
+	    inflight > 0 && queued == QUEUED && served == queued;
 	report(5, "SIGTERM under load", &l, pass, "in flight at SIGTERM=%d, "
 	    "queued=%d served=%d, exit status %d, processes left %d", inflight,
 	    queued, served, code, left);
+	load_free(&l);
 	h_cleanup(&d);
 }
 
@@ -813,17 +595,18 @@ case_resize_storm(void)
 	bool		converged, pass;
 
 	start_daemon(&d, "listen = [ \"127.0.0.1:%P\" ];\nworkers = 3;\n");
-	load_init(&l, &d, 6);
+	start_load(&l, &d, 6);
 	s.next_ms = h_now_ms() + 200;
-	run_for(&l, 4000, storm_tick, &s);
+	load_run_for(&l, 4000, storm_tick, &s);
 	settle(&l);
 	wanted = wanted_workers(&d);
 	converged = wanted > 0 && wait_pool(d.pid, wanted, 10000);
 	n = children(d.pid, v, 600);
-	pass = failed(&l) == 0 && converged && s.sent == 60;
+	pass = load_failures(l.outcome) == 0 && converged && s.sent == 60;
 	report(6, "TTIN/TTOU storm", &l, pass, "signals=%d wanted=%d "
 	    "processes=%d converged=%s", s.sent, wanted, n,
 	    converged ? "yes" : "no");
+	load_free(&l);
 	h_cleanup(&d);
 }
 
