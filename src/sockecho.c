@@ -463,8 +463,16 @@ exchange(struct client *c)
 		    (unsigned long long)c->nreceived);
 }
 
-int
-main(int argc, char *argv[])
+/* What the command line asks for besides the client's own fields. */
+struct options {
+	const char	*text;		/* -m */
+	bool		 newline;
+	uint64_t	 timeout_ms;
+};
+
+/* Returns -1 to go on, or the exit status; optind points to HOST. */
+static int
+parse_options(int argc, char *argv[], struct client *c, struct options *o)
 {
 	static const struct option longopts[] = {
 		{ "message", required_argument, NULL, 'm' },
@@ -477,35 +485,28 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct client	 c;
-	const char	*text = NULL, *host, *port = DEFAULT_PORT;
-	bool		 newline = true;
-	uint64_t	 timeout_ms = 0;
-	char		*msg = NULL;
-	int		 ch;
+	int	ch;
 
-	memset(&c, 0, sizeof(c));
-	c.connect_timeout_ms = CONNECT_TIMEOUT_MS;
 	while ((ch = getopt_long(argc, argv, "m:ncqt:T:Vh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'm':
-			text = optarg;
+			o->text = optarg;
 			break;
 		case 'n':
-			newline = false;
+			o->newline = false;
 			break;
 		case 'c':
-			c.check = true;
+			c->check = true;
 			break;
 		case 'q':
-			c.quiet = true;
+			c->quiet = true;
 			break;
 		case 't':
-			timeout_ms = parse_seconds("-t", optarg);
+			o->timeout_ms = parse_seconds("-t", optarg);
 			break;
 		case 'T':
-			c.connect_timeout_ms = parse_seconds("-T", optarg);
+			c->connect_timeout_ms = parse_seconds("-T", optarg);
 			break;
 		case 'V':
 			printf("sockecho %s\n", PACKAGE_VERSION);
@@ -518,6 +519,45 @@ main(int argc, char *argv[])
 			return EX_USAGE;
 		}
 	}
+	return -1;
+}
+
+/* HOST [PORT], [IPV6] [PORT] or unix:/PATH: the connected socket. */
+static int
+connect_to(struct client *c, const char *host, const char *port)
+{
+	size_t	 hl = strlen(host);
+	char	*h;
+	int	 fd;
+
+	if (strncmp(host, "unix:", 5) == 0) {
+		if (port != NULL)
+			fail(EX_USAGE, "a Unix socket takes no port");
+		return connect_unix(c, host + 5);
+	}
+	if ((h = strdup(host)) == NULL)
+		fail(EX_OSERR, "out of memory");
+	if (hl > 2 && h[0] == '[' && h[hl - 1] == ']') {
+		h[hl - 1] = '\0';
+		memmove(h, h + 1, hl - 1);
+	}
+	fd = connect_inet(c, h, port != NULL ? port : DEFAULT_PORT);
+	free(h);
+	return fd;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct options	 o = { NULL, true, 0 };
+	struct client	 c;
+	char		*msg = NULL;
+	int		 status;
+
+	memset(&c, 0, sizeof(c));
+	c.connect_timeout_ms = CONNECT_TIMEOUT_MS;
+	if ((status = parse_options(argc, argv, &c, &o)) != -1)
+		return status;
 	argc -= optind;
 	argv += optind;
 	if (argc < 1 || argc > 2) {
@@ -527,34 +567,15 @@ main(int argc, char *argv[])
 		return EX_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (timeout_ms)
-		c.deadline_ms = now_ms() + timeout_ms;
-	if (text != NULL) {
-		if (asprintf(&msg, "%s%s", text, newline ? "\n" : "") == -1)
+	if (o.timeout_ms)
+		c.deadline_ms = now_ms() + o.timeout_ms;
+	if (o.text != NULL) {
+		if (asprintf(&msg, "%s%s", o.text, o.newline ? "\n" : "") == -1)
 			fail(EX_OSERR, "out of memory");
 		c.message = msg;
 		c.message_len = strlen(msg);
 	}
-	host = argv[0];
-	if (argc == 2)
-		port = argv[1];
-	if (strncmp(host, "unix:", 5) == 0) {
-		if (argc == 2)
-			fail(EX_USAGE, "a Unix socket takes no port");
-		c.fd = connect_unix(&c, host + 5);
-	} else {
-		size_t hl = strlen(host);
-		char *h = strdup(host);
-
-		if (h == NULL)
-			fail(EX_OSERR, "out of memory");
-		if (hl > 2 && h[0] == '[' && h[hl - 1] == ']') {
-			h[hl - 1] = '\0';
-			memmove(h, h + 1, hl - 1);
-		}
-		c.fd = connect_inet(&c, h, port);
-		free(h);
-	}
+	c.fd = connect_to(&c, argv[0], argc == 2 ? argv[1] : NULL);
 	exchange(&c);
 	close(c.fd);
 	free(msg);
