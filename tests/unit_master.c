@@ -295,15 +295,23 @@ set_state(size_t w, uint32_t state)
 	SCOREBOARD_STORE(fk.w[w].slot->state, state);
 }
 
+/* Where a script is, for the failure messages. */
+static const char	*script_name;
+static int		 step_no;
+
 static void
 expect(const struct step *s)
 {
-	const struct pool	*p = master_pool(m);
-	const struct reload	*r = master_reload(m);
+	unsigned	live = pool_count_live(master_pool(m));
+	unsigned	gen = master_current(m)->id;
+	int		phase = master_reload(m)->phase;
 
-	ck_assert_uint_eq(pool_count_live(p), s->live);
-	ck_assert_uint_eq(master_current(m)->id, s->generation);
-	ck_assert_int_eq(r->phase, s->phase);
+	ck_assert_msg(live == s->live, "%s, step %d: %u processes, not %u",
+	    script_name, step_no, live, s->live);
+	ck_assert_msg(gen == s->generation, "%s, step %d: generation %u, "
+	    "not %u", script_name, step_no, gen, s->generation);
+	ck_assert_msg(phase == (int)s->phase, "%s, step %d: reload phase %d, "
+	    "not %d", script_name, step_no, phase, s->phase);
 }
 
 static void
@@ -317,8 +325,9 @@ expect_answers(int ok, int failed)
 			n_ok++;
 		else if (fk.answers[i] == MASTER_RELOAD_FAILED)
 			n_failed++;
-	ck_assert_int_eq(n_ok, ok);
-	ck_assert_int_eq(n_failed, failed);
+	ck_assert_msg(n_ok == ok && n_failed == failed, "%s, step %d: %d ok "
+	    "and %d failed answers, not %d and %d", script_name, step_no, n_ok,
+	    n_failed, ok, failed);
 }
 
 static void
@@ -361,7 +370,9 @@ run_step(const struct step *s)
 		break;
 	case OP_SIGNALLED:
 		ck_assert_uint_lt(s->arg, fk.nw);
-		ck_assert_int_eq(fk.w[s->arg].last_sig, s->sig);
+		ck_assert_msg(fk.w[s->arg].last_sig == s->sig, "%s, step %d: "
+		    "worker %d got signal %d last, not %d", script_name,
+		    step_no, s->arg, fk.w[s->arg].last_sig, s->sig);
 		break;
 	case OP_DONE:
 		break;
@@ -415,8 +426,11 @@ START_TEST(test_script)
 	const struct step	*s;
 
 	setup();
-	for (s = sc->steps; s->op != OP_DONE; s++)
+	script_name = sc->name;
+	for (s = sc->steps; s->op != OP_DONE; s++) {
+		step_no = (int)(s - sc->steps);
 		run_step(s);
+	}
 	if (s->arg >= 0)
 		ck_assert_msg(master_done(m), "%s: not done", sc->name);
 	else
