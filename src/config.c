@@ -21,6 +21,7 @@
 
 #include <libconfig.h>
 
+#include "conffile.h"
 #include "config.h"
 #include "log.h"
 
@@ -84,10 +85,15 @@ static const struct key keys[] = {
 
 #define NKEYS	nitems(keys)
 
-/* Where a message points: a file and line, or the command line. */
+/*
+ * Where a message points: a file and line, or the command line; for a
+ * setting, also its line in the text libconfig read (see conffile.c).
+ */
 struct where {
-	const char	*file;
-	unsigned	 line;
+	const char		*file;
+	unsigned		 line;
+	const struct conffile	*cf;
+	unsigned		 merged_line;
 };
 
 static void errorf(struct config_errors *, const struct where *,
@@ -111,6 +117,15 @@ errorf(struct config_errors *errs, const struct where *w, const char *fmt, ...)
 		r = asprintf(&line, "%s", msg);
 	if (r == -1)
 		return;
+	/* A hostile file has as many errors as settings: show the first. */
+	if (errs->n == CONFIG_ERRORS_MAX) {
+		free(line);
+		r = asprintf(&line, "(more errors not shown)");
+	}
+	if (r == -1 || errs->n > CONFIG_ERRORS_MAX) {
+		free(line);
+		return;
+	}
 	if ((v = reallocarray(errs->v, errs->n + 1, sizeof(*v))) == NULL) {
 		free(line);
 		return;
@@ -245,7 +260,7 @@ default_allow(struct config *cfg)
 void
 config_defaults(struct config *cfg)
 {
-	static const struct where builtin = { "built-in default", 0 };
+	static const struct where builtin = { "built-in default", 0, NULL, 0 };
 	struct config_errors	  errs = { NULL, 0 };
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -272,7 +287,7 @@ int
 config_set_listen(struct config *cfg, char *const *texts, size_t n,
     struct config_errors *errs)
 {
-	static const struct where cmdline = { "command line", 0 };
+	static const struct where cmdline = { "command line", 0, NULL, 0 };
 	size_t	 i, before = errs->n;
 
 	free_listen(cfg);
@@ -296,74 +311,6 @@ config_workers(const struct config *cfg)
 	return n > CONFIG_WORKERS_MAX ? CONFIG_WORKERS_MAX : (unsigned)n;
 }
 
-/*
- * libconfig 1.5 silently wraps an integer literal that does not fit in
- * 32 (or 64) bits, so the range check reads the literal from the source
- * line itself. It returns 1 with the value, 0 if the literal was not
- * found (the caller then trusts libconfig), -1 if it does not fit.
- */
-static int
-source_integer(const struct where *w, const char *name, long long *value)
-{
-	FILE		*fp;
-	char		*line = NULL, *p, *end;
-	size_t		 cap = 0;
-	unsigned	 n = 0;
-	int		 r = 0;
-
-	if (w->file == NULL || (fp = fopen(w->file, "r")) == NULL)
-		return 0;
-	while (getline(&line, &cap, fp) != -1)
-		if (++n == w->line)
-			break;
-	if (n != w->line || (p = strstr(line, name)) == NULL)
-		goto out;
-	p += strlen(name);
-	while (isspace((unsigned char)*p))
-		p++;
-	if (*p != '=' && *p != ':')
-		goto out;
-	p++;
-	while (isspace((unsigned char)*p))
-		p++;
-	if (*p != '-' && *p != '+' && !isdigit((unsigned char)*p))
-		goto out;
-	errno = 0;
-	*value = strtoll(p, &end, 0);
-	if (errno == ERANGE)
-		r = -1;
-	else if (end != p)
-		r = 1;
-out:
-	free(line);
-	fclose(fp);
-	return r;
-}
-
-/*
- * An integer setting, checked against the literal in the file (see
- * source_integer). Returns 0, or -1 after reporting; *big is set when the
- * number does not even fit in 64 bits.
- */
-static int
-read_integer(const config_setting_t *s, const struct key *k,
-    const struct where *w, long long *v, bool *big)
-{
-	long long	lit;
-
-	*big = false;
-	*v = config_setting_get_int64(s);
-	switch (source_integer(w, k->name, &lit)) {
-	case -1:
-		*big = true;
-		return -1;
-	case 1:
-		*v = lit;
-		break;
-	}
-	return 0;
-}
-
 static bool
 is_integer(const config_setting_t *s)
 {
@@ -376,23 +323,17 @@ get_number(const config_setting_t *s, const struct key *k,
     const struct where *w, struct config_errors *errs, uint64_t *out)
 {
 	long long	v;
-	bool		big;
 
 	if (!is_integer(s)) {
 		errorf(errs, w, "%s: expected an integer", k->name);
 		return -1;
 	}
-	if (read_integer(s, k, w, &v, &big) == -1 || v < 0 ||
-	    (uint64_t)v < k->min || (uint64_t)v > k->max) {
-		if (big)
-			errorf(errs, w, "%s: must be between %llu and %llu "
-			    "(the number is too large)", k->name,
-			    (unsigned long long)k->min,
-			    (unsigned long long)k->max);
-		else
-			errorf(errs, w, "%s: must be between %llu and %llu "
-			    "(got %lld)", k->name, (unsigned long long)k->min,
-			    (unsigned long long)k->max, v);
+	/* confscan_check() refused every literal libconfig would wrap. */
+	v = config_setting_get_int64(s);
+	if (v < 0 || (uint64_t)v < k->min || (uint64_t)v > k->max) {
+		errorf(errs, w, "%s: must be between %llu and %llu (got %lld)",
+		    k->name, (unsigned long long)k->min,
+		    (unsigned long long)k->max, v);
 		return -1;
 	}
 	*out = (uint64_t)v;
@@ -404,29 +345,19 @@ static int
 get_seconds(const config_setting_t *s, const struct key *k,
     const struct where *w, struct config_errors *errs, uint64_t *ms)
 {
-	long long	v;
 	double		sec;
-	bool		big = false;
 
 	if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
 		sec = config_setting_get_float(s);
-	else if (is_integer(s)) {
-		if (read_integer(s, k, w, &v, &big) == -1)
-			sec = -1;
-		else
-			sec = (double)v;
-	} else {
+	else if (is_integer(s))
+		sec = (double)config_setting_get_int64(s);
+	else {
 		errorf(errs, w, "%s: expected a number of seconds", k->name);
 		return -1;
 	}
-	if (big || !isfinite(sec) || sec < 0 || sec > (double)k->max) {
-		if (big)
-			errorf(errs, w, "%s: must be between 0 and %llu seconds "
-			    "(the number is too large)", k->name,
-			    (unsigned long long)k->max);
-		else
-			errorf(errs, w, "%s: must be between 0 and %llu seconds "
-			    "(got %g)", k->name, (unsigned long long)k->max, sec);
+	if (!isfinite(sec) || sec < 0 || sec > (double)k->max) {
+		errorf(errs, w, "%s: must be between 0 and %llu seconds "
+		    "(got %g)", k->name, (unsigned long long)k->max, sec);
 		return -1;
 	}
 	*ms = (uint64_t)ceil(sec * MS_PER_SEC);
@@ -439,34 +370,64 @@ get_seconds(const config_setting_t *s, const struct key *k,
 	return 0;
 }
 
+/* The line of the text that holds byte "off" (lines start at 1). */
+static unsigned
+merged_line_of(const struct conffile *cf, size_t off)
+{
+	unsigned	lo = 1, hi = cf->lines + 1, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo + 1) / 2;
+		if (cf->line_start[mid] <= off)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+/* Where libconfig says a list element is (see element_where). */
+static void
+element_line(const struct where *w, const config_setting_t *e,
+    struct where *ew)
+{
+	*ew = *w;
+	if (w->cf != NULL && config_setting_source_line(e) > 0) {
+		ew->merged_line = config_setting_source_line(e);
+		conffile_where(w->cf, ew->merged_line, &ew->file, &ew->line);
+	}
+}
+
 /*
  * libconfig gives a list element the line its parser had reached, which
- * may be past the element; find the line that holds the quoted text,
- * searching from "from" to the reported line.
+ * may be past the element: find the quoted text between *cursor and the
+ * end of that line, and move *cursor past it. The cursor only moves
+ * forward, so a list costs one pass over the text; after a miss (an
+ * escape sequence) it stops looking and libconfig's line stands.
  */
-static unsigned
-source_string_line(const char *file, unsigned from, unsigned to,
-    const char *text)
+static void
+element_where(struct where *ew, const char *text, size_t *cursor)
 {
-	FILE		*fp;
-	char		*line = NULL, *quoted;
-	size_t		 cap = 0;
-	unsigned	 n = 0, found = to;
+	const struct conffile	*cf = ew->cf;
+	const char		*hit;
+	size_t			 end, n = strlen(text);
 
-	if (file == NULL || from == 0 || from > to ||
-	    asprintf(&quoted, "\"%s\"", text) == -1)
-		return to;
-	if ((fp = fopen(file, "r")) != NULL) {
-		while (getline(&line, &cap, fp) != -1 && ++n <= to)
-			if (n >= from && strstr(line, quoted) != NULL) {
-				found = n;
-				break;
-			}
-		fclose(fp);
+	if (cf == NULL || *cursor >= cf->len || ew->merged_line > cf->lines + 1)
+		return;
+	end = ew->merged_line <= cf->lines ? cf->line_start[ew->merged_line + 1] :
+	    cf->len;
+	while (*cursor < end && (hit = memchr(cf->text + *cursor, '"',
+	    end - *cursor)) != NULL) {
+		*cursor = (size_t)(hit - cf->text) + 1;
+		if (cf->len - *cursor > n && memcmp(hit + 1, text, n) == 0 &&
+		    hit[n + 1] == '"') {
+			conffile_where(cf, merged_line_of(cf, *cursor),
+			    &ew->file, &ew->line);
+			*cursor += n + 1;
+			return;
+		}
 	}
-	free(line);
-	free(quoted);
-	return found;
+	*cursor = cf->len;
 }
 
 /* Called for each string of a list setting, with its own file:line. */
@@ -485,24 +446,24 @@ each_string(struct config *cfg, const struct key *k,
 	const config_setting_t	*e;
 	struct where		 ew;
 	const char		*text;
-	unsigned		 from = w->line;
+	size_t			 cursor = 0;
 	int			 i, n, bad = 0;
 
 	if (config_setting_type(s) == CONFIG_TYPE_STRING)
 		return fn(cfg, k, config_setting_get_string(s), w, errs);
 	n = config_setting_length(s);
+	if (w->cf != NULL && w->merged_line > 0 && w->merged_line <= w->cf->lines)
+		cursor = w->cf->line_start[w->merged_line];
 	for (i = 0; i < n; i++) {
 		e = config_setting_get_elem(s, i);
-		ew = *w;
-		if (config_setting_source_line(e) > 0)
-			ew.line = config_setting_source_line(e);
+		element_line(w, e, &ew);
 		if ((text = config_setting_get_string(e)) == NULL) {
 			errorf(errs, &ew, "%s: element %d is not a string",
 			    k->name, i + 1);
 			bad = 1;
 			continue;
 		}
-		ew.line = from = source_string_line(w->file, from, ew.line, text);
+		element_where(&ew, text, &cursor);
 		if (fn(cfg, k, text, &ew, errs) == -1)
 			bad = 1;
 	}
@@ -533,8 +494,7 @@ get_ports(struct config *cfg, const struct key *k, const config_setting_t *s,
 	cfg->nudp_drop_source_ports = 0;
 	for (i = 0; i < n; i++) {
 		e = config_setting_get_elem(s, i);
-		if (config_setting_source_line(e) > 0)
-			ew.line = config_setting_source_line(e);
+		element_line(w, e, &ew);
 		if (get_number(e, k, &ew, errs, &v) == -1) {
 			bad = 1;
 			continue;
@@ -777,31 +737,13 @@ unknown_key(const char *name, const struct where *w,
 		errorf(errs, w, "unknown setting \"%s\"", name);
 }
 
-/*
- * The file a setting or error came from. libconfig names an included file
- * as the @include wrote it; make that a path from the main file's
- * directory, in "buf" if need be.
- */
-static const char *
-source_file(const char *file, const char *path, const char *dir, char *buf,
-    size_t size)
-{
-	if (file == NULL || strcmp(file, path) == 0)
-		return path;
-	if (file[0] == '/')
-		return file;
-	snprintf(buf, size, "%s%s", dir, file);
-	return buf;
-}
-
 static void
-read_settings(struct config *cfg, config_t *lc, const char *path,
-    const char *dir, struct config_errors *errs)
+read_settings(struct config *cfg, config_t *lc, const struct conffile *cf,
+    struct config_errors *errs)
 {
 	config_setting_t	*root, *s;
-	struct where		 w;
+	struct where		 w = { NULL, 0, cf, 0 };
 	const struct key	*k;
-	char			 included[PATH_MAX];
 	size_t			 i;
 	int			 n, j;
 
@@ -809,9 +751,8 @@ read_settings(struct config *cfg, config_t *lc, const char *path,
 	n = config_setting_length(root);
 	for (j = 0; j < n; j++) {
 		s = config_setting_get_elem(root, j);
-		w.file = source_file(config_setting_source_file(s), path, dir,
-		    included, sizeof(included));
-		w.line = config_setting_source_line(s);
+		w.merged_line = config_setting_source_line(s);
+		conffile_where(cf, w.merged_line, &w.file, &w.line);
 		k = NULL;
 		for (i = 0; i < NKEYS; i++)
 			if (strcmp(config_setting_name(s), keys[i].name) == 0)
@@ -825,51 +766,60 @@ read_settings(struct config *cfg, config_t *lc, const char *path,
 }
 
 /*
+ * libconfig parses the checked text from memory. Should an @include
+ * slip past confscan_check(), libconfig would look for it under this
+ * directory, which does not exist, and fail instead of opening it.
+ */
+#define NO_INCLUDE_DIR	"/nonexistent/sockechod: includes are read by conffile.c"
+
+static void
+parse(struct config *cfg, const struct conffile *cf,
+    struct config_errors *errs)
+{
+	struct where	w = { NULL, 0, cf, 0 };
+	config_t	lc;
+
+	config_init(&lc);
+	config_set_include_dir(&lc, NO_INCLUDE_DIR);
+	if (config_read_string(&lc, cf->text) == CONFIG_FALSE) {
+		conffile_where(cf, (unsigned)config_error_line(&lc), &w.file,
+		    &w.line);
+		errorf(errs, &w, "%s", config_error_text(&lc));
+	} else
+		read_settings(cfg, &lc, cf, errs);
+	config_destroy(&lc);
+}
+
+/*
  * Load "path" over the defaults. With "optional", a file that does not
  * exist leaves the defaults (cfg->path stays NULL). Returns 0, or -1 with
- * every problem found in "errs".
+ * every problem found in "errs" (the first CONFIG_ERRORS_MAX).
  */
 int
 config_load(struct config *cfg, const char *path, bool optional,
     struct config_errors *errs)
 {
-	struct where	 w = { path, 0 };
-	config_t	 lc;
-	FILE		*fp;
-	char		*dir, *slash, included[PATH_MAX];
+	struct where	 w = { path, 0, NULL, 0 };
+	struct conffile	 cf;
 	size_t		 before = errs->n;
 
 	config_defaults(cfg);
-	if ((fp = fopen(path, "r")) == NULL) {
-		if (errno == ENOENT && optional)
+	if (conffile_read(&cf, path) == -1) {
+		if (cf.missing && optional) {
+			conffile_free(&cf);
 			return 0;
-		errorf(errs, &w, "cannot open: %s", strerror(errno));
+		}
+		w.file = cf.error_file ? cf.error_file : path;
+		w.line = cf.error_line;
+		errorf(errs, &w, "%s", cf.error);
+		conffile_free(&cf);
 		return -1;
 	}
-	fclose(fp);
-	if ((cfg->path = strdup(path)) == NULL || (dir = strdup(path)) == NULL) {
+	if ((cfg->path = strdup(path)) == NULL)
 		errorf(errs, &w, "%s", strerror(errno));
-		return -1;
-	}
-	/*
-	 * A relative @include is taken from the main file's directory, in
-	 * included files too (libconfig has one include directory).
-	 */
-	if ((slash = strrchr(dir, '/')) != NULL)
-		slash[1] = '\0';
 	else
-		dir[0] = '\0';
-	config_init(&lc);
-	config_set_include_dir(&lc, dir[0] != '\0' ? dir : ".");
-	if (config_read_file(&lc, path) == CONFIG_FALSE) {
-		w.file = source_file(config_error_file(&lc), path, dir,
-		    included, sizeof(included));
-		w.line = config_error_line(&lc);
-		errorf(errs, &w, "%s", config_error_text(&lc));
-	} else
-		read_settings(cfg, &lc, path, dir, errs);
-	config_destroy(&lc);
-	free(dir);
+		parse(cfg, &cf, errs);
+	conffile_free(&cf);
 	if (cfg->group != NULL && cfg->user == NULL)
 		errorf(errs, &w, "group: only applies together with user");
 	return errs->n == before ? 0 : -1;

@@ -15,6 +15,7 @@
 
 #define CONFIG_WORKERS_MAX	512
 #define CONFIG_UDP_DROP_PORTS_MAX 64
+#define CONFIG_ERRORS_MAX	20	/* messages kept from one load */
 
 struct config {
 	char			*path;		/* NULL: built-in defaults */

@@ -324,9 +324,30 @@ static const struct bad_case {
 	{ "workers = \"two\";\n", ":1: ", "workers: expected an integer" },
 	{ "workers = 513;\n", ":1: ", "workers: must be between 0 and 512 (got 513)" },
 	{ "workers = -1;\n", ":1: ", "workers: must be between 0 and 512 (got -1)" },
-	{ "workers = 99999999999;\n", ":1: ", "workers: must be between 0 and 512" },
-	{ "workers = 99999999999999999999999;\n", ":1: ", "(the number is too large)" },
-	{ "workers = 4294967298;\n", ":1: ", "workers: must be between 0 and 512" },
+	{ "workers = 99999999999L;\n", ":1: ", "workers: must be between 0 and 512 (got 99999999999)" },
+	{ "workers = 99999999999;\n", ":1: ", "workers: 99999999999 does not fit in 32 bits (write 99999999999L for a 64-bit integer)" },
+	{ "workers = 99999999999999999999999L;\n", ":1: ", "workers: 99999999999999999999999L does not fit in 64 bits" },
+	{ "workers = 4294967298L;\n", ":1: ", "workers: must be between 0 and 512 (got 4294967298)" },
+	{ "workers = 4294967298;\n", ":1: ", "workers: 4294967298 does not fit in 32 bits" },
+	{ "workers =\n4294967298;\n", ":2: ", "workers: 4294967298 does not fit in 32 bits" },
+	{ "workers = 0x100000002;\n", ":1: ", "workers: 0x100000002 does not fit in 32 bits" },
+	{ "workers = 0x80000000;\n", ":1: ", "workers: 0x80000000 does not fit in 32 bits" },
+	{ "workers = 0x7fffffff;\n", ":1: ", "workers: must be between 0 and 512 (got 2147483647)" },
+	{ "workers = 0x8000000000000000L;\n", ":1: ", "does not fit in 64 bits" },
+	{ "backlog =\n4294967297;\n", ":2: ", "backlog: 4294967297 does not fit in 32 bits" },
+	{ "backlog =\n4294967297L;\n", ":1: ", "backlog: must be between 1 and 65535 (got 4294967297)" },
+	{ "/* workers = 3 */ workers = 600;\n", ":1: ", "workers: must be between 0 and 512 (got 600)" },
+	{ "workers = -2147483649;\n", ":1: ", "workers: -2147483649 does not fit in 32 bits" },
+	{ "workers = -1;\n", ":1: ", "workers: must be between 0 and 512 (got -1)" },
+	{ "mode = \"message\\0junk\";\n", ":1: ", "mode: must be \"stream\" or \"message\" (got \"message\\0junk\")" },
+	{ "mode = \"message\\x00junk\";\n", ":1: ", "a string must not contain a NUL byte (\\x00)" },
+	{ "mode = \"mess\nage\";\n", ":1: ", "mode: must be" },
+	{ "mode = \"message\xff\";\n", ":1: ", "is not valid UTF-8 (byte 0xff)" },
+	{ "mode = \"message\xc0\x80\";\n", ":1: ", "is not valid UTF-8 (byte 0xc0)" },
+	{ "mode = \"message\";\n# \xed\xa0\x80\n", ":2: ", "is not valid UTF-8 (byte 0xed)" },
+	{ "mode = \"message;\n", ":1: ", "the string is never closed" },
+	{ "/* mode = \"message\";\n", ":1: ", "the comment is never closed" },
+	{ "l = [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]];\n", ":1: ", "nested deeper than 32 levels" },
 	{ "mode = \"chunked\";\n", ":1: ",
 	    "mode: must be \"stream\" or \"message\" (got \"chunked\")" },
 	{ "mode = 1;\n", ":1: ", "mode: expected a string" },
@@ -339,7 +360,8 @@ static const struct bad_case {
 	{ "idle_timeout = -0.5;\n", ":1: ", "idle_timeout: must be between 0 and 86400 seconds" },
 	{ "idle_timeout = \"10s\";\n", ":1: ", "idle_timeout: expected a number of seconds" },
 	{ "shutdown_timeout = 90000;\n", ":1: ", "shutdown_timeout: must be between 0 and 86400 seconds (got 90000)" },
-	{ "shutdown_timeout = 99999999999999999999;\n", ":1: ", "shutdown_timeout: must be between 0 and 86400 seconds (the number is too large)" },
+	{ "shutdown_timeout = 99999999999999999999;\n", ":1: ", "shutdown_timeout: 99999999999999999999 does not fit in 32 bits" },
+	{ "shutdown_timeout = 86401L;\n", ":1: ", "shutdown_timeout: must be between 0 and 86400 seconds (got 86401)" },
 	{ "worker_timeout = 0.5;\n", ":1: ", "worker_timeout: must be 0 (off) or at least 1000 ms (got 0.5 seconds)" },
 	{ "worker_timeout = [1];\n", ":1: ", "worker_timeout: expected a number of seconds" },
 	{ "max_connections_per_worker = -5;\n", ":1: ", "max_connections_per_worker: must be between 0" },
@@ -433,6 +455,139 @@ START_TEST(test_error_in_included_file_names_it)
 	ck_assert_msg(has_error(&errs, where), "%s", errs.v[0]);
 	config_errors_free(&errs);
 	config_free(&cfg);
+}
+END_TEST
+
+/*
+ * Files that are not configuration, as the main file's @include: made by
+ * a shell command in the test directory; "DIR" in the expected text
+ * stands for that directory.
+ */
+static const struct file_case {
+	const char	*make;
+	const char	*text;
+	const char	*where;
+	const char	*needle;
+} file_cases[] = {
+	{ "mkdir sub", "@include \"sub\"\n", "sockecho.conf:1: ",
+	    "cannot include DIR/sub: is a directory, not a regular file" },
+	{ "mkfifo fifo", "\n@include \"fifo\"\n", "sockecho.conf:2: ",
+	    "cannot include DIR/fifo: is a FIFO, not a regular file" },
+	{ "true", "@include \"/dev/zero\"\n", "sockecho.conf:1: ",
+	    "cannot include /dev/zero: is a device, not a regular file" },
+	{ "ln -s loop loop", "@include \"loop\"\n", "sockecho.conf:1: ",
+	    "cannot include DIR/loop: cannot open: Too many levels of symbolic "
+	    "links" },
+	{ "true", "workers = 1;\n@include \"sockecho.conf\"\n",
+	    "sockecho.conf:2: ", "cannot include DIR/sockecho.conf: it "
+	    "includes itself" },
+	{ "echo '@include \"b.inc\"' > a.inc; echo '@include \"a.inc\"' > b.inc",
+	    "@include \"a.inc\"\n", "b.inc:1: ", "cannot include DIR/a.inc: it "
+	    "includes itself" },
+	{ "for i in 1 2 3 4 5 6 7 8 9; do echo \"@include \\\"$((i+1)).inc\\\"\" "
+	    "> $i.inc; done; : > 10.inc", "@include \"1.inc\"\n", "8.inc:1: ",
+	    "cannot include DIR/9.inc: includes are nested deeper than 8" },
+	{ "truncate -s 1025K big", "@include \"big\"\n", "sockecho.conf:1: ",
+	    "cannot include DIR/big: is larger than the 1024 KiB" },
+	{ "printf 'x = 1;\\n\\000' > nul.inc", "@include \"nul.inc\"\n",
+	    "nul.inc:2: ", "contains a NUL byte" },
+	{ "printf '\\n\\n\\n' > w.inc", "@include \"w.inc\"\nworkers = 600;\n",
+	    "sockecho.conf:2: ", "workers: must be between" },
+	{ "printf 'mode = \"stream\";' > w.inc",
+	    "@include \"w.inc\" workers = 600;\n", "sockecho.conf:1: ",
+	    "workers: must be between" },
+	{ "printf 'workers = 1;\\nlisten = [\\n\"*:7\",\\n\"x:y\"];\\n' > w.inc",
+	    "\n@include \"w.inc\"\n", "w.inc:4: ", "listen: cannot resolve \"x:y\"" },
+	{ "printf '\\n' > w.inc", "@include \"w.inc\"\nlisten = [\n\"*:7\",\n"
+	    "\"x:y\"];\n", "sockecho.conf:4: ", "listen: cannot resolve \"x:y\"" },
+	{ "true", "@include \"\"\n", "sockecho.conf:1: ", "the file name is "
+	    "empty" },
+};
+
+START_TEST(test_bad_file)
+{
+	const struct file_case	*c = &file_cases[_i];
+	struct config_errors	 errs;
+	struct config		 cfg;
+	char			 cmd[512], where[256], needle[512], *p;
+
+	snprintf(cmd, sizeof(cmd), "cd '%s' && { %s; }", dir, c->make);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(load(c->text, &cfg, &errs), -1);
+	snprintf(where, sizeof(where), "%s/%s", dir, c->where);
+	if ((p = strstr(c->needle, "DIR")) != NULL)
+		snprintf(needle, sizeof(needle), "%.*s%s%s",
+		    (int)(p - c->needle), c->needle, dir, p + 3);
+	else
+		snprintf(needle, sizeof(needle), "%s", c->needle);
+	ck_assert_msg(strncmp(errs.v[0], where, strlen(where)) == 0,
+	    "case %d: \"%s\" does not start with \"%s\"", _i, errs.v[0], where);
+	ck_assert_msg(has_error(&errs, needle), "case %d: \"%s\" lacks \"%s\"",
+	    _i, errs.v[0], needle);
+	config_errors_free(&errs);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_directory_as_configuration)
+{
+	struct config_errors	errs = { NULL, 0 };
+	struct config		cfg;
+	char			want[256];
+
+	ck_assert_int_eq(config_load(&cfg, dir, true, &errs), -1);
+	snprintf(want, sizeof(want), "%s: is a directory, not a regular file",
+	    dir);
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_str_eq(errs.v[0], want);
+	config_errors_free(&errs);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_absolute_include)
+{
+	struct config_errors	errs;
+	struct config		cfg;
+	char			inc[256], text[512];
+
+	snprintf(inc, sizeof(inc), "%s/abs.inc", dir);
+	write_text(inc, "workers = 6;\n");
+	snprintf(text, sizeof(text), "mode = \"message\";\n@include \"%s\"\n",
+	    inc);
+	ck_assert_int_eq(load(text, &cfg, &errs), 0);
+	ck_assert_uint_eq(cfg.workers, 6);
+	ck_assert_int_eq(cfg.mode, ECHO_MODE_MESSAGE);
+	config_free(&cfg);
+}
+END_TEST
+
+/* Counts past the caps are refused, and only the first errors are kept. */
+START_TEST(test_caps)
+{
+	struct config_errors	 errs;
+	struct config		 cfg;
+	char			*text;
+	size_t			 n = 0, i;
+
+	text = malloc(64 * 5000);
+	ck_assert_ptr_nonnull(text);
+	for (i = 0; i < 4097; i++)
+		n += (size_t)sprintf(text + n, "s%zu = 1;\n", i);
+	ck_assert_int_eq(load(text, &cfg, &errs), -1);
+	ck_assert_msg(has_error(&errs, ":4097: more than 4096 settings"), "%s",
+	    errs.v[0]);
+	config_errors_free(&errs);
+	config_free(&cfg);
+	n = 0;
+	for (i = 0; i < 100; i++)
+		n += (size_t)sprintf(text + n, "s%zu = 1;\n", i);
+	ck_assert_int_eq(load(text, &cfg, &errs), -1);
+	ck_assert_uint_eq(errs.n, CONFIG_ERRORS_MAX + 1);
+	ck_assert_str_eq(errs.v[CONFIG_ERRORS_MAX], "(more errors not shown)");
+	config_errors_free(&errs);
+	config_free(&cfg);
+	free(text);
 }
 END_TEST
 
@@ -539,6 +694,11 @@ suite(void)
 	    nitems(bad_cases));
 	tcase_add_test(tc, test_every_error_is_reported);
 	tcase_add_test(tc, test_error_in_included_file_names_it);
+	tcase_add_loop_test(tc, test_bad_file, 0,
+	    sizeof(file_cases) / sizeof(file_cases[0]));
+	tcase_add_test(tc, test_directory_as_configuration);
+	tcase_add_test(tc, test_absolute_include);
+	tcase_add_test(tc, test_caps);
 	tcase_add_test(tc, test_command_line_listen);
 	tcase_add_test(tc, test_workers_zero_means_cpus);
 	tcase_add_test(tc, test_access_lists);

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * conffile.c: read a configuration file and the files it @includes into
+ * one checked text for libconfig, with a map from its lines back to each
+ * file's own. Only regular files, a size cap for all of them together, a
+ * bounded include depth, no cycles; every file passes confscan_check().
+ * libconfig never opens a file itself: a directory, FIFO or device cannot
+ * make its scanner exit() or block. No logging, no libconfig here.
+ */
+#include "build-config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conffile.h"
+#include "confscan.h"
+#include "log.h"
+
+/* Room for the files, and for a newline after each included one. */
+#define TEXT_BYTES	(CONFFILE_MAX_BYTES + CONFSCAN_MAX_INCLUDES + 1)
+
+/* State of one conffile_read(): the include stack and the counts. */
+struct build {
+	struct conffile		*cf;
+	char			 dir[4096];	/* of the main file */
+	struct stat		 stack[CONFFILE_MAX_DEPTH + 1];
+	unsigned		 depth;
+	struct confscan_totals	 totals;
+	struct confscan		 scan[CONFFILE_MAX_DEPTH + 2];
+};
+
+static int fail(struct conffile *, const char *, unsigned, const char *, ...)
+    LOG_PRINTF(4, 5);
+
+static int
+fail(struct conffile *cf, const char *file, unsigned line, const char *fmt,
+    ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cf->error, sizeof(cf->error), fmt, ap);
+	va_end(ap);
+	cf->error_file = file;
+	cf->error_line = line;
+	return -1;
+}
+
+static const char *
+file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	return "not a regular file";
+}
+
+/*
+ * Why the file at fd cannot be configuration, or NULL. stat(2) before
+ * open(2) keeps devices from even being opened; fstat(2) after it
+ * settles what was opened.
+ */
+static const char *
+refuse(const struct stat *st, size_t room, char *buf, size_t size)
+{
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(buf, size, "is %s, not a regular file",
+		    file_kind(st->st_mode));
+		return buf;
+	}
+	if ((unsigned long long)st->st_size > room) {
+		snprintf(buf, size, "is larger than the %d KiB that a "
+		    "configuration may have, includes and all",
+		    CONFFILE_MAX_BYTES / 1024);
+		return buf;
+	}
+	return NULL;
+}
+
+/* Append the file at path to the text; *st tells which file it was. */
+static int
+read_into(struct conffile *cf, const char *path, struct stat *st,
+    char *why, size_t size)
+{
+	size_t	room, got = 0;
+	ssize_t	n;
+	int	fd = -1;
+
+	room = cf->len < CONFFILE_MAX_BYTES ? CONFFILE_MAX_BYTES - cf->len : 0;
+	if (stat(path, st) == -1)
+		goto fail;
+	if (refuse(st, room, why, size) != NULL)
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+	    -1 || fstat(fd, st) == -1)
+		goto fail;
+	if (refuse(st, room, why, size) != NULL)
+		goto refused;
+	/* Read one byte more than the room, to see a file that grew. */
+	while (got <= room) {
+		n = read(fd, cf->text + cf->len + got, room + 1 - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto fail;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (got > room) {
+		st->st_size = (off_t)got;
+		(void)refuse(st, room, why, size);
+		return -1;
+	}
+	cf->len += got;
+	return 0;
+fail:
+	snprintf(why, size, "cannot open: %s", strerror(errno));
+refused:
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+static int
+add_piece(struct conffile *cf, const char *file, unsigned line)
+{
+	struct conffile_piece	*p;
+
+	p = reallocarray(cf->piece, cf->npieces + 1, sizeof(*p));
+	if (p == NULL)
+		return -1;
+	cf->piece = p;
+	p[cf->npieces].merged_line = cf->lines + 1;
+	p[cf->npieces].file = file;
+	p[cf->npieces].line = line;
+	cf->npieces++;
+	return 0;
+}
+
+static const char *
+keep_name(struct conffile *cf, const char *path)
+{
+	char	**v, *copy;
+
+	if ((copy = strdup(path)) == NULL)
+		return NULL;
+	if ((v = reallocarray(cf->files, cf->nfiles + 1, sizeof(*v))) == NULL) {
+		free(copy);
+		return NULL;
+	}
+	cf->files = v;
+	cf->files[cf->nfiles++] = copy;
+	return copy;
+}
+
+static unsigned
+count_lines(const char *s, size_t n)
+{
+	const char	*end = s + n;
+	unsigned	 lines = 0;
+
+	while ((s = memchr(s, '\n', (size_t)(end - s))) != NULL) {
+		lines++;
+		s++;
+	}
+	return lines;
+}
+
+/* Append n bytes of a file, within the cap. */
+static int
+append(struct conffile *cf, const char *name, const char *s, size_t n)
+{
+	if (cf->len + n > CONFFILE_MAX_BYTES)
+		return fail(cf, name, 0, "the configuration is larger than the "
+		    "%d KiB it may have, includes and all",
+		    CONFFILE_MAX_BYTES / 1024);
+	memmove(cf->text + cf->len, s, n);
+	cf->len += n;
+	cf->lines += count_lines(s, n);
+	return 0;
+}
+
+static int add_file(struct build *, const char *path, const char *from_file,
+    unsigned from_line);
+
+static int
+include(struct build *b, const char *name, const struct confscan_include *inc)
+{
+	struct conffile	*cf = b->cf;
+	char		 path[sizeof(b->dir) + CONFSCAN_MAX_INCLUDE_BYTES];
+
+	if (inc->path[0] == '/')
+		snprintf(path, sizeof(path), "%s", inc->path);
+	else
+		snprintf(path, sizeof(path), "%s%s", b->dir, inc->path);
+	if (add_file(b, path, name, inc->line) == -1)
+		return -1;
+	if (cf->len > 0 && cf->text[cf->len - 1] != '\n') {
+		cf->text[cf->len++] = '\n';
+		cf->lines++;
+	}
+	return add_piece(cf, name, inc->line);
+}
+
+/*
+ * The file was read to the end of the text, at "base": check it, then
+ * replace each @include line with the file it names.
+ */
+static int
+expand(struct build *b, const char *name, size_t base)
+{
+	struct conffile		*cf = b->cf;
+	struct confscan		*scan = &b->scan[b->depth];
+	size_t			 i, from = 0, size = cf->len - base;
+	char			*copy;
+	int			 r = 0;
+
+	if (confscan_check(cf->text + base, size, &b->totals, scan) == -1)
+		return fail(cf, name, scan->error_line, "%s", scan->error);
+	if (scan->ninc == 0) {
+		cf->lines += count_lines(cf->text + base, size);
+		return 0;
+	}
+	/* The included files go where this one's bytes were: set them apart. */
+	if ((copy = malloc(size)) == NULL)
+		return fail(cf, name, 0, "%s", strerror(errno));
+	memcpy(copy, cf->text + base, size);
+	cf->len = base;
+	for (i = 0; i < scan->ninc && r == 0; i++) {
+		r = append(cf, name, copy + from, scan->inc[i].start - from);
+		if (r == 0)
+			r = include(b, name, &scan->inc[i]);
+		from = scan->inc[i].end;
+	}
+	if (r == 0)
+		r = append(cf, name, copy + from, size - from);
+	free(copy);
+	return r;
+}
+
+static int
+add_file(struct build *b, const char *path, const char *from_file,
+    unsigned from_line)
+{
+	struct conffile	*cf = b->cf;
+	struct stat	 st;
+	const char	*name;
+	char		 why[256] = "";
+	size_t		 base = cf->len, i;
+	int		 r;
+
+	if (b->depth > CONFFILE_MAX_DEPTH)
+		return fail(cf, from_file, from_line, "cannot include %s: "
+		    "includes are nested deeper than %d levels", path,
+		    CONFFILE_MAX_DEPTH);
+	errno = 0;
+	if (read_into(cf, path, &st, why, sizeof(why)) == -1) {
+		if (from_file == NULL) {
+			cf->missing = errno == ENOENT;
+			return fail(cf, keep_name(cf, path), 0, "%s", why);
+		}
+		return fail(cf, from_file, from_line, "cannot include %s: %s",
+		    path, why);
+	}
+	for (i = 0; i < b->depth; i++)
+		if (b->stack[i].st_dev == st.st_dev &&
+		    b->stack[i].st_ino == st.st_ino)
+			return fail(cf, from_file, from_line, "cannot include "
+			    "%s: it includes itself, directly or through "
+			    "the files it includes", path);
+	if ((name = keep_name(cf, path)) == NULL ||
+	    add_piece(cf, name, 1) == -1)
+		return fail(cf, from_file, from_line, "%s", strerror(errno));
+	b->stack[b->depth++] = st;
+	r = expand(b, name, base);
+	b->depth--;
+	return r;
+}
+
+static int
+index_lines(struct conffile *cf)
+{
+	size_t		i;
+	unsigned	n = 0;
+
+	cf->line_start = reallocarray(NULL, cf->lines + 2,
+	    sizeof(*cf->line_start));
+	if (cf->line_start == NULL)
+		return -1;
+	cf->line_start[n++] = 0;	/* line 0: unused */
+	cf->line_start[n++] = 0;
+	for (i = 0; i < cf->len; i++)
+		if (cf->text[i] == '\n' && n < cf->lines + 2)
+			cf->line_start[n++] = (unsigned)i + 1;
+	return 0;
+}
+
+/*
+ * Read "path" and everything it includes (a relative name from the main
+ * file's directory) into cf->text. Returns 0, or -1 with cf->error set
+ * (cf->missing when the main file does not exist).
+ */
+int
+conffile_read(struct conffile *cf, const char *path)
+{
+	struct build	*b;
+	const char	*slash;
+	int		 r = -1;
+
+	memset(cf, 0, sizeof(*cf));
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (cf->text = malloc(TEXT_BYTES)) == NULL) {
+		free(b);
+		return fail(cf, path, 0, "%s", strerror(errno));
+	}
+	b->cf = cf;
+	slash = strrchr(path, '/');
+	snprintf(b->dir, sizeof(b->dir), "%.*s",
+	    slash ? (int)(slash - path + 1) : 0, path);
+	if (add_file(b, path, NULL, 0) == 0) {
+		cf->text[cf->len] = '\0';
+		r = index_lines(cf) == 0 ? 0 : fail(cf, path, 0, "%s",
+		    strerror(errno));
+	}
+	free(b);
+	return r;
+}
+
+/* Where line "merged_line" of the text comes from. */
+void
+conffile_where(const struct conffile *cf, unsigned merged_line,
+    const char **file, unsigned *line)
+{
+	size_t	i, best = 0;
+
+	for (i = 0; i < cf->npieces; i++)
+		if (cf->piece[i].merged_line <= merged_line)
+			best = i;
+	if (cf->npieces == 0 || merged_line == 0) {
+		*file = cf->npieces ? cf->piece[0].file : NULL;
+		*line = 0;
+		return;
+	}
+	*file = cf->piece[best].file;
+	*line = cf->piece[best].line + merged_line -
+	    cf->piece[best].merged_line;
+}
+
+void
+conffile_free(struct conffile *cf)
+{
+	size_t	i;
+
+	for (i = 0; i < cf->nfiles; i++)
+		free(cf->files[i]);
+	free(cf->files);
+	free(cf->piece);
+	free(cf->line_start);
+	free(cf->text);
+	memset(cf, 0, sizeof(*cf));
+}
