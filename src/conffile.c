@@ -23,8 +23,12 @@
 #include "confscan.h"
 #include "log.h"
 
-/* Room for the files, and for a newline after each included one. */
-#define TEXT_BYTES	(CONFFILE_MAX_BYTES + CONFSCAN_MAX_INCLUDES + 1)
+/*
+ * Room for the files, a newline after each included one, and an "L"
+ * after each integer that needs 64 bits.
+ */
+#define TEXT_BYTES	(CONFFILE_MAX_BYTES + \
+	CONFSCAN_WIDEN_MAX(CONFFILE_MAX_BYTES) + 2 * CONFSCAN_MAX_INCLUDES + 2)
 
 /* State of one conffile_read(): the include stack and the counts. */
 struct build {
@@ -34,6 +38,7 @@ struct build {
 	unsigned		 depth;
 	struct confscan_totals	 totals;
 	struct confscan		 scan[CONFFILE_MAX_DEPTH + 2];
+	size_t			 bytes_read;	/* of all files so far */
 };
 
 static int fail(struct conffile *, const char *, unsigned, const char *, ...)
@@ -91,14 +96,17 @@ refuse(const struct stat *st, size_t room, char *buf, size_t size)
 
 /* Append the file at path to the text; *st tells which file it was. */
 static int
-read_into(struct conffile *cf, const char *path, struct stat *st,
-    char *why, size_t size)
+read_into(struct build *b, const char *path, struct stat *st, char *why,
+    size_t size)
 {
-	size_t	room, got = 0;
-	ssize_t	n;
-	int	fd = -1;
+	struct conffile	*cf = b->cf;
+	size_t		 room, got = 0;
+	ssize_t		 n;
+	int		 fd = -1;
 
-	room = cf->len < CONFFILE_MAX_BYTES ? CONFFILE_MAX_BYTES - cf->len : 0;
+	room = CONFFILE_MAX_BYTES - b->bytes_read;
+	if (room > TEXT_BYTES - 1 - cf->len)
+		room = TEXT_BYTES - 1 - cf->len;
 	if (stat(path, st) == -1)
 		goto fail;
 	if (refuse(st, room, why, size) != NULL)
@@ -126,6 +134,7 @@ read_into(struct conffile *cf, const char *path, struct stat *st,
 		return -1;
 	}
 	cf->len += got;
+	b->bytes_read += got;
 	return 0;
 fail:
 	snprintf(why, size, "cannot open: %s", strerror(errno));
@@ -180,17 +189,32 @@ count_lines(const char *s, size_t n)
 	return lines;
 }
 
-/* Append n bytes of a file, within the cap. */
+/*
+ * Append bytes [from, to) of a file's text, with an "L" after each
+ * integer the scan marked, from *w on.
+ */
 static int
-append(struct conffile *cf, const char *name, const char *s, size_t n)
+append(struct conffile *cf, const char *name, const char *text,
+    size_t from, size_t to, const struct confscan *scan, size_t *w)
 {
-	if (cf->len + n > CONFFILE_MAX_BYTES)
-		return fail(cf, name, 0, "the configuration is larger than the "
-		    "%d KiB it may have, includes and all",
-		    CONFFILE_MAX_BYTES / 1024);
-	memmove(cf->text + cf->len, s, n);
-	cf->len += n;
-	cf->lines += count_lines(s, n);
+	size_t	upto;
+
+	while (from < to) {
+		upto = *w < scan->nwiden && scan->widen[*w] <= to ?
+		    scan->widen[*w] : to;
+		if (cf->len + (upto - from) + 1 >= TEXT_BYTES)
+			return fail(cf, name, 0, "the configuration is larger "
+			    "than the %d KiB it may have, includes and all",
+			    CONFFILE_MAX_BYTES / 1024);
+		memcpy(cf->text + cf->len, text + from, upto - from);
+		cf->len += upto - from;
+		cf->lines += count_lines(text + from, upto - from);
+		from = upto;
+		if (upto < to || (*w < scan->nwiden && scan->widen[*w] == to)) {
+			cf->text[cf->len++] = 'L';
+			(*w)++;
+		}
+	}
 	return 0;
 }
 
@@ -218,37 +242,38 @@ include(struct build *b, const char *name, const struct confscan_include *inc)
 
 /*
  * The file was read to the end of the text, at "base": check it, then
- * replace each @include line with the file it names.
+ * put it back with each @include line replaced by the file it names.
  */
 static int
 expand(struct build *b, const char *name, size_t base)
 {
 	struct conffile		*cf = b->cf;
 	struct confscan		*scan = &b->scan[b->depth];
-	size_t			 i, from = 0, size = cf->len - base;
+	size_t			 i, from = 0, w = 0, size = cf->len - base;
 	char			*copy;
 	int			 r = 0;
 
-	if (confscan_check(cf->text + base, size, &b->totals, scan) == -1)
-		return fail(cf, name, scan->error_line, "%s", scan->error);
-	if (scan->ninc == 0) {
-		cf->lines += count_lines(cf->text + base, size);
-		return 0;
-	}
-	/* The included files go where this one's bytes were: set them apart. */
-	if ((copy = malloc(size)) == NULL)
+	scan->widen_cap = CONFSCAN_WIDEN_MAX(size);
+	if ((scan->widen = calloc(scan->widen_cap, sizeof(size_t))) == NULL ||
+	    (copy = malloc(size + 1)) == NULL) {
+		free(scan->widen);
 		return fail(cf, name, 0, "%s", strerror(errno));
+	}
 	memcpy(copy, cf->text + base, size);
+	if (confscan_check(copy, size, &b->totals, scan) == -1)
+		r = fail(cf, name, scan->error_line, "%s", scan->error);
 	cf->len = base;
-	for (i = 0; i < scan->ninc && r == 0; i++) {
-		r = append(cf, name, copy + from, scan->inc[i].start - from);
+	for (i = 0; r == 0 && i < scan->ninc; i++) {
+		r = append(cf, name, copy, from, scan->inc[i].start, scan, &w);
 		if (r == 0)
 			r = include(b, name, &scan->inc[i]);
 		from = scan->inc[i].end;
 	}
 	if (r == 0)
-		r = append(cf, name, copy + from, size - from);
+		r = append(cf, name, copy, from, size, scan, &w);
 	free(copy);
+	free(scan->widen);
+	scan->widen = NULL;
 	return r;
 }
 
@@ -268,7 +293,7 @@ add_file(struct build *b, const char *path, const char *from_file,
 		    "includes are nested deeper than %d levels", path,
 		    CONFFILE_MAX_DEPTH);
 	errno = 0;
-	if (read_into(cf, path, &st, why, sizeof(why)) == -1) {
+	if (read_into(b, path, &st, why, sizeof(why)) == -1) {
 		if (from_file == NULL) {
 			cf->missing = errno == ENOENT;
 			return fail(cf, keep_name(cf, path), 0, "%s", why);

@@ -241,26 +241,27 @@ l_suffix(const struct scanner *sc, size_t off)
  * that the value it stores is the value written.
  */
 static int
-too_big(struct scanner *sc, size_t len, bool wide)
+too_big(struct scanner *sc, size_t len)
 {
 	int	n = len > 40 ? 40 : (int)len, name = (int)sc->name_len;
 
 	if (name > 64)
 		name = 64;
-	if (wide)
-		return fail(sc, "%.*s%s%.*s does not fit in 64 bits", name,
-		    sc->text + sc->name, name ? ": " : "", n,
-		    sc->text + sc->pos);
-	return fail(sc, "%.*s%s%.*s does not fit in 32 bits (write %.*sL for "
-	    "a 64-bit integer)", name, sc->text + sc->name, name ? ": " : "",
-	    n, sc->text + sc->pos, n, sc->text + sc->pos);
+	return fail(sc, "%.*s%s%.*s does not fit in 64 bits", name,
+	    sc->text + sc->name, name ? ": " : "", n, sc->text + sc->pos);
 }
 
+/*
+ * Debian's libconfig 1.5 keeps an integer without "L" in 32 bits,
+ * wrapping what does not fit: such a literal is marked for an "L" after
+ * its digits (confscan.widen), one beyond 64 bits is refused. So the
+ * value libconfig stores is the value written.
+ */
 static int
 check_integer(struct scanner *sc, size_t sign, size_t ndig, int base,
     size_t suffix)
 {
-	uint64_t	limit = suffix ? INT64_MAX : INT32_MAX, v = 0, d;
+	uint64_t	limit = INT64_MAX, v = 0, d;
 	size_t		i, first = sign + (base == 16 ? 2 : 0);
 	bool		negative = at(sc, 0) == '-';
 
@@ -269,8 +270,13 @@ check_integer(struct scanner *sc, size_t sign, size_t ndig, int base,
 	for (i = 0; i < ndig; i++) {
 		d = (uint64_t)hex_value(at(sc, first + i));
 		if (v > (limit - d) / (uint64_t)base)
-			return too_big(sc, first + ndig + suffix, suffix > 0);
+			return too_big(sc, first + ndig + suffix);
 		v = v * (uint64_t)base + d;
+	}
+	if (suffix == 0 && v > (negative ? (uint64_t)INT32_MAX + 1 : INT32_MAX)) {
+		if (sc->out->nwiden == sc->out->widen_cap)
+			return fail(sc, "too many 64-bit integers");
+		sc->out->widen[sc->out->nwiden++] = sc->pos + first + ndig;
 	}
 	return 0;
 }
@@ -432,6 +438,7 @@ confscan_check(const char *text, size_t len, struct confscan_totals *totals,
 	struct scanner	sc = { text, len, 0, 1, 0, 0, 0, totals, out };
 
 	out->ninc = 0;
+	out->nwiden = 0;
 	out->error_line = 0;
 	out->error[0] = '\0';
 	if (check_bytes(&sc) == -1)

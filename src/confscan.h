@@ -27,10 +27,21 @@ struct confscan_totals {
 	size_t	includes;
 };
 
-/* The outcome of one file: its @include lines, or the first problem. */
+/* A text of n bytes has at most this many integers that need an "L". */
+#define CONFSCAN_WIDEN_MAX(n)	((n) / 10 + 1)
+
+/*
+ * The outcome of one file: its @include lines, and the offsets after
+ * integers that libconfig needs to see with an "L" to keep them whole
+ * (into widen[], of widen_cap entries, which the caller provides); or the
+ * first problem.
+ */
 struct confscan {
 	struct confscan_include	 inc[CONFSCAN_MAX_INCLUDES];
 	size_t			 ninc;
+	size_t			*widen;
+	size_t			 nwiden;
+	size_t			 widen_cap;
 	unsigned		 error_line;
 	char			 error[256];
 };

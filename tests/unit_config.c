@@ -310,6 +310,24 @@ START_TEST(test_include_is_relative_to_the_file)
 }
 END_TEST
 
+/* What the daemon runs with is what the file says: no wrapping, no comments. */
+START_TEST(test_integers_are_exact)
+{
+	struct config_errors	errs;
+	struct config		cfg;
+
+	ck_assert_int_eq(load("/* workers = 3 */ workers = 1;\n"
+	    "max_connections_per_worker =\n4294967295;\n"
+	    "recycle_jitter = 0xFFFFFFFF; # 7\n"
+	    "max_message_bytes = 1073741824L;\n", &cfg, &errs), 0);
+	ck_assert_uint_eq(cfg.workers, 1);
+	ck_assert_uint_eq(cfg.max_connections_per_worker, 4294967295U);
+	ck_assert_uint_eq(cfg.recycle_jitter, 4294967295U);
+	ck_assert_uint_eq(cfg.max_message_bytes, 1073741824U);
+	config_free(&cfg);
+}
+END_TEST
+
 /* One bad configuration each, and what its error must say. */
 static const struct bad_case {
 	const char	*text;
@@ -325,20 +343,20 @@ static const struct bad_case {
 	{ "workers = 513;\n", ":1: ", "workers: must be between 0 and 512 (got 513)" },
 	{ "workers = -1;\n", ":1: ", "workers: must be between 0 and 512 (got -1)" },
 	{ "workers = 99999999999L;\n", ":1: ", "workers: must be between 0 and 512 (got 99999999999)" },
-	{ "workers = 99999999999;\n", ":1: ", "workers: 99999999999 does not fit in 32 bits (write 99999999999L for a 64-bit integer)" },
-	{ "workers = 99999999999999999999999L;\n", ":1: ", "workers: 99999999999999999999999L does not fit in 64 bits" },
-	{ "workers = 4294967298L;\n", ":1: ", "workers: must be between 0 and 512 (got 4294967298)" },
-	{ "workers = 4294967298;\n", ":1: ", "workers: 4294967298 does not fit in 32 bits" },
-	{ "workers =\n4294967298;\n", ":2: ", "workers: 4294967298 does not fit in 32 bits" },
-	{ "workers = 0x100000002;\n", ":1: ", "workers: 0x100000002 does not fit in 32 bits" },
-	{ "workers = 0x80000000;\n", ":1: ", "workers: 0x80000000 does not fit in 32 bits" },
+	{ "workers = 99999999999;\n", ":1: ", "workers: must be between 0 and 512 (got 99999999999)" },
+	{ "workers = 99999999999999999999999;\n", ":1: ", "workers: 99999999999999999999999 does not fit in 64 bits" },
+	{ "workers = 9223372036854775808;\n", ":1: ", "workers: 9223372036854775808 does not fit in 64 bits" },
+	{ "workers = 4294967298;\n", ":1: ", "workers: must be between 0 and 512 (got 4294967298)" },
+	{ "workers =\n4294967298;\n", ":1: ", "workers: must be between 0 and 512 (got 4294967298)" },
+	{ "workers = 0x100000002;\n", ":1: ", "workers: must be between 0 and 512 (got 4294967298)" },
+	{ "workers = 0x80000000;\n", ":1: ", "workers: must be between 0 and 512 (got 2147483648)" },
 	{ "workers = 0x7fffffff;\n", ":1: ", "workers: must be between 0 and 512 (got 2147483647)" },
 	{ "workers = 0x8000000000000000L;\n", ":1: ", "does not fit in 64 bits" },
-	{ "backlog =\n4294967297;\n", ":2: ", "backlog: 4294967297 does not fit in 32 bits" },
-	{ "backlog =\n4294967297L;\n", ":1: ", "backlog: must be between 1 and 65535 (got 4294967297)" },
+	{ "backlog =\n4294967297;\n", ":1: ", "backlog: must be between 1 and 65535 (got 4294967297)" },
+	{ "backlog = 4294967297L;\n", ":1: ", "backlog: must be between 1 and 65535 (got 4294967297)" },
 	{ "/* workers = 3 */ workers = 600;\n", ":1: ", "workers: must be between 0 and 512 (got 600)" },
-	{ "workers = -2147483649;\n", ":1: ", "workers: -2147483649 does not fit in 32 bits" },
-	{ "workers = -1;\n", ":1: ", "workers: must be between 0 and 512 (got -1)" },
+	{ "workers = -2147483649;\n", ":1: ", "workers: must be between 0 and 512 (got -2147483649)" },
+	{ "workers = -9223372036854775809;\n", ":1: ", "workers: -9223372036854775809 does not fit in 64 bits" },
 	{ "mode = \"message\\0junk\";\n", ":1: ", "mode: must be \"stream\" or \"message\" (got \"message\\0junk\")" },
 	{ "mode = \"message\\x00junk\";\n", ":1: ", "a string must not contain a NUL byte (\\x00)" },
 	{ "mode = \"mess\nage\";\n", ":1: ", "mode: must be" },
@@ -360,7 +378,8 @@ static const struct bad_case {
 	{ "idle_timeout = -0.5;\n", ":1: ", "idle_timeout: must be between 0 and 86400 seconds" },
 	{ "idle_timeout = \"10s\";\n", ":1: ", "idle_timeout: expected a number of seconds" },
 	{ "shutdown_timeout = 90000;\n", ":1: ", "shutdown_timeout: must be between 0 and 86400 seconds (got 90000)" },
-	{ "shutdown_timeout = 99999999999999999999;\n", ":1: ", "shutdown_timeout: 99999999999999999999 does not fit in 32 bits" },
+	{ "shutdown_timeout = 99999999999999999999;\n", ":1: ", "shutdown_timeout: 99999999999999999999 does not fit in 64 bits" },
+	{ "shutdown_timeout = 4294967296;\n", ":1: ", "shutdown_timeout: must be between 0 and 86400 seconds (got 4.29497e+09)" },
 	{ "shutdown_timeout = 86401L;\n", ":1: ", "shutdown_timeout: must be between 0 and 86400 seconds (got 86401)" },
 	{ "worker_timeout = 0.5;\n", ":1: ", "worker_timeout: must be 0 (off) or at least 1000 ms (got 0.5 seconds)" },
 	{ "worker_timeout = [1];\n", ":1: ", "worker_timeout: expected a number of seconds" },
@@ -690,6 +709,7 @@ suite(void)
 	tcase_add_test(tc, test_single_listen_string_and_int64);
 	tcase_add_test(tc, test_udp_settings);
 	tcase_add_test(tc, test_include_is_relative_to_the_file);
+	tcase_add_test(tc, test_integers_are_exact);
 	tcase_add_loop_test(tc, test_bad_config, 0,
 	    nitems(bad_cases));
 	tcase_add_test(tc, test_every_error_is_reported);
