@@ -229,6 +229,34 @@ contains(const struct listen_sockaddr *v, size_t n,
 	return false;
 }
 
+/* Digits and dots only: meant as an IPv4 address, not a host name. */
+static bool
+looks_ipv4(const char *host)
+{
+	return host[0] != '\0' && strspn(host, "0123456789.") == strlen(host);
+}
+
+/*
+ * Why getaddrinfo() failed, in the user's terms where we can tell: the
+ * resolver's text for a bad port ("Servname not supported for
+ * ai_socktype") names neither the port nor what would be right.
+ */
+static const char *
+resolve_error(const struct listen_addr *a, int r)
+{
+	struct in_addr	in;
+
+	if (r == EAI_SERVICE || ((r == EAI_NONAME || r == EAI_ADDRFAMILY) &&
+	    !all_digits(a->port, strlen(a->port)) &&
+	    getservbyname(a->port, NULL) == NULL))
+		return "not a valid port: a number from 1 to 65535 or a "
+		    "service name from /etc/services";
+	if (!a->wildcard && looks_ipv4(a->host) &&
+	    inet_pton(AF_INET, a->host, &in) != 1)
+		return "not an IPv4 address";
+	return r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r);
+}
+
 /*
  * The socket addresses one listen address stands for: a host name may
  * resolve to several. The wildcard yields 0.0.0.0 first, then [::].
@@ -261,7 +289,7 @@ listen_resolve(const struct listen_addr *a, struct listen_sockaddr **out,
 	hints.ai_flags = AI_PASSIVE;
 	r = getaddrinfo(a->wildcard ? NULL : a->host, a->port, &hints, &res);
 	if (r != 0) {
-		*why = r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r);
+		*why = resolve_error(a, r);
 		return -1;
 	}
 	/* Two passes put IPv4 first, so names and order are predictable. */

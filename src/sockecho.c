@@ -463,6 +463,41 @@ exchange(struct client *c)
 		    (unsigned long long)c->nreceived);
 }
 
+/* Option errors in the daemon's words, without getopt's program path. */
+static void
+bad_option(int ch, const char *arg)
+{
+	if (ch == ':')
+		fail(EX_USAGE, "option %s needs an argument; try --help", arg);
+	if (optopt != 0)
+		fail(EX_USAGE, "unknown option -%c; try --help", optopt);
+	fail(EX_USAGE, "unknown option %s; try --help", arg);
+}
+
+/* HOST:PORT is the daemon's form, not the client's; a port fits 16 bits. */
+static void
+check_target(const char *host, const char *port)
+{
+	const char	*colon = strchr(host, ':'), *bracket = strstr(host, "]:");
+	char		*end;
+	long		 n;
+
+	if (host[0] == '[' && bracket != NULL)
+		colon = bracket + 1;
+	if (port == NULL && colon != NULL && (strchr(colon + 1, ':') == NULL ||
+	    bracket != NULL) && strncmp(host, "unix:", 5) != 0)
+		fail(EX_USAGE, "\"%s\" is not a host; the port goes after a "
+		    "space: sockecho %.*s %s", host, (int)(colon - host), host,
+		    colon + 1);
+	if (port == NULL || port[0] < '0' || port[0] > '9')
+		return;
+	errno = 0;
+	n = strtol(port, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 1 || n > 65535)
+		fail(EX_USAGE, "port must be between 1 and 65535, not \"%s\"",
+		    port);
+}
+
 /* What the command line asks for besides the client's own fields. */
 struct options {
 	const char	*text;		/* -m */
@@ -487,7 +522,8 @@ parse_options(int argc, char *argv[], struct client *c, struct options *o)
 	};
 	int	ch;
 
-	while ((ch = getopt_long(argc, argv, "m:ncqt:T:Vh", longopts,
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":m:ncqt:T:Vh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'm':
@@ -515,8 +551,7 @@ parse_options(int argc, char *argv[], struct client *c, struct options *o)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return EX_USAGE;
+			bad_option(ch, argv[optind - 1]);
 		}
 	}
 	return -1;
@@ -575,6 +610,7 @@ main(int argc, char *argv[])
 		c.message = msg;
 		c.message_len = strlen(msg);
 	}
+	check_target(argv[0], argc == 2 ? argv[1] : NULL);
 	c.fd = connect_to(&c, argv[0], argc == 2 ? argv[1] : NULL);
 	exchange(&c);
 	close(c.fd);

@@ -556,6 +556,40 @@ START_TEST(test_client_exit_statuses)
 }
 END_TEST
 
+/* The client's argument errors: exit 64 and these exact words. */
+static const struct client_usage {
+	const char	*argv[6];
+	const char	*says;
+} client_usage[] = {
+	{ { "-x", "127.0.0.1", NULL }, "sockecho: unknown option -x; try --help\n" },
+	{ { "--bogus", "127.0.0.1", NULL },
+	    "sockecho: unknown option --bogus; try --help\n" },
+	{ { "127.0.0.1", "-m", NULL },
+	    "sockecho: option -m needs an argument; try --help\n" },
+	{ { "-m", "x", "127.0.0.1", "99999", NULL },
+	    "sockecho: port must be between 1 and 65535, not \"99999\"\n" },
+	{ { "-m", "x", "127.0.0.1", "0", NULL },
+	    "sockecho: port must be between 1 and 65535, not \"0\"\n" },
+	{ { "-m", "x", "127.0.0.1:7007", NULL },
+	    "sockecho: \"127.0.0.1:7007\" is not a host; the port goes after a "
+	    "space: sockecho 127.0.0.1 7007\n" },
+	{ { "-m", "x", "[::1]:7007", NULL },
+	    "sockecho: \"[::1]:7007\" is not a host; the port goes after a "
+	    "space: sockecho [::1] 7007\n" },
+};
+
+START_TEST(test_client_usage_errors)
+{
+	const struct client_usage	*c = &client_usage[_i];
+	char				 out[64], err[512];
+	size_t				 outlen;
+
+	ck_assert_int_eq(client(c->argv, NULL, 0, out, sizeof(out), &outlen,
+	    err, sizeof(err)), 64);
+	ck_assert_str_eq(err, c->says);
+}
+END_TEST
+
 /* sockechod's own command line. */
 static int
 daemon_cmd(const char *const *args, char *out, size_t outsize, char *err,
@@ -639,6 +673,23 @@ START_TEST(test_command_line_errors)
 		    err);
 	}
 	{
+		const char *a[] = { "-t", "-l", "127.0.0.1:7007x", NULL };
+
+		ck_assert_int_eq(daemon_cmd(a, out, sizeof(out), err,
+		    sizeof(err)), 64);
+		ck_assert_msg(strstr(err, "cannot resolve \"127.0.0.1:7007x\": "
+		    "not a valid port: a number from 1 to 65535 or a service "
+		    "name") != NULL, "%s", err);
+	}
+	{
+		const char *a[] = { "-t", "-l", "127.0.0.300:7", NULL };
+
+		ck_assert_int_eq(daemon_cmd(a, out, sizeof(out), err,
+		    sizeof(err)), 64);
+		ck_assert_msg(strstr(err, "cannot resolve \"127.0.0.300:7\": not "
+		    "an IPv4 address") != NULL, "%s", err);
+	}
+	{
 		const char *a[] = { "-V", NULL };
 
 		ck_assert_int_eq(daemon_cmd(a, out, sizeof(out), err,
@@ -703,6 +754,8 @@ suite(void)
 	tcase_add_test(tc, test_client_exit_statuses);
 	tcase_add_test(tc, test_sample_config_is_valid);
 	tcase_add_test(tc, test_command_line_errors);
+	tcase_add_loop_test(tc, test_client_usage_errors, 0,
+	    sizeof(client_usage) / sizeof(client_usage[0]));
 	tcase_add_test(tc, test_bind_failure_exits_71_and_tells_systemd);
 	suite_add_tcase(s, tc);
 	return s;
