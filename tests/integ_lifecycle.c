@@ -609,6 +609,51 @@ START_TEST(test_reload_whose_workers_cannot_work_is_rolled_back)
 }
 END_TEST
 
+/* A field of /proc/PID/status, such as "NoNewPrivs:" or "CapEff:". */
+static bool
+proc_status(pid_t pid, const char *key, char *value, size_t size)
+{
+	char	path[64], line[256];
+	FILE	*fp;
+	bool	found = false;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, key, strlen(key)) == 0) {
+			snprintf(value, size, "%s", line + strlen(key) +
+			    strspn(line + strlen(key), " \t"));
+			value[strcspn(value, "\n")] = '\0';
+			found = true;
+		}
+	fclose(fp);
+	return found;
+}
+
+/* Workers cannot regain privileges, and root's workers hold no capability. */
+START_TEST(test_workers_hold_no_privileges)
+{
+	char	value[64];
+	pid_t	kids[8];
+	int	n, i;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n");
+	ck_assert_int_eq(n = h_children(d.pid, kids, 8), 2);
+	for (i = 0; i < n; i++) {
+		ck_assert(proc_status(kids[i], "NoNewPrivs:", value,
+		    sizeof(value)));
+		ck_assert_str_eq(value, "1");
+		ck_assert(proc_status(kids[i], "CapEff:", value, sizeof(value)));
+		ck_assert_str_eq(value, "0000000000000000");
+		ck_assert(proc_status(kids[i], "CapPrm:", value, sizeof(value)));
+		ck_assert_str_eq(value, "0000000000000000");
+	}
+	if (geteuid() != 0)
+		CHECK_SKIP("not root: the capabilities dropped were none");
+}
+END_TEST
+
 START_TEST(test_workers_outlive_no_master)
 {
 	pid_t	kids[8], pid;
@@ -660,6 +705,7 @@ suite(void)
 	tcase_add_test(tc, test_recycling_hands_over_without_failures);
 	tcase_add_test(tc, test_worker_that_cannot_work_stops_the_daemon);
 	tcase_add_test(tc, test_reload_whose_workers_cannot_work_is_rolled_back);
+	tcase_add_test(tc, test_workers_hold_no_privileges);
 	tcase_add_test(tc, test_workers_outlive_no_master);
 	suite_add_tcase(s, tc);
 	return s;
