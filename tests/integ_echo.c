@@ -71,6 +71,7 @@ END_TEST
 
 START_TEST(test_message_cap_closes_only_that_client)
 {
+	char	line[512];
 	char	buf[1001], in[1001];
 	int	fd, other;
 
@@ -87,6 +88,10 @@ START_TEST(test_message_cap_closes_only_that_client)
 	close(fd);
 	ck_assert_int_eq(h_log_wait(&d, "message larger than max_message_bytes "
 	    "(1000): connection closed", 5000), 0);
+	/* Off a terminal, a warning's line carries its priority: <4>. */
+	ck_assert_int_eq(h_log_last(&d, "message larger than", line,
+	    sizeof(line)), 0);
+	ck_assert_msg(strncmp(line, "<4>sockechod[", 13) == 0, "%s", line);
 	/* The other client and the daemon are unaffected. */
 	ck_assert_int_eq(shutdown(other, SHUT_WR), 0);
 	ck_assert_int_eq(h_recv_n(other, in, 10, 5000), 10);
@@ -332,7 +337,7 @@ START_TEST(test_idle_timeout)
 	char		in[4];
 	int		idle, busy;
 
-	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\nidle_timeout = 1;\n");
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\nidle_timeout = 2;\n");
 	/* "busy" is older, so only its progress can move it behind "idle". */
 	busy = h_connect(d.host, d.port, 5000);
 	ck_assert_int_eq(h_echo(busy, "ping", 4, in, 5000), 0);
@@ -340,19 +345,37 @@ START_TEST(test_idle_timeout)
 	ck_assert_int_ge(idle, 0);
 	t_idle = h_now_ms();
 	/* "busy" makes progress every 200 ms while we watch "idle" for its EOF. */
-	for (t_end = t_idle + 4000; h_now_ms() < t_end && t_eof == 0;) {
+	for (t_end = t_idle + 6000; h_now_ms() < t_end && t_eof == 0;) {
 		ck_assert_int_eq(h_echo(busy, "ping", 4, in, 5000), 0);
 		if (h_recv_eof(idle, 200) == 0)
 			t_eof = h_now_ms();
 	}
 	ck_assert_msg(t_eof != 0, "the idle connection was never closed");
-	/* Closed after its own second of silence, not before, not much later. */
-	ck_assert_uint_ge(t_eof - t_idle, 950);
-	ck_assert_uint_le(t_eof - t_idle, 2500);
+	/* Closed after its own 2 s of silence, not before, not much later. */
+	ck_assert_uint_ge(t_eof - t_idle, 1950);
+	ck_assert_uint_le(t_eof - t_idle, 3500);
 	ck_assert_int_eq(h_echo(busy, "pong", 4, in, 5000), 0);
 	ck_assert_mem_eq(in, "pong", 4);
 	close(idle);
 	close(busy);
+}
+END_TEST
+
+/* With no traffic at all, the worker wakes for the idle deadline itself. */
+START_TEST(test_idle_timeout_without_traffic)
+{
+	uint64_t	t0;
+	int		fd;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n"
+	    "idle_timeout = 0.1;\n");
+	fd = h_connect(d.host, d.port, 5000);
+	ck_assert_int_ge(fd, 0);
+	t0 = h_now_ms();
+	ck_assert_int_eq(h_recv_eof(fd, 5000), 0);
+	/* 100 ms, not the 500 ms of the worker's heartbeat. */
+	ck_assert_uint_le(h_now_ms() - t0, 400);
+	close(fd);
 }
 END_TEST
 
@@ -664,6 +687,27 @@ START_TEST(test_command_line_errors)
 		ck_assert_int_eq(daemon_cmd(a, out, sizeof(out), err,
 		    sizeof(err)), 64);
 	}
+	/* -w at both ends of its range, one past, and with trailing junk. */
+	h_write_config(&d, "workers = 2;\n");
+	{
+		static const struct {
+			const char	*w;
+			int		 status;
+		} wcases[] = {
+			{ "0", 0 }, { "512", 0 }, { "513", 64 }, { "-1", 64 },
+			{ "3x", 64 }, { "", 64 },
+		};
+		size_t	i;
+
+		for (i = 0; i < nitems(wcases); i++) {
+			const char *a[] = { "-t", "-c", d.conf, "-w",
+			    wcases[i].w, NULL };
+
+			ck_assert_msg(daemon_cmd(a, out, sizeof(out), err,
+			    sizeof(err)) == wcases[i].status, "-w \"%s\": %s",
+			    wcases[i].w, err);
+		}
+	}
 	{
 		const char *a[] = { "-t", "-l", "nohost", NULL };
 
@@ -750,6 +794,7 @@ suite(void)
 	tcase_add_test(tc, test_out_of_descriptors_keeps_serving);
 	tcase_add_test(tc, test_ipv6_and_unix_listeners);
 	tcase_add_test(tc, test_idle_timeout);
+	tcase_add_test(tc, test_idle_timeout_without_traffic);
 	tcase_add_test(tc, test_client_end_to_end);
 	tcase_add_test(tc, test_client_exit_statuses);
 	tcase_add_test(tc, test_sample_config_is_valid);

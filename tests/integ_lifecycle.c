@@ -83,6 +83,10 @@ START_TEST(test_ready_status_and_only_the_master_notifies)
 	ck_assert_msg(strstr(msg, "STATUS=2 workers, 0 connections open") !=
 	    NULL && strstr(msg, "127.0.0.1:") != NULL, "%s", msg);
 	ck_assert_int_eq(h_roundtrip(d.host, d.port, "hi"), 0);
+	/* The status line follows: one served, none open any more. */
+	expect_notify("1 served", 10000, msg, sizeof(msg));
+	ck_assert_msg(strstr(msg, "STATUS=2 workers, 0 connections open, "
+	    "1 served") != NULL, "%s", msg);
 	ck_assert_int_eq(d.foreign_notify, 0);
 	/* Off a terminal: one line per message, with its <priority>. */
 	snprintf(msg, sizeof(msg), "\n<6>sockechod[%ld]: ready: 2 workers, "
@@ -183,7 +187,11 @@ START_TEST(test_bad_reload_keeps_serving)
 	/* The synchronous reload command says so too, then succeeds once fixed. */
 	ck_assert_int_eq(reload_command(), 1);
 	h_write_config(&d, "listen = [ \"127.0.0.1:%%P\" ];\nworkers = 1;\n");
+	h_notify_drain(&d);
 	ck_assert_int_eq(reload_command(), 0);
+	/* A good reload clears the failure from the status. */
+	expect_notify("READY=1", 10000, msg, sizeof(msg));
+	ck_assert_msg(strstr(msg, "last reload failed") == NULL, "%s", msg);
 	ck_assert_int_eq(h_roundtrip(d.host, d.port, "fixed"), 0);
 	ck_assert_int_eq(h_wait_children(d.pid, 1, 10000), 0);
 }
@@ -563,6 +571,23 @@ START_TEST(test_recycling_hands_over_without_failures)
 }
 END_TEST
 
+/* Without jitter, the hand-over starts at the limit's connection, not later. */
+START_TEST(test_recycling_starts_at_the_limit)
+{
+	static const char handover[] = "reached its max_connections_per_worker "
+	    "(5): starting its successor";
+	int	i;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n"
+	    "max_connections_per_worker = 5;\nrecycle_jitter = 0;\n");
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(h_roundtrip(d.host, d.port, "not yet"), 0);
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "the fifth"), 0);
+	expect_log(handover, 5000);
+	ck_assert_int_eq(h_log_count(&d, handover), 1);
+}
+END_TEST
+
 START_TEST(test_worker_that_cannot_work_stops_the_daemon)
 {
 	if (geteuid() != 0)
@@ -703,6 +728,7 @@ suite(void)
 	tcase_add_test(tc, test_sigusr1_logs_the_worker_table);
 	tcase_add_test(tc, test_hung_worker_is_killed_and_replaced);
 	tcase_add_test(tc, test_recycling_hands_over_without_failures);
+	tcase_add_test(tc, test_recycling_starts_at_the_limit);
 	tcase_add_test(tc, test_worker_that_cannot_work_stops_the_daemon);
 	tcase_add_test(tc, test_reload_whose_workers_cannot_work_is_rolled_back);
 	tcase_add_test(tc, test_workers_hold_no_privileges);

@@ -13,6 +13,7 @@
 #include "check_main.h"
 
 #include "config.h"
+#include "log.h"
 
 static char	dir[128];
 static char	path[192];
@@ -268,6 +269,28 @@ expect_range(const struct range_case *c, const char *literal, bool ok,
 	config_errors_free(&errs);
 	config_free(&cfg);
 }
+
+/* Every log_level name of sockecho.conf(5), and the short aliases. */
+START_TEST(test_log_level_names)
+{
+	static const struct {
+		const char	*name;
+		int		 level;
+	} names[] = {
+		{ "error", LOG_ERR }, { "err", LOG_ERR },
+		{ "warning", LOG_WARNING }, { "warn", LOG_WARNING },
+		{ "notice", LOG_NOTICE }, { "info", LOG_INFO },
+		{ "DEBUG", LOG_DEBUG },
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(names); i++)
+		ck_assert_msg(log_level_parse(names[i].name) == names[i].level,
+		    "%s", names[i].name);
+	ck_assert_int_eq(log_level_parse("crit"), -1);
+	ck_assert_int_eq(log_level_parse("verbose"), -1);
+}
+END_TEST
 
 START_TEST(test_every_setting_at_both_ends)
 {
@@ -704,6 +727,7 @@ suite(void)
 	tcase_add_test(tc, test_defaults_when_optional_file_absent);
 	tcase_add_test(tc, test_explicit_file_absent_is_an_error);
 	tcase_add_test(tc, test_every_setting);
+	tcase_add_test(tc, test_log_level_names);
 	tcase_add_loop_test(tc, test_every_setting_at_both_ends, 0,
 	    nitems(range_cases));
 	tcase_add_test(tc, test_single_listen_string_and_int64);

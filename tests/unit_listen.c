@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,7 @@ static const struct bad_case {
 	{ "127.0.0.1:123456", "between 1 and 65535" },
 	{ "127.0.0.1:7/x", "a number or a service name" },
 	{ "::1:7", "needs brackets" },
+	{ "fe80::1:7", "needs brackets" },
 	{ "[::1", "missing ']'" },
 	{ "[::1]7", "expected :PORT" },
 	{ "[]:7", "must hold an IPv6 address" },
@@ -351,6 +353,63 @@ START_TEST(test_unix_sockets)
 }
 END_TEST
 
+/* unix:@NAME is an abstract socket: no file anywhere, a NUL-led name. */
+START_TEST(test_abstract_socket)
+{
+	struct sockaddr_un	sun;
+	struct listen_addr	a;
+	struct listeners	ls;
+	socklen_t		len = sizeof(sun);
+	char			text[96], name[64], err[256];
+	const char		*why;
+
+	snprintf(name, sizeof(name), "@unit_listen.%ld", (long)getpid());
+	snprintf(text, sizeof(text), "unix:%s", name);
+	ck_assert_int_eq(listen_parse(text, &a, &why), 0);
+	ck_assert_msg(listen_build(&ls, NULL, &a, 1, 16, err, sizeof(err)) == 0,
+	    "%s", err);
+	ck_assert_int_eq(getsockname(ls.v[0].fd, (struct sockaddr *)&sun,
+	    &len), 0);
+	ck_assert_int_eq(sun.sun_path[0], '\0');
+	ck_assert_uint_eq(len, offsetof(struct sockaddr_un, sun_path) +
+	    strlen(name));
+	ck_assert_mem_eq(sun.sun_path + 1, name + 1, strlen(name) - 1);
+	ck_assert_int_eq(access(name, F_OK), -1);
+	listen_close_all(&ls);
+}
+END_TEST
+
+/* An IPv6 listener moved to another port is a new socket. */
+START_TEST(test_build_ipv6_port_change)
+{
+	struct listen_addr	a, b;
+	struct listeners	first, second;
+	char			text[64], err[256];
+	const char		*why;
+	int			fd = socket(AF_INET6, SOCK_STREAM, 0);
+	unsigned		p1, p2;
+
+	if (fd == -1)
+		CHECK_SKIP("no IPv6 here");
+	close(fd);
+	p1 = free_port();
+	do
+		p2 = free_port();
+	while (p2 == p1);
+	snprintf(text, sizeof(text), "[::1]:%u", p1);
+	ck_assert_int_eq(listen_parse(text, &a, &why), 0);
+	if (listen_build(&first, NULL, &a, 1, 16, err, sizeof(err)) == -1)
+		CHECK_SKIP("no IPv6 on loopback: %s", err);
+	snprintf(text, sizeof(text), "[::1]:%u", p2);
+	ck_assert_int_eq(listen_parse(text, &b, &why), 0);
+	ck_assert_msg(listen_build(&second, &first, &b, 1, 16, err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert_int_ne(second.v[0].fd, first.v[0].fd);
+	listen_close_unused(&first, &second);
+	listen_close_all(&second);
+}
+END_TEST
+
 /*
  * Socket activation puts the sockets at fd 3 and up, where Check keeps its
  * own descriptors, so each case runs in a child of its own. It exits 0 when
@@ -479,6 +538,8 @@ suite(void)
 	tcase_add_test(tc, test_format_v4_mapped);
 	tcase_add_test(tc, test_build_reuses_kept_sockets);
 	tcase_add_test(tc, test_build_reload_backlog_and_host);
+	tcase_add_test(tc, test_build_ipv6_port_change);
+	tcase_add_test(tc, test_abstract_socket);
 	tcase_add_test(tc, test_build_failure_leaves_nothing_open);
 	tcase_add_test(tc, test_unix_sockets);
 	tcase_add_test(tc, test_adopt);

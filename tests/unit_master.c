@@ -154,6 +154,7 @@ write_config(int which)
 enum op {
 	OP_TICK,	/* arg ms later */
 	OP_SERVE,	/* every live worker shows it accepts */
+	OP_SERVE_ONE,	/* arg: that worker alone shows it accepts */
 	OP_SIGNAL,	/* arg: a signal from the outside */
 	OP_RELOAD,	/* arg: a config; sockechod --reload from WAITER_PID */
 	OP_CRASH,	/* arg: the fake worker of that index dies (SIGSEGV) */
@@ -176,6 +177,7 @@ struct step {
 
 #define TICK(ms)		{ OP_TICK, ms, 0, 0, 0, 0 }
 #define SERVE			{ OP_SERVE, 0, 0, 0, 0, 0 }
+#define SERVE_ONE(w)		{ OP_SERVE_ONE, w, 0, 0, 0, 0 }
 #define SIGNAL(s)		{ OP_SIGNAL, s, 0, 0, 0, 0 }
 #define RELOAD(c)		{ OP_RELOAD, c, 0, 0, 0, 0 }
 #define CRASH(w)		{ OP_CRASH, w, 0, 0, 0, 0 }
@@ -202,6 +204,14 @@ static const struct script {
 		SERVE, TICK(250), EXPECT(3, 2, RELOAD_IDLE),
 		SIGNALLED(0, SIGTERM), SIGNALLED(1, SIGTERM),
 		SIGNALLED(2, 0), ANSWERS(1, 0), END } },
+	{ "a reload waits for every worker of the new generation", {
+		STARTED,
+		RELOAD(1), EXPECT(5, 2, RELOAD_STARTING),
+		SERVE_ONE(2), TICK(250), EXPECT(5, 2, RELOAD_STARTING),
+		SERVE_ONE(3), TICK(250), EXPECT(5, 2, RELOAD_STARTING),
+		SIGNALLED(0, 0), ANSWERS(0, 0),
+		SERVE_ONE(4), TICK(250), EXPECT(3, 2, RELOAD_IDLE),
+		ANSWERS(1, 0), END } },
 	{ "a bad configuration changes nothing", {
 		STARTED,
 		RELOAD(2), EXPECT(2, 1, RELOAD_IDLE), ANSWERS(0, 1),
@@ -344,6 +354,10 @@ run_step(const struct step *s)
 			if (fk.w[i].alive && SCOREBOARD_LOAD(fk.w[i].slot->state)
 			    == SCOREBOARD_STARTING)
 				set_state(i, SCOREBOARD_ACCEPTING);
+		break;
+	case OP_SERVE_ONE:
+		ck_assert_uint_lt(s->arg, fk.nw);
+		set_state(s->arg, SCOREBOARD_ACCEPTING);
 		break;
 	case OP_SIGNAL:
 		send_signal(s->arg, SI_USER, 1);

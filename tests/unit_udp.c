@@ -137,6 +137,10 @@ static const struct bucket_case {
 	{ "bytes: 100000 a second", { 0, 100000 }, {
 	    { 1, 60000, true }, { 1, 40000, true }, { 1, 1, false },
 	    { 501, 50000, true }, { 501, 1, false } } },
+	{ "bytes: a datagram larger than what is left waits, and takes nothing",
+	    { 0, 100000 }, {
+	    { 1, 60000, true }, { 1, 50000, false }, { 1, 40000, true },
+	    { 1, 1, false } } },
 	{ "a byte rate below one datagram still lets the largest through",
 	    { 0, 1000 }, {
 	    { 1, 65527, true }, { 1, 1, false }, { 2, 1, true },
