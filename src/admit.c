@@ -2,7 +2,7 @@
 /*
  * admit.c: a worker's door. Right after accept() and before any byte is
  * read or written it asks the access list (and the per-client limits)
- * whether to serve the peer; a refused connection is reset at once,
+ * and the per-client table (clients.c) whether to serve the peer; a refused connection is reset at once,
  * counted on the scoreboard and noticed at most once a minute per source.
  * It owns no connection that it lets in.
  */
@@ -19,11 +19,18 @@
 
 void
 admit_init(struct admit *a, const struct config *cfg,
-    struct scoreboard_slot *slot)
+    struct scoreboard_slot *slot, struct clients *clients, uint32_t owner)
 {
 	memset(a, 0, sizeof(*a));
 	a->cfg = cfg;
 	a->slot = slot;
+	a->owner = owner;
+	a->limits.max_connections = config_per_client(cfg);
+	a->limits.max_new_per_second = cfg->max_new_connections_per_client;
+	a->limits.prefix_v4 = cfg->client_prefix_v4;
+	a->limits.prefix_v6 = cfg->client_prefix_v6;
+	if (a->limits.max_connections > 0 || a->limits.max_new_per_second > 0)
+		a->clients = clients;
 }
 
 const char *
@@ -107,15 +114,51 @@ say_refused(struct admit *a, const struct sockaddr *sa, socklen_t len,
 	    "at debug level)" : "");
 }
 
+/* The per-client limits; peers without an address have none. */
+static enum admit_reason
+enter(struct admit *a, const struct sockaddr *sa, socklen_t len,
+    uint64_t now_ms, struct admit_ticket *t)
+{
+	struct acl_addr	addr;
+
+	if (a->clients == NULL || acl_addr_from_sockaddr(sa, len, &addr) == -1)
+		return ADMIT_OK;
+	clients_key(&addr, &a->limits, &t->key);
+	switch (clients_enter(a->clients, &t->key, a->owner, &a->limits,
+	    now_ms)) {
+	case CLIENTS_OK:
+		t->counted = true;
+		return ADMIT_OK;
+	case CLIENTS_TOO_MANY:
+		return ADMIT_TOO_MANY;
+	case CLIENTS_TOO_FAST:
+		return ADMIT_TOO_FAST;
+	case CLIENTS_FULL:
+		break;
+	}
+	return ADMIT_TABLE_FULL;
+}
+
+void
+admit_leave(struct admit *a, struct admit_ticket *t)
+{
+	if (t->counted && a->clients != NULL)
+		clients_leave(a->clients, &t->key, a->owner);
+	t->counted = false;
+}
+
 /* Serve the connection (true), or refuse and close it (false). */
 bool
 admit_connection(struct admit *a, int fd, const struct sockaddr *sa,
-    socklen_t len, uint64_t now_ms)
+    socklen_t len, uint64_t now_ms, struct admit_ticket *t)
 {
 	enum admit_reason	r = ADMIT_OK;
 
+	memset(t, 0, sizeof(*t));
 	if (acl_check(&a->cfg->acl, sa, len) != ACL_ALLOW)
 		r = ADMIT_DENIED;
+	else
+		r = enter(a, sa, len, now_ms, t);
 	if (r == ADMIT_OK)
 		return true;
 	refuse(fd);

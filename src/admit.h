@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "acl.h"
+#include "clients.h"
 #include "config.h"
 #include "scoreboard.h"
 
@@ -32,13 +33,23 @@ enum admit_reason {
 struct admit {
 	const struct config	*cfg;
 	struct scoreboard_slot	*slot;
+	struct clients		*clients;	/* NULL: no per-client limits */
+	uint32_t		 owner;		/* our slot in the table */
+	struct clients_limits	 limits;
 	struct admit_notices	 notices;
 };
 
+/* What an admitted connection holds in the client table. */
+struct admit_ticket {
+	bool		counted;
+	struct acl_addr	key;
+};
+
 void	admit_init(struct admit *, const struct config *,
-	    struct scoreboard_slot *);
+	    struct scoreboard_slot *, struct clients *, uint32_t owner);
 bool	admit_connection(struct admit *, int fd, const struct sockaddr *,
-	    socklen_t, uint64_t now_ms);
+	    socklen_t, uint64_t now_ms, struct admit_ticket *);
+void	admit_leave(struct admit *, struct admit_ticket *);
 bool	admit_notice_due(struct admit_notices *, const struct acl_addr *,
 	    uint64_t now_ms);
 const char *admit_reason_text(enum admit_reason);

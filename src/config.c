@@ -80,6 +80,12 @@ static const struct key keys[] = {
 	{ "udp_max_datagrams", KEY_NUMBER, FIELD(udp_max_datagrams), 0,
 	    1000000000 },
 	{ "allow", KEY_PREFIXES, FIELD(acl.allow), 0, 0 },
+	{ "max_connections_per_client", KEY_NUMBER,
+	    FIELD(max_connections_per_client), 0, 1000000 },
+	{ "max_new_connections_per_client", KEY_NUMBER,
+	    FIELD(max_new_connections_per_client), 0, 1000000 },
+	{ "client_prefix_v4", KEY_NUMBER, FIELD(client_prefix_v4), 1, 32 },
+	{ "client_prefix_v6", KEY_NUMBER, FIELD(client_prefix_v6), 1, 128 },
 	{ "deny", KEY_PREFIXES, FIELD(acl.deny), 0, 0 },
 };
 
@@ -279,6 +285,9 @@ config_defaults(struct config *cfg)
 	udp_defaults(cfg);
 	(void)add_listen(cfg, "*:7", &builtin, &errs);
 	default_allow(cfg);
+	cfg->max_connections_per_client = CONFIG_DERIVED;
+	cfg->client_prefix_v4 = 32;
+	cfg->client_prefix_v6 = 64;	/* one subnet, as most sites get */
 	config_errors_free(&errs);
 }
 
@@ -296,6 +305,25 @@ config_set_listen(struct config *cfg, char *const *texts, size_t n,
 		    errs->n == before)
 			errorf(errs, &cmdline, "listen: %s", strerror(ENOMEM));
 	return errs->n == before ? 0 : -1;
+}
+
+/*
+ * One source may hold half of one worker's connections by default, so
+ * that it can never take the whole pool, even with one worker; but at
+ * least CONFIG_PER_CLIENT_MIN (all of them in smaller setups, which are
+ * tests and laboratories).
+ */
+uint64_t
+config_per_client(const struct config *cfg)
+{
+	uint64_t	half = cfg->max_connections / 2;
+
+	if (cfg->max_connections_per_client != CONFIG_DERIVED)
+		return cfg->max_connections_per_client;
+	if (half >= CONFIG_PER_CLIENT_MIN)
+		return half;
+	return cfg->max_connections < CONFIG_PER_CLIENT_MIN ?
+	    cfg->max_connections : CONFIG_PER_CLIENT_MIN;
 }
 
 unsigned

@@ -45,7 +45,16 @@ struct config {
 	uint64_t		 udp_max_bytes_per_client;
 	uint64_t		 udp_max_datagrams;
 	struct acl		 acl;		/* allow and deny */
+	/* Per client, across all workers; see config_per_client(). */
+	uint64_t		 max_connections_per_client; /* 0: no limit */
+	uint64_t		 max_new_connections_per_client; /* a second */
+	unsigned		 client_prefix_v4;
+	unsigned		 client_prefix_v6;
 };
+
+/* max_connections_per_client when it is not set: half of max_connections. */
+#define CONFIG_DERIVED		UINT64_MAX
+#define CONFIG_PER_CLIENT_MIN	64
 
 /* Every message of one load, each "file:line: text" where a line is known. */
 struct config_errors {
@@ -59,6 +68,7 @@ int	config_load(struct config *, const char *path, bool optional,
 int	config_set_listen(struct config *, char *const *texts, size_t n,
 	    struct config_errors *);
 unsigned config_workers(const struct config *);
+uint64_t config_per_client(const struct config *);
 void	config_free(struct config *);
 void	config_discard(struct config *);
 void	config_errors_free(struct config_errors *);

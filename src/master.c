@@ -31,9 +31,12 @@
 #include "scoreboard.h"
 #include "sig.h"
 #include "supervise.h"
+#include "clients.h"
 #include "udp_limit.h"
 
 #define TICK_MS			250	/* housekeeping: hung workers, status */
+#define CLIENTS_SWEEP_MS	1000	/* rate entries of seconds gone by */
+#define CLIENTS_OWED_MAX	64	/* releases waiting for a busy table */
 #define STATUS_EVERY_MS		5000
 #define STOP_GRACE_MS		2000	/* past shutdown_timeout, then SIGKILL */
 #define EXTEND_EVERY_MS		1000
@@ -76,6 +79,10 @@ struct master {
 	int			 sigfd;
 	int			 evfd;
 	struct udp_limit	*udp_limit;	/* shared by all generations */
+	struct clients		*clients;	/* connections per client, too */
+	uint64_t		 clients_swept_ms;
+	uint32_t		 clients_owed[CLIENTS_OWED_MAX]; /* dead pids */
+	size_t			 nclients_owed;
 	bool			 ready_sent;
 	uint64_t		 next_status_ms;
 	char			 status[MASTER_STATUS_BYTES];
@@ -151,6 +158,7 @@ spawn(struct master *m)
 	p.master_pid = getpid();
 	p.master_fd = m->evfd;
 	p.udp_limit = m->udp_limit;
+	p.clients = m->clients;
 	close_fds[0] = m->sigfd;
 	p.close_fds = close_fds;
 	p.nclose = 1 + reload_stale_fds(&m->reload, &m->gen, close_fds + 1,
@@ -422,13 +430,64 @@ resize(struct master *m, int delta)
 }
 
 /* SIGCHLD coalesces: reap every child that has exited. */
+/*
+ * A dead worker's share of every client is free again, whatever killed
+ * it. The table's lock may be held by a stopped worker: never wait for
+ * it, retry on the next ticks (and wait only if too many are owed).
+ */
+static void
+release_clients(struct master *m, uint32_t pid)
+{
+	if (clients_release_owner(m->clients, pid) != -1)
+		return;
+	if (m->nclients_owed == CLIENTS_OWED_MAX) {
+		log_warnx("the client table has been busy for a long time: "
+		    "waiting for it");
+		clients_lock(m->clients);
+		clients_unlock(m->clients);
+		while (clients_release_owner(m->clients, pid) == -1)
+			continue;
+		return;
+	}
+	m->clients_owed[m->nclients_owed++] = pid;
+}
+
+static void
+clients_housekeeping(struct master *m)
+{
+	size_t	i = 0;
+
+	while (i < m->nclients_owed)
+		if (clients_release_owner(m->clients, m->clients_owed[i]) != -1)
+			m->clients_owed[i] = m->clients_owed[--m->nclients_owed];
+		else
+			i++;
+	if (m->now_ms - m->clients_swept_ms >= CLIENTS_SWEEP_MS &&
+	    clients_expire(m->clients, m->now_ms) != -1)
+		m->clients_swept_ms = m->now_ms;
+}
+
+static void
+report_clients(struct master *m)
+{
+	size_t		used;
+	uint64_t	full;
+
+	clients_stats(m->clients, &used, &full);
+	log_report("status: client table: %zu of %d entries used, %llu "
+	    "connections refused because it was full", used, CLIENTS_MAX_USED,
+	    (unsigned long long)full);
+}
+
 static void
 reap(struct master *m)
 {
 	struct pool_death	d;
 
-	while (pool_reap(&m->pool, &d, m->now_ms) == 1)
+	while (pool_reap(&m->pool, &d, m->now_ms) == 1) {
+		release_clients(m, (uint32_t)d.slot.pid);
 		worker_died(m, &d);
+	}
 }
 
 /* One signal, as read from the signalfd. */
@@ -460,6 +519,7 @@ master_signal(struct master *m, const struct signalfd_siginfo *si)
 		break;
 	case SIGUSR1:
 		status_report(&m->pool, &m->gen, m->now_ms);
+		report_clients(m);
 		break;
 	case SIGUSR2:
 		/*
@@ -492,6 +552,7 @@ void
 master_tick(struct master *m)
 {
 	pool_scan(&m->pool, m->now_ms);
+	clients_housekeeping(m);
 	check_health(m);
 	reload_progress(m);
 	retire_progress(m);
@@ -563,7 +624,8 @@ master_start(struct master *m)
 	if ((m->sigfd = sig_open(sigs, nitems(sigs))) == -1 ||
 	    (m->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
 	    pool_open(&m->pool, SCOREBOARD_SLOTS, m->ops) == -1 ||
-	    (m->udp_limit = udp_limit_create()) == NULL)
+	    (m->udp_limit = udp_limit_create()) == NULL ||
+	    (m->clients = clients_create(CLIENTS_ENTRIES)) == NULL)
 		return start_failed(m, errno, strerror(errno));
 	if (reload_first(&m->gen, &m->activated, err, sizeof(err)) == -1)
 		return start_failed(m, errno, err);
@@ -639,6 +701,7 @@ master_end(struct master *m, bool started)
 	}
 	pool_close(&m->pool);
 	udp_limit_destroy(m->udp_limit);
+	clients_destroy(m->clients);
 	if (m->sigfd != -1)
 		close(m->sigfd);
 	if (m->evfd != -1)

@@ -64,6 +64,7 @@ struct conn {
 	uint64_t		 last_progress_ms;
 	struct sockaddr_storage	 peer;
 	socklen_t		 peerlen;
+	struct admit_ticket	 ticket;	/* its place in the client table */
 	TAILQ_ENTRY(conn)	 entry;		/* idle order, or spares */
 };
 
@@ -158,6 +159,7 @@ conn_close(struct worker *w, struct conn *c)
 {
 	close(c->echo.fd);
 	echo_release(&c->echo);
+	admit_leave(&w->admit, &c->ticket);
 	TAILQ_REMOVE(&w->active, c, entry);
 	TAILQ_INSERT_HEAD(&w->spare, c, entry);
 	w->nopen--;
@@ -252,7 +254,7 @@ conn_get(struct worker *w)
 
 static void
 conn_open(struct worker *w, int fd, const struct sockaddr_storage *peer,
-    socklen_t peerlen)
+    socklen_t peerlen, struct admit_ticket *ticket)
 {
 	struct conn	*c;
 	char		 name[LISTEN_NAME_MAX];
@@ -260,10 +262,12 @@ conn_open(struct worker *w, int fd, const struct sockaddr_storage *peer,
 
 	if ((c = conn_get(w)) == NULL) {
 		log_warn("worker: cannot serve a connection");
+		admit_leave(&w->admit, ticket);
 		close(fd);
 		return;
 	}
 	memset(c, 0, sizeof(*c));
+	c->ticket = *ticket;
 	c->ev.kind = EV_CONN;
 	echo_init(&c->echo, fd);
 	c->peer = *peer;
@@ -310,6 +314,7 @@ static int
 accept_some(struct worker *w, struct wlistener *l, unsigned max)
 {
 	struct sockaddr_storage	ss;
+	struct admit_ticket	ticket;
 	socklen_t		len;
 	unsigned		n;
 	int			fd;
@@ -320,8 +325,8 @@ accept_some(struct worker *w, struct wlistener *l, unsigned max)
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
 			if (admit_connection(&w->admit, fd,
-			    (struct sockaddr *)&ss, len, w->now_ms))
-				conn_open(w, fd, &ss, len);
+			    (struct sockaddr *)&ss, len, w->now_ms, &ticket))
+				conn_open(w, fd, &ss, len, &ticket);
 			continue;
 		}
 		switch (errno) {
@@ -683,7 +688,8 @@ worker_main(const struct worker_params *p)
 	w.epfd = -1;
 	TAILQ_INIT(&w.active);
 	TAILQ_INIT(&w.spare);
-	admit_init(&w.admit, p->cfg, p->slot);
+	/* Our pid names our share: unique, and never reused before the reap. */
+	admit_init(&w.admit, p->cfg, p->slot, p->clients, (uint32_t)getpid());
 	if (setup_process(p, &w) == -1)
 		return WORKER_EXIT_SETUP;
 	if (drop_privileges(p->cfg) == -1)

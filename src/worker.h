@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "clients.h"
 #include "config.h"
 #include "listen.h"
 #include "scoreboard.h"
@@ -21,6 +22,7 @@ struct worker_params {
 	pid_t			 master_pid;
 	int			 master_fd;	/* eventfd: wakes the master */
 	struct udp_limit	*udp_limit;	/* the shared UDP rate buckets */
+	struct clients		*clients;	/* connections per client */
 	const int		*close_fds;	/* the master's, not for us */
 	size_t			 nclose;
 };

@@ -1166,7 +1166,8 @@ case_idle(struct server *s)
 #define SPEED_CONF	"listen = [ \"127.0.0.1:%P\" ];\n"
 /* One worker holds them all; no idle timeout: idle is what is measured. */
 #define IDLE_CONF	"listen = [ \"127.0.0.1:%%P\" ];\nworkers = 1;\n" \
-			"max_connections = %d;\nidle_timeout = 0;\n"
+			"max_connections = %d;\nidle_timeout = 0;\n" \
+			"max_connections_per_client = 0;\n"
 
 struct bcase {
 	const char	*what;

@@ -418,10 +418,126 @@ case_mapped(void)
 	h_cleanup(&d);
 }
 
+/* Open "n" connections from "src" and keep those that echo; the others are closed. */
+static unsigned
+hold(const char *src, unsigned port, int *fds, unsigned n)
+{
+	unsigned	i, served = 0;
+	char		buf[8];
+
+	for (i = 0; i < n; i++) {
+		fds[i] = connect_from(src, "127.0.0.1", port, 5000);
+		if (fds[i] >= 0 && h_echo(fds[i], "held", 4, buf, 5000) == 0) {
+			served++;
+			continue;
+		}
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+	return served;
+}
+
+static void
+close_all(int *fds, unsigned n)
+{
+	unsigned	i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/*
+ * 4: a flood from one source with max_connections_per_client: it holds
+ * at most the limit over both workers, a second source is served at once;
+ * with max_new_connections_per_client, a burst gets at most the rate.
+ */
+static void
+case_per_client(void)
+{
+	enum { LIMIT = 20, RATE = 10 };
+	static int		 fds[1000];
+	struct daemon		 d;
+	unsigned		 n = scaled(1000, 100), held, burst = 0, i;
+	unsigned long long	 denied, limited = 0;
+	uint64_t		 t0, other_ms;
+	bool			 ok;
+	int			 fd;
+
+	h_init(&d);
+	start_daemon(&d, "listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n"
+	    "max_connections_per_client = 20;\n"
+	    "max_new_connections_per_client = 0;\n");
+	held = hold("127.0.0.2", d.port, fds, n);
+	t0 = h_now_ms();
+	ok = session("127.0.0.3", "127.0.0.1", d.port, 1000) == 0;
+	other_ms = h_now_ms() - t0;
+	ok &= held == LIMIT && other_ms < 1000;
+	ok &= refusals(&d, &denied, &limited) == 0 && limited == n - LIMIT;
+	close_all(fds, n);
+	h_cleanup(&d);
+	/* The rate: a burst of connections in well under a second. */
+	h_init(&d);
+	start_daemon(&d, "listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n"
+	    "max_new_connections_per_client = 10;\n");
+	t0 = h_now_ms();
+	for (i = 0; i < 30; i++)
+		if ((fd = connect_from("127.0.0.2", "127.0.0.1", d.port,
+		    5000)) >= 0) {
+			char	buf[8];
+
+			burst += h_echo(fd, "burst", 5, buf, 5000) == 0;
+			close(fd);
+		}
+	/* Within one second at most RATE; a burst across a boundary 2 RATE. */
+	ok &= burst >= RATE && burst <= (h_now_ms() - t0 < 1000 ? 2 : 4) * RATE;
+	ok &= session("127.0.0.3", "127.0.0.1", d.port, 1000) == 0;
+	verdict(4, "per-client limit", ok, &d, "flood=%u held=%u (limit %d) "
+	    "limited=%llu other_source_ms=%llu burst=30 admitted=%u (rate %d/s)",
+	    n, held, LIMIT, limited, (unsigned long long)other_ms, burst, RATE);
+	h_cleanup(&d);
+}
+
+/*
+ * 8: a SIGKILLed worker held connections of a limited client: once the
+ * master has reaped it, the client can connect again up to the limit.
+ */
+static void
+case_killed_worker(void)
+{
+	enum { LIMIT = 10 };
+	int		 fds[LIMIT + 1], again[LIMIT + 1];
+	pid_t		 kids[MAX_WORKERS];
+	struct daemon	 d;
+	unsigned	 before, after;
+	int		 i, n;
+	bool		 ok;
+
+	h_init(&d);
+	start_daemon(&d, "listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n"
+	    "max_connections_per_client = 10;\n");
+	before = hold("127.0.0.2", d.port, fds, LIMIT + 1);
+	n = h_children(d.pid, kids, MAX_WORKERS);
+	for (i = 0; i < n; i++)
+		kill(kids[i], SIGKILL);
+	close_all(fds, LIMIT + 1);
+	ok = before == LIMIT && n == 2;
+	/* The replacements serve once the master has reaped the dead. */
+	ok &= h_log_wait_count(&d, "SIGKILL", 2, 5000) == 0;
+	after = hold("127.0.0.2", d.port, again, LIMIT + 1);
+	ok &= after == LIMIT;
+	verdict(8, "killed worker", ok, &d, "held_before=%u (limit %d) "
+	    "workers_killed=%d held_after=%u", before, LIMIT, n, after);
+	close_all(again, LIMIT + 1);
+	h_cleanup(&d);
+}
+
 int
 main(int argc, char *argv[])
 {
-	static void (*const cases[])(void) = { case_access, case_mapped };
+	static void (*const cases[])(void) = { case_access, case_mapped,
+	    case_per_client, case_killed_worker };
 	const char	*scale = getenv("HOSTILE_SCALE");
 	int		 i, only = argc > 1 ? atoi(argv[1]) : 0;
 

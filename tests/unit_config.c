@@ -697,7 +697,54 @@ START_TEST(test_access_lists)
 }
 END_TEST
 
+START_TEST(test_per_client_limits)
+{
+	struct config_errors	errs;
+	struct config		cfg;
+
+	/* Defaults: half of one worker's connections, /32 and /64. */
+	config_defaults(&cfg);
+	ck_assert_uint_eq(config_per_client(&cfg), 512);
+	ck_assert_uint_eq(cfg.max_new_connections_per_client, 0);
+	ck_assert_uint_eq(cfg.client_prefix_v4, 32);
+	ck_assert_uint_eq(cfg.client_prefix_v6, 64);
+	config_free(&cfg);
+	ck_assert_int_eq(load("max_connections = 2;\n", &cfg, &errs), 0);
+	ck_assert_uint_eq(config_per_client(&cfg), 2);
+	config_free(&cfg);
+	ck_assert_int_eq(load("max_connections = 100;\n", &cfg, &errs), 0);
+	ck_assert_uint_eq(config_per_client(&cfg), 64);
+	config_free(&cfg);
+	ck_assert_int_eq(load("max_connections_per_client = 0;\n"
+	    "max_new_connections_per_client = 20;\nclient_prefix_v4 = 24;\n"
+	    "client_prefix_v6 = 48;\n", &cfg, &errs), 0);
+	ck_assert_uint_eq(config_per_client(&cfg), 0);
+	ck_assert_uint_eq(cfg.max_new_connections_per_client, 20);
+	ck_assert_uint_eq(cfg.client_prefix_v4, 24);
+	ck_assert_uint_eq(cfg.client_prefix_v6, 48);
+	config_free(&cfg);
+	ck_assert_int_eq(load("max_connections_per_client = 7;\n", &cfg,
+	    &errs), 0);
+	ck_assert_uint_eq(config_per_client(&cfg), 7);
+	config_free(&cfg);
+}
+END_TEST
+
 static const struct bad_case client_bad_cases[] = {
+	{ "max_connections_per_client = -1;\n", ":1: ",
+	    "max_connections_per_client: must be between 0 and 1000000 (got -1)" },
+	{ "max_connections_per_client = \"ten\";\n", ":1: ",
+	    "max_connections_per_client: expected an integer" },
+	{ "max_new_connections_per_client = 1000001;\n", ":1: ",
+	    "max_new_connections_per_client: must be between 0 and 1000000" },
+	{ "client_prefix_v4 = 33;\n", ":1: ",
+	    "client_prefix_v4: must be between 1 and 32 (got 33)" },
+	{ "client_prefix_v4 = 0;\n", ":1: ",
+	    "client_prefix_v4: must be between 1 and 32 (got 0)" },
+	{ "client_prefix_v6 = 129;\n", ":1: ",
+	    "client_prefix_v6: must be between 1 and 128 (got 129)" },
+	{ "client_prefix_v6 = 1.5;\n", ":1: ",
+	    "client_prefix_v6: expected an integer" },
 	{ "allow = [\n  \"10.0.0.0/8\",\n  \"10.0.0.0/33\"\n];\n", ":3: ",
 	    "allow: \"10.0.0.0/33\": prefix length must be 0..32" },
 	{ "deny = [ \"2001:db8::/129\" ];\n", ":1: ",
@@ -746,6 +793,7 @@ suite(void)
 	tcase_add_test(tc, test_command_line_listen);
 	tcase_add_test(tc, test_workers_zero_means_cpus);
 	tcase_add_test(tc, test_access_lists);
+	tcase_add_test(tc, test_per_client_limits);
 	tcase_add_loop_test(tc, test_client_bad_config, 0,
 	    nitems(client_bad_cases));
 	suite_add_tcase(s, tc);

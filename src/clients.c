@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * clients.c: a fixed-size table in shared memory that counts, for each
+ * client (an address, or an address prefix), the connections each worker
+ * holds, and the connections the client opened in the current second.
+ * Workers enter and leave; the master releases a dead worker's share and
+ * drops stale rate entries. A robust process-shared mutex guards it, so a
+ * worker killed while holding the lock cannot wedge the others. No
+ * sockets, no logging, no policy beyond the two limits.
+ */
+#include "build-config.h"
+
+#include <sys/mman.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "clients.h"
+
+#define MS_PER_SECOND	1000
+
+/*
+ * One worker's connections of one client (owner = its slot, n = count),
+ * or the client's rate this second (owner = CLIENTS_NO_OWNER, second, n).
+ */
+struct entry {
+	struct acl_addr	key;
+	uint8_t		used;
+	uint32_t	owner;
+	uint64_t	second;
+	uint64_t	n;
+};
+
+struct clients {
+	pthread_mutex_t	lock;
+	size_t		nentries;	/* a power of two */
+	size_t		used;
+	uint64_t	full;		/* inserts refused for lack of room */
+	struct entry	e[];
+};
+
+static size_t
+map_bytes(size_t nentries)
+{
+	return sizeof(struct clients) + nentries * sizeof(struct entry);
+}
+
+struct clients *
+clients_create(size_t nentries)
+{
+	pthread_mutexattr_t	 a;
+	struct clients		*t;
+
+	if (nentries == 0 || (nentries & (nentries - 1)) != 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	t = mmap(NULL, map_bytes(nentries), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (t == MAP_FAILED)
+		return NULL;
+	t->nentries = nentries;
+	if (pthread_mutexattr_init(&a) != 0 ||
+	    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) != 0 ||
+	    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) != 0 ||
+	    pthread_mutex_init(&t->lock, &a) != 0) {
+		munmap(t, map_bytes(nentries));
+		errno = ENOMEM;
+		return NULL;
+	}
+	pthread_mutexattr_destroy(&a);
+	return t;
+}
+
+void
+clients_destroy(struct clients *t)
+{
+	if (t != NULL)
+		munmap(t, map_bytes(t->nentries));
+}
+
+/*
+ * Exported for callers that read several counts at once, and for the
+ * test of a holder killed inside. A holder that died inside makes the
+ * next lock EOWNERDEAD: its share is released on reap anyway.
+ */
+void
+clients_lock(struct clients *t)
+{
+	if (pthread_mutex_lock(&t->lock) == EOWNERDEAD)
+		pthread_mutex_consistent(&t->lock);
+}
+
+void
+clients_unlock(struct clients *t)
+{
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* The client an address belongs to: the address cut to its prefix. */
+void
+clients_key(const struct acl_addr *a, const struct clients_limits *l,
+    struct acl_addr *key)
+{
+	*key = *a;
+	acl_addr_mask(key, a->family == AF_INET ? l->prefix_v4 : l->prefix_v6);
+}
+
+/* FNV-1a of the key: every entry of a client is on one probe sequence. */
+static size_t
+home(const struct clients *t, const struct acl_addr *key)
+{
+	const uint8_t	*p = (const uint8_t *)key;
+	uint64_t	 h = 14695981039346656037ULL;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(*key); i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	return (size_t)h & (t->nentries - 1);
+}
+
+static bool
+same(const struct entry *e, const struct acl_addr *key, uint32_t owner)
+{
+	return e->used && e->owner == owner &&
+	    memcmp(&e->key, key, sizeof(*key)) == 0;
+}
+
+static struct entry *
+find(struct clients *t, const struct acl_addr *key, uint32_t owner)
+{
+	size_t	i, n;
+
+	for (i = home(t, key), n = 0; n < t->nentries && t->e[i].used;
+	    i = (i + 1) & (t->nentries - 1), n++)
+		if (same(&t->e[i], key, owner))
+			return &t->e[i];
+	return NULL;
+}
+
+static struct entry *
+insert(struct clients *t, const struct acl_addr *key, uint32_t owner)
+{
+	struct entry	*e;
+	size_t		 i;
+
+	if ((e = find(t, key, owner)) != NULL)
+		return e;
+	if (t->used >= t->nentries / 4 * 3) {
+		t->full++;
+		return NULL;
+	}
+	for (i = home(t, key); t->e[i].used; i = (i + 1) & (t->nentries - 1))
+		continue;
+	e = &t->e[i];
+	memset(e, 0, sizeof(*e));
+	e->key = *key;
+	e->owner = owner;
+	e->used = 1;
+	t->used++;
+	return e;
+}
+
+/*
+ * Linear probing without tombstones: after a removal, later entries of
+ * the run move back into the hole if their home allows it.
+ */
+static void
+remove_at(struct clients *t, size_t hole)
+{
+	size_t	mask = t->nentries - 1, j = hole, h;
+
+	t->e[hole].used = 0;
+	t->used--;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!t->e[j].used)
+			return;
+		h = home(t, &t->e[j].key);
+		/* Stays if its home lies cyclically in (hole, j]. */
+		if (((j - h) & mask) < ((j - hole) & mask))
+			continue;
+		t->e[hole] = t->e[j];
+		t->e[j].used = 0;
+		hole = j;
+	}
+}
+
+static uint64_t
+count(struct clients *t, const struct acl_addr *key)
+{
+	uint64_t	n = 0;
+	size_t		i, k;
+
+	for (i = home(t, key), k = 0; k < t->nentries && t->e[i].used;
+	    i = (i + 1) & (t->nentries - 1), k++)
+		if (t->e[i].owner != CLIENTS_NO_OWNER &&
+		    memcmp(&t->e[i].key, key, sizeof(*key)) == 0)
+			n += t->e[i].n;
+	return n;
+}
+
+static enum clients_verdict
+check_rate(struct clients *t, const struct acl_addr *key,
+    const struct clients_limits *l, uint64_t second, struct entry **rate)
+{
+	*rate = NULL;
+	if (l->max_new_per_second == 0)
+		return CLIENTS_OK;
+	if ((*rate = insert(t, key, CLIENTS_NO_OWNER)) == NULL)
+		return CLIENTS_FULL;
+	if ((*rate)->second != second) {
+		(*rate)->second = second;
+		(*rate)->n = 0;
+	}
+	return (*rate)->n >= l->max_new_per_second ? CLIENTS_TOO_FAST :
+	    CLIENTS_OK;
+}
+
+/*
+ * A connection of "key" wants to be served by worker "owner": count it
+ * and say CLIENTS_OK, or say why not (and count nothing). Only what is
+ * admitted counts against the rate, so a refused flood does not keep a
+ * client locked out beyond the current second.
+ */
+enum clients_verdict
+clients_enter(struct clients *t, const struct acl_addr *key, uint32_t owner,
+    const struct clients_limits *l, uint64_t now_ms)
+{
+	enum clients_verdict	 v;
+	struct entry		*rate, *mine;
+
+	clients_lock(t);
+	v = check_rate(t, key, l, now_ms / MS_PER_SECOND, &rate);
+	if (v == CLIENTS_OK && l->max_connections > 0 &&
+	    count(t, key) >= l->max_connections)
+		v = CLIENTS_TOO_MANY;
+	if (v == CLIENTS_OK) {
+		if ((mine = insert(t, key, owner)) == NULL)
+			v = CLIENTS_FULL;
+		else {
+			mine->n++;
+			if (rate != NULL)
+				rate->n++;
+		}
+	}
+	clients_unlock(t);
+	return v;
+}
+
+void
+clients_leave(struct clients *t, const struct acl_addr *key, uint32_t owner)
+{
+	struct entry	*e;
+
+	clients_lock(t);
+	if ((e = find(t, key, owner)) != NULL && --e->n == 0)
+		remove_at(t, (size_t)(e - t->e));
+	clients_unlock(t);
+}
+
+uint64_t
+clients_count(struct clients *t, const struct acl_addr *key)
+{
+	uint64_t	n;
+
+	clients_lock(t);
+	n = count(t, key);
+	clients_unlock(t);
+	return n;
+}
+
+/*
+ * Without waiting for the lock: the master must never block on a worker
+ * (a stopped one may hold it). EOWNERDEAD counts as taken.
+ */
+static int
+try_lock(struct clients *t)
+{
+	int	r = pthread_mutex_trylock(&t->lock);
+
+	if (r == EOWNERDEAD) {
+		pthread_mutex_consistent(&t->lock);
+		r = 0;
+	}
+	return r == 0 ? 0 : -1;
+}
+
+/*
+ * Remove every entry that matches (a removal may move an entry into i);
+ * -1 when the lock is busy.
+ */
+static ssize_t
+sweep(struct clients *t, bool (*match)(const struct entry *, uint64_t),
+    uint64_t arg)
+{
+	size_t	i, n = 0;
+
+	if (try_lock(t) == -1)
+		return -1;
+	for (i = 0; i < t->nentries; )
+		if (t->e[i].used && match(&t->e[i], arg)) {
+			remove_at(t, i);
+			n++;
+		} else
+			i++;
+	clients_unlock(t);
+	return (ssize_t)n;
+}
+
+static bool
+owned_by(const struct entry *e, uint64_t owner)
+{
+	return e->owner == owner;
+}
+
+static bool
+stale_rate(const struct entry *e, uint64_t second)
+{
+	return e->owner == CLIENTS_NO_OWNER && e->second < second;
+}
+
+/*
+ * The master reaped worker "owner" (its pid): what it held is free
+ * again. -1 if the lock is busy: try again later.
+ */
+ssize_t
+clients_release_owner(struct clients *t, uint32_t owner)
+{
+	return sweep(t, owned_by, owner);
+}
+
+/* Rate entries of seconds gone by; -1 if the lock is busy. */
+ssize_t
+clients_expire(struct clients *t, uint64_t now_ms)
+{
+	return sweep(t, stale_rate, now_ms / MS_PER_SECOND);
+}
+
+/* How many entries are in use, and how many inserts found no room. */
+void
+clients_stats(struct clients *t, size_t *used, uint64_t *full)
+{
+	clients_lock(t);
+	*used = t->used;
+	*full = t->full;
+	clients_unlock(t);
+}

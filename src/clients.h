@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: ISC */
+/* clients.h: connections per client, counted across all workers in shared memory. */
+#ifndef SOCKECHOD_CLIENTS_H
+#define SOCKECHOD_CLIENTS_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "acl.h"
+
+/* Entries of the table: 65536 of 48 bytes, 3 MiB of shared memory. */
+#define CLIENTS_ENTRIES		65536
+/* Inserts stop at 3/4 full, which keeps the probe sequences short. */
+#define CLIENTS_MAX_USED	(CLIENTS_ENTRIES / 4 * 3)
+#define CLIENTS_NO_OWNER	UINT32_MAX
+
+enum clients_verdict {
+	CLIENTS_OK,
+	CLIENTS_TOO_MANY,	/* at max_connections_per_client */
+	CLIENTS_TOO_FAST,	/* at max_new_connections_per_client this second */
+	CLIENTS_FULL,		/* no room in the table: refused, fail safe */
+};
+
+struct clients_limits {
+	uint64_t	max_connections;	/* 0: no limit */
+	uint64_t	max_new_per_second;	/* 0: no limit */
+	unsigned	prefix_v4;		/* a client is this /N */
+	unsigned	prefix_v6;
+};
+
+struct clients;
+
+struct clients *clients_create(size_t nentries);
+void	clients_destroy(struct clients *);
+void	clients_key(const struct acl_addr *, const struct clients_limits *,
+	    struct acl_addr *key);
+enum clients_verdict clients_enter(struct clients *, const struct acl_addr *key,
+	    uint32_t owner, const struct clients_limits *, uint64_t now_ms);
+void	clients_leave(struct clients *, const struct acl_addr *key,
+	    uint32_t owner);
+uint64_t clients_count(struct clients *, const struct acl_addr *key);
+ssize_t	clients_release_owner(struct clients *, uint32_t owner);
+ssize_t	clients_expire(struct clients *, uint64_t now_ms);
+void	clients_stats(struct clients *, size_t *used, uint64_t *full);
+void	clients_lock(struct clients *);
+void	clients_unlock(struct clients *);
+
+#endif
