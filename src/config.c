@@ -86,6 +86,8 @@ static const struct key keys[] = {
 	    FIELD(max_new_connections_per_client), 0, 1000000 },
 	{ "client_prefix_v4", KEY_NUMBER, FIELD(client_prefix_v4), 1, 32 },
 	{ "client_prefix_v6", KEY_NUMBER, FIELD(client_prefix_v6), 1, 128 },
+	{ "socket_buffer_bytes", KEY_NUMBER, FIELD(socket_buffer_bytes), 0,
+	    64 * MIB },
 	{ "deny", KEY_PREFIXES, FIELD(acl.deny), 0, 0 },
 };
 
@@ -288,6 +290,8 @@ config_defaults(struct config *cfg)
 	cfg->max_connections_per_client = CONFIG_DERIVED;
 	cfg->client_prefix_v4 = 32;
 	cfg->client_prefix_v6 = 64;	/* one subnet, as most sites get */
+	/* A client that never reads pins at most this much kernel memory. */
+	cfg->socket_buffer_bytes = 128 * 1024;
 	config_errors_free(&errs);
 }
 

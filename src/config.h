@@ -50,6 +50,7 @@ struct config {
 	uint64_t		 max_new_connections_per_client; /* a second */
 	unsigned		 client_prefix_v4;
 	unsigned		 client_prefix_v6;
+	uint64_t		 socket_buffer_bytes;	/* 0: the kernel's */
 };
 
 /* max_connections_per_client when it is not set: half of max_connections. */

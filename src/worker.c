@@ -252,6 +252,22 @@ conn_get(struct worker *w)
 	return malloc(sizeof(*c));
 }
 
+/*
+ * Without a cap the kernel grows a socket's buffers up to tcp_wmem and
+ * tcp_rmem (4 and 6 MiB on Debian): a client that sends but never reads
+ * would pin that much each. Fixed sizes turn autotuning off for them.
+ */
+static void
+cap_kernel_buffers(struct worker *w, int fd)
+{
+	int	bytes = (int)w->cfg->socket_buffer_bytes;
+
+	if (bytes == 0)
+		return;
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+}
+
 static void
 conn_open(struct worker *w, int fd, const struct sockaddr_storage *peer,
     socklen_t peerlen, struct admit_ticket *ticket)
@@ -284,6 +300,7 @@ conn_open(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	if (peer->ss_family != AF_UNIX)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
+	cap_kernel_buffers(w, fd);
 	if (conn_watch(w, c, EPOLLIN) == -1) {
 		log_warn("worker: epoll_ctl");
 		conn_close(w, c);

@@ -17,6 +17,7 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -533,11 +535,322 @@ case_killed_worker(void)
 	h_cleanup(&d);
 }
 
+static int
+count_dir(const char *path)
+{
+	struct dirent	*de;
+	DIR		*dir;
+	int		 n = 0;
+
+	if ((dir = opendir(path)) == NULL)
+		return 0;
+	while ((de = readdir(dir)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+/* The descriptors of all workers together. */
+static int
+worker_fds(const struct daemon *d)
+{
+	pid_t	kids[MAX_WORKERS];
+	char	path[64];
+	int	n, i, total = 0;
+
+	n = h_children(d->pid, kids, MAX_WORKERS);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/proc/%ld/fd", (long)kids[i]);
+		total += count_dir(path);
+	}
+	return total;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* "n" short sessions from "src": how many succeeded, and p50/p99 in ms. */
+static unsigned
+timed_sessions(const char *src, unsigned port, unsigned n, double *p50,
+    double *p99)
+{
+	uint64_t	*us = calloc(n, sizeof(*us));
+	struct timespec	 a, b;
+	unsigned	 i, ok = 0;
+
+	for (i = 0; i < n; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		ok += session(src, "127.0.0.1", port, 5000) == 0;
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		us[i] = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000 +
+		    (uint64_t)(b.tv_nsec - a.tv_nsec) / 1000;
+	}
+	qsort(us, n, sizeof(*us), cmp_u64);
+	*p50 = us[n / 2] / 1000.0;
+	*p99 = us[n * 99 / 100] / 1000.0;
+	free(us);
+	return ok;
+}
+
+/*
+ * 1: slowloris. 10,000 idle connections from twenty sources (127.0.1.x)
+ * are held open while 127.0.0.3 runs 2,000 short sessions: all served.
+ */
+static void
+case_slowloris(void)
+{
+	enum { SOURCES = 20 };
+	struct daemon	 d;
+	unsigned	 n = scaled(10000, 200), sessions = scaled(2000, 100);
+	unsigned	 i, idle = 0, ok;
+	char		 src[32];
+	double		 p50, p99;
+	int		*fds = calloc(n, sizeof(*fds));
+	bool		 pass;
+
+	h_init(&d);
+	start_daemon(&d, "listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n"
+	    "max_connections = 6000;\nmax_connections_per_client = 600;\n"
+	    "backlog = 4096;\n");
+	for (i = 0; i < n; i++) {
+		snprintf(src, sizeof(src), "127.0.1.%u", i % SOURCES + 1);
+		fds[i] = connect_from(src, "127.0.0.1", d.port, 5000);
+		idle += fds[i] >= 0;
+	}
+	ok = timed_sessions("127.0.0.3", d.port, sessions, &p50, &p99);
+	/* The idle ones are still there, and still served when they speak. */
+	pass = idle == n && ok == sessions && worker_fds(&d) >= (int)n &&
+	    session("127.0.0.2", "127.0.0.1", d.port, 5000) == 0;
+	verdict(1, "slowloris", pass, &d, "idle=%u of %u from %d sources "
+	    "sessions=%u served=%u p50=%.2fms p99=%.2fms", idle, n, SOURCES,
+	    sessions, ok, p50, p99);
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	h_cleanup(&d);
+}
+
+/* A client with small buffers of its own, so that loopback measures the server's. */
+static int
+small_client(const char *src, unsigned port)
+{
+	struct sockaddr_in	sin;
+	int			fd, bytes = 32 * KIB;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, src, &sin.sin_addr);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		goto fail;
+	sin.sin_port = htons(port);
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		goto fail;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Send what the sockets take, for "ms"; return the bytes sent. */
+static uint64_t
+pump(int *fds, unsigned n, int ms)
+{
+	static char	 chunk[16 * KIB];
+	struct pollfd	 pfd[256];
+	uint64_t	 sent = 0, end = h_now_ms() + ms;
+	unsigned	 i;
+	ssize_t		 r;
+
+	if (n > nitems(pfd))
+		n = nitems(pfd);
+	while (h_now_ms() < end) {
+		for (i = 0; i < n; i++) {
+			pfd[i].fd = fds[i];
+			pfd[i].events = POLLOUT;
+		}
+		if (poll(pfd, n, 50) <= 0)
+			continue;
+		for (i = 0; i < n; i++)
+			if (pfd[i].revents & POLLOUT &&
+			    (r = send(fds[i], chunk, sizeof(chunk),
+			    MSG_NOSIGNAL | MSG_DONTWAIT)) > 0)
+				sent += (uint64_t)r;
+	}
+	return sent;
+}
+
+/*
+ * 2: 200 clients pump data for 10 s and never read. Each holds at most
+ * buffer_bytes in the worker and socket_buffer_bytes in the kernel; the
+ * workers stay within that, and another source is served all along.
+ */
+static void
+case_never_reading(void)
+{
+	enum { PUMPERS = 200, SECONDS = 10 };
+	static int		 fds[PUMPERS];
+	struct daemon		 d;
+	struct workers_mem	 base, m;
+	unsigned long		 tcp0, tcp, tcp_max = 0, rss_max = 0, budget;
+	unsigned		 n = scaled(PUMPERS, 20), i, probes = 0, ok = 0;
+	uint64_t		 sent = 0;
+	bool			 pass;
+
+	h_init(&d);
+	start_daemon(&d, "listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n");
+	base = workers_mem(&d);
+	tcp0 = tcp_mem_kib();
+	for (i = 0; i < n; i++)
+		fds[i] = small_client("127.0.0.2", d.port);
+	for (i = 0; i < SECONDS; i++) {
+		sent += pump(fds, n, 1000);
+		probes++;
+		ok += session("127.0.0.3", "127.0.0.1", d.port, 2000) == 0;
+		m = workers_mem(&d);
+		if (m.rss_kib > rss_max)
+			rss_max = m.rss_kib;
+		if ((tcp = tcp_mem_kib()) > tcp_max)
+			tcp_max = tcp;
+	}
+	/* A worker may hold buffer_bytes (64 KiB) for each of them: slack 4 MiB. */
+	budget = base.rss_kib + n * 64 + 4096;
+	/*
+	 * The kernel: the server's two buffers of socket_buffer_bytes (128
+	 * KiB, doubled by the kernel) and the client's two of 32 KiB (also
+	 * doubled), 640 KiB a pumper, and 64 KiB slack.
+	 */
+	pass = ok == probes && rss_max <= budget &&
+	    tcp_max <= tcp0 + n * (4 * 128 + 4 * 32 + 64);
+	verdict(2, "never reading", pass, &d, "pumpers=%u for %ds sent=%lluMiB "
+	    "probes_served=%u/%u worker_rss_max=%luKiB (budget %luKiB) "
+	    "tcp_mem_before=%luKiB tcp_mem_max=%luKiB (%.0fKiB a pumper)", n,
+	    SECONDS, (unsigned long long)(sent >> 20), ok, probes, rss_max,
+	    budget, tcp0, tcp_max, n ? (double)(tcp_max - tcp0) / n : 0.0);
+	close_all(fds, n);
+	h_cleanup(&d);
+}
+
+/* Connect, send "n" bytes, read some of the echo, and reset (SO_LINGER 0). */
+static int
+reset_mid_echo(unsigned port, size_t n)
+{
+	static char	buf[16 * KIB];
+	struct linger	l = { 1, 0 };
+	int		fd;
+
+	if ((fd = connect_from("127.0.0.3", "127.0.0.1", port, 5000)) == -1)
+		return -1;
+	(void)!send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)h_recv_n(fd, buf, 1, 2000);
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+	return 0;
+}
+
+/* 6: 2,000 connections reset mid-echo: no descriptor leak, still serving. */
+static void
+case_resets(void)
+{
+	struct daemon	 d;
+	unsigned	 n = scaled(2000, 100), i, failed = 0;
+	uint64_t	 deadline;
+	int		 before, after;
+	bool		 pass;
+
+	h_init(&d);
+	start_daemon(&d, "listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n");
+	before = worker_fds(&d);
+	for (i = 0; i < n; i++)
+		failed += reset_mid_echo(d.port, 16 * KIB) == -1;
+	deadline = h_now_ms() + 5000;
+	while ((after = worker_fds(&d)) > before && h_now_ms() < deadline)
+		usleep(20000);
+	pass = failed == 0 && after == before &&
+	    session("127.0.0.2", "127.0.0.1", d.port, 5000) == 0;
+	verdict(6, "resets mid-echo", pass, &d, "resets=%u failed=%u "
+	    "worker_fds_before=%d after=%d", n, failed, before, after);
+	h_cleanup(&d);
+}
+
+/*
+ * 7: out of descriptors (RLIMIT_NOFILE 256): the open connections keep
+ * working, the worker does not spin, and queued clients are served as
+ * soon as some close.
+ */
+static void
+case_nofile(void)
+{
+	enum { CLIENTS = 300, CLOSE = 60 };
+	static int	 fds[CLIENTS];
+	static bool	 echoed[CLIENTS];
+	struct daemon	 d;
+	pid_t		 kid;
+	unsigned long	 cpu_ms;
+	unsigned	 i, held = 0, waiting = 0, later = 0, still = 0;
+	uint64_t	 deadline;
+	char		 buf[8];
+	bool		 pass;
+
+	h_init(&d);
+	d.nofile = 256;
+	start_daemon(&d, "listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n"
+	    "backlog = 1024;\n");
+	h_children(d.pid, &kid, 1);
+	for (i = 0; i < CLIENTS; i++)
+		if ((fds[i] = connect_from("127.0.0.3", "127.0.0.1", d.port,
+		    5000)) >= 0)
+			(void)!send(fds[i], "fd", 2, MSG_NOSIGNAL);
+	/* CPU use over two seconds at the limit; then who was echoed. */
+	cpu_ms = h_cpu_ms(kid, false);
+	usleep(2000 * 1000);
+	cpu_ms = h_cpu_ms(kid, false) - cpu_ms;
+	for (i = 0; i < CLIENTS; i++) {
+		echoed[i] = fds[i] >= 0 &&
+		    recv(fds[i], buf, 2, MSG_DONTWAIT) == 2;
+		held += echoed[i];
+		waiting += fds[i] >= 0 && !echoed[i];
+	}
+	for (i = 0; i < CLIENTS && still < 10; i++)
+		if (echoed[i] && h_echo(fds[i], "ok", 2, buf, 2000) == 0)
+			still++;
+	for (i = 0; i < CLIENTS && i < CLOSE; i++)
+		close(fds[i]);
+	deadline = h_now_ms() + 5000;
+	for (i = CLOSE; i < CLIENTS; i++)
+		if (fds[i] >= 0 && !echoed[i] && later < 30 && h_recv_n(fds[i],
+		    buf, 2, (int)(deadline > h_now_ms() ? deadline -
+		    h_now_ms() : 1)) == 2)
+			later++;
+	pass = held > 200 && held < CLIENTS && waiting > 0 && still == 10 &&
+	    cpu_ms < 200 && later >= (waiting < 30 ? waiting : 30);
+	verdict(7, "out of descriptors", pass, &d, "connected=%d echoing=%u "
+	    "queued=%u worker_cpu=%lums/2000ms served_after_close=%u",
+	    CLIENTS, held, waiting, cpu_ms, later);
+	for (i = CLOSE; i < CLIENTS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	h_cleanup(&d);
+}
+
 int
 main(int argc, char *argv[])
 {
-	static void (*const cases[])(void) = { case_access, case_mapped,
-	    case_per_client, case_killed_worker };
+	static void (*const cases[])(void) = { case_slowloris,
+	    case_never_reading, case_access,
+	    case_mapped, case_per_client, case_resets, case_nofile,
+	    case_killed_worker };
 	const char	*scale = getenv("HOSTILE_SCALE");
 	int		 i, only = argc > 1 ? atoi(argv[1]) : 0;
 

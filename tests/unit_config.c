@@ -708,6 +708,10 @@ START_TEST(test_per_client_limits)
 	ck_assert_uint_eq(cfg.max_new_connections_per_client, 0);
 	ck_assert_uint_eq(cfg.client_prefix_v4, 32);
 	ck_assert_uint_eq(cfg.client_prefix_v6, 64);
+	ck_assert_uint_eq(cfg.socket_buffer_bytes, 131072);
+	config_free(&cfg);
+	ck_assert_int_eq(load("socket_buffer_bytes = 0;\n", &cfg, &errs), 0);
+	ck_assert_uint_eq(cfg.socket_buffer_bytes, 0);
 	config_free(&cfg);
 	ck_assert_int_eq(load("max_connections = 2;\n", &cfg, &errs), 0);
 	ck_assert_uint_eq(config_per_client(&cfg), 2);
@@ -745,6 +749,10 @@ static const struct bad_case client_bad_cases[] = {
 	    "client_prefix_v6: must be between 1 and 128 (got 129)" },
 	{ "client_prefix_v6 = 1.5;\n", ":1: ",
 	    "client_prefix_v6: expected an integer" },
+	{ "socket_buffer_bytes = 67108865;\n", ":1: ",
+	    "socket_buffer_bytes: must be between 0 and 67108864 (got 67108865)" },
+	{ "socket_buffer_bytes = -1;\n", ":1: ",
+	    "socket_buffer_bytes: must be between 0 and 67108864 (got -1)" },
 	{ "allow = [\n  \"10.0.0.0/8\",\n  \"10.0.0.0/33\"\n];\n", ":3: ",
 	    "allow: \"10.0.0.0/33\": prefix length must be 0..32" },
 	{ "deny = [ \"2001:db8::/129\" ];\n", ":1: ",
