@@ -6,13 +6,17 @@
  */
 #include "build-config.h"
 
+#include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <errno.h>
 #include <grp.h>
 #include <signal.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +136,157 @@ program_of(const char *pid, char *buf, size_t size)
 	return 0;
 }
 
+/* The parent of a process, from /proc/PID/stat, or -1. */
+static long
+parent_of(long pid)
+{
+	char	path[64], buf[1024], *p;
+	FILE	*fp;
+	long	 ppid = -1;
+	size_t	 n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	/* The command name may hold anything but ends at the last ')'. */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %*c %ld",
+	    &ppid) != 1)
+		return -1;
+	return ppid;
+}
+
+/*
+ * A typo must not send SIGHUP to some other program, nor to a worker
+ * (which would ignore it): the process must run sockechod, and its parent
+ * must not.
+ */
+static int
+check_master(long pid)
+{
+	char	theirs[PATH_MAX], ours[PATH_MAX], parent[PATH_MAX], id[32];
+	long	ppid;
+
+	snprintf(id, sizeof(id), "%ld", pid);
+	if (program_of(id, theirs, sizeof(theirs)) == -1 ||
+	    program_of("self", ours, sizeof(ours)) == -1)
+		return 0;	/* no /proc: the master's answer will tell */
+	if (strcmp(theirs, ours) != 0) {
+		fprintf(stderr, "sockechod: process %ld runs %s, not %s\n", pid,
+		    theirs, ours);
+		return -1;
+	}
+	snprintf(id, sizeof(id), "%ld", ppid = parent_of(pid));
+	if (ppid > 1 && program_of(id, parent, sizeof(parent)) == 0 &&
+	    strcmp(parent, ours) == 0) {
+		fprintf(stderr, "sockechod: process %ld is a sockechod worker; "
+		    "its master is process %ld\n", pid, ppid);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The master answers with a signal, which it may only send to its own
+ * user: root asking a master that runs as another user becomes that user
+ * first.
+ */
+static int
+become_owner(long pid)
+{
+	char		proc[64];
+	struct stat	st;
+
+	snprintf(proc, sizeof(proc), "/proc/%ld", pid);
+	if (geteuid() == 0 && stat(proc, &st) == 0 && st.st_uid != 0 &&
+	    (setgroups(0, NULL) == -1 || setresgid(st.st_gid, st.st_gid,
+	    st.st_gid) == -1 || setresuid(st.st_uid, st.st_uid,
+	    st.st_uid) == -1)) {
+		fprintf(stderr, "sockechod: cannot become the user of process "
+		    "%ld: %s\n", pid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* SIGHUP with the cookie; through the pidfd when there is one (no PID reuse). */
+static int
+send_reload(long pid, int pidfd)
+{
+	union sigval	v = { .sival_int = MASTER_RELOAD_COOKIE };
+	siginfo_t	si;
+
+	if (pidfd != -1) {
+		memset(&si, 0, sizeof(si));
+		si.si_signo = SIGHUP;
+		si.si_code = SI_QUEUE;
+		si.si_pid = getpid();
+		si.si_uid = getuid();
+		si.si_value = v;
+		if (syscall(SYS_pidfd_send_signal, pidfd, SIGHUP, &si, 0) == 0)
+			return 0;
+		if (errno != ENOSYS)
+			return -1;
+	}
+	return sigqueue((pid_t)pid, SIGHUP, v);
+}
+
+/* Whether the process has exited, where there is no pidfd to poll. */
+static bool
+gone(long pid)
+{
+	return kill((pid_t)pid, 0) == -1 && errno == ESRCH;
+}
+
+/*
+ * Wait for the master's answer on a signalfd, and for its death on the
+ * pidfd (Linux 5.3 and later; elsewhere a check every second): a master
+ * that dies is noticed at once, not after MASTER_RELOAD_WAIT_MS.
+ */
+static int
+wait_answer(long pid, int pidfd, int sigfd)
+{
+	struct signalfd_siginfo	 si;
+	struct pollfd		 pfd[2] = { { sigfd, POLLIN, 0 },
+				    { pidfd, POLLIN, 0 } };
+	struct timespec		 now;
+	long long		 deadline_ms, left_ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	deadline_ms = now.tv_sec * 1000LL + now.tv_nsec / 1000000 +
+	    MASTER_RELOAD_WAIT_MS;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left_ms = deadline_ms - (now.tv_sec * 1000LL +
+		    now.tv_nsec / 1000000);
+		if (left_ms <= 0) {
+			fprintf(stderr, "sockechod: no answer from process %ld "
+			    "within %d s\n", pid, MASTER_RELOAD_WAIT_MS / 1000);
+			return EX_TEMPFAIL;
+		}
+		if (poll(pfd, pidfd != -1 ? 2 : 1, pidfd != -1 ? (int)left_ms :
+		    1000) == -1 && errno != EINTR)
+			return EX_OSERR;
+		if ((pidfd != -1 && pfd[1].revents != 0) ||
+		    (pidfd == -1 && gone(pid))) {
+			fprintf(stderr, "sockechod: process %ld exited before "
+			    "the reload was over\n", pid);
+			return EX_UNAVAILABLE;
+		}
+		if (pfd[0].revents == 0 ||
+		    read(sigfd, &si, sizeof(si)) != sizeof(si) ||
+		    si.ssi_pid != (uint32_t)pid)
+			continue;
+		if (si.ssi_signo == MASTER_RELOAD_OK)
+			return 0;
+		fprintf(stderr, "sockechod: the reload failed; the previous "
+		    "configuration is still serving (the log says why)\n");
+		return 1;
+	}
+}
+
 /*
  * --reload: SIGHUP with a cookie tells the master to answer when the
  * reload is over, so "systemctl reload" returns when the new
@@ -140,67 +295,49 @@ program_of(const char *pid, char *buf, size_t size)
 static int
 reload_and_wait(const char *arg)
 {
-	union sigval	 v = { .sival_int = MASTER_RELOAD_COOKIE };
-	struct timespec	 ts = { MASTER_RELOAD_WAIT_MS / 1000, 0 };
-	siginfo_t	 si;
 	sigset_t	 set;
-	char		*end, theirs[PATH_MAX], ours[PATH_MAX], proc[64];
-	struct stat	 st;
+	char		*end;
 	long		 pid;
+	int		 pidfd, sigfd, r;
 
 	errno = 0;
 	pid = strtol(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || pid <= 1)
+	if (errno != 0 || end == arg || *end != '\0' || pid <= 1 ||
+	    pid > INT_MAX)
 		return bad_usage("--reload: expected the process ID of the "
 		    "sockechod master, not \"%s\"", arg);
-	/* A typo must not send SIGHUP to some other program. */
-	if (program_of(arg, theirs, sizeof(theirs)) == 0 &&
-	    program_of("self", ours, sizeof(ours)) == 0 &&
-	    strcmp(theirs, ours) != 0) {
-		fprintf(stderr, "sockechod: process %ld runs %s, not %s\n", pid,
-		    theirs, ours);
+	/* The pidfd first: what is checked below is what gets the signal. */
+	pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (pidfd == -1 && errno == ESRCH) {
+		fprintf(stderr, "sockechod: no process %ld\n", pid);
 		return EX_UNAVAILABLE;
 	}
-	/*
-	 * The master answers with a signal, which it may only send to its
-	 * own user: root asking a master that runs as another user becomes
-	 * that user first.
-	 */
-	snprintf(proc, sizeof(proc), "/proc/%ld", pid);
-	if (geteuid() == 0 && stat(proc, &st) == 0 && st.st_uid != 0 &&
-	    (setgroups(0, NULL) == -1 || setresgid(st.st_gid, st.st_gid,
-	    st.st_gid) == -1 || setresuid(st.st_uid, st.st_uid,
-	    st.st_uid) == -1)) {
-		fprintf(stderr, "sockechod: cannot become the user of process "
-		    "%ld: %s\n", pid, strerror(errno));
-		return EX_OSERR;
+	sigfd = -1;
+	if (check_master(pid) == -1) {
+		r = EX_UNAVAILABLE;
+		goto out;
+	}
+	if (become_owner(pid) == -1) {
+		r = EX_OSERR;
+		goto out;
 	}
 	sigemptyset(&set);
 	sigaddset(&set, MASTER_RELOAD_OK);
 	sigaddset(&set, MASTER_RELOAD_FAILED);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	if (sigqueue((pid_t)pid, SIGHUP, v) == -1) {
+	if ((sigfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1 ||
+	    send_reload(pid, pidfd) == -1) {
 		fprintf(stderr, "sockechod: cannot signal process %ld: %s\n",
 		    pid, strerror(errno));
-		return EX_UNAVAILABLE;
-	}
-	for (;;) {
-		if (sigtimedwait(&set, &si, &ts) == -1) {
-			if (errno == EINTR)
-				continue;
-			fprintf(stderr, "sockechod: no answer from process %ld "
-			    "within %d s: is it a sockechod master?\n", pid,
-			    MASTER_RELOAD_WAIT_MS / 1000);
-			return EX_TEMPFAIL;
-		}
-		if (si.si_pid != (pid_t)pid)
-			continue;
-		if (si.si_signo == MASTER_RELOAD_OK)
-			return 0;
-		fprintf(stderr, "sockechod: the reload failed; the previous "
-		    "configuration is still serving (the log says why)\n");
-		return 1;
-	}
+		r = EX_UNAVAILABLE;
+	} else
+		r = wait_answer(pid, pidfd, sigfd);
+out:
+	if (sigfd != -1)
+		close(sigfd);
+	if (pidfd != -1)
+		close(pidfd);
+	return r;
 }
 
 static int

@@ -197,6 +197,47 @@ START_TEST(test_bad_reload_keeps_serving)
 }
 END_TEST
 
+/* --reload refuses a worker, and answers at once when the master dies. */
+START_TEST(test_reload_command_checks_its_process)
+{
+	const char	*argv[4];
+	char		 pid[32], err[1024], want[128];
+	size_t		 outlen;
+	pid_t		 w[1], killer;
+	uint64_t	 t0;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n");
+	ck_assert_int_eq(h_children(d.pid, w, 1), 1);
+	argv[0] = d.binary;
+	argv[1] = "--reload";
+	argv[2] = pid;
+	argv[3] = NULL;
+	snprintf(pid, sizeof(pid), "%ld", (long)w[0]);
+	ck_assert_int_eq(h_run(argv, NULL, 0, NULL, 0, &outlen, err,
+	    sizeof(err), 10000), 69);
+	snprintf(want, sizeof(want), "process %ld is a sockechod worker; its "
+	    "master is process %ld", (long)w[0], (long)d.pid);
+	ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+	/* A stopped master cannot answer; killed, it is noticed at once. */
+	snprintf(pid, sizeof(pid), "%ld", (long)d.pid);
+	kill(d.pid, SIGSTOP);
+	if ((killer = fork()) == 0) {
+		usleep(500 * 1000);
+		kill(d.pid, SIGKILL);
+		_exit(0);
+	}
+	t0 = h_now_ms();
+	ck_assert_int_eq(h_run(argv, NULL, 0, NULL, 0, &outlen, err,
+	    sizeof(err), 10000), 69);
+	ck_assert_msg(h_now_ms() - t0 < 5000, "%llu ms",
+	    (unsigned long long)(h_now_ms() - t0));
+	waitpid(killer, NULL, 0);
+	snprintf(want, sizeof(want), "process %ld exited before the reload "
+	    "was over", (long)d.pid);
+	ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+}
+END_TEST
+
 /* A child that connects to port in a loop; exits with the failure count. */
 static pid_t
 hammer(unsigned port, const char *stopfile)
@@ -713,6 +754,7 @@ suite(void)
 	tcase_add_test(tc, test_killed_worker_is_replaced);
 	tcase_add_test(tc, test_reload_changes_workers_and_keeps_open_connections);
 	tcase_add_test(tc, test_bad_reload_keeps_serving);
+	tcase_add_test(tc, test_reload_command_checks_its_process);
 	tcase_add_test(tc, test_reload_moves_listeners_without_refusing);
 	tcase_add_test(tc, test_sigterm_drains_then_exits_zero);
 	tcase_add_test(tc, test_second_sigterm_stops_at_once);
