@@ -30,11 +30,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sockecho_udp.h"
+
 #define DEFAULT_PORT		"7"
 #define CONNECT_TIMEOUT_MS	10000
 #define IO_BYTES		65536
 #define PIPE_SAFE_BYTES		4096	/* never blocks after POLLOUT */
 #define CHECK_MAX_BYTES		(256u << 20)
+#define UDP_WAIT_MS		1000	/* -u: for each answer */
+#define UDP_RETRIES		2
+#define UDP_RETRIES_MAX		100
 
 #define EXIT_MISMATCH		1
 
@@ -61,6 +66,9 @@ struct client {
 	struct buf	 sent;		/* --check: sent, not yet echoed */
 	uint64_t	 nsent;
 	uint64_t	 nreceived;
+	bool		 udp;		/* -u */
+	uint64_t	 udp_wait_ms;
+	unsigned	 udp_retries;
 };
 
 static void fail(int, const char *, ...) __attribute__((noreturn, format(printf, 2, 3)));
@@ -93,6 +101,8 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: sockecho [-cnqhV] [-m TEXT] [-t SECONDS] [-T SECONDS] "
 	    "HOST [PORT]\n"
+	    "       sockecho -u [-cnq] [-m TEXT] [-t SECONDS] [-w SECONDS] "
+	    "[-r N] HOST [PORT]\n"
 	    "       sockecho [options] unix:/PATH | unix:@NAME\n"
 	    "  -m, --message TEXT          send TEXT and a newline instead "
 	    "of standard input\n"
@@ -104,6 +114,13 @@ usage(FILE *fp)
 	    "takes longer\n"
 	    "  -T, --connect-timeout SECONDS  give up connecting after "
 	    "SECONDS (default 10)\n"
+	    "  -u, --udp                   UDP: each line (or TEXT) a "
+	    "datagram, each answer\n"
+	    "                              awaited\n"
+	    "  -w, --wait SECONDS          -u: wait this long for each answer "
+	    "(default 1)\n"
+	    "  -r, --retries N             -u: send a datagram again N times "
+	    "(default 2)\n"
 	    "  -V, --version               print the version and exit\n"
 	    "  -h, --help                  print this help and exit\n"
 	    "HOST is a name, an IPv4 address or an IPv6 address, with or "
@@ -130,6 +147,56 @@ parse_seconds(const char *opt, const char *s)
 		exit(EX_USAGE);
 	}
 	return (uint64_t)(v * 1000 + 0.5);
+}
+
+static unsigned
+parse_retries(const char *s)
+{
+	char		*end;
+	unsigned long	 v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' ||
+	    v > UDP_RETRIES_MAX) {
+		fprintf(stderr, "sockecho: -r: expected a number from 0 to %d, "
+		    "not \"%s\"\n", UDP_RETRIES_MAX, s);
+		usage(stderr);
+		exit(EX_USAGE);
+	}
+	return (unsigned)v;
+}
+
+/* -u: hand over to sockecho_udp.c. */
+static int
+run_udp(const struct client *c, const char *host, const char *port)
+{
+	struct sockecho_udp	o;
+	size_t			hl = strlen(host);
+	char			*h;
+	int			status;
+
+	if (strncmp(host, "unix:", 5) == 0)
+		fail(EX_USAGE, "-u: UDP needs HOST [PORT], not a Unix socket");
+	if ((h = strdup(host)) == NULL)
+		fail(EX_OSERR, "out of memory");
+	if (hl > 2 && h[0] == '[' && h[hl - 1] == ']') {
+		h[hl - 1] = '\0';
+		memmove(h, h + 1, hl - 1);
+	}
+	memset(&o, 0, sizeof(o));
+	o.host = h;
+	o.port = port != NULL ? port : DEFAULT_PORT;
+	o.message = c->message;
+	o.message_len = c->message_len;
+	o.check = c->check;
+	o.quiet = c->quiet;
+	o.deadline_ms = c->deadline_ms;
+	o.wait_ms = c->udp_wait_ms;
+	o.retries = c->udp_retries;
+	status = sockecho_udp_run(&o);
+	free(h);
+	return status;
 }
 
 static void
@@ -516,6 +583,9 @@ parse_options(int argc, char *argv[], struct client *c, struct options *o)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "connect-timeout", required_argument, NULL, 'T' },
+		{ "udp", no_argument, NULL, 'u' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ "retries", required_argument, NULL, 'r' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -523,7 +593,7 @@ parse_options(int argc, char *argv[], struct client *c, struct options *o)
 	int	ch;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":m:ncqt:T:Vh", longopts,
+	while ((ch = getopt_long(argc, argv, ":m:ncqt:T:uw:r:Vh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'm':
@@ -543,6 +613,15 @@ parse_options(int argc, char *argv[], struct client *c, struct options *o)
 			break;
 		case 'T':
 			c->connect_timeout_ms = parse_seconds("-T", optarg);
+			break;
+		case 'u':
+			c->udp = true;
+			break;
+		case 'w':
+			c->udp_wait_ms = parse_seconds("-w", optarg);
+			break;
+		case 'r':
+			c->udp_retries = parse_retries(optarg);
 			break;
 		case 'V':
 			printf("sockecho %s\n", PACKAGE_VERSION);
@@ -591,6 +670,8 @@ main(int argc, char *argv[])
 
 	memset(&c, 0, sizeof(c));
 	c.connect_timeout_ms = CONNECT_TIMEOUT_MS;
+	c.udp_wait_ms = UDP_WAIT_MS;
+	c.udp_retries = UDP_RETRIES;
 	if ((status = parse_options(argc, argv, &c, &o)) != -1)
 		return status;
 	argc -= optind;
@@ -611,6 +692,11 @@ main(int argc, char *argv[])
 		c.message_len = strlen(msg);
 	}
 	check_target(argv[0], argc == 2 ? argv[1] : NULL);
+	if (c.udp) {
+		status = run_udp(&c, argv[0], argc == 2 ? argv[1] : NULL);
+		free(msg);
+		return status;
+	}
 	c.fd = connect_to(&c, argv[0], argc == 2 ? argv[1] : NULL);
 	exchange(&c);
 	close(c.fd);

@@ -287,6 +287,63 @@ START_TEST(test_udp_rate_cuts_one_source_only)
 }
 END_TEST
 
+/* sockecho -u against the daemon: its output and exit status. */
+static int
+sockecho(const char *const *args, const char *input, char *out,
+    size_t outsize, char *err, size_t errsize)
+{
+	const char	*argv[20];
+	size_t		 n = 0, outlen = 0;
+	char		 port[16];
+	int		 st;
+
+	snprintf(port, sizeof(port), "%u", d.port);
+	argv[n++] = h_env("SOCKECHO", "../src/sockecho");
+	argv[n++] = "-u";
+	while (*args != NULL && n < 17)
+		argv[n++] = *args++;
+	argv[n++] = "127.0.0.1";
+	argv[n++] = port;
+	argv[n] = NULL;
+	st = h_run(argv, input, input ? strlen(input) : 0, out, outsize - 1,
+	    &outlen, err, errsize, 30000);
+	out[outlen] = '\0';
+	return st;
+}
+
+START_TEST(test_udp_client)
+{
+	const char	*lines[] = { "-c", NULL }, *msg[] = { "-m", "hi", NULL };
+	const char	*quiet[] = { "-q", "-w", "0.3", "-r", "1", NULL };
+	char		 out[256], err[512], *big = malloc(80003);
+
+	/* A byte a second: 65527 bytes at once, then next to nothing. */
+	start("listen = [ \"udp:127.0.0.1:%P\" ];\nworkers = 1;\n"
+	    "udp_max_bytes_per_client = 1;\n");
+	/* Each line a datagram, the empty one too; --check passes. */
+	ck_assert_int_eq(sockecho(lines, "one\n\nthree", out, sizeof(out),
+	    err, sizeof(err)), 0);
+	ck_assert_str_eq(out, "one\n\nthree");
+	ck_assert_int_eq(sockecho(msg, NULL, out, sizeof(out), err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(out, "hi\n");
+	/* Two lines of 40000 bytes: the bucket holds one. No answer, 75. */
+	memset(big, 'a', 80002);
+	big[40000] = '\n';
+	big[80001] = '\n';
+	big[80002] = '\0';
+	ck_assert_int_eq(sockecho(quiet, big, out, sizeof(out), err,
+	    sizeof(err)), 75);
+	ck_assert_msg(strstr(err, "no answer from 127.0.0.1 port") != NULL &&
+	    strstr(err, "to datagram 2 after 2 tries") != NULL, "%s", err);
+	free(big);
+	/* Nobody on the port: refused (ICMP), 69 as over TCP. */
+	ck_assert_int_eq(h_stop(&d, SIGTERM, 10000), 0);
+	ck_assert_int_eq(sockecho(quiet, "x\n", out, sizeof(out), err,
+	    sizeof(err)), 69);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -300,6 +357,7 @@ suite(void)
 	tcase_add_test(tc, test_udp_beside_tcp_on_one_port);
 	tcase_add_test(tc, test_udp_listed_source_port_gets_no_answer);
 	tcase_add_test(tc, test_udp_rate_cuts_one_source_only);
+	tcase_add_test(tc, test_udp_client);
 	/* Port 19 is privileged: only root can play chargen. */
 	if (geteuid() == 0)
 		tcase_add_test(tc, test_udp_chargen_source_gets_no_answer);
