@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <getopt.h>
@@ -240,6 +241,8 @@ gone(long pid)
 	return kill((pid_t)pid, 0) == -1 && errno == ESRCH;
 }
 
+static int explain_failure(long);
+
 /*
  * Wait for the master's answer on a signalfd, and for its death on the
  * pidfd (Linux 5.3 and later; elsewhere a check every second): a master
@@ -281,8 +284,10 @@ wait_answer(long pid, int pidfd, int sigfd)
 			continue;
 		if (si.ssi_signo == MASTER_RELOAD_OK)
 			return 0;
-		fprintf(stderr, "sockechod: the reload failed; the previous "
-		    "configuration is still serving (the log says why)\n");
+		if (explain_failure(pid) == -1)
+			fprintf(stderr, "sockechod: the reload failed; the "
+			    "previous configuration is still serving (the log "
+			    "says why)\n");
 		return 1;
 	}
 }
@@ -460,6 +465,80 @@ parse_args(int argc, char *argv[], struct master_options *o,
 	if (o->nlisten > 0 && check_listen(o) == -1)
 		return EX_USAGE;
 	return -1;
+}
+
+#define CMDLINE_BYTES	65536
+#define CMDLINE_ARGS	64
+
+/* The command line of process pid, from /proc, split into argv. */
+static int
+command_line(long pid, char *buf, char **argv, int *argc)
+{
+	char	path[64];
+	ssize_t	n;
+	size_t	i;
+	int	fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, CMDLINE_BYTES - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	*argc = 0;
+	for (i = 0; i < (size_t)n && *argc < CMDLINE_ARGS - 1;
+	    i += strlen(buf + i) + 1)
+		argv[(*argc)++] = buf + i;
+	argv[*argc] = NULL;
+	return 0;
+}
+
+/*
+ * Why a reload failed, when it is the configuration: read it again as
+ * the master does, with the master's command line and directory, and
+ * print the errors. Returns -1 if it finds none (the log says why).
+ */
+static int
+explain_failure(long pid)
+{
+	struct master_options	 o = { SOCKECHOD_CONFIG_PATH, true, NULL, 0,
+				    -1, false };
+	struct config_errors	 errs = { NULL, 0 };
+	struct config		 cfg;
+	enum action		 action = ACTION_RUN;
+	const char		*reload = NULL;
+	char			*buf, *argv[CMDLINE_ARGS], cwd[PATH_MAX];
+	char			 path[PATH_MAX * 2], proc[64];
+	ssize_t			 n;
+	int			 argc, r = -1;
+
+	if ((buf = malloc(CMDLINE_BYTES)) == NULL ||
+	    command_line(pid, buf, argv, &argc) == -1)
+		goto out;
+	optind = 0;
+	if (parse_args(argc, argv, &o, &action, &reload) != -1)
+		goto out;
+	snprintf(proc, sizeof(proc), "/proc/%ld/cwd", pid);
+	if (o.config_path[0] != '/' &&
+	    (n = readlink(proc, cwd, sizeof(cwd) - 1)) > 0) {
+		cwd[n] = '\0';
+		snprintf(path, sizeof(path), "%s/%s", cwd, o.config_path);
+		o.config_path = path;
+	}
+	if (master_configure(&o, &cfg, &errs) == -1 && errs.n > 0) {
+		fprintf(stderr, "sockechod: the reload failed; the previous "
+		    "configuration is still serving. The configuration:\n");
+		print_config_errors(&errs);
+		r = 0;
+	}
+	config_errors_free(&errs);
+	config_free(&cfg);
+out:
+	free(o.listen);
+	free(buf);
+	return r;
 }
 
 int

@@ -235,6 +235,11 @@ START_TEST(test_reload_survives)
 	    DEADLINE_MS);
 	ck_assert_msg(r == 1, "%s: --reload exit %d: %s", hostile[_i / 2].name,
 	    r, err);
+	/* It says why, as -t would. */
+	ck_assert_msg(strstr(err, "sockechod: the reload failed") != NULL &&
+	    strstr(err, hpath) != NULL && strstr(err, hostile[_i / 2].says) !=
+	    NULL, "%s: \"%s\" lacks %s or \"%s\"", hostile[_i / 2].name, err,
+	    hpath, hostile[_i / 2].says);
 	expect_log(hostile[_i / 2].says, DEADLINE_MS);
 	ck_assert_int_eq(kill(d.pid, 0), 0);
 	ck_assert_int_eq(h_children(d.pid, after, 2), 1);
