@@ -29,14 +29,6 @@ struct peer {
 	bool	shut;
 };
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
 static void
 peer_write(struct peer *p, const uint8_t *data, size_t n)
 {
