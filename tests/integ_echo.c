@@ -399,14 +399,16 @@ START_TEST(test_client_end_to_end)
 {
 	size_t	 n = 3 << 20, outlen;
 	char	*data = malloc(n), *out = malloc(n + 1), err[1024], port[16];
-	char	 sock[256], unixarg[300];
+	char	 sock[256], unixarg[300], abstract[64];
 
 	snprintf(sock, sizeof(sock), "%s/echo.sock", d.dir);
+	snprintf(abstract, sizeof(abstract), "unix:@sockechod-test.%ld",
+	    (long)getpid());
 	{
-		char body[512];
+		char body[768];
 
 		snprintf(body, sizeof(body), "listen = [ \"127.0.0.1:%%P\", "
-		    "\"unix:%s\" ];\nworkers = 2;\n", sock);
+		    "\"unix:%s\", \"%s\" ];\nworkers = 2;\n", sock, abstract);
 		start(body);
 	}
 	snprintf(port, sizeof(port), "%u", d.port);
@@ -426,6 +428,15 @@ START_TEST(test_client_end_to_end)
 		    sizeof(err)), 0);
 		ck_assert_uint_eq(outlen, 4);
 		ck_assert_mem_eq(out, "word", 4);
+	}
+	{
+		/* An abstract socket's name has no trailing NUL. */
+		const char *a[] = { "-n", "-m", "hidden", abstract, NULL };
+
+		ck_assert_int_eq(client(a, NULL, 0, out, n, &outlen, err,
+		    sizeof(err)), 0);
+		ck_assert_uint_eq(outlen, 6);
+		ck_assert_mem_eq(out, "hidden", 6);
 	}
 	h_random(data, n, 99);
 	{

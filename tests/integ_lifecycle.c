@@ -389,6 +389,24 @@ START_TEST(test_shutdown_timeout_closes_stragglers)
 }
 END_TEST
 
+/* A drain that makes no progress asks systemd for no more time. */
+START_TEST(test_a_stuck_drain_asks_for_no_time)
+{
+	char	in[8];
+	int	fd;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\nshutdown_timeout = 4;\n");
+	fd = h_connect(d.host, d.port, 5000);
+	ck_assert_int_eq(h_echo(fd, "x", 1, in, 5000), 0);
+	kill(d.pid, SIGTERM);
+	expect_notify("STOPPING=1", 5000, NULL, 0);
+	ck_assert_int_ne(h_notify_wait(&d, "EXTEND_TIMEOUT_USEC", 2500, NULL, 0,
+	    NULL), 0);
+	close(fd);
+	ck_assert_int_eq(h_wait_exit(&d, 10000), 0);
+}
+END_TEST
+
 /*
  * Connections that wait in the listen queue when SIGTERM comes are
  * clients too: with every worker stopped, they stay queued until the
@@ -762,6 +780,7 @@ suite(void)
 	tcase_add_test(tc, test_a_progressing_drain_asks_systemd_for_time);
 	tcase_add_test(tc, test_shutdown_timeout_closes_stragglers);
 	tcase_add_test(tc, test_sigterm_serves_the_queued_connections);
+	tcase_add_test(tc, test_a_stuck_drain_asks_for_no_time);
 	tcase_add_test(tc, test_socket_activation);
 	tcase_add_test(tc, test_watchdog_keeps_pinging_while_workers_recover);
 	tcase_add_test(tc, test_watchdog_pings_twice_per_interval);

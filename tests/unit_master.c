@@ -212,6 +212,14 @@ static const struct script {
 		SIGNALLED(0, 0), ANSWERS(0, 0),
 		SERVE_ONE(4), TICK(250), EXPECT(3, 2, RELOAD_IDLE),
 		ANSWERS(1, 0), END } },
+	{ "a crash after a healthy run is replaced at once", {
+		STARTED,
+		TICK(11000), CRASH(0), TICK(1), EXPECT(2, 1, RELOAD_IDLE),
+		END } },
+	{ "a crash soon after start is replaced after a backoff", {
+		STARTED,
+		CRASH(0), TICK(1), EXPECT(1, 1, RELOAD_IDLE),
+		TICK(250), EXPECT(2, 1, RELOAD_IDLE), END } },
 	{ "a bad configuration changes nothing", {
 		STARTED,
 		RELOAD(2), EXPECT(2, 1, RELOAD_IDLE), ANSWERS(0, 1),
