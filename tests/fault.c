@@ -7,6 +7,9 @@
  * SOCKECHOD_FAULT=crash-at-start: every worker aborts right before it
  * would start serving, after appending "MONOTONIC_MS PID" to the file
  * named by SOCKECHOD_FAULT_RECORD.
+ *
+ * SOCKECHOD_FAULT=one-slow-start: the first worker to create the file
+ * named by SOCKECHOD_FAULT_RECORD waits SLOW_START_MS before it serves.
  */
 #include "build-config.h"
 
@@ -21,6 +24,8 @@
 #include "sig.h"
 #include "worker.h"
 
+#define SLOW_START_MS	1500
+
 void
 worker_fault_point(const char *where)
 {
@@ -30,8 +35,17 @@ worker_fault_point(const char *where)
 	char		 line[64];
 	int		 fd, n;
 
-	if (fault == NULL || strcmp(where, "start") != 0 ||
-	    strcmp(fault, "crash-at-start") != 0)
+	if (fault == NULL || strcmp(where, "start") != 0)
+		return;
+	if (strcmp(fault, "one-slow-start") == 0) {
+		if (record != NULL && (fd = open(record, O_WRONLY | O_CREAT |
+		    O_EXCL, 0644)) >= 0) {
+			close(fd);
+			usleep(SLOW_START_MS * 1000);
+		}
+		return;
+	}
+	if (strcmp(fault, "crash-at-start") != 0)
 		return;
 	if (record != NULL &&
 	    (fd = open(record, O_WRONLY | O_CREAT | O_APPEND, 0644)) >= 0) {

@@ -101,6 +101,29 @@ START_TEST(test_ready_status_and_only_the_master_notifies)
 }
 END_TEST
 
+/* READY=1 waits for every worker, the slow one too (tests/fault.c). */
+START_TEST(test_ready_waits_for_the_slowest_worker)
+{
+	char		record[256], msg[2048];
+	uint64_t	t0;
+
+	d.binary = h_env("SOCKECHOD_FAULTY", "./sockechod-faulty");
+	d.no_wait_ready = true;
+	snprintf(record, sizeof(record), "%s/slow", d.dir);
+	setenv("SOCKECHOD_FAULT", "one-slow-start", 1);
+	setenv("SOCKECHOD_FAULT_RECORD", record, 1);
+	h_write_config(&d, "listen = [ \"127.0.0.1:%%P\" ];\nworkers = 2;\n");
+	t0 = h_now_ms();
+	ck_assert_int_eq(h_start(&d), 0);
+	unsetenv("SOCKECHOD_FAULT");
+	unsetenv("SOCKECHOD_FAULT_RECORD");
+	expect_notify("READY=1", H_START_MS, msg, sizeof(msg));
+	ck_assert_msg(h_now_ms() - t0 >= 1400, "READY=1 after %llu ms, before "
+	    "the slow worker served", (unsigned long long)(h_now_ms() - t0));
+	ck_assert_int_eq(access(record, F_OK), 0);
+}
+END_TEST
+
 START_TEST(test_killed_worker_is_replaced)
 {
 	pid_t	before[8], after[8];
@@ -769,6 +792,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, integ_setup, integ_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_ready_status_and_only_the_master_notifies);
+	tcase_add_test(tc, test_ready_waits_for_the_slowest_worker);
 	tcase_add_test(tc, test_killed_worker_is_replaced);
 	tcase_add_test(tc, test_reload_changes_workers_and_keeps_open_connections);
 	tcase_add_test(tc, test_bad_reload_keeps_serving);

@@ -29,6 +29,7 @@
 #define FAKES_MAX	32
 #define ANSWERS_MAX	8
 #define WAITER_PID	4242
+#define STRAY_PID	4343	/* a child of the master that is no worker */
 #define FIRST_PID	100001
 
 /* Wait statuses as waitpid() reports them. */
@@ -41,6 +42,7 @@ struct fake_worker {
 	struct scoreboard_slot	*slot;
 	bool			 alive;
 	int			 last_sig;	/* 0: never signalled */
+	int			 nkill;		/* SIGKILLs received */
 };
 
 struct fake {
@@ -53,6 +55,7 @@ struct fake {
 	int			answers[ANSWERS_MAX];	/* signals to WAITER_PID */
 	size_t			nanswers;
 	bool			stubborn;	/* SIGTERM is not enough */
+	bool			unkillable;	/* nor SIGKILL, for now (D state) */
 };
 
 static struct fake	 fk;
@@ -96,9 +99,12 @@ fake_kill(pid_t pid, int sig, void *arg)
 		if (fk.w[i].pid != pid)
 			continue;
 		fk.w[i].last_sig = sig;
-		if (sig == SIGKILL)
-			fake_dies(&fk.w[i], SIGNALED(SIGKILL));
-		else if (!fk.stubborn || sig != SIGTERM)
+		if (sig == SIGKILL) {
+			/* An unkillable one dies at OP_RELENT. */
+			fk.w[i].nkill++;
+			if (!fk.unkillable)
+				fake_dies(&fk.w[i], SIGNALED(SIGKILL));
+		} else if (!fk.stubborn || sig != SIGTERM)
 			fake_dies(&fk.w[i], EXITED(0));
 		return 0;
 	}
@@ -158,8 +164,12 @@ enum op {
 	OP_SIGNAL,	/* arg: a signal from the outside */
 	OP_RELOAD,	/* arg: a config; sockechod --reload from WAITER_PID */
 	OP_CRASH,	/* arg: the fake worker of that index dies (SIGSEGV) */
+	OP_STRAY_CRASH,	/* a child that is no worker exits, then OP_CRASH */
 	OP_RETIRE,	/* arg: that worker spent its connection budget */
 	OP_STUBBORN,	/* workers ignore SIGTERM from now on */
+	OP_UNKILLABLE,	/* and SIGKILL takes effect only at OP_RELENT */
+	OP_RELENT,	/* every worker SIGKILLed so far dies now */
+	OP_KILLS,	/* arg: worker index; sig: SIGKILLs it got so far */
 	OP_EXPECT,	/* the state below */
 	OP_ANSWERS,	/* ok answers, failed answers to WAITER_PID */
 	OP_SIGNALLED,	/* arg: worker index; sig: the last signal it got */
@@ -181,8 +191,12 @@ struct step {
 #define SIGNAL(s)		{ OP_SIGNAL, s, 0, 0, 0, 0 }
 #define RELOAD(c)		{ OP_RELOAD, c, 0, 0, 0, 0 }
 #define CRASH(w)		{ OP_CRASH, w, 0, 0, 0, 0 }
+#define STRAY_CRASH(w)		{ OP_STRAY_CRASH, w, 0, 0, 0, 0 }
 #define RETIRE(w)		{ OP_RETIRE, w, 0, 0, 0, 0 }
 #define STUBBORN		{ OP_STUBBORN, 0, 0, 0, 0, 0 }
+#define UNKILLABLE		{ OP_UNKILLABLE, 0, 0, 0, 0, 0 }
+#define RELENT			{ OP_RELENT, 0, 0, 0, 0, 0 }
+#define KILLS(w, n)		{ OP_KILLS, w, 0, 0, 0, n }
 #define EXPECT(n, g, ph)	{ OP_EXPECT, 0, n, g, ph, 0 }
 #define ANSWERS(ok, failed)	{ OP_ANSWERS, ok, 0, 0, 0, failed }
 #define SIGNALLED(w, s)		{ OP_SIGNALLED, w, 0, 0, 0, s }
@@ -220,6 +234,9 @@ static const struct script {
 		STARTED,
 		CRASH(0), TICK(1), EXPECT(1, 1, RELOAD_IDLE),
 		TICK(250), EXPECT(2, 1, RELOAD_IDLE), END } },
+	{ "a stray child's exit does not hide a worker's death", {
+		STARTED,
+		STRAY_CRASH(0), EXPECT(1, 1, RELOAD_IDLE), END } },
 	{ "a bad configuration changes nothing", {
 		STARTED,
 		RELOAD(2), EXPECT(2, 1, RELOAD_IDLE), ANSWERS(0, 1),
@@ -274,6 +291,12 @@ static const struct script {
 		TICK(2999), EXPECT(2, 1, RELOAD_IDLE),
 		TICK(1), EXPECT(0, 1, RELOAD_IDLE),
 		SIGNALLED(0, SIGKILL), DONE(0) } },
+	{ "a worker SIGKILL has not ended yet is killed once, not every tick", {
+		STARTED, UNKILLABLE,
+		SIGNAL(SIGTERM), TICK(3000), EXPECT(2, 1, RELOAD_IDLE),
+		KILLS(0, 1), KILLS(1, 1), TICK(250), TICK(250),
+		KILLS(0, 1), KILLS(1, 1),
+		RELENT, TICK(1), EXPECT(0, 1, RELOAD_IDLE), DONE(0) } },
 	{ "a second SIGTERM closes at once", {
 		STARTED, STUBBORN,
 		SIGNAL(SIGTERM), SIGNAL(SIGTERM), EXPECT(0, 1, RELOAD_IDLE),
@@ -378,11 +401,30 @@ run_step(const struct step *s)
 		ck_assert_uint_lt(s->arg, fk.nw);
 		fake_dies(&fk.w[s->arg], SIGNALED(SIGSEGV));
 		break;
+	case OP_STRAY_CRASH:
+		ck_assert_uint_lt(s->arg, fk.nw);
+		fk.dead[fk.ndead] = STRAY_PID;
+		fk.dead_status[fk.ndead++] = EXITED(0);
+		fake_dies(&fk.w[s->arg], SIGNALED(SIGSEGV));
+		break;
 	case OP_RETIRE:
 		set_state(s->arg, SCOREBOARD_RETIRING);
 		break;
 	case OP_STUBBORN:
 		fk.stubborn = true;
+		break;
+	case OP_UNKILLABLE:
+		fk.stubborn = fk.unkillable = true;
+		break;
+	case OP_RELENT:
+		fk.unkillable = false;
+		for (i = 0; i < fk.nw; i++)
+			if (fk.w[i].nkill > 0)
+				fake_dies(&fk.w[i], SIGNALED(SIGKILL));
+		break;
+	case OP_KILLS:
+		ck_assert_uint_lt(s->arg, fk.nw);
+		ck_assert_int_eq(fk.w[s->arg].nkill, s->sig);
 		break;
 	case OP_EXPECT:
 		expect(s);
