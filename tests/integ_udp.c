@@ -6,7 +6,9 @@
  */
 #include "build-config.h"
 
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -344,6 +346,107 @@ START_TEST(test_udp_client)
 }
 END_TEST
 
+/*
+ * A reload under a steady stream of datagrams: every datagram sent after
+ * READY=1 of the new generation is answered, since the socket, and its
+ * queue, outlive the old workers. Those before are counted too.
+ */
+START_TEST(test_udp_reload_loses_nothing_after_ready)
+{
+	struct sockaddr_storage	 from;
+	unsigned		 total = 200000, sent = 0, mark = 0, seq, lost;
+	unsigned		 window = 0, late_lost = 0, early_lost = 0;
+	unsigned char		*seen = calloc(total, 1);
+	uint64_t		 deadline, hup_ms = 0, ready_ms = 0;
+	char			 buf[64];
+	ssize_t			 n;
+	int			 fd;
+
+	start("listen = [ \"udp:127.0.0.1:%P\" ];\nworkers = 2;\n"
+	    "udp_max_datagrams_per_client = 0;\nudp_max_datagrams = 0;\n");
+	fd = client(AF_INET, 0);
+	h_notify_drain(&d);
+	deadline = h_now_ms() + 30000;
+	while (sent < total && (mark == 0 || sent < mark + 3000)) {
+		if (sent >= 2000 && hup_ms == 0) {
+			ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+			hup_ms = h_now_ms();
+		}
+		ck_assert_msg(h_now_ms() < deadline, "no READY=1 in 30 s");
+		for (; window < 16 && sent < total; window++) {
+			snprintf(buf, sizeof(buf), "%u", sent++);
+			send_to(fd, "127.0.0.1", d.port, buf, strlen(buf));
+		}
+		if ((n = receive(fd, buf, sizeof(buf) - 1, 200, &from)) < 0)
+			window = 0;	/* lost ones free their place */
+		else {
+			buf[n] = '\0';
+			seq = (unsigned)atoi(buf);
+			ck_assert_uint_lt(seq, sent);
+			seen[seq] = 1;
+			window--;
+		}
+		if (mark == 0 && hup_ms != 0 && h_notify_wait(&d, "READY=1", 1,
+		    NULL, 0, NULL) == 0) {
+			mark = sent;
+			ready_ms = h_now_ms();
+		}
+	}
+	while (receive(fd, buf, sizeof(buf) - 1, 1000, &from) >= 0) {
+		buf[sizeof(buf) - 1] = '\0';
+		seen[(unsigned)atoi(buf) % total] = 1;
+	}
+	for (seq = 0; seq < sent; seq++)
+		if (!seen[seq])
+			*(seq >= mark ? &late_lost : &early_lost) += 1;
+	lost = late_lost + early_lost;
+	fprintf(stderr, "reload under a stream: %u datagrams, SIGHUP at 2000, "
+	    "READY=1 at %u (%llu ms later), %u lost before it, %u after\n",
+	    sent, mark, (unsigned long long)(ready_ms - hup_ms), early_lost,
+	    late_lost);
+	ck_assert_uint_eq(late_lost, 0);
+	ck_assert_uint_le(lost, sent);
+	expect_log("configuration reloaded", 1000);
+	free(seen);
+	close(fd);
+}
+END_TEST
+
+/* systemd-socket-activate --datagram: the daemon adopts the UDP socket. */
+START_TEST(test_udp_socket_activation)
+{
+	struct sockaddr_storage	 from;
+	char			 addr[64], in[64];
+	const char		*bin = h_env("SOCKECHOD", "../src/sockechod");
+	unsigned		 port = h_free_port("127.0.0.1");
+	pid_t			 pid;
+	int			 fd = client(AF_INET, 0), st;
+
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", port);
+	ck_assert_int_eq(h_write_config(&d, "workers = 1;\n"), 0);
+	if ((pid = fork()) == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execlp("systemd-socket-activate", "systemd-socket-activate",
+		    "--datagram", "-l", addr, bin, "-c", d.conf, (char *)NULL);
+		_exit(127);
+	}
+	/* It binds, then execs the daemon at the first datagram. */
+	send_to(fd, "127.0.0.1", port, "first", 5);
+	while (receive(fd, in, sizeof(in), 300, &from) != 5) {
+		ck_assert_int_eq(waitpid(pid, &st, WNOHANG), 0);
+		send_to(fd, "127.0.0.1", port, "first", 5);
+	}
+	ck_assert_mem_eq(in, "first", 5);
+	send_to(fd, "127.0.0.1", port, "second", 6);
+	ck_assert_int_eq(receive(fd, in, sizeof(in), 5000, &from), 6);
+	ck_assert_mem_eq(in, "second", 6);
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(fd);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -358,6 +461,12 @@ suite(void)
 	tcase_add_test(tc, test_udp_listed_source_port_gets_no_answer);
 	tcase_add_test(tc, test_udp_rate_cuts_one_source_only);
 	tcase_add_test(tc, test_udp_client);
+	tcase_add_test(tc, test_udp_reload_loses_nothing_after_ready);
+	if (access("/usr/bin/systemd-socket-activate", X_OK) == 0)
+		tcase_add_test(tc, test_udp_socket_activation);
+	else
+		fprintf(stderr, "integ_udp: no systemd-socket-activate: the "
+		    "socket activation test does not run\n");
 	/* Port 19 is privileged: only root can play chargen. */
 	if (geteuid() == 0)
 		tcase_add_test(tc, test_udp_chargen_source_gets_no_answer);
