@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_udp.h"
 #include "harness.h"
 #include "load.h"
 
@@ -77,6 +78,7 @@ struct server {
 	const char	*name;
 	struct daemon	 d;
 	char		 program[256];	/* socat or xinetd, found at run time */
+	bool		 udp;		/* this case serves UDP echo */
 	int		 resident;	/* its children, between connections */
 };
 
@@ -391,11 +393,13 @@ xinetd_config(struct server *s, char *path, size_t size)
 	 * rate limit (the default cps stops the service at 50 per second).
 	 */
 	fprintf(fp, "service echo\n{\n\ttype = INTERNAL UNLISTED\n"
-	    "\tid = echo-stream\n\tsocket_type = stream\n\tprotocol = tcp\n"
-	    "\tuser = root\n\twait = no\n\tbind = 127.0.0.1\n\tport = %u\n"
+	    "\tid = echo-%s\n\tsocket_type = %s\n\tprotocol = %s\n"
+	    "\tuser = root\n\twait = %s\n\tbind = 127.0.0.1\n\tport = %u\n"
 	    "\tflags = REUSE\n\tinstances = UNLIMITED\n"
 	    "\tper_source = UNLIMITED\n\tcps = 1000000 1\n"
-	    "\tlog_on_success =\n\tlog_on_failure =\n}\n", s->d.port);
+	    "\tlog_on_success =\n\tlog_on_failure =\n}\n",
+	    s->udp ? "dgram" : "stream", s->udp ? "dgram" : "stream",
+	    s->udp ? "udp" : "tcp", s->udp ? "yes" : "no", s->d.port);
 	if (fclose(fp) == EOF)
 		h_die("%s: %s", path, strerror(errno));
 }
@@ -406,11 +410,18 @@ start_foreign(struct server *s)
 	char		 listen[128], conf[256];
 	const char	*socat_argv[] = { s->program, listen, "EXEC:cat",
 	    NULL };
+	/* One child per datagram; -T ends each one soon after its answer. */
+	const char	*socat_udp_argv[] = { s->program, "-T", "0.2", listen,
+	    "EXEC:cat", NULL };
 	const char	*xinetd_argv[] = { s->program, "-dontfork", "-filelog",
 	    s->d.log, "-f", conf, NULL };
 
 	s->d.port = h_free_port(s->d.host);
-	if (s->kind == SOCAT) {
+	if (s->kind == SOCAT && s->udp) {
+		snprintf(listen, sizeof(listen), "UDP-RECVFROM:%u,bind=%s,"
+		    "fork", s->d.port, s->d.host);
+		spawn_foreign(s, socat_udp_argv);
+	} else if (s->kind == SOCAT) {
 		/*
 		 * socat's default backlog is 5, which would measure SYN
 		 * retransmissions; 511 is sockechod's default.
@@ -422,6 +433,8 @@ start_foreign(struct server *s)
 		xinetd_config(s, conf, sizeof(conf));
 		spawn_foreign(s, xinetd_argv);
 	}
+	if (s->udp)
+		return bench_udp_answers(s->d.host, s->d.port, START_MS);
 	return wait_listening(s);
 }
 
@@ -1169,11 +1182,43 @@ case_idle(struct server *s)
 			"max_connections = %d;\nidle_timeout = 0;\n" \
 			"max_connections_per_client = 0;\n"
 
+/*
+ * UDP: datagrams a second, 64 bytes, from several threads at once; the
+ * rate limits are off, since every datagram comes from one address.
+ */
+#define UDP_CONF	"listen = [ \"udp:127.0.0.1:%P\" ];\n" \
+			"udp_max_datagrams_per_client = 0;\n" \
+			"udp_max_bytes_per_client = 0;\n" \
+			"udp_max_datagrams = 0;\n"
+#define UDP_THREADS	4
+#define UDP_RUN_MS	3000
+
+static void
+case_udp(struct server *s)
+{
+	struct bench_udp_result	r;
+	struct usage		u;
+	double			rate, lost;
+
+	usage_begin(&u, s);
+	bench_udp_run(s->d.host, s->d.port, UDP_THREADS, UDP_RUN_MS, &r);
+	usage_end(&u, s);
+	rate = r.answered / r.seconds;
+	lost = r.sent ? 100.0 * (double)(r.sent - r.answered) / r.sent : 0;
+	printf("BENCH udp-64B %s: %.0f datagrams/s answered, %llu sent, %.1f%% "
+	    "unanswered, %llu wrong, %d threads, %.1f s; %s\n", s->name, rate,
+	    (unsigned long long)r.sent, lost, (unsigned long long)r.wrong,
+	    UDP_THREADS, r.seconds, u.text);
+	add_row("udp-64B", s->name, (unsigned)r.wrong, "%.0f datagrams/s, "
+	    "%.1f%% unanswered, server CPU %.0f%%", rate, lost, u.server_pct);
+}
+
 struct bcase {
 	const char	*what;
 	void		(*run)(struct server *);
 	bool		 idle;		/* with IDLE_CONF, not SPEED_CONF */
 	bool		 compared;	/* with socat and xinetd too */
+	bool		 udp;		/* with UDP_CONF */
 };
 
 static void
@@ -1189,11 +1234,12 @@ stream_many(struct server *s)
 }
 
 static const struct bcase bcases[] = {
-	{ "stream-1conn", stream_one, false, true },
-	{ "stream-16conn", stream_many, false, true },
-	{ "conn-rate", case_rate, false, true },
-	{ "ping-pong", case_pingpong, false, false },
-	{ "idle-memory", case_idle, true, false },
+	{ "stream-1conn", stream_one, false, true, false },
+	{ "stream-16conn", stream_many, false, true, false },
+	{ "conn-rate", case_rate, false, true, false },
+	{ "ping-pong", case_pingpong, false, false, false },
+	{ "idle-memory", case_idle, true, false, false },
+	{ "udp-64B", case_udp, false, true, true },
 };
 
 /* Every case gets a fresh server, so its figures are its own. */
@@ -1209,8 +1255,11 @@ run_case(struct server *s, const struct bcase *c)
 		add_row(c->what, s->name, 0, "skipped: not installed");
 		return;
 	}
+	s->udp = c->udp;
 	if (c->idle)
 		snprintf(conf, sizeof(conf), IDLE_CONF, IDLE_CONNS + 1000);
+	else if (c->udp)
+		snprintf(conf, sizeof(conf), "%s", UDP_CONF);
 	else
 		snprintf(conf, sizeof(conf), "%s", SPEED_CONF);
 	if (server_start(s, conf, c->idle ? IDLE_NOFILE : 0) == -1) {
@@ -1262,6 +1311,7 @@ main(void)
 		{ .kind = XINETD, .name = "xinetd" },
 	};
 	uint64_t	t0 = now_ns();
+	const char	*only = getenv("BENCH_CASE");	/* one case only */
 	size_t		i, j;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -1271,7 +1321,9 @@ main(void)
 	pattern_init();
 	for (i = 0; i < nitems(servers); i++)
 		for (j = 0; j < nitems(bcases); j++)
-			if (servers[i].kind == SOCKECHOD || bcases[j].compared)
+			if ((servers[i].kind == SOCKECHOD ||
+			    bcases[j].compared) && (only == NULL ||
+			    strcmp(only, bcases[j].what) == 0))
 				run_case(&servers[i], &bcases[j]);
 	summary((now_ns() - t0) / 1e9);
 	free(pattern);
