@@ -926,6 +926,38 @@ step9() {
 	rm -f /etc/sockecho-7007.conf /etc/sockecho-7008.conf
 }
 
+# udp_echo_is HOST TEXT: one datagram to HOST port 7 comes back as TEXT.
+udp_echo_is() {
+	printf '%s\n' "$2" >"$T/want"
+	sockecho -u -c -w 2 -r 4 -m "$2" "$1" 7 >"$T/got" 2>"$T/err" &&
+	    cmp -s "$T/want" "$T/got"
+}
+
+# The package's socket unit with a ListenDatagram= added by a drop-in:
+# systemd passes the datagram socket beside the stream one; the first
+# datagram starts the service, which answers it.
+step_udp() {
+	local dropin=/etc/systemd/system/$SOCK.d
+
+	systemctl stop "$SVC" "$SOCK"
+	mkdir -p "$dropin"
+	printf '[Socket]\nListenDatagram=127.0.0.1:7\n' >"$dropin/udp.conf"
+	systemctl daemon-reload
+	systemctl start "$SOCK"
+	check "step U: ListenDatagram=: the first datagram starts $SVC and comes back" \
+	    '$(cat "$T/err"); $(systemctl status --no-pager "$SVC" 2>&1 | tail -5)' \
+	    udp_echo_is 127.0.0.1 "over udp"
+	check "step U: the service adopted the datagram socket as udp:127.0.0.1:7" \
+	    '$(journalctl -b --no-pager -o cat -u "$SVC" | tail -5)' \
+	    wait_for 10 journal_text_has "udp:127.0.0.1:7" -u "$SVC"
+	check "step U: TCP on port 7 is still served beside it" \
+	    '$(echo_details)' echo_is 127.0.0.1 "over tcp"
+	systemctl stop "$SVC" "$SOCK"
+	rm -rf "$dropin"
+	systemctl daemon-reload
+	systemctl start "$SOCK"
+}
+
 echo "# sockechod end-to-end test, $(systemctl --version | head -1)"
 step_install
 step0
@@ -937,4 +969,5 @@ step5
 step6
 step7
 step8
+step_udp
 step9
