@@ -88,6 +88,8 @@ static const struct key keys[] = {
 	{ "client_prefix_v6", KEY_NUMBER, FIELD(client_prefix_v6), 1, 128 },
 	{ "socket_buffer_bytes", KEY_NUMBER, FIELD(socket_buffer_bytes), 0,
 	    64 * MIB },
+	{ "max_buffered_bytes", KEY_NUMBER, FIELD(max_buffered_bytes), 0,
+	    64 * 1024 * MIB },
 	{ "deny", KEY_PREFIXES, FIELD(acl.deny), 0, 0 },
 };
 
@@ -292,6 +294,7 @@ config_defaults(struct config *cfg)
 	cfg->client_prefix_v6 = 64;	/* one subnet, as most sites get */
 	/* A client that never reads pins at most this much kernel memory. */
 	cfg->socket_buffer_bytes = 128 * 1024;
+	cfg->max_buffered_bytes = CONFIG_DERIVED;
 	config_errors_free(&errs);
 }
 
@@ -328,6 +331,22 @@ config_per_client(const struct config *cfg)
 		return half;
 	return cfg->max_connections < CONFIG_PER_CLIENT_MIN ?
 	    cfg->max_connections : CONFIG_PER_CLIENT_MIN;
+}
+
+/*
+ * What one worker's connections may hold together by default: sixteen
+ * connections' worth of their largest holding (a whole message, or
+ * buffer_bytes of unsent stream echo), and at least 16 MiB. 0: no limit.
+ */
+uint64_t
+config_buffered(const struct config *cfg)
+{
+	uint64_t	one = cfg->mode == ECHO_MODE_MESSAGE ?
+	    cfg->max_message_bytes : cfg->buffer_bytes;
+
+	if (cfg->max_buffered_bytes != CONFIG_DERIVED)
+		return cfg->max_buffered_bytes;
+	return 16 * one > 16 * MIB ? 16 * one : 16 * MIB;
 }
 
 unsigned
@@ -854,5 +873,11 @@ config_load(struct config *cfg, const char *path, bool optional,
 	conffile_free(&cf);
 	if (cfg->group != NULL && cfg->user == NULL)
 		errorf(errs, &w, "group: only applies together with user");
+	if (cfg->mode == ECHO_MODE_MESSAGE && config_buffered(cfg) != 0 &&
+	    config_buffered(cfg) < cfg->max_message_bytes)
+		errorf(errs, &w, "max_buffered_bytes (%llu) must be 0 or at "
+		    "least max_message_bytes (%llu): no message would fit",
+		    (unsigned long long)config_buffered(cfg),
+		    (unsigned long long)cfg->max_message_bytes);
 	return errs->n == before ? 0 : -1;
 }

@@ -51,6 +51,7 @@ struct config {
 	unsigned		 client_prefix_v4;
 	unsigned		 client_prefix_v6;
 	uint64_t		 socket_buffer_bytes;	/* 0: the kernel's */
+	uint64_t		 max_buffered_bytes;	/* per worker; derived */
 };
 
 /* max_connections_per_client when it is not set: half of max_connections. */
@@ -70,6 +71,7 @@ int	config_set_listen(struct config *, char *const *texts, size_t n,
 	    struct config_errors *);
 unsigned config_workers(const struct config *);
 uint64_t config_per_client(const struct config *);
+uint64_t config_buffered(const struct config *);
 void	config_free(struct config *);
 void	config_discard(struct config *);
 void	config_errors_free(struct config_errors *);

@@ -45,9 +45,28 @@ echo_init(struct echo_conn *c, int fd)
 	c->want = ECHO_WANT_READ;
 }
 
+/* Count a change of c->cap in the budget. */
+static void
+account(struct echo_conn *c, size_t old_cap)
+{
+	if (c->budget != NULL)
+		c->budget->held = c->budget->held - old_cap + c->cap;
+}
+
+static bool
+fits(const struct echo_conn *c, size_t more)
+{
+	return c->budget == NULL || c->budget->max == 0 ||
+	    c->budget->held + more <= c->budget->max;
+}
+
 void
 echo_release(struct echo_conn *c)
 {
+	size_t	old = c->cap;
+
+	c->cap = 0;
+	account(c, old);
 	free(c->buf);
 	c->buf = NULL;
 	c->len = c->off = c->cap = 0;
@@ -102,17 +121,56 @@ static int
 keep_rest(struct echo_conn *c, const char *rest, size_t n)
 {
 	char	*buf;
+	size_t	 old = c->cap;
 
 	if (c->cap < n) {
 		if ((buf = realloc(c->buf, n)) == NULL)
 			return -1;
 		c->buf = buf;
 		c->cap = n;
+		account(c, old);
 	}
 	memcpy(c->buf, rest, n);
 	c->len = n;
 	c->off = 0;
 	return 0;
+}
+
+/*
+ * Over the budget, stream echo keeps nothing: it peeks, sends what the
+ * socket takes, and consumes only that. The rest waits in the kernel's
+ * receive buffer, where backpressure belongs.
+ */
+static enum echo_status
+stream_peek(struct echo_conn *c, const struct echo_limits *lim)
+{
+	ssize_t	n, w;
+
+	do
+		n = recv(c->fd, lim->scratch, lim->scratch_bytes, MSG_PEEK);
+	while (n == -1 && errno == EINTR);
+	if (n == 0) {
+		c->read_eof = true;
+		return ECHO_DONE;
+	}
+	if (n == -1) {
+		if (!would_block())
+			return ECHO_ERROR;
+		c->want = ECHO_WANT_READ;
+		return ECHO_AGAIN;
+	}
+	if ((w = sock_write(c->fd, lim->scratch, n)) == -1) {
+		if (!would_block())
+			return ECHO_ERROR;
+		c->want = ECHO_WANT_WRITE;
+		return ECHO_AGAIN;
+	}
+	if (sock_read(c->fd, lim->scratch, w) != w)
+		return ECHO_ERROR;
+	c->bytes_in += w;
+	c->bytes_out += w;
+	c->want = w < n ? ECHO_WANT_WRITE : ECHO_WANT_READ;
+	return ECHO_AGAIN;
 }
 
 /*
@@ -139,6 +197,8 @@ stream_step(struct echo_conn *c, const struct echo_limits *lim)
 		}
 		if (c->read_eof)
 			return ECHO_DONE;
+		if (!fits(c, lim->scratch_bytes))
+			return stream_peek(c, lim);
 		if ((n = sock_read(c->fd, lim->scratch, lim->scratch_bytes)) ==
 		    0) {
 			c->read_eof = true;
@@ -164,18 +224,35 @@ stream_step(struct echo_conn *c, const struct echo_limits *lim)
 	return ECHO_AGAIN;
 }
 
+static size_t
+next_cap(const struct echo_conn *c, size_t max)
+{
+	size_t	cap = c->cap ? c->cap * 2 : MESSAGE_FIRST_BYTES;
+
+	return cap > max || cap < c->cap ? max : cap;
+}
+
+/* How many more bytes a message connection's next growth needs. */
+size_t
+echo_next_growth(const struct echo_conn *c, const struct echo_limits *lim)
+{
+	return next_cap(c, lim->max_message_bytes) - c->cap;
+}
+
+/* 0, -1 without memory, 1 when the budget has no room for it. */
 static int
 grow(struct echo_conn *c, size_t max)
 {
-	size_t	 cap = c->cap ? c->cap * 2 : MESSAGE_FIRST_BYTES;
+	size_t	 cap = next_cap(c, max), old = c->cap;
 	char	*buf;
 
-	if (cap > max || cap < c->cap)
-		cap = max;
+	if (!fits(c, cap - old))
+		return 1;
 	if ((buf = realloc(c->buf, cap)) == NULL)
 		return -1;
 	c->buf = buf;
 	c->cap = cap;
+	account(c, old);
 	return 0;
 }
 
@@ -185,12 +262,12 @@ collect(struct echo_conn *c, const struct echo_limits *lim,
     enum echo_status *st)
 {
 	ssize_t	n;
-	int	i;
+	int	i, r;
 
 	for (i = 0; i < ECHO_READS_PER_STEP && !c->read_eof; i++) {
 		if (c->len == c->cap && c->cap < lim->max_message_bytes &&
-		    grow(c, lim->max_message_bytes) == -1) {
-			*st = ECHO_ERROR;
+		    (r = grow(c, lim->max_message_bytes)) != 0) {
+			*st = r == 1 ? ECHO_BLOCKED : ECHO_ERROR;
 			return -1;
 		}
 		/* A full buffer still reads one byte: EOF, or one too many. */

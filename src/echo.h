@@ -17,6 +17,14 @@ enum echo_status {
 	ECHO_DONE,		/* everything echoed, peer half-closed: close */
 	ECHO_ERROR,		/* socket error, errno says which */
 	ECHO_TOO_LARGE,		/* message mode: over max_message_bytes */
+	ECHO_BLOCKED,		/* message mode: its buffer must grow, and the
+				   worker's budget has no room: wait */
+};
+
+/* The memory the connections of one worker hold, against a budget. */
+struct echo_budget {
+	size_t	held;		/* bytes of connection buffers */
+	size_t	max;		/* 0: no budget */
 };
 
 #define ECHO_WANT_READ		0x1
@@ -37,6 +45,7 @@ struct echo_conn {
 	size_t		 len;		/* bytes in buf */
 	size_t		 off;		/* bytes of buf already sent */
 	size_t		 cap;
+	struct echo_budget *budget;	/* NULL: none; its cap counts in it */
 	uint64_t	 bytes_in;
 	uint64_t	 bytes_out;
 };
@@ -46,5 +55,6 @@ const char *echo_mode_name(enum echo_mode);
 void	echo_init(struct echo_conn *, int fd);
 enum echo_status echo_step(struct echo_conn *, const struct echo_limits *);
 void	echo_release(struct echo_conn *);
+size_t	echo_next_growth(const struct echo_conn *, const struct echo_limits *);
 
 #endif

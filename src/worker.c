@@ -16,6 +16,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@
 #define ACCEPT_RETRY_MS		100	/* after EMFILE and friends */
 #define ACCEPT_WARN_EVERY_MS	10000
 #define EPOLL_EVENTS		256
+#define MMAP_THRESHOLD_BYTES	(32 * 1024)
 
 enum ev_kind {
 	EV_SIGNAL,
@@ -65,6 +67,7 @@ struct conn {
 	struct sockaddr_storage	 peer;
 	socklen_t		 peerlen;
 	struct admit_ticket	 ticket;	/* its place in the client table */
+	bool			 parked;	/* waits for room in the budget */
 	TAILQ_ENTRY(conn)	 entry;		/* idle order, or spares */
 };
 
@@ -94,6 +97,8 @@ struct worker {
 	bool			 quit;
 	struct echo_limits	 lim;
 	struct admit		 admit;
+	struct echo_budget	 budget;	/* max_buffered_bytes */
+	unsigned		 nparked;
 	uint64_t		 now_ms;
 };
 
@@ -160,6 +165,8 @@ conn_close(struct worker *w, struct conn *c)
 	close(c->echo.fd);
 	echo_release(&c->echo);
 	admit_leave(&w->admit, &c->ticket);
+	if (c->parked)
+		w->nparked--;
 	TAILQ_REMOVE(&w->active, c, entry);
 	TAILQ_INSERT_HEAD(&w->spare, c, entry);
 	w->nopen--;
@@ -211,6 +218,24 @@ conn_finish(struct worker *w, struct conn *c, enum echo_status st)
 	conn_close(w, c);
 }
 
+/*
+ * Out of budget: the connection is read no more until there is room for
+ * its next growth; the kernel's socket buffers hold what it sends. Only
+ * a hang-up is still watched (edge-triggered, so it does not spin).
+ */
+static void
+park(struct worker *w, struct conn *c)
+{
+	if (!c->parked) {
+		c->parked = true;
+		w->nparked++;
+	}
+	if (conn_watch(w, c, EPOLLET) == -1) {
+		log_warn("worker: epoll_ctl");
+		conn_close(w, c);
+	}
+}
+
 static void
 conn_io(struct worker *w, struct conn *c)
 {
@@ -225,6 +250,10 @@ conn_io(struct worker *w, struct conn *c)
 		c->last_progress_ms = w->now_ms;
 		TAILQ_REMOVE(&w->active, c, entry);
 		TAILQ_INSERT_TAIL(&w->active, c, entry);
+	}
+	if (st == ECHO_BLOCKED) {
+		park(w, c);
+		return;
 	}
 	if (st != ECHO_AGAIN) {
 		conn_finish(w, c, st);
@@ -286,6 +315,7 @@ conn_open(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	c->ticket = *ticket;
 	c->ev.kind = EV_CONN;
 	echo_init(&c->echo, fd);
+	c->echo.budget = &w->budget;
 	c->peer = *peer;
 	c->peerlen = peerlen;
 	c->last_progress_ms = w->now_ms;
@@ -555,8 +585,92 @@ dispatch(struct worker *w, const struct epoll_event *e)
 		}
 		break;
 	case EV_CONN:
-		conn_io(w, (struct conn *)(void *)ev);
+		/* A parked connection only hears that its peer is gone. */
+		if (!((struct conn *)(void *)ev)->parked)
+			conn_io(w, (struct conn *)(void *)ev);
+		else if (e->events & (EPOLLERR | EPOLLHUP))
+			conn_close(w, (struct conn *)(void *)ev);
 		break;
+	}
+}
+
+/*
+ * Whom to close when a parked connection waits and nothing will free
+ * memory by itself: while some connection writes its echo out, it will;
+ * when every byte is held by connections still collecting, the one that
+ * holds the most is the message that can no longer fit.
+ */
+static struct conn *
+budget_victim(struct worker *w)
+{
+	struct conn	*c, *heaviest = NULL;
+	size_t		 collecting = 0;
+
+	TAILQ_FOREACH(c, &w->active, entry)
+		if (!c->echo.read_eof) {
+			collecting += c->echo.cap;
+			if (heaviest == NULL || c->echo.cap > heaviest->echo.cap)
+				heaviest = c;
+		}
+	return collecting >= w->budget.held && heaviest != NULL &&
+	    heaviest->echo.cap > 0 ? heaviest : NULL;
+}
+
+static void
+budget_close(struct worker *w, struct conn *c)
+{
+	struct log_fields	f = LOG_FIELDS_INIT;
+	char			peer[LISTEN_NAME_MAX];
+
+	peer_name(c, peer, sizeof(peer));
+	log_field(&f, "REMOTE_ADDR", "%s", peer);
+	log_field(&f, "MAX_BUFFERED_BYTES", "%zu", w->budget.max);
+	log_event(LOG_WARNING, NULL, &f, "%s: its message (%zu bytes so far) "
+	    "can no longer fit in max_buffered_bytes (%zu), which unfinished "
+	    "messages hold: connection closed", peer, c->echo.len,
+	    w->budget.max);
+	conn_close(w, c);
+}
+
+/*
+ * The parked connection holding the least whose next growth fits: the
+ * room goes to the small ones first, so that those holding the most are
+ * the ones that wait (and a new client is served in a full worker).
+ */
+static struct conn *
+budget_next(struct worker *w)
+{
+	struct conn	*c, *best = NULL;
+
+	TAILQ_FOREACH(c, &w->active, entry)
+		if (c->parked && (best == NULL || c->echo.cap < best->echo.cap) &&
+		    w->budget.held + echo_next_growth(&c->echo, &w->lim) <=
+		    w->budget.max)
+			best = c;
+	return best;
+}
+
+/* Give parked connections the room that was freed; break a deadlock. */
+static void
+budget_check(struct worker *w)
+{
+	struct conn	*c;
+	unsigned	 woke, n;
+
+	while (w->nparked > 0) {
+		n = w->nparked;
+		for (woke = 0; woke < n && (c = budget_next(w)) != NULL;
+		    woke++) {
+			c->parked = false;
+			w->nparked--;
+			conn_io(w, c);
+		}
+		/* Those woken may be parked again: look once more at once. */
+		if (woke > 0)
+			continue;
+		if ((c = budget_victim(w)) == NULL)
+			return;
+		budget_close(w, c);
 	}
 }
 
@@ -578,6 +692,7 @@ run(struct worker *w)
 		for (i = 0; i < n; i++)
 			dispatch(w, &events[i]);
 		expire_idle(w);
+		budget_check(w);
 		if (w->accept_resume_ms && w->now_ms >= w->accept_resume_ms) {
 			w->accept_resume_ms = 0;
 			update_accepting(w);
@@ -668,6 +783,13 @@ setup_loop(const struct worker_params *p, struct worker *w)
 	w->lim.mode = p->cfg->mode;
 	w->lim.max_message_bytes = p->cfg->max_message_bytes;
 	w->lim.scratch_bytes = p->cfg->buffer_bytes;
+	w->budget.max = config_buffered(p->cfg);
+	/*
+	 * Large buffers from mmap, always: glibc would otherwise raise the
+	 * threshold after the first free and serve them from a heap that
+	 * fragments, so the worker's memory would outgrow its budget.
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES);
 	if ((w->lim.scratch = malloc(w->lim.scratch_bytes)) == NULL ||
 	    (w->lv = calloc(p->ls->n, sizeof(*w->lv))) == NULL ||
 	    (w->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {

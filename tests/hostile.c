@@ -32,6 +32,7 @@
 #include "harness.h"
 
 #define KIB		1024UL
+#define MIB		(1024 * KIB)
 #define MAX_WORKERS	16
 
 static int	failures;
@@ -663,13 +664,16 @@ fail:
 	return -1;
 }
 
-/* Send what the sockets take, for "ms"; return the bytes sent. */
+/*
+ * Send what the sockets take, for "ms", at most "cap" bytes each when
+ * "each" counts them (NULL: no cap); return the bytes sent.
+ */
 static uint64_t
-pump(int *fds, unsigned n, int ms)
+pump_capped(int *fds, unsigned n, int ms, uint64_t *each, uint64_t cap)
 {
 	static char	 chunk[16 * KIB];
 	struct pollfd	 pfd[256];
-	uint64_t	 sent = 0, end = h_now_ms() + ms;
+	uint64_t	 sent = 0, end = h_now_ms() + ms, left;
 	unsigned	 i;
 	ssize_t		 r;
 
@@ -677,18 +681,30 @@ pump(int *fds, unsigned n, int ms)
 		n = nitems(pfd);
 	while (h_now_ms() < end) {
 		for (i = 0; i < n; i++) {
-			pfd[i].fd = fds[i];
+			pfd[i].fd = each && each[i] >= cap ? -1 : fds[i];
 			pfd[i].events = POLLOUT;
 		}
 		if (poll(pfd, n, 50) <= 0)
 			continue;
-		for (i = 0; i < n; i++)
-			if (pfd[i].revents & POLLOUT &&
-			    (r = send(fds[i], chunk, sizeof(chunk),
-			    MSG_NOSIGNAL | MSG_DONTWAIT)) > 0)
-				sent += (uint64_t)r;
+		for (i = 0; i < n; i++) {
+			left = each ? cap - each[i] : sizeof(chunk);
+			if (!(pfd[i].revents & POLLOUT) || left == 0 ||
+			    (r = send(fds[i], chunk, left < sizeof(chunk) ?
+			    left : sizeof(chunk), MSG_NOSIGNAL |
+			    MSG_DONTWAIT)) <= 0)
+				continue;
+			sent += (uint64_t)r;
+			if (each)
+				each[i] += (uint64_t)r;
+		}
 	}
 	return sent;
+}
+
+static uint64_t
+pump(int *fds, unsigned n, int ms)
+{
+	return pump_capped(fds, n, ms, NULL, 0);
 }
 
 /*
@@ -738,6 +754,60 @@ case_never_reading(void)
 	    "tcp_mem_before=%luKiB tcp_mem_max=%luKiB (%.0fKiB a pumper)", n,
 	    SECONDS, (unsigned long long)(sent >> 20), ok, probes, rss_max,
 	    budget, tcp0, tcp_max, n ? (double)(tcp_max - tcp0) / n : 0.0);
+	close_all(fds, n);
+	h_cleanup(&d);
+}
+
+/*
+ * 3: message mode, 1,000 clients each sending just under max_message_bytes
+ * without half-closing: the worker holds no more than max_buffered_bytes
+ * (16 MiB by default) plus a slack, and a normal client is still served.
+ */
+static void
+case_messages(void)
+{
+	enum { CLIENTS = 1000, SOURCES = 4, PUMP_MS = 5000 };
+	static int		 fds[CLIENTS];
+	static uint64_t		 each[CLIENTS];
+	struct daemon		 d;
+	struct workers_mem	 base, m;
+	uint64_t		 total = 0;
+	unsigned		 n = scaled(CLIENTS, 40), i, sent_to = 0;
+	unsigned long		 budget, slack = 4 * KIB;	/* KiB */
+	char			 src[32], msg[1000], back[1000];
+	bool			 served, pass;
+	int			 fd;
+
+	h_init(&d);
+	start_daemon(&d, "listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n"
+	    "mode = \"message\";\n");
+	base = workers_mem(&d);
+	for (i = 0; i < n; i++) {
+		snprintf(src, sizeof(src), "127.0.2.%u", i % SOURCES + 1);
+		fds[i] = small_client(src, d.port);
+		sent_to += fds[i] >= 0;
+	}
+	/* Each pushes what its socket takes, up to just under 1 MiB each. */
+	for (i = 0; i < n; i += 250)
+		total += pump_capped(fds + i, n - i < 250 ? n - i : 250,
+		    PUMP_MS / ((n + 249) / 250), each + i, MIB - 100);
+	memset(msg, 'm', sizeof(msg));
+	fd = connect_from("127.0.0.3", "127.0.0.1", d.port, 5000);
+	served = fd >= 0 && h_send_all(fd, msg, sizeof(msg), 5000) == 0 &&
+	    shutdown(fd, SHUT_WR) == 0 &&
+	    h_recv_n(fd, back, sizeof(back), 10000) == sizeof(back) &&
+	    memcmp(back, msg, sizeof(msg)) == 0;
+	if (fd >= 0)
+		close(fd);
+	m = workers_mem(&d);
+	budget = base.hwm_kib + 16 * KIB + slack;
+	pass = served && sent_to == n && m.hwm_kib <= budget;
+	verdict(3, "big messages", pass, &d, "clients=%u from %d sources "
+	    "sent=%lluMiB normal_client_served=%s worker_peak=%luKiB (budget: base %luKiB + "
+	    "max_buffered_bytes 16384KiB + slack %luKiB) closed_no_fit=%d",
+	    n, SOURCES, (unsigned long long)(total >> 20),
+	    served ? "yes" : "no", m.hwm_kib, base.hwm_kib, slack,
+	    h_log_count(&d, "can no longer fit"));
 	close_all(fds, n);
 	h_cleanup(&d);
 }
@@ -848,7 +918,7 @@ int
 main(int argc, char *argv[])
 {
 	static void (*const cases[])(void) = { case_slowloris,
-	    case_never_reading, case_access,
+	    case_never_reading, case_messages, case_access,
 	    case_mapped, case_per_client, case_resets, case_nofile,
 	    case_killed_worker };
 	const char	*scale = getenv("HOSTILE_SCALE");

@@ -709,6 +709,17 @@ START_TEST(test_per_client_limits)
 	ck_assert_uint_eq(cfg.client_prefix_v4, 32);
 	ck_assert_uint_eq(cfg.client_prefix_v6, 64);
 	ck_assert_uint_eq(cfg.socket_buffer_bytes, 131072);
+	ck_assert_uint_eq(config_buffered(&cfg), 16 * 1024 * 1024);
+	config_free(&cfg);
+	ck_assert_int_eq(load("mode = \"message\";\nmax_message_bytes = 4194304;\n",
+	    &cfg, &errs), 0);
+	ck_assert_uint_eq(config_buffered(&cfg), 64 * 1024 * 1024);
+	config_free(&cfg);
+	ck_assert_int_eq(load("max_buffered_bytes = 0;\n", &cfg, &errs), 0);
+	ck_assert_uint_eq(config_buffered(&cfg), 0);
+	config_free(&cfg);
+	ck_assert_int_eq(load("max_buffered_bytes = 1000;\n", &cfg, &errs), 0);
+	ck_assert_uint_eq(config_buffered(&cfg), 1000);
 	config_free(&cfg);
 	ck_assert_int_eq(load("socket_buffer_bytes = 0;\n", &cfg, &errs), 0);
 	ck_assert_uint_eq(cfg.socket_buffer_bytes, 0);
@@ -751,6 +762,10 @@ static const struct bad_case client_bad_cases[] = {
 	    "client_prefix_v6: expected an integer" },
 	{ "socket_buffer_bytes = 67108865;\n", ":1: ",
 	    "socket_buffer_bytes: must be between 0 and 67108864 (got 67108865)" },
+	{ "max_buffered_bytes = -1;\n", ":1: ",
+	    "max_buffered_bytes: must be between 0 and 68719476736 (got -1)" },
+	{ "mode = \"message\";\nmax_buffered_bytes = 1000;\n", "",
+	    "max_buffered_bytes (1000) must be 0 or at least max_message_bytes (1048576)" },
 	{ "socket_buffer_bytes = -1;\n", ":1: ",
 	    "socket_buffer_bytes: must be between 0 and 67108864 (got -1)" },
 	{ "allow = [\n  \"10.0.0.0/8\",\n  \"10.0.0.0/33\"\n];\n", ":3: ",

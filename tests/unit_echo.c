@@ -440,6 +440,61 @@ START_TEST(test_mode_names)
 }
 END_TEST
 
+/* Message mode: a growth the worker's budget cannot take waits, then goes on. */
+START_TEST(test_message_budget_blocks_and_resumes)
+{
+	struct echo_budget	budget = { 0, 8192 };
+	char			buf[6000], back[6000];
+
+	setup(ECHO_MODE_MESSAGE, 65536);
+	conn.budget = &budget;
+	budget.held = 4096;		/* another connection holds 4 KiB */
+	memset(buf, 'b', sizeof(buf));
+	ck_assert_int_eq(send(peer, buf, sizeof(buf), 0), sizeof(buf));
+	/* 4 KiB fit and are read; the next 4 KiB do not. */
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_BLOCKED);
+	ck_assert_uint_eq(budget.held, 8192);
+	ck_assert_uint_eq(conn.len, 4096);
+	ck_assert_uint_eq(echo_next_growth(&conn, &lim), 4096);
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_BLOCKED);
+	budget.held -= 4096;		/* the other one went away */
+	shutdown(peer, SHUT_WR);
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_DONE);
+	ck_assert_uint_eq(budget.held, 8192);
+	ck_assert_int_eq(recv(peer, back, sizeof(back), MSG_WAITALL),
+	    sizeof(back));
+	ck_assert_mem_eq(back, buf, sizeof(buf));
+	echo_release(&conn);
+	ck_assert_uint_eq(budget.held, 0);
+	teardown();
+}
+END_TEST
+
+/* Stream mode over the budget keeps nothing: it echoes what fits, via MSG_PEEK. */
+START_TEST(test_stream_over_budget_keeps_nothing)
+{
+	struct echo_budget	budget = { 0, 1 };
+	char			buf[3000], back[3000];
+	ssize_t			got = 0, r;
+	int			i;
+
+	setup(ECHO_MODE_STREAM, 0);
+	conn.budget = &budget;
+	memset(buf, 's', sizeof(buf));
+	ck_assert_int_eq(send(peer, buf, sizeof(buf), 0), sizeof(buf));
+	for (i = 0; i < 10 && got < (ssize_t)sizeof(back); i++) {
+		ck_assert_int_eq(echo_step(&conn, &lim), ECHO_AGAIN);
+		ck_assert_uint_eq(conn.cap, 0);
+		ck_assert_uint_eq(budget.held, 0);
+		if ((r = peer_read(back + got, sizeof(back) - got)) > 0)
+			got += r;
+	}
+	ck_assert_int_eq(got, sizeof(back));
+	ck_assert_mem_eq(back, buf, sizeof(buf));
+	teardown();
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -461,6 +516,8 @@ suite(void)
 	tcase_add_test(tc, test_message_reply_waits_for_a_slow_reader);
 	tcase_add_test(tc, test_empty_exchanges);
 	tcase_add_test(tc, test_mode_names);
+	tcase_add_test(tc, test_message_budget_blocks_and_resumes);
+	tcase_add_test(tc, test_stream_over_budget_keeps_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
