@@ -7,7 +7,7 @@
 
 #define CONFSCAN_MAX_DEPTH		32	/* nested groups, lists, arrays */
 #define CONFSCAN_MAX_TOKEN_BYTES	4096	/* a name, string or number */
-#define CONFSCAN_MAX_SETTINGS		4096	/* "=" or ":", all files */
+#define CONFSCAN_MAX_SETTINGS		1024	/* "=" or ":", all files */
 #define CONFSCAN_MAX_ELEMENTS		65536	/* "," in lists, all files */
 #define CONFSCAN_MAX_INCLUDES		64	/* @include lines, all files */
 #define CONFSCAN_MAX_INCLUDE_BYTES	1024	/* the path of one @include */
