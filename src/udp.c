@@ -192,8 +192,9 @@ reply_source(struct msghdr *in, union udp_cmsg *out)
 }
 
 /*
- * Whether datagram i gets an answer: loop and forgery rules first, then
- * the rates, so that a dropped datagram costs its source no tokens.
+ * Whether datagram i gets an answer: allow/deny first, as for TCP, then
+ * the loop and forgery rules, then the rates, so that a dropped datagram
+ * costs its source no tokens.
  */
 static enum udp_drop
 judge(struct udp_server *u, size_t i, uint64_t now_ms)
@@ -205,13 +206,13 @@ judge(struct udp_server *u, size_t i, uint64_t now_ms)
 
 	if (m->msg_hdr.msg_flags & MSG_TRUNC)
 		return UDP_DROP_TRUNCATED;
+	if (acl_check(&u->cfg->acl, src, m->msg_hdr.msg_namelen) != ACL_ALLOW)
+		return UDP_DROP_DENIED;
 	known = question_dest(&m->msg_hdr, &u->dst[i]);
 	why = udp_policy_check(&u->policy, src, known ?
 	    (struct sockaddr *)&u->dst[i] : NULL);
 	if (why != UDP_DROP_NONE)
 		return why;
-	if (acl_check(&u->cfg->acl, src, m->msg_hdr.msg_namelen) != ACL_ALLOW)
-		return UDP_DROP_DENIED;
 	return udp_limit_take(u->limit, src, &u->client_rate, &u->global_rate,
 	    now_ms, m->msg_len);
 }

@@ -239,6 +239,28 @@ START_TEST(test_udp_listed_source_port_gets_no_answer)
 }
 END_TEST
 
+/* allow/deny comes first: a denied source is counted as denied, nothing else. */
+START_TEST(test_udp_deny_is_checked_first)
+{
+	char		body[256];
+	unsigned	port;
+	int		fd;
+
+	do
+		port = h_free_port("127.0.0.1");
+	while ((fd = client_on("127.0.0.2", port)) == -1);
+	snprintf(body, sizeof(body), "listen = [ \"udp:127.0.0.1:%%P\" ];\n"
+	    "workers = 1;\ndeny = [ \"127.0.0.2\" ];\n"
+	    "udp_drop_source_ports = [ %u ];\n", port);
+	start(body);
+	expect_silence(fd, "denied, from a listed port");
+	ck_assert_int_eq(kill(d.pid, SIGUSR1), 0);
+	expect_log("status: udp: 2 datagrams received, 1 echoed, 1 dropped "
+	    "(port 0, self 0, address 0, denied 1, ", 5000);
+	close(fd);
+}
+END_TEST
+
 /* The default list has chargen (19): a forged chargen never loops. */
 START_TEST(test_udp_chargen_source_gets_no_answer)
 {
@@ -459,6 +481,7 @@ suite(void)
 	tcase_add_test(tc, test_udp_workers_share_one_socket);
 	tcase_add_test(tc, test_udp_beside_tcp_on_one_port);
 	tcase_add_test(tc, test_udp_listed_source_port_gets_no_answer);
+	tcase_add_test(tc, test_udp_deny_is_checked_first);
 	tcase_add_test(tc, test_udp_rate_cuts_one_source_only);
 	tcase_add_test(tc, test_udp_client);
 	tcase_add_test(tc, test_udp_reload_loses_nothing_after_ready);
