@@ -292,6 +292,28 @@ START_TEST(test_log_level_names)
 }
 END_TEST
 
+/* A name, string or number longer than 4096 bytes is refused, 4096 taken. */
+START_TEST(test_token_length_cap)
+{
+	struct config_errors	errs;
+	struct config		cfg;
+	char			text[6000];
+	size_t			n;
+
+	for (n = 4096 - 2; n <= 4096 - 1; n++) {
+		/* "user" with a quoted name of n bytes: a token of n + 2. */
+		memcpy(text, "log_level = \"", 13);
+		memset(text + 13, 'x', n);
+		snprintf(text + 13 + n, sizeof(text) - 13 - n, "\";\n");
+		ck_assert_int_eq(load(text, &cfg, &errs), -1);
+		ck_assert_msg(has_error(&errs, "longer than 4096") == (n + 2 >
+		    4096), "%zu: %s", n, errs.n ? errs.v[0] : "");
+		config_errors_free(&errs);
+		config_free(&cfg);
+	}
+}
+END_TEST
+
 START_TEST(test_every_setting_at_both_ends)
 {
 	const struct range_case	*c = &range_cases[_i];
@@ -798,6 +820,7 @@ suite(void)
 	tcase_add_test(tc, test_explicit_file_absent_is_an_error);
 	tcase_add_test(tc, test_every_setting);
 	tcase_add_test(tc, test_log_level_names);
+	tcase_add_test(tc, test_token_length_cap);
 	tcase_add_loop_test(tc, test_every_setting_at_both_ends, 0,
 	    nitems(range_cases));
 	tcase_add_test(tc, test_single_listen_string_and_int64);
