@@ -35,6 +35,7 @@ enum key_type {
 	KEY_MODE,
 	KEY_LOG_LEVEL,
 	KEY_LISTEN,
+	KEY_METRICS_LISTEN,
 	KEY_USER,
 	KEY_GROUP,
 	KEY_PORTS,		/* a list of port numbers */
@@ -54,6 +55,7 @@ struct key {
 
 static const struct key keys[] = {
 	{ "listen", KEY_LISTEN, FIELD(listen), 0, 0 },
+	{ "metrics_listen", KEY_METRICS_LISTEN, FIELD(metrics_listen), 0, 0 },
 	{ "workers", KEY_NUMBER, FIELD(workers), 0, CONFIG_WORKERS_MAX },
 	{ "mode", KEY_MODE, FIELD(mode), 0, 0 },
 	{ "max_message_bytes", KEY_NUMBER, FIELD(max_message_bytes), 1,
@@ -179,6 +181,7 @@ config_free(struct config *cfg)
 	free(cfg->group);
 	acl_list_free(&cfg->acl.allow);
 	acl_list_free(&cfg->acl.deny);
+	free(cfg->metrics_listen);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -666,6 +669,37 @@ set_string(struct config *cfg, const struct key *k, const char *str,
 	return 0;
 }
 
+/* One TCP or Unix stream address for the Prometheus exporter. */
+static int
+get_metrics_listen(struct config *cfg, const struct key *k,
+    const config_setting_t *s, const struct where *w,
+    struct config_errors *errs)
+{
+	struct listen_sockaddr	*sa;
+	const char		*str, *why;
+	size_t			 nsa;
+
+	if (get_string(s, k, w, errs, &str) == -1)
+		return -1;
+	if (listen_parse(str, &cfg->metrics_addr, &why) == -1) {
+		errorf(errs, w, "metrics_listen: invalid address \"%s\": %s",
+		    str, why);
+		return -1;
+	}
+	if (cfg->metrics_addr.socktype != SOCK_STREAM) {
+		errorf(errs, w, "metrics_listen: \"%s\" is not a TCP or Unix "
+		    "stream address", str);
+		return -1;
+	}
+	if (listen_resolve(&cfg->metrics_addr, &sa, &nsa, &why) == -1) {
+		errorf(errs, w, "metrics_listen: cannot resolve \"%s\": %s",
+		    str, why);
+		return -1;
+	}
+	free(sa);
+	return set_string(cfg, k, str, w, errs);
+}
+
 static int
 apply_key(struct config *cfg, const struct key *k, const config_setting_t *s,
     const struct where *w, struct config_errors *errs)
@@ -689,6 +723,8 @@ apply_key(struct config *cfg, const struct key *k, const config_setting_t *s,
 		return 0;
 	case KEY_LISTEN:
 		return get_listen(cfg, k, s, w, errs);
+	case KEY_METRICS_LISTEN:
+		return get_metrics_listen(cfg, k, s, w, errs);
 	case KEY_PORTS:
 		return get_ports(cfg, k, s, w, errs);
 	case KEY_PREFIXES:

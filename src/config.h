@@ -52,6 +52,9 @@ struct config {
 	unsigned		 client_prefix_v6;
 	uint64_t		 socket_buffer_bytes;	/* 0: the kernel's */
 	uint64_t		 max_buffered_bytes;	/* per worker; derived */
+	/* Prometheus exporter: NULL, or the address as written. */
+	char			*metrics_listen;
+	struct listen_addr	 metrics_addr;
 };
 
 /* max_connections_per_client when it is not set: half of max_connections. */

@@ -23,6 +23,8 @@
 #include "health.h"
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "msgid.h"
 #include "notify.h"
 #include "pool.h"
@@ -42,7 +44,7 @@
 #define EXTEND_EVERY_MS		1000
 #define EXTEND_MARGIN_MS	5000
 #define FORK_RETRY_MS		1000
-#define MASTER_CLOSE_FDS_MAX	64	/* the signal fd and old listeners */
+#define MASTER_CLOSE_FDS_MAX	80	/* signal fd, old listeners, metrics */
 #define MASTER_STATUS_BYTES	1024
 
 enum phase {
@@ -76,6 +78,8 @@ struct master {
 	enum phase		 phase;
 	struct stop		 stop;
 	struct health		 health;
+	struct metrics_counters	 counters;
+	struct metrics_http	 http;		/* metrics_listen, if set */
 	int			 sigfd;
 	int			 evfd;
 	struct udp_limit	*udp_limit;	/* shared by all generations */
@@ -163,9 +167,13 @@ spawn(struct master *m)
 	p.close_fds = close_fds;
 	p.nclose = 1 + reload_stale_fds(&m->reload, &m->gen, close_fds + 1,
 	    nitems(close_fds) - 1);
+	p.nclose += metrics_http_fds(&m->http, close_fds + p.nclose,
+	    nitems(close_fds) - p.nclose);
 	limit = supervise_recycle_limit(m->gen.cfg->max_connections_per_worker,
 	    m->gen.cfg->recycle_jitter, (uint64_t)random());
 	idx = pool_spawn(&m->pool, &p, m->gen.id, limit, m->now_ms);
+	if (idx != -1)
+		m->counters.worker_starts++;
 	if (idx == -1 && errno != ENOSPC)
 		m->respawn.next_ms = m->now_ms + FORK_RETRY_MS;
 	return idx;
@@ -215,6 +223,7 @@ static void
 reload_failure(struct master *m, const char *why)
 {
 	reload_failed(&m->reload, why);
+	m->counters.reloads_failed++;
 	status_reload_failed(why);
 	describe(m, m->status, sizeof(m->status));
 	notify_ready(m->status);
@@ -269,6 +278,7 @@ commit(struct master *m)
 {
 	pool_stop_others(&m->pool, m->gen.id, POOL_STOP_RELOAD);
 	reload_commit(&m->reload, &m->gen);
+	m->counters.reloads_ok++;
 	ready_event(m, MSGID_RELOADED, "configuration reloaded");
 	reload_done(m, true);
 }
@@ -383,6 +393,9 @@ worker_died(struct master *m, const struct pool_death *d)
 	e.expected = pool_expected(&d->slot);
 	e.lifetime_ms = d->lifetime_ms;
 	e.now_ms = m->now_ms;
+	m->counters.worker_exits[metrics_exit_cause(d->wstatus, e.expected,
+	    d->slot.fate == POOL_KILLED_HUNG,
+	    d->slot.fate == POOL_KILLED_AT_DEADLINE)]++;
 	v = supervise_exit(&m->respawn.backoff, &e, &delay);
 	status_exited(d, supervise_early_death(&e), m->respawn.backoff.streak);
 	if (reload_busy(&m->reload) && d->slot.generation == m->gen.id &&
@@ -588,6 +601,68 @@ start_failed(struct master *m, int errnum, const char *what)
 	return -1;
 }
 
+/*
+ * The exposition for GET /metrics: the pool's totals (exited workers'
+ * counts included, so they never go back), the master's own counters, and
+ * one series per live worker.
+ */
+static int
+render_metrics(void *arg, char *buf, size_t size)
+{
+	struct master		*m = arg;
+	struct metrics_snapshot	 s = { .version = PACKAGE_VERSION };
+	struct metrics_worker	*w;
+	struct pool_totals	 t;
+	const struct scoreboard_slot *sc;
+	int			 i, len;
+
+	pool_totals(&m->pool, m->gen.id, &t);
+	s.c = m->counters;
+	s.accepted = t.served;
+	s.open = t.open;
+	s.bytes_in = t.bytes_in;
+	s.bytes_out = t.bytes_out;
+	s.workers_configured = m->gen.wanted;
+	s.workers_live = pool_count_live(&m->pool);
+	s.generation = m->gen.id;
+	if ((w = calloc(s.workers_live + 1, sizeof(*w))) == NULL)
+		return -1;
+	POOL_FOREACH(&m->pool, i) {
+		if (s.nworkers == s.workers_live)
+			break;
+		sc = &m->pool.sb[i];
+		w[s.nworkers++] = (struct metrics_worker){ (unsigned)i,
+		    pool_slot(&m->pool, i)->generation,
+		    SCOREBOARD_LOAD(sc->conns_open),
+		    SCOREBOARD_LOAD(sc->conns_served),
+		    SCOREBOARD_LOAD(sc->bytes_in),
+		    SCOREBOARD_LOAD(sc->bytes_out) };
+	}
+	s.workers = w;
+	len = metrics_format(&s, buf, size);
+	free(w);
+	return len;
+}
+
+/* metrics_listen: opened once, at start; a reload keeps it. */
+static int
+open_metrics(struct master *m)
+{
+	char	err[LISTEN_ERROR_BYTES], what[LISTEN_ERROR_BYTES + 64];
+
+	if (m->gen.cfg->metrics_listen == NULL)
+		return 0;
+	if (metrics_http_open(&m->http, &m->gen.cfg->metrics_addr, err,
+	    sizeof(err)) == -1) {
+		snprintf(what, sizeof(what), "metrics_listen %s: %s",
+		    m->gen.cfg->metrics_listen, err);
+		return start_failed(m, errno ? errno : EADDRNOTAVAIL, what);
+	}
+	log_info("Prometheus metrics on http://%s/metrics",
+	    m->gen.cfg->metrics_listen);
+	return 0;
+}
+
 /* A master that serves "cfg" (now its own) once master_start() did. */
 struct master *
 master_new(const struct master_options *o, struct config *cfg,
@@ -601,6 +676,7 @@ master_new(const struct master_options *o, struct config *cfg,
 	m->gen.cfg = cfg;
 	m->ops = ops;
 	m->sigfd = m->evfd = -1;
+	metrics_http_init(&m->http, render_metrics, m);
 	reload_init(&m->reload, ops);
 	return m;
 }
@@ -629,6 +705,8 @@ master_start(struct master *m)
 		return start_failed(m, errno, strerror(errno));
 	if (reload_first(&m->gen, &m->activated, err, sizeof(err)) == -1)
 		return start_failed(m, errno, err);
+	if (open_metrics(m) == -1)
+		return -1;
 	m->gen.wanted = config_workers(m->gen.cfg);
 	m->gen.id = m->reload.last_id = 1;
 	health_init(&m->health, notify_watchdog_usec() / 1000);
@@ -668,18 +746,21 @@ static void
 master_wait(struct master *m)
 {
 	struct signalfd_siginfo	si;
-	struct pollfd		pfd[2];
+	struct pollfd		pfd[2 + METRICS_HTTP_CONNS_MAX + 1];
 	uint64_t		count;
+	size_t			nhttp;
 
 	pfd[0] = (struct pollfd){ m->sigfd, POLLIN, 0 };
 	pfd[1] = (struct pollfd){ m->evfd, POLLIN, 0 };
-	if (poll(pfd, nitems(pfd), next_timeout(m)) == -1 && errno != EINTR) {
+	nhttp = metrics_http_pollfds(&m->http, pfd + 2, nitems(pfd) - 2);
+	if (poll(pfd, 2 + nhttp, next_timeout(m)) == -1 && errno != EINTR) {
 		log_error("poll");
 		stop_begin(m, true);
 	}
 	m->now_ms = sig_monotonic_ms();
 	if (pfd[1].revents & POLLIN)
 		(void)!read(m->evfd, &count, sizeof(count));
+	metrics_http_handle(&m->http, pfd + 2, nhttp, m->now_ms);
 	if (pfd[0].revents & POLLIN)
 		while (sig_read(m->sigfd, &si) == 1)
 			master_signal(m, &si);
@@ -700,6 +781,7 @@ master_end(struct master *m, bool started)
 		status_stopped(t.served, status);
 	}
 	pool_close(&m->pool);
+	metrics_http_close(&m->http);
 	udp_limit_destroy(m->udp_limit);
 	clients_destroy(m->clients);
 	if (m->sigfd != -1)

@@ -1,0 +1,181 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+# metrics.sh: the Prometheus exporter, live. It starts the real sockechod
+# with metrics_listen on loopback, checks the HTTP answers (404, 405, HEAD,
+# an oversized request, a silent client that must not block the master),
+# checks that the counters survive a killed worker and a reload, validates
+# a scrape with promtool, and lets a real Prometheus server scrape it and
+# answer up == 1 and the accepted-connections count through its HTTP API.
+# Exits 0 when all passed, 77 when promtool, prometheus or curl is missing
+# (Debian packages prometheus and curl), 1 otherwise.
+
+set -u
+: "${SOCKECHOD:=src/sockechod}" "${SOCKECHO:=src/sockecho}"
+DEADLINE_S=30
+
+for c in promtool prometheus curl; do
+	command -v "$c" >/dev/null ||
+	    { echo "SKIP: no $c (apt-get install prometheus curl)"; exit 77; }
+done
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/sockechod-metrics.XXXXXX")
+DPID=
+PPID_PROM=
+cleanup() {
+	[ -z "$DPID" ] || kill -KILL "$DPID" 2>/dev/null
+	# timeout(1) passes TERM on to prometheus; -k makes it a KILL in time.
+	[ -z "$PPID_PROM" ] || kill -TERM "$PPID_PROM" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+failures=0
+n=0
+check() {
+	local what=$1
+
+	shift
+	n=$((n + 1))
+	if "$@"; then
+		echo "ok $n - $what"
+	else
+		echo "not ok $n - $what"
+		failures=$((failures + 1))
+	fi
+}
+
+now_ms() {
+	local t=${EPOCHREALTIME/./}
+
+	echo $((t / 1000))
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_for() {
+	local deadline=$(($(now_ms) + $1 * 1000))
+
+	shift
+	until "$@"; do
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+scrape() {
+	curl -s -m 5 "http://127.0.0.1:$MPORT/metrics"
+}
+
+# metric_is NAME VALUE: the scrape has the line "NAME VALUE".
+metric_is() {
+	scrape | grep -qxF "$1 $2"
+}
+
+# Start the daemon on two free ports: retried if a port is taken.
+start_daemon() {
+	local try
+
+	for try in 1 2 3 4 5; do
+		EPORT=$((20000 + RANDOM % 10000))
+		MPORT=$((EPORT + 1))
+		cat >"$T/c.conf" <<-CONF
+		listen = [ "127.0.0.1:$EPORT" ];
+		workers = 2;
+		metrics_listen = "127.0.0.1:$MPORT";
+		CONF
+		"$SOCKECHOD" -c "$T/c.conf" >"$T/daemon.log" 2>&1 &
+		DPID=$!
+		if wait_for 10 grep -q "ready:" "$T/daemon.log"; then
+			return 0
+		fi
+		kill -KILL "$DPID" 2>/dev/null
+		wait "$DPID" 2>/dev/null
+		DPID=
+	done
+	cat "$T/daemon.log"
+	echo "Bail out! sockechod did not start"
+	exit 1
+}
+
+echo_ok() {
+	[ "$("$SOCKECHO" -T 5 -t 10 -m "$1" 127.0.0.1 "$EPORT")" = "$1" ]
+}
+
+status_of() {
+	curl -s -m 5 -o /dev/null -w '%{http_code}' "$@"
+}
+
+a_worker() {
+	local d
+
+	for d in /proc/[0-9]*; do
+		read -r -a f 2>/dev/null <"$d/stat" || continue
+		[ "${f[3]}" = "$DPID" ] && { echo "${d#/proc/}"; return; }
+	done
+}
+
+start_daemon
+M=http://127.0.0.1:$MPORT
+check "3 echoes" eval 'echo_ok one && echo_ok two && echo_ok three'
+check "accepted_total counts them" wait_for 5 metric_is sockechod_connections_accepted_total 3
+check "HELP and TYPE for sockechod_connections_accepted_total" \
+    eval 'scrape | grep -qx "# TYPE sockechod_connections_accepted_total counter"'
+check "GET /other is 404" test "$(status_of "$M/other")" = 404
+check "POST /metrics is 405" test "$(status_of -X POST "$M/metrics")" = 405
+check "HEAD /metrics is 200 without a body" \
+    eval '[ "$(status_of -I "$M/metrics")" = 200 ] &&
+	[ -z "$(curl -s -m 5 -I "$M/metrics" | sed "1,/^\r$/d")" ]'
+check "a request over 4096 bytes is 431" \
+    test "$(status_of -H "X-Big: $(head -c 5000 /dev/zero | tr '\0' x)" "$M/metrics")" = 431
+# A client that connects and sends nothing must not stop the others.
+exec 5<>"/dev/tcp/127.0.0.1/$MPORT"
+check "a silent client does not block a scrape" metric_is sockechod_workers_live 2
+exec 5>&-
+
+victim=$(a_worker)
+kill -KILL "$victim"
+check "after a SIGKILLed worker: exits{cause=crashed} is 1" \
+    wait_for 10 metric_is 'sockechod_worker_exits_total{cause="crashed"}' 1
+check "after it: 3 worker starts, and accepted_total still 3" \
+    eval 'wait_for 10 metric_is sockechod_worker_starts_total 3 &&
+	metric_is sockechod_connections_accepted_total 3'
+kill -HUP "$DPID"
+check "after a reload: reloads{result=ok} is 1, generation 2" \
+    eval 'wait_for 10 metric_is "sockechod_reloads_total{result=\"ok\"}" 1 &&
+	metric_is sockechod_generation 2'
+check "after it: accepted_total is still 3, then 4 with one more" \
+    eval 'metric_is sockechod_connections_accepted_total 3 && echo_ok four &&
+	wait_for 5 metric_is sockechod_connections_accepted_total 4'
+scrape >"$T/scrape.txt"
+check "promtool check metrics accepts a live scrape" \
+    eval 'promtool check metrics <"$T/scrape.txt" >"$T/promtool.out" 2>&1 ||
+	{ cat "$T/promtool.out"; false; }'
+
+# A real Prometheus server scrapes it every second.
+PPORT=$((MPORT + 1))
+cat >"$T/prometheus.yml" <<EOF2
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: sockechod
+    static_configs:
+      - targets: ["127.0.0.1:$MPORT"]
+EOF2
+timeout -k 5 $((DEADLINE_S + 30)) prometheus --config.file="$T/prometheus.yml" \
+    --storage.tsdb.path="$T/tsdb" --web.listen-address="127.0.0.1:$PPORT" \
+    >"$T/prometheus.log" 2>&1 &
+PPID_PROM=$!
+
+query_is() {
+	curl -s -m 5 "http://127.0.0.1:$PPORT/api/v1/query" \
+	    --data-urlencode "query=$1" >"$T/q.json" 2>/dev/null &&
+	    grep -q "\"value\":\[[0-9.]*,\"$2\"\]" "$T/q.json"
+}
+check "Prometheus: up{job=\"sockechod\"} == 1" \
+    wait_for "$DEADLINE_S" query_is 'up{job="sockechod"}' 1
+check "Prometheus: sockechod_connections_accepted_total == 4" \
+    wait_for 10 query_is sockechod_connections_accepted_total 4
+[ "$failures" -eq 0 ] || { cat "$T/q.json" "$T/daemon.log"; tail -5 "$T/prometheus.log"; }
+echo "1..$n"
+[ "$failures" -eq 0 ]
