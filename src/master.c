@@ -622,6 +622,8 @@ render_metrics(void *arg, char *buf, size_t size)
 	s.open = t.open;
 	s.bytes_in = t.bytes_in;
 	s.bytes_out = t.bytes_out;
+	s.refused_deny = t.refused_acl;
+	s.refused_limit = t.refused_limit;
 	s.workers_configured = m->gen.wanted;
 	s.workers_live = pool_count_live(&m->pool);
 	s.generation = m->gen.id;

@@ -95,6 +95,12 @@ format_totals(struct out *o, const struct metrics_snapshot *s)
 	    "TCP and Unix connections the workers accepted.", s->accepted);
 	one(o, "sockechod_connections_open", "gauge",
 	    "Connections open now.", s->open);
+	family(o, "sockechod_connections_refused_total", "counter",
+	    "Connections reset right after accept, by reason: deny (allow "
+	    "and deny), limit (a per-client limit).");
+	put(o, "sockechod_connections_refused_total{reason=\"deny\"} %" PRIu64
+	    "\nsockechod_connections_refused_total{reason=\"limit\"} %"
+	    PRIu64 "\n", s->refused_deny, s->refused_limit);
 	one(o, "sockechod_sessions_completed_total", "counter",
 	    "Connections that have ended (accepted, and no longer open).",
 	    s->accepted >= s->open ? s->accepted - s->open : 0);

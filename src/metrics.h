@@ -43,6 +43,8 @@ struct metrics_snapshot {
 	uint64_t		 open;
 	uint64_t		 bytes_in;
 	uint64_t		 bytes_out;
+	uint64_t		 refused_deny;	/* allow/deny said no */
+	uint64_t		 refused_limit;	/* over a per-client limit */
 	unsigned		 workers_configured;
 	unsigned		 workers_live;
 	unsigned		 generation;

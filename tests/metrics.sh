@@ -81,6 +81,7 @@ start_daemon() {
 		cat >"$T/c.conf" <<-CONF
 		listen = [ "127.0.0.1:$EPORT" ];
 		workers = 2;
+		allow = [ "127.0.0.1" ];
 		metrics_listen = "127.0.0.1:$MPORT";
 		CONF
 		"$SOCKECHOD" -c "$T/c.conf" >"$T/daemon.log" 2>&1 &
@@ -120,6 +121,10 @@ check "3 echoes" eval 'echo_ok one && echo_ok two && echo_ok three'
 check "accepted_total counts them" wait_for 5 metric_is sockechod_connections_accepted_total 3
 check "HELP and TYPE for sockechod_connections_accepted_total" \
     eval 'scrape | grep -qx "# TYPE sockechod_connections_accepted_total counter"'
+# From 127.0.0.2, which allow leaves out: reset right after accept.
+curl -s -m 5 --interface 127.0.0.2 "http://127.0.0.1:$EPORT/" >/dev/null 2>&1
+check "a connection from 127.0.0.2 counts as refused{reason=deny}" \
+    wait_for 5 metric_is 'sockechod_connections_refused_total{reason="deny"}' 1
 check "GET /other is 404" test "$(status_of "$M/other")" = 404
 check "POST /metrics is 405" test "$(status_of -X POST "$M/metrics")" = 405
 check "HEAD /metrics is 200 without a body" \

@@ -99,6 +99,8 @@ snapshot(const struct metrics_worker *w, size_t nw)
 	s.open = 2;
 	s.bytes_in = 1000;
 	s.bytes_out = 999;
+	s.refused_deny = 7;
+	s.refused_limit = 8;
 	s.c.worker_starts = 5;
 	s.c.worker_exits[METRICS_EXIT_CRASHED] = 1;
 	s.c.worker_exits[METRICS_EXIT_HUNG] = 1;
@@ -120,6 +122,9 @@ static const char *const want_lines[] = {
 	"sockechod_connections_accepted_total 42",
 	"# TYPE sockechod_connections_open gauge",
 	"sockechod_connections_open 2",
+	"# TYPE sockechod_connections_refused_total counter",
+	"sockechod_connections_refused_total{reason=\"deny\"} 7",
+	"sockechod_connections_refused_total{reason=\"limit\"} 8",
 	"sockechod_sessions_completed_total 40",
 	"sockechod_received_bytes_total 1000",
 	"sockechod_sent_bytes_total 999",
@@ -175,13 +180,13 @@ START_TEST(test_format)
 	for (i = 0; i < nitems(want_lines); i++)
 		ck_assert_msg(has_line(buf, want_lines[i]), "no line \"%s\" in:\n%s",
 		    want_lines[i], buf);
-	/* One HELP and one TYPE for each of the 17 families. */
+	/* One HELP and one TYPE for each of the 18 families. */
 	for (p = buf; (p = strstr(p, "# HELP ")) != NULL; p++)
 		help++;
 	for (p = buf; (p = strstr(p, "# TYPE ")) != NULL; p++)
 		type++;
-	ck_assert_uint_eq(help, 17);
-	ck_assert_uint_eq(type, 17);
+	ck_assert_uint_eq(help, 18);
+	ck_assert_uint_eq(type, 18);
 }
 END_TEST
 
