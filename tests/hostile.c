@@ -31,6 +31,18 @@
 
 #include "harness.h"
 
+/*
+ * Under AddressSanitizer (make check-sanitizers builds the daemon and this
+ * suite alike) freed memory waits in ASan's quarantine, so a worker's RSS
+ * says nothing about what it holds: the memory bounds are then reported,
+ * not asserted. Every other promise still is.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_ASSERTED	false
+#else
+#define RSS_ASSERTED	true
+#endif
+
 #define KIB		1024UL
 #define MIB		(1024 * KIB)
 #define MAX_WORKERS	16
@@ -131,8 +143,9 @@ verdict(int n, const char *name, bool pass, const struct daemon *d,
 	vsnprintf(extra, sizeof(extra), fmt, ap);
 	va_end(ap);
 	printf("HOSTILE %d %-18s %s; workers=%d rss_max=%luKiB peak_max=%luKiB "
-	    "tcp_mem=%luKiB => %s\n", n, name, extra, m.n, m.rss_kib,
-	    m.hwm_kib, tcp_mem_kib(), pass ? "PASS" : "FAIL");
+	    "tcp_mem=%luKiB%s => %s\n", n, name, extra, m.n, m.rss_kib,
+	    m.hwm_kib, tcp_mem_kib(), RSS_ASSERTED ? "" :
+	    " (ASan: RSS not asserted)", pass ? "PASS" : "FAIL");
 	fflush(stdout);
 	if (!pass) {
 		failures++;
@@ -357,7 +370,8 @@ case_access(void)
 		    5000) != 'R')
 			bad++;
 	after = workers_mem(&d);
-	ok &= bad == 0 && after.rss_kib < before.rss_kib + 1024;
+	ok &= bad == 0 &&
+	    (after.rss_kib < before.rss_kib + 1024 || !RSS_ASSERTED);
 	/* Reload denying ::1: its open connection is still served. */
 	keep = connect_from("::1", "::1", d.port, 5000);
 	ok &= keep >= 0 && h_echo(keep, "x", 1, buf, 5000) == 0;
@@ -783,7 +797,8 @@ case_never_reading(void)
 	 * KiB, doubled by the kernel), 512 KiB a pumper, and 64 KiB slack.
 	 * (/proc/net/sockstat is shown too, but it counts the whole system.)
 	 */
-	pass = ok == probes && rss_max <= budget && kern_max > 0 &&
+	pass = ok == probes && (rss_max <= budget || !RSS_ASSERTED) &&
+	    kern_max > 0 &&
 	    kern_max <= n * (4 * 128 + 64);
 	verdict(2, "never reading", pass, &d, "pumpers=%u for %ds sent=%lluMiB "
 	    "probes_served=%u/%u worker_rss_max=%luKiB (budget %luKiB) "
@@ -839,7 +854,7 @@ case_messages(void)
 		close(fd);
 	m = workers_mem(&d);
 	budget = base.hwm_kib + 16 * KIB + slack;
-	pass = served && sent_to == n && m.hwm_kib <= budget;
+	pass = served && sent_to == n && (m.hwm_kib <= budget || !RSS_ASSERTED);
 	verdict(3, "big messages", pass, &d, "clients=%u from %d sources "
 	    "sent=%lluMiB normal_client_served=%s worker_peak=%luKiB (budget: base %luKiB + "
 	    "max_buffered_bytes 16384KiB + slack %luKiB) closed_no_fit=%d",
@@ -955,10 +970,10 @@ case_nofile(void)
 int
 main(int argc, char *argv[])
 {
+	/* In the order; "tests/hostile N" runs the Nth (5b is 6). */
 	static void (*const cases[])(void) = { case_slowloris,
-	    case_never_reading, case_messages, case_access,
-	    case_mapped, case_per_client, case_resets, case_nofile,
-	    case_killed_worker };
+	    case_never_reading, case_messages, case_per_client, case_access,
+	    case_mapped, case_resets, case_nofile, case_killed_worker };
 	const char	*scale = getenv("HOSTILE_SCALE");
 	int		 i, only = argc > 1 ? atoi(argv[1]) : 0;
 
