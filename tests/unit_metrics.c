@@ -53,6 +53,8 @@ static const struct parse_case {
 	{ "GET / HTTP/1.1\r\n\r\n", METRICS_HTTP_NOT_FOUND },
 	{ "GET /metric HTTP/1.1\r\n\r\n", METRICS_HTTP_NOT_FOUND },
 	{ "POST /metrics HTTP/1.1\r\n\r\n", METRICS_HTTP_BAD_METHOD },
+	{ "PUT /metrics HTTP/1.1\r\n\r\n", METRICS_HTTP_BAD_METHOD },
+	{ "HEAP /metrics HTTP/1.1\r\n\r\n", METRICS_HTTP_BAD_METHOD },
 	{ "GETS /metrics HTTP/1.1\r\n\r\n", METRICS_HTTP_BAD_METHOD },
 	{ "GET /metrics\r\n\r\n", METRICS_HTTP_BAD_REQUEST },
 	{ "GET /metrics SPDY/3\r\n\r\n", METRICS_HTTP_BAD_REQUEST },
