@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libconfig.h>
+
 #include "config.h"
 #include "log.h"
 #include "master.h"
@@ -34,6 +36,19 @@
 #ifndef SOCKECHOD_CONFIG_PATH
 #define SOCKECHOD_CONFIG_PATH	"/etc/sockecho.conf"
 #endif
+
+/* The version, and what it was built with: for bug reports. */
+static void
+version(void)
+{
+	printf("%s %s\n", PACKAGE, PACKAGE_VERSION);
+	printf("built with libconfig %d.%d.%d and libsystemd %s\n",
+	    LIBCONFIG_VER_MAJOR, LIBCONFIG_VER_MINOR, LIBCONFIG_VER_REVISION,
+	    SOCKECHOD_LIBSYSTEMD_VERSION);
+	printf("configuration file: %s\n", SOCKECHOD_CONFIG_PATH);
+	printf("systemd units: %s\n", SOCKECHOD_UNIT_DIR);
+	printf("configure options: %s\n", SOCKECHOD_CONFIGURE_ARGS);
+}
 
 static void
 usage(FILE *fp)
@@ -448,7 +463,7 @@ parse_args(int argc, char *argv[], struct master_options *o,
 			o->verbose = true;
 			break;
 		case 'V':
-			printf("%s %s\n", PACKAGE, PACKAGE_VERSION);
+			version();
 			return 0;
 		case 'h':
 			usage(stdout);

@@ -749,7 +749,15 @@ START_TEST(test_command_line_errors)
 
 		ck_assert_int_eq(daemon_cmd(a, out, sizeof(out), err,
 		    sizeof(err)), 0);
-		ck_assert_str_eq(out, PACKAGE " " PACKAGE_VERSION "\n");
+		/* The version first, then what it was built with. */
+		ck_assert_msg(strncmp(out, PACKAGE " " PACKAGE_VERSION "\n"
+		    "built with libconfig ", strlen(PACKAGE " " PACKAGE_VERSION
+		    "\nbuilt with libconfig ")) == 0, "%s", out);
+		ck_assert_msg(strstr(out, " and libsystemd " SOCKECHOD_LIBSYSTEMD_VERSION
+		    "\n") != NULL, "%s", out);
+		ck_assert_msg(strstr(out, "\nconfiguration file: /") != NULL &&
+		    strstr(out, "\nsystemd units: ") != NULL &&
+		    strstr(out, "\nconfigure options: ") != NULL, "%s", out);
 	}
 }
 END_TEST
