@@ -32,6 +32,7 @@
 #include "log.h"
 #include "master.h"
 #include "notify.h"
+#include "pidfile.h"
 
 #ifndef SOCKECHOD_CONFIG_PATH
 #define SOCKECHOD_CONFIG_PATH	"/etc/sockecho.conf"
@@ -54,7 +55,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: sockechod [-tvVh] [-c FILE] [-l ADDRESS]... [-w N]\n"
+	    "usage: sockechod [-tvVh] [-c FILE] [-l ADDRESS]... [-w N] "
+	    "[--pid-file FILE]\n"
 	    "       sockechod -r PID\n"
 	    "  -c, --config FILE     configuration file (default %s)\n"
 	    "  -l, --listen ADDRESS  listen on ADDRESS instead of the "
@@ -67,6 +69,10 @@ usage(FILE *fp)
 	    "udp:[IPV6]:PORT,\n"
 	    "                        udp:*:PORT or udp:PORT for UDP echo\n"
 	    "  -w, --workers N       worker processes, 0 for one per CPU\n"
+	    "      --pid-file FILE   write the master's process ID to FILE "
+	    "once it\n"
+	    "                        listens; refuse to start if a live "
+	    "master holds it\n"
 	    "  -t, --test-config     check the configuration and exit\n"
 	    "  -r, --reload PID      make the running master PID reload, "
 	    "wait until it\n"
@@ -378,6 +384,42 @@ test_config(const struct master_options *o)
 	return r == 0 ? 0 : EX_CONFIG;
 }
 
+/*
+ * --pid-file, before anything is bound: a second master must say why it
+ * does not start, not fail on an address in use. Nothing is written yet.
+ */
+static int
+claim_pid_file(const char *path)
+{
+	char	status[1024];
+	pid_t	holder;
+
+	switch (pidfile_check(path, &holder)) {
+	case PIDFILE_FREE:
+		return 0;
+	case PIDFILE_STALE:
+		log_notice("PID file %s names process %ld, which is not a "
+		    "running sockechod: replacing it", path, (long)holder);
+		return 0;
+	case PIDFILE_HELD:
+		snprintf(status, sizeof(status), "sockechod %ld is running "
+		    "with the PID file %s: not starting another master",
+		    (long)holder, path);
+		break;
+	case PIDFILE_FOREIGN:
+		snprintf(status, sizeof(status), "%s is not a PID file: not "
+		    "overwriting it", path);
+		break;
+	default:
+		snprintf(status, sizeof(status), "cannot read the PID file "
+		    "%s: %s", path, strerror(errno));
+		break;
+	}
+	log_errorx("%s", status);
+	notify_failure(EEXIST, status);
+	return -1;
+}
+
 static int
 start(const struct master_options *o)
 {
@@ -385,6 +427,7 @@ start(const struct master_options *o)
 	struct config		*cfg;
 	char			 status[1024];
 	size_t			 i;
+	int			 rc;
 
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL) {
 		log_error("cannot start");
@@ -403,7 +446,14 @@ start(const struct master_options *o)
 	if (cfg->path == NULL)
 		log_notice("%s does not exist: using the built-in defaults",
 		    o->config_path);
-	return master_run(o, cfg);
+	if (o->pid_file != NULL && claim_pid_file(o->pid_file) == -1) {
+		config_discard(cfg);
+		return EX_OSERR;
+	}
+	rc = master_run(o, cfg);
+	if (o->pid_file != NULL && pidfile_remove(o->pid_file) == -1)
+		log_warn("cannot remove the PID file %s", o->pid_file);
+	return rc;
 }
 
 enum action {
@@ -424,6 +474,7 @@ parse_args(int argc, char *argv[], struct master_options *o,
 		{ "test-config", no_argument, NULL, 't' },
 		{ "reload", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "pid-file", required_argument, NULL, 'P' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -461,6 +512,9 @@ parse_args(int argc, char *argv[], struct master_options *o,
 			break;
 		case 'v':
 			o->verbose = true;
+			break;
+		case 'P':
+			o->pid_file = optarg;
 			break;
 		case 'V':
 			version();
@@ -519,7 +573,7 @@ static int
 explain_failure(long pid)
 {
 	struct master_options	 o = { SOCKECHOD_CONFIG_PATH, true, NULL, 0,
-				    -1, false };
+				    -1, false, NULL };
 	struct config_errors	 errs = { NULL, 0 };
 	struct config		 cfg;
 	enum action		 action = ACTION_RUN;

@@ -27,6 +27,7 @@
 #include "metrics_http.h"
 #include "msgid.h"
 #include "notify.h"
+#include "pidfile.h"
 #include "pool.h"
 #include "reload.h"
 #include "status.h"
@@ -689,6 +690,19 @@ master_set_clock(struct master *m, uint64_t now_ms)
 	m->now_ms = now_ms;
 }
 
+/* Only now that the sockets are open: whoever reads the file can connect. */
+static int
+write_pid_file(struct master *m)
+{
+	char	what[512];
+
+	if (m->opts->pid_file == NULL || pidfile_write(m->opts->pid_file) == 0)
+		return 0;
+	snprintf(what, sizeof(what), "cannot write the PID file %.300s: %s",
+	    m->opts->pid_file, strerror(errno));
+	return start_failed(m, errno, what);
+}
+
 /* Signals, sockets and the first workers; -1 when it cannot start. */
 int
 master_start(struct master *m)
@@ -707,7 +721,7 @@ master_start(struct master *m)
 		return start_failed(m, errno, strerror(errno));
 	if (reload_first(&m->gen, &m->activated, err, sizeof(err)) == -1)
 		return start_failed(m, errno, err);
-	if (open_metrics(m) == -1)
+	if (open_metrics(m) == -1 || write_pid_file(m) == -1)
 		return -1;
 	m->gen.wanted = config_workers(m->gen.cfg);
 	m->gen.id = m->reload.last_id = 1;

@@ -30,6 +30,7 @@ struct master_options {
 	size_t		 nlisten;
 	int		 workers;		/* -w, or -1 */
 	bool		 verbose;		/* -v: debug logging */
+	const char	*pid_file;		/* --pid-file, or NULL */
 };
 
 int	master_configure(const struct master_options *, struct config *,

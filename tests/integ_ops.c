@@ -2,14 +2,16 @@
 /*
  * integ_ops.c: what an operator sees of the real binaries: their help and
  * usage messages, sockecho's --check diagnostics, word for word as the
- * manual pages quote them.
+ * manual pages quote them; the --pid-file of a master without systemd.
  */
 #include "build-config.h"
 
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +169,147 @@ START_TEST(test_check_mismatch_messages)
 }
 END_TEST
 
+static char	pid_path[256];
+
+static void
+with_pid_file(void)
+{
+	snprintf(pid_path, sizeof(pid_path), "%s/sockechod.pid", d.dir);
+	d.argv[0] = "--pid-file";
+	d.argv[1] = pid_path;
+	d.argv[2] = NULL;
+}
+
+static void
+put_file(const char *text)
+{
+	FILE	*fp = fopen(pid_path, "w");
+
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* The file's text, or "" when there is none. */
+static const char *
+file_text(void)
+{
+	static char	 text[64];
+	FILE		*fp;
+	size_t		 n;
+
+	text[0] = '\0';
+	if ((fp = fopen(pid_path, "r")) == NULL)
+		return text;
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	text[n] = '\0';
+	fclose(fp);
+	return text;
+}
+
+static const char *
+pid_line(pid_t pid)
+{
+	static char	line[32];
+
+	snprintf(line, sizeof(line), "%ld\n", (long)pid);
+	return line;
+}
+
+START_TEST(test_pid_file_written_once_listening_and_removed)
+{
+	with_pid_file();
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n");
+	ck_assert_str_eq(file_text(), pid_line(d.pid));
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "hello"), 0);
+	ck_assert_int_eq(h_stop(&d, SIGTERM, 20000), 0);
+	ck_assert_int_eq(access(pid_path, F_OK), -1);
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
+/* A master that cannot listen writes no PID file. */
+START_TEST(test_no_pid_file_without_sockets)
+{
+	char	body[256];
+
+	with_pid_file();
+	snprintf(body, sizeof(body), "listen = [ \"unix:%s/no/such/dir\" ];\n",
+	    d.dir);
+	h_write_config(&d, "%s", body);
+	d.no_wait_ready = true;
+	ck_assert_int_eq(h_start(&d), 0);
+	ck_assert_int_eq(h_wait_exit(&d, 10000), 71);
+	ck_assert_int_eq(access(pid_path, F_OK), -1);
+}
+END_TEST
+
+START_TEST(test_second_master_refused)
+{
+	char		 out[256], err[2048], conf[256], needle[512];
+	const char	*first;
+
+	with_pid_file();
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n");
+	first = pid_line(d.pid);
+	/* Another port, so that only the PID file can stop it. */
+	snprintf(conf, sizeof(conf), "%s/second.conf", d.dir);
+	{
+		FILE *fp = fopen(conf, "w");
+
+		ck_assert_ptr_nonnull(fp);
+		fprintf(fp, "listen = [ \"127.0.0.1:%u\" ];\nworkers = 1;\n",
+		    h_free_port(d.host));
+		fclose(fp);
+	}
+	{
+		const char *a[] = { "-c", conf, "--pid-file", pid_path, NULL };
+
+		ck_assert_int_eq(run(d.binary, a, out, sizeof(out), err,
+		    sizeof(err)), 71);
+	}
+	snprintf(needle, sizeof(needle), "sockechod %ld is running with the "
+	    "PID file %s: not starting another master", (long)d.pid,
+	    pid_path);
+	ck_assert_msg(strstr(err, needle) != NULL, "%s", err);
+	ck_assert_str_eq(file_text(), first);
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "still serving"), 0);
+}
+END_TEST
+
+START_TEST(test_stale_pid_file_replaced)
+{
+	char	needle[512];
+	pid_t	dead;
+
+	with_pid_file();
+	if ((dead = fork()) == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(dead, NULL, 0), dead);
+	put_file(pid_line(dead));
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n");
+	ck_assert_str_eq(file_text(), pid_line(d.pid));
+	snprintf(needle, sizeof(needle), "PID file %s names process %ld, "
+	    "which is not a running sockechod: replacing it", pid_path,
+	    (long)dead);
+	expect_log(needle, 1000);
+}
+END_TEST
+
+/* A file that is no PID file (a typo in the path) is never overwritten. */
+START_TEST(test_foreign_file_kept)
+{
+	with_pid_file();
+	put_file("important: data\n");
+	h_write_config(&d, "listen = [ \"127.0.0.1:%%P\" ];\n");
+	d.no_wait_ready = true;
+	ck_assert_int_eq(h_start(&d), 0);
+	ck_assert_int_eq(h_wait_exit(&d, 10000), 71);
+	ck_assert(h_log_has(&d, "is not a PID file: not overwriting it"));
+	ck_assert_str_eq(file_text(), "important: data\n");
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -178,6 +321,11 @@ suite(void)
 	tcase_add_test(tc, test_help_lists_every_address_form);
 	tcase_add_test(tc, test_usage_errors_point_to_help);
 	tcase_add_test(tc, test_check_mismatch_messages);
+	tcase_add_test(tc, test_pid_file_written_once_listening_and_removed);
+	tcase_add_test(tc, test_no_pid_file_without_sockets);
+	tcase_add_test(tc, test_second_master_refused);
+	tcase_add_test(tc, test_stale_pid_file_replaced);
+	tcase_add_test(tc, test_foreign_file_kept);
 	suite_add_tcase(s, tc);
 	return s;
 }

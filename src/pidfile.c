@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * pidfile.c: the --pid-file of a master that runs without systemd. It
+ * refuses a file that a live sockechod holds, writes the master's process
+ * ID atomically once the sockets are open, and removes the file on exit if
+ * it is still ours. It logs nothing and never exits.
+ */
+#include "build-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pidfile.h"
+
+#define PIDFILE_BYTES	32	/* "4194304\n" and room for junk to show */
+
+/*
+ * The text of a PID file: digits and one optional newline. Returns 1 with
+ * the PID, 0 when the file is empty (a writer that died before writing),
+ * -1 when it is something else.
+ */
+int
+pidfile_parse(const char *text, pid_t *pid)
+{
+	char	*end;
+	long	 v;
+
+	if (text[0] == '\0')
+		return 0;
+	if (text[0] < '0' || text[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno != 0 || v <= 0 || v > INT_MAX)
+		return -1;
+	if (*end == '\n')
+		end++;
+	if (*end != '\0')
+		return -1;
+	*pid = (pid_t)v;
+	return 1;
+}
+
+/* The name of the program a process runs, without " (deleted)". */
+static int
+program_name(const char *pid, char *buf, size_t size)
+{
+	char	 path[64], exe[PATH_MAX], *base, *deleted;
+	ssize_t	 n;
+
+	snprintf(path, sizeof(path), "/proc/%s/exe", pid);
+	if ((n = readlink(path, exe, sizeof(exe) - 1)) <= 0)
+		return -1;
+	exe[n] = '\0';
+	if ((deleted = strstr(exe, " (deleted)")) != NULL && deleted[10] == '\0')
+		*deleted = '\0';
+	base = strrchr(exe, '/');
+	snprintf(buf, size, "%s", base ? base + 1 : exe);
+	return 0;
+}
+
+/*
+ * Is "pid" a live process of our program? When its program cannot be
+ * read (another user's process), it is assumed to be: refusing to start
+ * is the safe mistake.
+ */
+static bool
+live_master(pid_t pid)
+{
+	char	arg[32], theirs[PATH_MAX], ours[PATH_MAX];
+
+	if (pid == getpid() || (kill(pid, 0) == -1 && errno != EPERM))
+		return false;
+	snprintf(arg, sizeof(arg), "%ld", (long)pid);
+	if (program_name(arg, theirs, sizeof(theirs)) == -1 ||
+	    program_name("self", ours, sizeof(ours)) == -1)
+		return true;
+	return strcmp(theirs, ours) == 0;
+}
+
+static int
+read_text(const char *path, char *buf, size_t size)
+{
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n == -1)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * May this process take "path"? PIDFILE_FREE when there is no file, or
+ * it is empty or names a dead process or another program (stale);
+ * PIDFILE_HELD with *holder when a live sockechod holds it;
+ * PIDFILE_FOREIGN when it is not a PID file at all; -1 with errno when it
+ * cannot be read.
+ */
+int
+pidfile_check(const char *path, pid_t *holder)
+{
+	char	text[PIDFILE_BYTES];
+
+	*holder = 0;
+	if (read_text(path, text, sizeof(text)) == -1)
+		return errno == ENOENT ? PIDFILE_FREE : -1;
+	switch (pidfile_parse(text, holder)) {
+	case -1:
+		return PIDFILE_FOREIGN;
+	case 0:
+		return PIDFILE_FREE;
+	}
+	return live_master(*holder) ? PIDFILE_HELD : PIDFILE_STALE;
+}
+
+/* Write our PID to a temporary file beside "path", then rename it over. */
+int
+pidfile_write(const char *path)
+{
+	char	tmp[PATH_MAX], text[PIDFILE_BYTES];
+	int	fd, n, saved;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path,
+	    (long)getpid()) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	n = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0644);
+	if (fd == -1)
+		return -1;
+	errno = 0;
+	if (write(fd, text, n) != n || fsync(fd) == -1)
+		goto fail;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1)
+		goto fail;
+	return 0;
+fail:
+	saved = errno ? errno : EIO;
+	if (fd != -1)
+		close(fd);
+	(void)unlink(tmp);
+	errno = saved;
+	return -1;
+}
+
+/* Only a file that still names this process: a successor's stays. */
+int
+pidfile_remove(const char *path)
+{
+	char	text[PIDFILE_BYTES];
+	pid_t	pid;
+
+	if (read_text(path, text, sizeof(text)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (pidfile_parse(text, &pid) != 1 || pid != getpid())
+		return 0;
+	return unlink(path);
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: ISC */
+/* unit_pidfile.c: what a PID file says, and who may take it over. */
+#include "build-config.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "check_main.h"
+#include "pidfile.h"
+
+static const struct {
+	const char	*text;
+	int		 result;
+	pid_t		 pid;
+} parse_cases[] = {
+	{ "4711\n", 1, 4711 },
+	{ "4711", 1, 4711 },
+	{ "", 0, 0 },
+	{ "1\n", 1, 1 },
+	{ "0\n", -1, 0 },
+	{ "-5\n", -1, 0 },
+	{ " 4711\n", -1, 0 },
+	{ "4711\n\n", -1, 0 },
+	{ "4711 x\n", -1, 0 },
+	{ "99999999999999999999\n", -1, 0 },
+	{ "root:x:0:0:root:/root:/bin/bash\n", -1, 0 },
+};
+
+START_TEST(test_parse)
+{
+	pid_t	pid = 0;
+
+	ck_assert_int_eq(pidfile_parse(parse_cases[_i].text, &pid),
+	    parse_cases[_i].result);
+	if (parse_cases[_i].result == 1)
+		ck_assert_int_eq(pid, parse_cases[_i].pid);
+}
+END_TEST
+
+static char	dir[64], path[128];
+
+static void
+setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/unit_pidfile.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sockechod.pid", dir);
+}
+
+static void
+teardown(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
+put(const char *text)
+{
+	FILE	*fp = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void
+put_pid(pid_t pid)
+{
+	char	text[32];
+
+	snprintf(text, sizeof(text), "%ld\n", (long)pid);
+	put(text);
+}
+
+/* A process of this very program, so it looks like a live master. */
+static pid_t
+twin(void)
+{
+	pid_t	pid;
+
+	if ((pid = fork()) == 0) {
+		pause();
+		_exit(0);
+	}
+	ck_assert_int_gt(pid, 0);
+	return pid;
+}
+
+static void
+reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+START_TEST(test_check_states)
+{
+	pid_t	holder, pid;
+
+	ck_assert_int_eq(pidfile_check(path, &holder), PIDFILE_FREE);
+	put("");
+	ck_assert_int_eq(pidfile_check(path, &holder), PIDFILE_FREE);
+	put("not a pid\n");
+	ck_assert_int_eq(pidfile_check(path, &holder), PIDFILE_FOREIGN);
+	/* A process that has exited: stale. */
+	pid = twin();
+	reap(pid);
+	put_pid(pid);
+	ck_assert_int_eq(pidfile_check(path, &holder), PIDFILE_STALE);
+	ck_assert_int_eq(holder, pid);
+	/* A live process of the same program holds it. */
+	pid = twin();
+	put_pid(pid);
+	ck_assert_int_eq(pidfile_check(path, &holder), PIDFILE_HELD);
+	ck_assert_int_eq(holder, pid);
+	reap(pid);
+	/* Our own PID (a restart under the same PID): ours to take. */
+	put_pid(getpid());
+	ck_assert_int_eq(pidfile_check(path, &holder), PIDFILE_STALE);
+}
+END_TEST
+
+/* A live process of another program: its PID was reused, the file is stale. */
+START_TEST(test_check_reused_pid)
+{
+	pid_t	holder, pid;
+
+	if ((pid = fork()) == 0) {
+		execl("/bin/sleep", "sleep", "60", (char *)NULL);
+		_exit(127);
+	}
+	/* Wait until it runs sleep, not a copy of this program. */
+	for (;;) {
+		char	exe[256], link[64];
+		ssize_t	n;
+
+		snprintf(link, sizeof(link), "/proc/%ld/exe", (long)pid);
+		n = readlink(link, exe, sizeof(exe) - 1);
+		if (n > 0 && (exe[n] = '\0', strstr(exe, "sleep") != NULL))
+			break;
+		usleep(1000);
+	}
+	put_pid(pid);
+	ck_assert_int_eq(pidfile_check(path, &holder), PIDFILE_STALE);
+	reap(pid);
+}
+END_TEST
+
+START_TEST(test_write_and_remove)
+{
+	char	text[32], want[32];
+	pid_t	holder, other;
+	FILE	*fp;
+
+	ck_assert_int_eq(pidfile_write(path), 0);
+	fp = fopen(path, "r");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_ptr_nonnull(fgets(text, sizeof(text), fp));
+	fclose(fp);
+	snprintf(want, sizeof(want), "%ld\n", (long)getpid());
+	ck_assert_str_eq(text, want);
+	ck_assert_int_eq(pidfile_remove(path), 0);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	ck_assert_int_eq(pidfile_remove(path), 0);	/* already gone */
+	/* Someone else's file stays. */
+	other = twin();
+	put_pid(other);
+	ck_assert_int_eq(pidfile_remove(path), 0);
+	ck_assert_int_eq(pidfile_check(path, &holder), PIDFILE_HELD);
+	reap(other);
+	/* Over a stale file; no temporary file is left behind. */
+	ck_assert_int_eq(pidfile_write(path), 0);
+	ck_assert_int_eq(pidfile_remove(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	/* A directory that does not exist: -1 and errno. */
+	snprintf(text, sizeof(text), "/nonexistent/x.pid");
+	errno = 0;
+	ck_assert_int_eq(pidfile_write(text), -1);
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
+Suite *
+suite(void)
+{
+	Suite	*s = suite_create("pidfile");
+	TCase	*tc = tcase_create("pidfile");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_parse, 0,
+	    nitems(parse_cases));
+	tcase_add_test(tc, test_check_states);
+	tcase_add_test(tc, test_check_reused_pid);
+	tcase_add_test(tc, test_write_and_remove);
+	suite_add_tcase(s, tc);
+	return s;
+}
