@@ -159,6 +159,7 @@ admit_connection(struct admit *a, int fd, const struct sockaddr *sa,
 		r = ADMIT_DENIED;
 	else
 		r = enter(a, sa, len, now_ms, t);
+	t->why = r;
 	if (r == ADMIT_OK)
 		return true;
 	refuse(fd);

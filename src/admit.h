@@ -41,8 +41,9 @@ struct admit {
 
 /* What an admitted connection holds in the client table. */
 struct admit_ticket {
-	bool		counted;
-	struct acl_addr	key;
+	bool			counted;
+	struct acl_addr		key;
+	enum admit_reason	why;	/* of a refusal, for the connection log */
 };
 
 void	admit_init(struct admit *, const struct config *,

@@ -34,6 +34,8 @@ enum key_type {
 	KEY_STRING,
 	KEY_MODE,
 	KEY_LOG_LEVEL,
+	KEY_LOG_FORMAT,
+	KEY_BOOL,
 	KEY_LISTEN,
 	KEY_METRICS_LISTEN,
 	KEY_USER,
@@ -71,6 +73,8 @@ static const struct key keys[] = {
 	    FIELD(max_connections_per_worker), 0, UINT32_MAX },
 	{ "recycle_jitter", KEY_NUMBER, FIELD(recycle_jitter), 0, UINT32_MAX },
 	{ "log_level", KEY_LOG_LEVEL, FIELD(log_level), 0, 0 },
+	{ "log_format", KEY_LOG_FORMAT, FIELD(log_format), 0, 0 },
+	{ "log_connections", KEY_BOOL, FIELD(log_connections), 0, 0 },
 	{ "user", KEY_USER, FIELD(user), 0, 0 },
 	{ "group", KEY_GROUP, FIELD(group), 0, 0 },
 	{ "udp_drop_source_ports", KEY_PORTS, FIELD(udp_drop_source_ports), 1,
@@ -701,6 +705,37 @@ get_metrics_listen(struct config *cfg, const struct key *k,
 }
 
 static int
+get_bool(struct config *cfg, const config_setting_t *s, const struct key *k,
+    const struct where *w, struct config_errors *errs)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		errorf(errs, w, "%s: expected true or false", k->name);
+		return -1;
+	}
+	*(bool *)(void *)((char *)cfg + k->offset) =
+	    config_setting_get_bool(s) != 0;
+	return 0;
+}
+
+static int
+get_log_format(struct config *cfg, const config_setting_t *s,
+    const struct key *k, const struct where *w, struct config_errors *errs)
+{
+	const char	*str;
+	int		 format;
+
+	if (get_string(s, k, w, errs, &str) == -1)
+		return -1;
+	if ((format = log_format_parse(str)) == -1) {
+		errorf(errs, w, "log_format: must be \"auto\", \"plain\" or "
+		    "\"syslog-prefix\" (got \"%s\")", str);
+		return -1;
+	}
+	cfg->log_format = (enum log_format)format;
+	return 0;
+}
+
+static int
 apply_key(struct config *cfg, const struct key *k, const config_setting_t *s,
     const struct where *w, struct config_errors *errs)
 {
@@ -765,6 +800,10 @@ apply_key(struct config *cfg, const struct key *k, const config_setting_t *s,
 			return -1;
 		}
 		return 0;
+	case KEY_BOOL:
+		return get_bool(cfg, s, k, w, errs);
+	case KEY_LOG_FORMAT:
+		return get_log_format(cfg, s, k, w, errs);
 	case KEY_LOG_LEVEL:
 		if (get_string(s, k, w, errs, &str) == -1)
 			return -1;

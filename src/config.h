@@ -12,6 +12,7 @@
 #include "acl.h"
 #include "echo.h"
 #include "listen.h"
+#include "log.h"
 
 #define CONFIG_WORKERS_MAX	512
 #define CONFIG_UDP_DROP_PORTS_MAX 64
@@ -34,6 +35,8 @@ struct config {
 	uint64_t		 max_connections_per_worker; /* 0: never */
 	uint64_t		 recycle_jitter;
 	int			 log_level;
+	enum log_format		 log_format;
+	bool			 log_connections;	/* one line per connection */
 	char			*user;		/* NULL: keep the master's */
 	char			*group;
 	uid_t			 uid;

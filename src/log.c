@@ -22,11 +22,18 @@
 #include "log.h"
 
 #define LOG_LINE_BYTES	2048
+/* Batched lines are flushed in writes that pipes keep whole (PIPE_BUF). */
+#define LOG_BATCH_BYTES	4096
 
 static const char	*log_ident = PACKAGE;
 static int		 log_level = LOG_INFO;
 static bool		 log_journal;
 static bool		 log_tty;
+static bool		 log_stream;	/* stderr is systemd's journal stream */
+static bool		 log_prefix;	/* <N> before each line off a terminal */
+static bool		 log_batching;	/* stderr lines wait for log_flush() */
+static char		 log_batch[LOG_BATCH_BYTES];
+static size_t		 log_batch_len;
 
 static const char *const level_names[] = {
 	[LOG_EMERG] = "emerg",
@@ -62,8 +69,46 @@ void
 log_init(const char *ident)
 {
 	log_ident = ident;
-	log_journal = stderr_is_journal();
+	log_stream = log_journal = stderr_is_journal();
 	log_tty = isatty(STDERR_FILENO);
+	log_setformat(LOG_FORMAT_AUTO);
+}
+
+/*
+ * systemd's journal stream reads the <N> prefix as the priority (its
+ * SyslogLevelPrefix=); a file, a pipe to runit's or s6's logger, or a
+ * container's log would show it as noise. A terminal never gets it.
+ */
+bool
+log_format_prefixed(enum log_format format, bool journal_stream)
+{
+	switch (format) {
+	case LOG_FORMAT_PLAIN:
+		return false;
+	case LOG_FORMAT_SYSLOG_PREFIX:
+		return true;
+	case LOG_FORMAT_AUTO:
+		break;
+	}
+	return journal_stream;
+}
+
+void
+log_setformat(enum log_format format)
+{
+	log_prefix = log_format_prefixed(format, log_stream);
+}
+
+int
+log_format_parse(const char *name)
+{
+	if (strcmp(name, "auto") == 0)
+		return LOG_FORMAT_AUTO;
+	if (strcmp(name, "plain") == 0)
+		return LOG_FORMAT_PLAIN;
+	if (strcmp(name, "syslog-prefix") == 0)
+		return LOG_FORMAT_SYSLOG_PREFIX;
+	return -1;
 }
 
 void
@@ -143,10 +188,68 @@ journal_send(int priority, const char *message_id,
 	return sd_journal_sendv(iov, n);
 }
 
+static void
+write_all(const char *buf, size_t n)
+{
+	ssize_t	w;
+
+	while (n > 0) {
+		if ((w = write(STDERR_FILENO, buf, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		buf += w;
+		n -= w;
+	}
+}
+
+/* Write the batched lines, in one write(2). */
+void
+log_flush(void)
+{
+	int	saved_errno = errno;
+
+	if (log_batch_len > 0)
+		write_all(log_batch, log_batch_len);
+	log_batch_len = 0;
+	errno = saved_errno;
+}
+
 /*
- * One write(2) per line, so that lines from the master and its workers
- * never interleave. Off a terminal each line starts with the <N> priority
- * prefix that systemd and most log collectors understand.
+ * A worker under a flood of connections logs a line for each: batched, it
+ * pays one write(2) per turn of its loop instead of one per line. The
+ * journal's native protocol is never batched.
+ */
+void
+log_batch_stderr(bool on)
+{
+	if (!on)
+		log_flush();
+	log_batching = on;
+}
+
+static void
+line_out(const char *line, size_t n)
+{
+	if (!log_batching) {
+		write_all(line, n);
+		return;
+	}
+	if (log_batch_len + n > sizeof(log_batch))
+		log_flush();
+	if (n > sizeof(log_batch)) {
+		write_all(line, n);
+		return;
+	}
+	memcpy(log_batch + log_batch_len, line, n);
+	log_batch_len += n;
+}
+
+/*
+ * One write(2) per line, or per batch of whole lines, so that lines from
+ * the master and its workers never interleave. With the <N> prefix (see log_setformat) the priority
+ * is in the prefix; otherwise warnings and errors say so in words.
  */
 static void
 stderr_send(int priority, const char *message)
@@ -154,7 +257,7 @@ stderr_send(int priority, const char *message)
 	char	line[LOG_LINE_BYTES + 128];
 	int	n;
 
-	if (log_tty)
+	if (log_tty || !log_prefix)
 		n = snprintf(line, sizeof(line), "%s[%ld]: %s%s%s\n", log_ident,
 		    (long)getpid(),
 		    priority <= LOG_WARNING ? log_level_name(priority) : "",
@@ -168,8 +271,7 @@ stderr_send(int priority, const char *message)
 		n = sizeof(line) - 1;
 		line[n - 1] = '\n';
 	}
-	while (write(STDERR_FILENO, line, n) == -1 && errno == EINTR)
-		continue;
+	line_out(line, (size_t)n);
 }
 
 static void
@@ -192,6 +294,18 @@ log_vmessage(int priority, const char *message_id,
     const struct log_fields *f, const char *fmt, va_list ap)
 {
 	emit(priority, false, message_id, f, fmt, ap);
+}
+
+/* What the configuration asked for on its own (log_connections): whatever log_level says. */
+void
+log_always(int priority, const char *message_id, const struct log_fields *f,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	emit(priority, true, message_id, f, fmt, ap);
+	va_end(ap);
 }
 
 /* What an operator asked for (SIGUSR1): logged whatever log_level says. */

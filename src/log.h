@@ -19,7 +19,19 @@ struct log_fields {
 };
 #define LOG_FIELDS_INIT		{ 0 }
 
+/* How lines look on a standard error that is neither a terminal nor the journal. */
+enum log_format {
+	LOG_FORMAT_AUTO,	/* syslog-prefix on systemd's stream, else plain */
+	LOG_FORMAT_PLAIN,	/* sockechod[pid]: warning: message */
+	LOG_FORMAT_SYSLOG_PREFIX, /* <N>sockechod[pid]: message */
+};
+
 void	log_init(const char *ident);
+void	log_setformat(enum log_format);
+void	log_batch_stderr(bool);
+void	log_flush(void);
+int	log_format_parse(const char *name);
+bool	log_format_prefixed(enum log_format, bool journal_stream);
 void	log_setlevel(int priority);
 bool	log_enabled(int priority);
 int	log_level_parse(const char *name);
@@ -36,6 +48,8 @@ void	log_report(const char *, ...) LOG_PRINTF(1, 2);
 void	log_field(struct log_fields *, const char *key, const char *fmt, ...)
 	    LOG_PRINTF(3, 4);
 void	log_event(int priority, const char *message_id,
+	    const struct log_fields *, const char *fmt, ...) LOG_PRINTF(4, 5);
+void	log_always(int priority, const char *message_id,
 	    const struct log_fields *, const char *fmt, ...) LOG_PRINTF(4, 5);
 void	log_vmessage(int priority, const char *message_id,
 	    const struct log_fields *, const char *fmt, va_list) LOG_PRINTF(4, 0);

@@ -77,7 +77,8 @@ usage(FILE *fp)
 	    "  -r, --reload PID      make the running master PID reload, "
 	    "wait until it\n"
 	    "                        has, exit 0 or 1 if the reload failed\n"
-	    "  -v, --verbose         log debug messages\n"
+	    "  -v, --verbose         log debug messages and one line per "
+	    "connection\n"
 	    "  -V, --version         print the version and exit\n"
 	    "  -h, --help            print this help and exit\n",
 	    SOCKECHOD_CONFIG_PATH);

@@ -116,6 +116,7 @@ static void
 apply_log_level(const struct master *m)
 {
 	log_setlevel(m->gen.cfg->log_level);
+	log_setformat(m->gen.cfg->log_format);
 }
 
 static void

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "admit.h"
+#include "connlog.h"
 #include "echo.h"
 #include "log.h"
 #include "notify.h"
@@ -68,6 +69,8 @@ struct conn {
 	socklen_t		 peerlen;
 	struct admit_ticket	 ticket;	/* its place in the client table */
 	bool			 parked;	/* waits for room in the budget */
+	const char		*listener;	/* its name, for the log */
+	uint64_t		 opened_usec;	/* when the log is on */
 	TAILQ_ENTRY(conn)	 entry;		/* idle order, or spares */
 };
 
@@ -100,6 +103,7 @@ struct worker {
 	struct echo_budget	 budget;	/* max_buffered_bytes */
 	unsigned		 nparked;
 	uint64_t		 now_ms;
+	bool			 log_conns;	/* log_connections, or -v */
 };
 
 /* The default does nothing; the fault-injection test build replaces it. */
@@ -159,9 +163,32 @@ update_accepting(struct worker *w)
 	w->accepting = want;
 }
 
+/* The connection log's line: only when asked, so a flood costs nothing more. */
 static void
-conn_close(struct worker *w, struct conn *c)
+conn_log(struct worker *w, const struct conn *c, enum connlog_reason reason,
+    const char *detail)
 {
+	struct connlog_entry	e;
+	char			peer[LISTEN_NAME_MAX];
+
+	if (!w->log_conns)
+		return;
+	peer_name(c, peer, sizeof(peer));
+	e.peer = peer;
+	e.listener = c->listener;
+	e.bytes_in = c->echo.bytes_in;
+	e.bytes_out = c->echo.bytes_out;
+	e.duration_usec = sig_monotonic_us() - c->opened_usec;
+	e.reason = reason;
+	e.detail = detail;
+	connlog_emit(&e);
+}
+
+static void
+conn_close(struct worker *w, struct conn *c, enum connlog_reason reason,
+    const char *detail)
+{
+	conn_log(w, c, reason, detail);
 	close(c->echo.fd);
 	echo_release(&c->echo);
 	admit_leave(&w->admit, &c->ticket);
@@ -190,32 +217,39 @@ conn_watch(struct worker *w, struct conn *c, uint32_t events)
 	return 0;
 }
 
+/* Without the connection log, a message too large is still worth a warning. */
 static void
-conn_finish(struct worker *w, struct conn *c, enum echo_status st)
+too_large_warning(struct worker *w, const struct conn *c)
 {
 	char			peer[LISTEN_NAME_MAX];
 	struct log_fields	f = LOG_FIELDS_INIT;
 
-	if (st == ECHO_TOO_LARGE || log_enabled(LOG_DEBUG))
-		peer_name(c, peer, sizeof(peer));
+	peer_name(c, peer, sizeof(peer));
+	log_field(&f, "REMOTE_ADDR", "%s", peer);
+	log_field(&f, "MAX_MESSAGE_BYTES", "%llu",
+	    (unsigned long long)w->cfg->max_message_bytes);
+	log_event(LOG_WARNING, NULL, &f, "%s: message larger than "
+	    "max_message_bytes (%llu): connection closed", peer,
+	    (unsigned long long)w->cfg->max_message_bytes);
+}
+
+static void
+conn_finish(struct worker *w, struct conn *c, enum echo_status st)
+{
 	switch (st) {
 	case ECHO_TOO_LARGE:
-		log_field(&f, "REMOTE_ADDR", "%s", peer);
-		log_field(&f, "MAX_MESSAGE_BYTES", "%llu",
-		    (unsigned long long)w->cfg->max_message_bytes);
-		log_event(LOG_WARNING, NULL, &f, "%s: message larger than "
-		    "max_message_bytes (%llu): connection closed", peer,
-		    (unsigned long long)w->cfg->max_message_bytes);
+		if (!w->log_conns)
+			too_large_warning(w, c);
+		conn_close(w, c, CONNLOG_TOO_LARGE, NULL);
 		break;
 	case ECHO_ERROR:
-		log_debug("%s: %s: connection closed", peer, strerror(errno));
+		conn_close(w, c, errno == ECONNRESET || errno == EPIPE ?
+		    CONNLOG_RESET : CONNLOG_ERROR, strerror(errno));
 		break;
 	default:
-		log_debug("%s: done, %llu bytes echoed", peer,
-		    (unsigned long long)c->echo.bytes_out);
+		conn_close(w, c, CONNLOG_CLIENT_CLOSED, NULL);
 		break;
 	}
-	conn_close(w, c);
 }
 
 /*
@@ -232,7 +266,7 @@ park(struct worker *w, struct conn *c)
 	}
 	if (conn_watch(w, c, EPOLLET) == -1) {
 		log_warn("worker: epoll_ctl");
-		conn_close(w, c);
+		conn_close(w, c, CONNLOG_ERROR, strerror(errno));
 	}
 }
 
@@ -265,7 +299,7 @@ conn_io(struct worker *w, struct conn *c)
 		events |= EPOLLOUT;
 	if (conn_watch(w, c, events) == -1) {
 		log_warn("worker: epoll_ctl");
-		conn_close(w, c);
+		conn_close(w, c, CONNLOG_ERROR, strerror(errno));
 	}
 }
 
@@ -297,17 +331,54 @@ cap_kernel_buffers(struct worker *w, int fd)
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
 }
 
+/* Why admit.c refused, as the connection log names it. */
+static enum connlog_reason
+refusal_reason(enum admit_reason why)
+{
+	switch (why) {
+	case ADMIT_DENIED:
+		return CONNLOG_REFUSED_DENIED;
+	case ADMIT_TOO_MANY:
+		return CONNLOG_REFUSED_TOO_MANY;
+	case ADMIT_TOO_FAST:
+		return CONNLOG_REFUSED_TOO_FAST;
+	case ADMIT_TABLE_FULL:
+	case ADMIT_OK:
+		break;
+	}
+	return CONNLOG_REFUSED_TABLE_FULL;
+}
+
+/* A connection closed before it was served, in the connection log. */
+static void
+refuse_log(struct worker *w, const struct sockaddr_storage *peer,
+    socklen_t peerlen, const char *listener, enum connlog_reason reason)
+{
+	struct connlog_entry	e;
+	char			name[LISTEN_NAME_MAX];
+
+	if (!w->log_conns)
+		return;
+	listen_format((const struct sockaddr *)peer, peerlen, name,
+	    sizeof(name));
+	memset(&e, 0, sizeof(e));
+	e.peer = name;
+	e.listener = listener;
+	e.reason = reason;
+	connlog_emit(&e);
+}
+
 static void
 conn_open(struct worker *w, int fd, const struct sockaddr_storage *peer,
-    socklen_t peerlen, struct admit_ticket *ticket)
+    socklen_t peerlen, struct admit_ticket *ticket, const char *listener)
 {
 	struct conn	*c;
-	char		 name[LISTEN_NAME_MAX];
 	int		 one = 1;
 
 	if ((c = conn_get(w)) == NULL) {
 		log_warn("worker: cannot serve a connection");
 		admit_leave(&w->admit, ticket);
+		refuse_log(w, peer, peerlen, listener, CONNLOG_REFUSED_NO_MEMORY);
 		close(fd);
 		return;
 	}
@@ -318,6 +389,9 @@ conn_open(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	c->echo.budget = &w->budget;
 	c->peer = *peer;
 	c->peerlen = peerlen;
+	c->listener = listener;
+	if (w->log_conns)
+		c->opened_usec = sig_monotonic_us();
 	c->last_progress_ms = w->now_ms;
 	TAILQ_INSERT_TAIL(&w->active, c, entry);
 	w->nopen++;
@@ -333,12 +407,7 @@ conn_open(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	cap_kernel_buffers(w, fd);
 	if (conn_watch(w, c, EPOLLIN) == -1) {
 		log_warn("worker: epoll_ctl");
-		conn_close(w, c);
-		return;
-	}
-	if (log_enabled(LOG_DEBUG)) {
-		peer_name(c, name, sizeof(name));
-		log_debug("%s: connected", name);
+		conn_close(w, c, CONNLOG_ERROR, strerror(errno));
 	}
 }
 
@@ -373,7 +442,10 @@ accept_some(struct worker *w, struct wlistener *l, unsigned max)
 		if (fd >= 0) {
 			if (admit_connection(&w->admit, fd,
 			    (struct sockaddr *)&ss, len, w->now_ms, &ticket))
-				conn_open(w, fd, &ss, len, &ticket);
+				conn_open(w, fd, &ss, len, &ticket, l->name);
+			else
+				refuse_log(w, &ss, len, l->name,
+				    refusal_reason(ticket.why));
 			continue;
 		}
 		switch (errno) {
@@ -456,7 +528,7 @@ close_all(struct worker *w)
 	struct conn	*c;
 
 	while ((c = TAILQ_FIRST(&w->active)) != NULL)
-		conn_close(w, c);
+		conn_close(w, c, CONNLOG_SHUTDOWN, NULL);
 }
 
 /* The master wants everyone gone at once: close without draining. */
@@ -495,19 +567,12 @@ static void
 expire_idle(struct worker *w)
 {
 	struct conn	*c;
-	char		 name[LISTEN_NAME_MAX];
 
 	if (w->cfg->idle_timeout_ms == 0)
 		return;
 	while ((c = TAILQ_FIRST(&w->active)) != NULL &&
-	    w->now_ms - c->last_progress_ms >= w->cfg->idle_timeout_ms) {
-		if (log_enabled(LOG_DEBUG)) {
-			peer_name(c, name, sizeof(name));
-			log_debug("%s: idle for %u ms: connection closed", name,
-			    w->cfg->idle_timeout_ms);
-		}
-		conn_close(w, c);
-	}
+	    w->now_ms - c->last_progress_ms >= w->cfg->idle_timeout_ms)
+		conn_close(w, c, CONNLOG_IDLE_TIMEOUT, NULL);
 }
 
 static void
@@ -589,7 +654,8 @@ dispatch(struct worker *w, const struct epoll_event *e)
 		if (!((struct conn *)(void *)ev)->parked)
 			conn_io(w, (struct conn *)(void *)ev);
 		else if (e->events & (EPOLLERR | EPOLLHUP))
-			conn_close(w, (struct conn *)(void *)ev);
+			conn_close(w, (struct conn *)(void *)ev, CONNLOG_RESET,
+			    NULL);
 		break;
 	}
 }
@@ -629,7 +695,7 @@ budget_close(struct worker *w, struct conn *c)
 	    "can no longer fit in max_buffered_bytes (%zu), which unfinished "
 	    "messages hold: connection closed", peer, c->echo.len,
 	    w->budget.max);
-	conn_close(w, c);
+	conn_close(w, c, CONNLOG_OVER_BUDGET, NULL);
 }
 
 /*
@@ -699,6 +765,7 @@ run(struct worker *w)
 		}
 		retire_check(w);
 		drain_check(w);
+		log_flush();
 	}
 }
 
@@ -825,6 +892,7 @@ worker_main(const struct worker_params *p)
 	w.slot_index = p->slot_index;
 	w.master_fd = p->master_fd;
 	w.epfd = -1;
+	w.log_conns = p->cfg->log_connections || log_enabled(LOG_DEBUG);
 	TAILQ_INIT(&w.active);
 	TAILQ_INIT(&w.spare);
 	/* Our pid names our share: unique, and never reused before the reap. */
@@ -842,6 +910,8 @@ worker_main(const struct worker_params *p)
 	set_state(&w, SCOREBOARD_ACCEPTING);
 	log_debug("worker: serving (slot %u, generation %u)", w.slot_index,
 	    SCOREBOARD_LOAD(w.slot->generation));
+	log_batch_stderr(w.log_conns);
 	run(&w);
+	log_batch_stderr(false);
 	return 0;
 }

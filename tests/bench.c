@@ -864,8 +864,9 @@ rate_run(struct rate_run *r, struct server *s)
 	load_free(l);
 }
 
-static void
-case_rate(struct server *s)
+/* Returns the sessions that ended well; *launched, all that were tried. */
+static unsigned
+rate_case(struct server *s, const char *what, unsigned *launched)
 {
 	struct rate_run	r;
 	struct usage	u;
@@ -884,17 +885,47 @@ case_rate(struct server *s)
 	max = pctl_us(r.lat_ns, r.nlat, 100);
 	cpu_us = r.load.sessions ? u.server_ms * 1000.0 / r.load.sessions : 0;
 	load_describe_failures(r.load.outcome, fails, sizeof(fails));
-	printf("BENCH conn-rate %s %.0f sessions/s (%u of %u sessions ok in "
+	printf("BENCH %s %s %.0f sessions/s (%u of %u sessions ok in "
 	    "%.2f s, %d at once; session latency p50 %.0f us p99 %.0f us "
 	    "max %.0f us; server CPU per session %.0f us; %s%s%s; failures: "
-	    "%s)\n", s->name, rate, r.load.outcome[LOAD_OK], r.load.sessions,
+	    "%s)\n", what, s->name, rate, r.load.outcome[LOAD_OK], r.load.sessions,
 	    u.wall_s,
 	    RATE_SESSIONS, p50, p99, max, cpu_us, u.text,
 	    shares[0] ? "; " : "", shares, fails);
-	add_row("conn-rate", s->name, load_failures(r.load.outcome),
+	add_row(what, s->name, load_failures(r.load.outcome),
 	    "%.0f sessions/s, p50 %.0f us, p99 %.0f us, CPU %.0f us/session",
 	    rate, p50, p99, cpu_us);
 	free(r.lat_ns);
+	*launched = r.load.sessions;
+	return r.load.outcome[LOAD_OK];
+}
+
+static void
+case_rate(struct server *s)
+{
+	unsigned	launched;
+
+	(void)rate_case(s, "conn-rate", &launched);
+}
+
+/*
+ * The same with log_connections (to the log file, as under a plain
+ * supervisor): the rate it costs, and a line for every good session.
+ */
+static void
+case_rate_logged(struct server *s)
+{
+	unsigned	ok, launched, lines;
+
+	ok = rate_case(s, "conn-rate-log", &launched);
+	/* A worker writes its lines at the end of the loop's turn that closed. */
+	(void)h_log_wait_count(&s->d, "connection peer=", (int)ok, 2000);
+	lines = (unsigned)h_log_count(&s->d, "connection peer=");
+	printf("BENCH conn-rate-log %s %u connection log lines for %u good "
+	    "sessions of %u\n", s->name, lines, ok, launched);
+	if (lines < ok || lines > launched)
+		add_row("conn-rate-log", s->name, 1, "%u log lines for %u good "
+		    "sessions of %u", lines, ok, launched);
 }
 
 /* ---- round-trip latency: ping-pong on one connection ---- */
@@ -1178,6 +1209,7 @@ case_idle(struct server *s)
 /* The defaults: one worker per CPU, 16 KiB buffers, backlog 511. */
 #define SPEED_CONF	"listen = [ \"127.0.0.1:%P\" ];\n"
 /* One worker holds them all; no idle timeout: idle is what is measured. */
+#define LOGGED_CONF	SPEED_CONF "log_connections = true;\n"
 #define IDLE_CONF	"listen = [ \"127.0.0.1:%%P\" ];\nworkers = 1;\n" \
 			"max_connections = %d;\nidle_timeout = 0;\n" \
 			"max_connections_per_client = 0;\n"
@@ -1219,6 +1251,7 @@ struct bcase {
 	bool		 idle;		/* with IDLE_CONF, not SPEED_CONF */
 	bool		 compared;	/* with socat and xinetd too */
 	bool		 udp;		/* with UDP_CONF */
+	bool		 logged;	/* with LOGGED_CONF */
 };
 
 static void
@@ -1234,12 +1267,13 @@ stream_many(struct server *s)
 }
 
 static const struct bcase bcases[] = {
-	{ "stream-1conn", stream_one, false, true, false },
-	{ "stream-16conn", stream_many, false, true, false },
-	{ "conn-rate", case_rate, false, true, false },
-	{ "ping-pong", case_pingpong, false, false, false },
-	{ "idle-memory", case_idle, true, false, false },
-	{ "udp-64B", case_udp, false, true, true },
+	{ "stream-1conn", stream_one, false, true, false, false },
+	{ "stream-16conn", stream_many, false, true, false, false },
+	{ "conn-rate", case_rate, false, true, false, false },
+	{ "conn-rate-log", case_rate_logged, false, false, false, true },
+	{ "ping-pong", case_pingpong, false, false, false, false },
+	{ "idle-memory", case_idle, true, false, false, false },
+	{ "udp-64B", case_udp, false, true, true, false },
 };
 
 /* Every case gets a fresh server, so its figures are its own. */
@@ -1261,7 +1295,8 @@ run_case(struct server *s, const struct bcase *c)
 	else if (c->udp)
 		snprintf(conf, sizeof(conf), "%s", UDP_CONF);
 	else
-		snprintf(conf, sizeof(conf), "%s", SPEED_CONF);
+		snprintf(conf, sizeof(conf), "%s", c->logged ? LOGGED_CONF :
+		    SPEED_CONF);
 	if (server_start(s, conf, c->idle ? IDLE_NOFILE : 0) == -1) {
 		printf("BENCH %s %s skipped: it did not start (its log is "
 		    "above)\n", c->what, s->name);

@@ -2,7 +2,8 @@
 /*
  * integ_ops.c: what an operator sees of the real binaries: their help and
  * usage messages, sockecho's --check diagnostics, word for word as the
- * manual pages quote them; the --pid-file of a master without systemd.
+ * manual pages quote them; the --pid-file of a master without systemd;
+ * the connection log and the format of log lines off a terminal.
  */
 #include "build-config.h"
 
@@ -10,6 +11,7 @@
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -310,6 +312,189 @@ START_TEST(test_foreign_file_kept)
 }
 END_TEST
 
+/* The start of a connection log line for the client socket "fd". */
+static void
+conn_prefix(int fd, char *buf, size_t size)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	snprintf(buf, size, "connection peer=127.0.0.1:%u listener=127.0.0.1:%u "
+	    "reason=", ntohs(sin.sin_port), d.port);
+}
+
+/* Wait for this connection's line; it must end with "rest" up to duration_ms=. */
+static void
+expect_conn_line(int fd, const char *rest)
+{
+	char	needle[256];
+
+	conn_prefix(fd, needle, sizeof(needle));
+	strncat(needle, rest, sizeof(needle) - strlen(needle) - 1);
+	strncat(needle, " duration_ms=", sizeof(needle) - strlen(needle) - 1);
+	expect_log(needle, 10000);
+	ck_assert_int_eq(h_log_count(&d, needle), 1);
+}
+
+static int
+connect_d(void)
+{
+	int	fd = h_connect(d.host, d.port, 5000);
+
+	ck_assert_int_ge(fd, 0);
+	return fd;
+}
+
+static const char *const conn_log_config =
+    "listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\nmode = \"message\";\n"
+    "max_message_bytes = 10;\nidle_timeout = 1;\nshutdown_timeout = 0.3;\n"
+    "log_connections = true;\n"
+    "log_level = \"warning\";\n";
+
+/* One line per connection, with the reason it ended, whatever log_level says. */
+START_TEST(test_connection_log_reasons)
+{
+	struct linger	lg = { 1, 0 };
+	char		buf[64];
+	int		ok, big, rst, idle, last;
+
+	start(conn_log_config);
+	ok = connect_d();
+	ck_assert_int_eq(h_send_all(ok, "hello", 5, 5000), 0);
+	ck_assert_int_eq(shutdown(ok, SHUT_WR), 0);
+	ck_assert_int_eq(h_recv_n(ok, buf, 5, 5000), 5);
+	ck_assert_int_eq(h_recv_eof(ok, 5000), 0);
+	expect_conn_line(ok, "client-closed bytes_in=5 bytes_out=5");
+
+	big = connect_d();
+	ck_assert_int_eq(h_send_all(big, "01234567890", 11, 5000), 0);
+	ck_assert_int_eq(h_recv_eof(big, 5000), 0);
+	expect_conn_line(big, "message-too-large bytes_in=10 bytes_out=0");
+
+	rst = connect_d();
+	ck_assert_int_eq(h_send_all(rst, "abc", 3, 5000), 0);
+	ck_assert_int_eq(setsockopt(rst, SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg)), 0);
+	conn_prefix(rst, buf, sizeof(buf));
+	close(rst);
+	expect_log(buf, 10000);
+	{
+		char	line[512];
+
+		ck_assert_int_eq(h_log_last(&d, buf, line, sizeof(line)), 0);
+		ck_assert_msg(strstr(line, "reason=reset bytes_in=") != NULL &&
+		    strstr(line, "detail=\"Connection reset by peer\"") != NULL,
+		    "%s", line);
+	}
+
+	idle = connect_d();
+	expect_conn_line(idle, "idle-timeout bytes_in=0 bytes_out=0");
+	close(idle);
+
+	/* A stop takes it from the listen queue, the drain deadline closes it. */
+	last = connect_d();
+	kill(d.pid, SIGTERM);
+	expect_conn_line(last, "shutdown bytes_in=0 bytes_out=0");
+	ck_assert_int_eq(h_wait_exit(&d, 10000), 0);
+	close(ok);
+	close(big);
+	close(last);
+	/* Nothing else: five connections, five lines; no info otherwise. */
+	ck_assert_int_eq(h_log_count(&d, "connection peer="), 5);
+	ck_assert(!h_log_has(&d, "ready:"));
+	ck_assert(!h_log_has(&d, "message larger than"));
+}
+END_TEST
+
+/* A refusal of the access list is a connection too: one line, and why. */
+START_TEST(test_connection_log_refusal)
+{
+	char	buf[8], needle[256];
+	int	fd;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n"
+	    "allow = [ \"192.0.2.0/24\" ];\nlog_connections = true;\n");
+	/* Blocking: the handshake is the kernel's, the reset comes later. */
+	{
+		struct sockaddr_in	sin;
+
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(d.port);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin,
+		    sizeof(sin)), 0);
+	}
+	conn_prefix(fd, needle, sizeof(needle));
+	strncat(needle, "refused-denied bytes_in=0 bytes_out=0 duration_ms=0.000",
+	    sizeof(needle) - strlen(needle) - 1);
+	(void)h_recv_n(fd, buf, 1, 5000);	/* reset, or EOF */
+	close(fd);
+	expect_log(needle, 10000);
+	ck_assert_int_eq(h_log_count(&d, "connection peer="), 1);
+}
+END_TEST
+
+/* Off by default; -v turns it on, and the connection's only line is that one. */
+START_TEST(test_connection_log_off_by_default_on_with_v)
+{
+	char	peer[128], buf[8];
+	int	fd;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n");
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "quiet"), 0);
+	ck_assert_int_eq(h_stop(&d, SIGTERM, 20000), 0);
+	ck_assert_int_eq(h_log_count(&d, "connection peer="), 0);
+	h_cleanup(&d);
+	h_init(&d);
+	d.argv[0] = "-v";
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n");
+	fd = connect_d();
+	conn_prefix(fd, peer, sizeof(peer));
+	ck_assert_int_eq(h_send_all(fd, "loud", 4, 5000), 0);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	ck_assert_int_eq(h_recv_n(fd, buf, 4, 5000), 4);
+	ck_assert_int_eq(h_recv_eof(fd, 5000), 0);
+	expect_conn_line(fd, "client-closed bytes_in=4 bytes_out=4");
+	close(fd);
+	/* "peer=127.0.0.1:N " appears in that line and no other. */
+	*strstr(peer, "listener=") = '\0';
+	ck_assert_int_eq(h_log_count(&d, peer + strlen("connection ")), 1);
+}
+END_TEST
+
+static void
+expect_ready_line(const char *prefix)
+{
+	char	line[256];
+
+	snprintf(line, sizeof(line), "\n%ssockechod[%ld]: ready: ", prefix,
+	    (long)d.pid);
+	if (!h_log_has(&d, line)) {
+		h_log_dump(&d);
+		ck_abort_msg("no line starting \"%s\"", line + 1);
+	}
+}
+
+/* Off a terminal and off the journal: plain unless asked, <N> when asked. */
+START_TEST(test_log_format)
+{
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n");
+	expect_ready_line("");
+	ck_assert(!h_log_has(&d, "<6>"));
+	ck_assert_int_eq(h_stop(&d, SIGTERM, 20000), 0);
+	h_cleanup(&d);
+	h_init(&d);
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n"
+	    "log_format = \"syslog-prefix\";\n");
+	expect_ready_line("<6>");
+	ck_assert_int_eq(kill(d.pid, SIGUSR1), 0);
+	expect_log("\n<5>sockechod[", 5000);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -326,6 +511,10 @@ suite(void)
 	tcase_add_test(tc, test_second_master_refused);
 	tcase_add_test(tc, test_stale_pid_file_replaced);
 	tcase_add_test(tc, test_foreign_file_kept);
+	tcase_add_test(tc, test_connection_log_reasons);
+	tcase_add_test(tc, test_connection_log_refusal);
+	tcase_add_test(tc, test_connection_log_off_by_default_on_with_v);
+	tcase_add_test(tc, test_log_format);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -99,6 +99,8 @@ START_TEST(test_defaults_when_optional_file_absent)
 	ck_assert_uint_eq(cfg.max_connections_per_worker, 0);
 	ck_assert_uint_eq(cfg.recycle_jitter, 0);
 	ck_assert_int_eq(cfg.log_level, LOG_INFO);
+	ck_assert_int_eq(cfg.log_format, LOG_FORMAT_AUTO);
+	ck_assert(!cfg.log_connections);
 	ck_assert_ptr_null(cfg.user);
 	config_free(&cfg);
 }
@@ -140,6 +142,8 @@ START_TEST(test_every_setting)
 	    "max_connections_per_worker = 1000;\n"
 	    "recycle_jitter = 50;\n"
 	    "log_level = \"debug\";\n"
+	    "log_format = \"syslog-prefix\";\n"
+	    "log_connections = true;\n"
 	    "user = \"root\";\n"
 	    "group = \"root\";\n", &cfg, &errs);
 	dump(&errs);
@@ -160,6 +164,8 @@ START_TEST(test_every_setting)
 	ck_assert_uint_eq(cfg.max_connections_per_worker, 1000);
 	ck_assert_uint_eq(cfg.recycle_jitter, 50);
 	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
+	ck_assert_int_eq(cfg.log_format, LOG_FORMAT_SYSLOG_PREFIX);
+	ck_assert(cfg.log_connections);
 	ck_assert_str_eq(cfg.user, "root");
 	ck_assert_uint_eq(cfg.uid, 0);
 	ck_assert_uint_eq(cfg.gid, 0);
@@ -431,6 +437,9 @@ static const struct bad_case {
 	{ "max_connections_per_worker = -5;\n", ":1: ", "max_connections_per_worker: must be between 0" },
 	{ "recycle_jitter = true;\n", ":1: ", "recycle_jitter: expected an integer" },
 	{ "log_level = \"loud\";\n", ":1: ", "log_level: must be one of error, warning, notice, info, debug" },
+	{ "log_format = \"json\";\n", ":1: ", "log_format: must be \"auto\", \"plain\" or \"syslog-prefix\" (got \"json\")" },
+	{ "log_connections = 1;\n", ":1: ", "log_connections: expected true or false" },
+	{ "log_connections = \"yes\";\n", ":1: ", "log_connections: expected true or false" },
 	{ "udp_drop_source_ports = 19;\n", ":1: ", "udp_drop_source_ports: expected a list of port numbers" },
 	{ "udp_drop_source_ports = [ 7,\n 0 ];\n", ":2: ", "udp_drop_source_ports: must be between 1 and 65535 (got 0)" },
 	{ "udp_drop_source_ports = [ 65536 ];\n", ":1: ", "udp_drop_source_ports: must be between 1 and 65535" },

@@ -263,7 +263,7 @@ while read -r name id; do
 	MSGID[$name]=$id
 done < <(sed -n 's/^#define[[:space:]]*MSGID_\([A-Z_]*\)[[:space:]]*"\([0-9a-f]\{32\}\)".*/\1 \2/p' "$HERE/msgid.h")
 for name in STARTED READY RELOADED RELOAD_FAILED WORKER_EXITED \
-    WORKER_RESPAWNED STOPPING STOPPED; do
+    WORKER_RESPAWNED STOPPING STOPPED CONNECTION; do
 	[ -n "${MSGID[$name]:-}" ] || bail "no MSGID_$name in $HERE/msgid.h"
 done
 
@@ -350,7 +350,12 @@ step0() {
 	    'exit $rc: $out' test -f "$CONF" -a "$rc" -eq 0
 	cp "$CONF" "$T/sample.conf" 2>/dev/null || : >"$T/sample.conf"
 	sample_with_workers 2 >"$T/good2.conf"
-	sample_with_workers 3 >"$T/good3.conf"
+	# From the reload of step 3 on, with the connection log (step 4).
+	sample_with_workers 3 | sed -E \
+	    's/^([[:space:]]*)log_connections[[:space:]]*[=:].*/\1log_connections = true;/' \
+	    >"$T/good3.conf"
+	grep -q '^log_connections = true;' "$T/good3.conf" ||
+	    echo 'log_connections = true;' >>"$T/good3.conf"
 	# The broken files: the good one with a bad line at its end.
 	BAD_LINE=$(($(wc -l <"$T/good3.conf") + 1))
 	{ cat "$T/good3.conf"; echo "this is not a setting"; } >"$T/syntax.conf"
@@ -588,6 +593,19 @@ old_workers_exit_logged() {
 	done
 }
 
+# The connection log's entries of the connections that sent $1 bytes, from
+# 127.0.0.1, ended by the client, with every field of sockechod(8).
+connection_entries() {
+	journal_match MESSAGE_ID="${MSGID[CONNECTION]}" CLOSE_REASON=client-closed \
+	    BYTES_IN="$1" BYTES_OUT="$1" PRIORITY=6 |
+	    grep -E '"REMOTE_ADDR":"127\.0\.0\.1:[0-9]+"' |
+	    grep -E '"DURATION_USEC":"[0-9]+"' | grep -F '"LISTENER":"'
+}
+
+connection_logged_once() {
+	[ "$(connection_entries "$1" | grep -c .)" -eq 1 ]
+}
+
 journal_x_has() {
 	journalctl -x -b -u "$SVC" --no-pager | grep -qF -- "$1"
 }
@@ -612,6 +630,15 @@ step4() {
 	check "step 4: reload failed: MESSAGE_ID=${MSGID[RELOAD_FAILED]} with PRIORITY=3" \
 	    '$(journal_about ${MSGID[RELOAD_FAILED]})' \
 	    journal_has MESSAGE_ID="${MSGID[RELOAD_FAILED]}" PRIORITY=3
+	# log_connections = true since step 3: one entry per connection.
+	check "step 4: an echo of 21 bytes with log_connections" \
+	    '$(echo_details)' echo_is 127.0.0.1 "connection log check"
+	check "step 4: connection log: one MESSAGE_ID=${MSGID[CONNECTION]} entry with REMOTE_ADDR, LISTENER, BYTES_IN=21, BYTES_OUT=21, DURATION_USEC, CLOSE_REASON=client-closed" \
+	    '$(journal_about ${MSGID[CONNECTION]})' \
+	    wait_for 10 connection_logged_once 21
+	check "step 4: journalctl -x shows the catalog entry of a connection" \
+	    '$(journalctl -x -b -u $SVC --no-pager | grep -A6 -F "reason=client-closed bytes_in=21" | head -8)' \
+	    journal_x_has "Subject: A sockechod connection ended"
 	check "step 4: journalctl -x shows the catalog entry of the reload" \
 	    '$(journalctl -x -b -u $SVC --no-pager | grep -A4 -F "configuration reloaded" | head -8)' \
 	    journal_x_has "Subject: sockechod reloaded its configuration"
