@@ -42,8 +42,11 @@ check_worker(const struct health *h, struct pool *p, unsigned idx,
 		*ok = false;
 		break;
 	case HEALTH_OK:
-		/* Without worker_timeout, nobody recovers a silent worker. */
-		if (timeout_ms == 0 && h->watchdog_ms &&
+		/*
+		 * Without worker_timeout, nobody recovers a silent worker. A
+		 * heartbeat after the master read its clock is a fresh one.
+		 */
+		if (timeout_ms == 0 && h->watchdog_ms && now_ms > hb &&
 		    now_ms - hb > h->watchdog_ms)
 			*ok = false;
 		break;

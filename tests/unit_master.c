@@ -21,6 +21,7 @@
 
 #include "check_main.h"
 
+#include "health.h"
 #include "master.h"
 #include "pool.h"
 #include "reload.h"
@@ -503,6 +504,38 @@ START_TEST(test_script)
 }
 END_TEST
 
+/* Heartbeats against the master's clock, watchdog 400 ms, no worker_timeout. */
+static const struct beat_case {
+	int64_t	age_ms;		/* now - heartbeat; < 0: written after now */
+	bool	ok;
+} beat_cases[] = {
+	{ 0, true },
+	{ 400, true },
+	{ 401, false },
+	{ -5, true },		/* the worker beat after the master's clock read */
+};
+
+START_TEST(test_watchdog_heartbeat)
+{
+	const struct beat_case	*c = &beat_cases[_i];
+	struct worker_params	 wp;
+	struct health		 h;
+	struct pool		 p;
+	uint64_t		 now = T0_MS;
+
+	memset(&fk, 0, sizeof(fk));
+	memset(&wp, 0, sizeof(wp));
+	ck_assert_int_eq(pool_open(&p, 4, &fake_ops), 0);
+	ck_assert_int_ne(pool_spawn(&p, &wp, 1, 0, now), -1);
+	SCOREBOARD_STORE(fk.w[0].slot->heartbeat_ms, now - c->age_ms);
+	health_init(&h, 400);
+	ck_assert_uint_eq(health_check(&h, &p, 0, now), 0);
+	ck_assert_msg(h.ok == c->ok, "heartbeat %lld ms old: ok %d",
+	    (long long)c->age_ms, h.ok);
+	pool_close(&p);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -510,6 +543,8 @@ suite(void)
 	TCase	*tc = tcase_create("transactions");
 
 	tcase_add_loop_test(tc, test_script, 0, nitems(scripts));
+	tcase_add_loop_test(tc, test_watchdog_heartbeat, 0,
+	    nitems(beat_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }
