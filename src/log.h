@@ -10,6 +10,9 @@
 
 #define LOG_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
+/* The plural ending of a count: "1 worker", "2 workers". */
+#define LOG_S(n)	((n) == 1 ? "" : "s")
+
 /* Extra journal fields of one message, such as WORKER_PID=123. */
 #define LOG_FIELDS_MAX		8
 #define LOG_FIELD_BYTES		160

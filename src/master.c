@@ -439,8 +439,8 @@ resize(struct master *m, int delta)
 		    pool_count_serving(&m->pool, m->gen.id) > m->gen.wanted)
 			pool_stop(&m->pool, victim, POOL_STOP_SHRINK, SIGTERM);
 	}
-	log_info("%s: %u workers wanted", delta > 0 ? "SIGTTIN" : "SIGTTOU",
-	    m->gen.wanted);
+	log_info("%s: %u worker%s wanted", delta > 0 ? "SIGTTIN" : "SIGTTOU",
+	    m->gen.wanted, LOG_S(m->gen.wanted));
 	maintain_pool(m);
 }
 

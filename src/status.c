@@ -36,13 +36,15 @@ status_describe(const struct status_view *v, char *buf, size_t size)
 	pool_totals(v->pool, v->gen->id, &t);
 	listen_describe(&v->gen->ls, addrs, sizeof(addrs));
 	if (v->stopping)
-		n = snprintf(buf, size, "Stopping: %u workers left, %llu "
-		    "connections draining", pool_count_live(v->pool),
-		    (unsigned long long)t.open);
+		n = snprintf(buf, size, "Stopping: %u worker%s left, %llu "
+		    "connection%s draining", pool_count_live(v->pool),
+		    LOG_S(pool_count_live(v->pool)), (unsigned long long)t.open,
+		    LOG_S(t.open));
 	else
-		n = snprintf(buf, size, "%u workers, %llu connections open, "
+		n = snprintf(buf, size, "%u worker%s, %llu connection%s open, "
 		    "%llu served, %llu refused; %s mode on %s", t.workers,
-		    (unsigned long long)t.open, (unsigned long long)t.served,
+		    LOG_S(t.workers), (unsigned long long)t.open, LOG_S(t.open),
+		    (unsigned long long)t.served,
 		    (unsigned long long)(t.refused_acl + t.refused_limit),
 		    echo_mode_name(v->gen->cfg->mode), addrs);
 	if (n > 0 && (size_t)n < size && t.udp.received > 0)
@@ -88,8 +90,9 @@ status_started(const struct reload_gen *g, bool activated)
 	log_field(&f, "LISTEN", "%s", addrs);
 	log_field(&f, "CONFIG_FILE", "%s", g->cfg->path ? g->cfg->path :
 	    "(built-in defaults)");
-	log_event(LOG_INFO, MSGID_STARTED, &f, "%s %s starting: %u workers, "
+	log_event(LOG_INFO, MSGID_STARTED, &f, "%s %s starting: %u worker%s, "
 	    "%s mode, on %s%s", PACKAGE, PACKAGE_VERSION, g->wanted,
+	    LOG_S(g->wanted),
 	    echo_mode_name(g->cfg->mode), addrs,
 	    activated ? " (sockets from systemd)" : "");
 }
@@ -105,8 +108,8 @@ status_ready(const struct reload_gen *g, const char *msgid, const char *what)
 	log_field(&f, "WORKERS", "%u", g->wanted);
 	log_field(&f, "GENERATION", "%u", g->id);
 	log_field(&f, "LISTEN", "%s", addrs);
-	log_event(LOG_INFO, msgid, &f, "%s: %u workers, %s mode, on %s", what,
-	    g->wanted, echo_mode_name(g->cfg->mode), addrs);
+	log_event(LOG_INFO, msgid, &f, "%s: %u worker%s, %s mode, on %s", what,
+	    g->wanted, LOG_S(g->wanted), echo_mode_name(g->cfg->mode), addrs);
 }
 
 void
@@ -125,9 +128,16 @@ status_stopping(uint64_t open, bool fast, unsigned shutdown_timeout_ms)
 	struct log_fields	f = LOG_FIELDS_INIT;
 
 	log_field(&f, "OPEN_CONNECTIONS", "%llu", (unsigned long long)open);
-	log_event(LOG_INFO, MSGID_STOPPING, &f, "stopping: %s %llu open "
-	    "connections (shutdown_timeout %.1f s)", fast ? "closing" :
-	    "draining", (unsigned long long)open, shutdown_timeout_ms / 1000.0);
+	/* A fast stop closes at once: no shutdown_timeout applies to it. */
+	if (fast)
+		log_event(LOG_INFO, MSGID_STOPPING, &f, "stopping: closing %llu "
+		    "open connection%s at once", (unsigned long long)open,
+		    LOG_S(open));
+	else
+		log_event(LOG_INFO, MSGID_STOPPING, &f, "stopping: draining %llu "
+		    "open connection%s (shutdown_timeout %.1f s)",
+		    (unsigned long long)open, LOG_S(open),
+		    shutdown_timeout_ms / 1000.0);
 }
 
 void
@@ -138,7 +148,7 @@ status_stopped(uint64_t served, int exit_status)
 	log_field(&f, "CONNECTIONS_SERVED", "%llu", (unsigned long long)served);
 	log_field(&f, "EXIT_STATUS", "%d", exit_status);
 	log_event(LOG_INFO, MSGID_STOPPED, &f, "stopped after serving %llu "
-	    "connections", (unsigned long long)served);
+	    "connection%s", (unsigned long long)served, LOG_S(served));
 }
 
 void
@@ -262,11 +272,13 @@ status_report(const struct pool *p, const struct reload_gen *g,
 	int			i;
 
 	pool_totals(p, g->id, &t);
-	log_report("status: generation %u, %u workers wanted, %u processes, "
-	    "%llu connections open, %llu served, %llu bytes in, %llu out, "
+	log_report("status: generation %u, %u worker%s wanted, %u process%s, "
+	    "%llu connection%s open, %llu served, %llu bytes in, %llu out, "
 	    "%llu denied, %llu over a client limit",
-	    g->id, g->wanted, pool_count_live(p),
-	    (unsigned long long)t.open, (unsigned long long)t.served,
+	    g->id, g->wanted, LOG_S(g->wanted), pool_count_live(p),
+	    pool_count_live(p) == 1 ? "" : "es",
+	    (unsigned long long)t.open, LOG_S(t.open),
+	    (unsigned long long)t.served,
 	    (unsigned long long)t.bytes_in, (unsigned long long)t.bytes_out,
 	    (unsigned long long)t.refused_acl,
 	    (unsigned long long)t.refused_limit);

@@ -417,8 +417,9 @@ accept_pause(struct worker *w, const char *listener)
 {
 	if (w->accept_warned_ms == 0 ||
 	    w->now_ms - w->accept_warned_ms >= ACCEPT_WARN_EVERY_MS) {
-		log_warn("worker: accept on %s (%u connections open); pausing "
-		    "accepts for %d ms", listener, w->nopen, ACCEPT_RETRY_MS);
+		log_warn("worker: accept on %s (%u connection%s open); pausing "
+		    "accepts for %d ms", listener, w->nopen, LOG_S(w->nopen),
+		    ACCEPT_RETRY_MS);
 		w->accept_warned_ms = w->now_ms;
 	}
 	w->accept_resume_ms = w->now_ms + ACCEPT_RETRY_MS;
@@ -479,8 +480,8 @@ retire_check(struct worker *w)
 	if (w->retiring || w->draining || limit == 0 || w->served < limit)
 		return;
 	w->retiring = true;
-	log_debug("worker: served %llu connections, asking for a successor",
-	    (unsigned long long)w->served);
+	log_debug("worker: served %llu connection%s, asking for a successor",
+	    (unsigned long long)w->served, LOG_S(w->served));
 	set_state(w, SCOREBOARD_RETIRING);
 }
 
@@ -519,7 +520,8 @@ drain_begin(struct worker *w)
 	}
 	w->nl = 0;
 	set_state(w, SCOREBOARD_DRAINING);
-	log_debug("worker: draining %u connections", w->nopen);
+	log_debug("worker: draining %u connection%s", w->nopen,
+	    LOG_S(w->nopen));
 }
 
 static void
@@ -586,8 +588,9 @@ drain_check(struct worker *w)
 	}
 	if (w->now_ms < w->drain_deadline_ms)
 		return;
-	log_warnx("worker: %u connections still open after shutdown_timeout "
-	    "(%u ms): closing them", w->nopen, w->cfg->shutdown_timeout_ms);
+	log_warnx("worker: %u connection%s still open after shutdown_timeout "
+	    "(%u ms): closing %s", w->nopen, LOG_S(w->nopen),
+	    w->cfg->shutdown_timeout_ms, w->nopen == 1 ? "it" : "them");
 	close_all(w);
 	w->quit = true;
 }

@@ -348,7 +348,7 @@ START_TEST(test_second_sigterm_stops_at_once)
 	ck_assert_int_eq(h_echo(fd, "x", 1, in, 5000), 0);
 	kill(d.pid, SIGTERM);
 	expect_notify("STOPPING=1", 10000, NULL, 0);
-	expect_log("stopping: draining 1 open connections", 5000);
+	expect_log("stopping: draining 1 open connection (shutdown_timeout", 5000);
 	kill(d.pid, SIGTERM);
 	ck_assert_int_eq(h_wait_exit(&d, 5000), 0);
 	ck_assert_int_eq(h_recv_eof(fd, 1000), 0);
@@ -367,7 +367,8 @@ START_TEST(test_sigquit_stops_at_once)
 	kill(d.pid, SIGQUIT);
 	ck_assert_int_eq(h_wait_exit(&d, 5000), 0);
 	ck_assert_int_eq(h_recv_eof(fd, 1000), 0);
-	ck_assert(h_log_has(&d, "stopping: closing 1 open connections"));
+	/* SIGQUIT: no shutdown_timeout applies, none is quoted. */
+	ck_assert(h_log_has(&d, "stopping: closing 1 open connection at once\n"));
 	close(fd);
 }
 END_TEST
@@ -403,8 +404,8 @@ START_TEST(test_shutdown_timeout_closes_stragglers)
 	kill(d.pid, SIGTERM);
 	ck_assert_int_eq(h_recv_eof(fd, 10000), 0);
 	ck_assert_int_eq(h_wait_exit(&d, 10000), 0);
-	ck_assert(h_log_has(&d, "1 connections still open after "
-	    "shutdown_timeout (1000 ms): closing them"));
+	ck_assert(h_log_has(&d, "1 connection still open after "
+	    "shutdown_timeout (1000 ms): closing it"));
 	/* The worker had its grace period: the master did not kill it. */
 	ck_assert(!h_log_has(&d, "after shutdown_timeout: killed"));
 	ck_assert(!h_log_has(&d, "killed by signal"));
@@ -579,9 +580,9 @@ START_TEST(test_ttin_ttou_resize)
 	kill(d.pid, SIGTTOU);
 	expect_log("SIGTTOU: 2 workers wanted", 5000);
 	kill(d.pid, SIGTTOU);
-	expect_log("SIGTTOU: 1 workers wanted", 5000);
+	expect_log("SIGTTOU: 1 worker wanted", 5000);
 	kill(d.pid, SIGTTOU);	/* never below one */
-	ck_assert_int_eq(h_log_wait_count(&d, "SIGTTOU: 1 workers wanted", 2,
+	ck_assert_int_eq(h_log_wait_count(&d, "SIGTTOU: 1 worker wanted", 2,
 	    5000), 0);
 	ck_assert_int_eq(h_wait_children(d.pid, 1, 10000), 0);
 	ck_assert_int_eq(h_roundtrip(d.host, d.port, "one left"), 0);

@@ -735,7 +735,7 @@ step6() {
 	    'StatusText=$(prop StatusText), ActiveState=$(prop ActiveState)' \
 	    wait_for 10 status_starts "Stopping:"
 	check "step 6: the stopping status counts the held connection" \
-	    'StatusText=$(prop StatusText)' status_has "1 connections draining"
+	    'StatusText=$(prop StatusText)' status_has "1 connection draining"
 	printf 'after stop\n' >&3
 	check "step 6: the held connection echoes bytes sent after the stop began" \
 	    'got: \"$(show "$T/stop.out")\"' \
