@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "sockecho_udp.h"
+#include "ping.h"
 
 #define DEFAULT_PORT		"7"
 #define CONNECT_TIMEOUT_MS	10000
@@ -121,6 +122,8 @@ usage(FILE *fp)
 	    "(default 1)\n"
 	    "  -r, --retries N             -u: send a datagram again N times "
 	    "(default 2)\n"
+	    "  -p, --ping                  measure round trips instead; "
+	    "see sockecho -p -h\n"
 	    "  -V, --version               print the version and exit\n"
 	    "  -h, --help                  print this help and exit\n"
 	    "HOST is a name, an IPv4 address or an IPv6 address, with or "
@@ -668,6 +671,8 @@ main(int argc, char *argv[])
 	char		*msg = NULL;
 	int		 status;
 
+	if (ping_requested(argc, argv))
+		return ping_main(argc, argv);
 	memset(&c, 0, sizeof(c));
 	c.connect_timeout_ms = CONNECT_TIMEOUT_MS;
 	c.udp_wait_ms = UDP_WAIT_MS;

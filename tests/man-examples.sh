@@ -220,7 +220,7 @@ session "$T/sockechod.8.1"
 # sockecho(1), against the daemons above (7007 and example 1 of (5)).
 # ---------------------------------------------------------------------
 blocks sockecho.1
-expect_blocks sockecho.1 5
+expect_blocks sockecho.1 8
 head -c 300000 /dev/urandom | base64 >/var/log/syslog
 echo "sockecho(1) example 1:"
 session "$T/sockecho.1.1"
@@ -243,6 +243,17 @@ kill -CONT $(pgrep -P "$FIVE1")
 echo "sockecho(1) example 4:"
 session "$T/sockecho.1.4"
 
+# Examples 6 and 7 measure: their times vary, so their counts are checked.
+for i in 6 7; do
+	cmd=$(sed -n 's/^\$ //p' "$T/sockecho.1.$i")
+	if out=$(eval "$cmd" 2>&1) &&
+	    grep -q " probes transmitted, [0-9]* received, 0% loss" <<<"$out"; then
+		pass "sockecho(1) example $i: \"$cmd\" exits 0, nothing lost"
+	else
+		fail "sockecho(1) example $i: \"$cmd\": $out"
+	fi
+done
+
 # Example 5 is UDP on localhost 7007, both of its addresses.
 printf 'listen = [ "udp:127.0.0.1:7007", "udp:[::1]:7007" ];\nworkers = 1;\n' >udp.conf
 daemon udp.log sockechod -c udp.conf
@@ -250,6 +261,12 @@ UDP=$!
 wait_for 15 grep -q "ready:" udp.log
 echo "sockecho(1) example 5:"
 session "$T/sockecho.1.5"
+cmd=$(sed -n 's/^\$ //p' "$T/sockecho.1.8")
+if out=$(eval "$cmd" 2>&1) && grep -q '"received": 5,' <<<"$out"; then
+	pass "sockecho(1) example 8: \"$cmd\" prints JSON, 5 received"
+else
+	fail "sockecho(1) example 8: \"$cmd\": $out"
+fi
 kill -TERM "$UDP" && wait "$UDP"
 
 # Back to sockechod(8): example 2 drives the daemon of example 1.

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * ping_report.c: what sockecho --ping shows: the first line, a line per
+ * probe, the summary in ping(8)'s shape, the running summary (SIGQUIT)
+ * and the JSON document. It only formats: the numbers come from stats.c.
+ */
+#include "build-config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ping.h"
+
+/* Milliseconds with about three significant digits, as ping(8) has them. */
+static const char *
+ms(char *buf, size_t size, uint64_t ns)
+{
+	double	v = ns / 1e6;
+	int	prec = v < 1 ? 3 : v < 10 ? 2 : v < 100 ? 1 : 0;
+
+	snprintf(buf, size, "%.*f", prec, v);
+	return buf;
+}
+
+static bool
+lines_shown(const struct ping *p)
+{
+	return !p->o.quiet && !p->o.json;
+}
+
+static const char *
+style(const struct ping *p)
+{
+	if (p->o.udp)
+		return "udp echo";
+	return p->o.connect_each ? "tcp echo, a connection per probe" :
+	    "tcp echo, one connection";
+}
+
+void
+ping_report_header(struct ping *p)
+{
+	if (p->o.json)
+		return;
+	fprintf(p->fp, "PING %s (%s): %zu bytes per probe, %s\n", p->o.host,
+	    p->label, p->o.size, style(p));
+	fflush(p->fp);
+}
+
+void
+ping_report_back(struct ping *p, uint64_t seq, enum stats_reply r,
+    uint64_t rtt_ns, uint64_t connect_ns)
+{
+	static const char *const note[] = {
+		[STATS_BACK] = "",
+		[STATS_REORDERED] = " (reordered)",
+		[STATS_DUPLICATE] = " (DUP!)",
+		[STATS_LATE] = " (late: counted lost)",
+		[STATS_UNKNOWN] = " (never sent)",
+	};
+	char	t[32], c[32];
+
+	if (!lines_shown(p))
+		return;
+	fprintf(p->fp, "%zu bytes from %s: seq=%llu", p->o.size, p->label,
+	    (unsigned long long)seq);
+	if (p->o.connect_each)
+		fprintf(p->fp, " connect=%s ms", ms(c, sizeof(c), connect_ns));
+	fprintf(p->fp, " time=%s ms%s\n", ms(t, sizeof(t), rtt_ns), note[r]);
+	fflush(p->fp);
+}
+
+void
+ping_report_mismatch(struct ping *p, uint64_t seq, size_t offset, size_t got,
+    uint64_t rtt_ns)
+{
+	char	t[32];
+
+	if (!lines_shown(p))
+		return;
+	fprintf(p->fp, "%zu bytes from %s: seq=%llu time=%s ms: ", got,
+	    p->label, (unsigned long long)seq, ms(t, sizeof(t), rtt_ns));
+	if (offset >= p->o.size)
+		fprintf(p->fp, "more bytes came back than were sent\n");
+	else
+		fprintf(p->fp, "the echo differs from the probe at byte %zu\n",
+		    offset);
+	fflush(p->fp);
+}
+
+void
+ping_report_lost(struct ping *p, uint64_t seq, const char *why)
+{
+	if (!lines_shown(p))
+		return;
+	if (seq == 0)	/* about no probe in particular */
+		fprintf(p->fp, "%s: %s\n", p->label, why);
+	else
+		fprintf(p->fp, "%s: seq=%llu: %s\n", p->label,
+		    (unsigned long long)seq, why);
+	fflush(p->fp);
+}
+
+static void
+counts(const struct stats_probes *s, FILE *fp)
+{
+	const struct { const char *sign, *what; uint64_t v; } extra[] = {
+		{ "+", "duplicates", s->duplicates },
+		{ "", "mismatched", s->mismatched },
+		{ "", "reordered", s->reordered },
+		{ "", "late", s->late },
+		{ "", "errors", s->errors },
+		{ "", "strays", s->unknown },
+	};
+	size_t	i;
+
+	fprintf(fp, "%llu probes transmitted, %llu received",
+	    (unsigned long long)stats_probes_transmitted(s),
+	    (unsigned long long)s->received);
+	for (i = 0; i < nitems(extra); i++)
+		if (extra[i].v > 0)
+			fprintf(fp, ", %s%llu %s", extra[i].sign,
+			    (unsigned long long)extra[i].v, extra[i].what);
+	fprintf(fp, ", %g%% loss", stats_probes_loss_pct(s));
+}
+
+static void
+durations(const char *what, struct stats_rtt *r, FILE *fp)
+{
+	struct stats_summary	s;
+	const char		*sep = " ";
+	size_t			 i;
+
+	stats_rtt_summary(r, &s);
+	if (s.n == 0)
+		return;
+	fprintf(fp, "%s min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", what,
+	    s.min_ms, s.avg_ms, s.max_ms, s.mdev_ms);
+	if (!s.has_pctl[0])
+		return;
+	fprintf(fp, "%s", what);
+	for (i = 0; i < STATS_NPCTL && s.has_pctl[i]; i++, sep = "/")
+		fprintf(fp, "%sp%u", sep, stats_pctl[i]);
+	for (i = 0, sep = " = "; i < STATS_NPCTL && s.has_pctl[i];
+	    i++, sep = "/")
+		fprintf(fp, "%s%.3f", sep, s.pctl_ms[i]);
+	fprintf(fp, " ms\n");
+}
+
+void
+ping_report_summary(struct ping *p, FILE *fp)
+{
+	uint64_t	end = p->end_ns ? p->end_ns : ping_now_ns();
+
+	fprintf(fp, "\n--- %s echo ping statistics ---\n", p->label);
+	counts(&p->probes, fp);
+	fprintf(fp, ", time %llums\n",
+	    (unsigned long long)((end - p->start_ns) / PING_NS_PER_MS));
+	if (p->o.connect_each)
+		durations("connect", &p->conn, fp);
+	durations("rtt", &p->rtt, fp);
+	fflush(fp);
+}
+
+/* SIGQUIT: one line, like ping(8)'s, without stopping. */
+void
+ping_report_running(struct ping *p, FILE *fp)
+{
+	const struct stats_rtt	*r = &p->rtt;
+
+	fprintf(fp, "%llu/%llu probes, %g%% loss",
+	    (unsigned long long)p->probes.received,
+	    (unsigned long long)stats_probes_transmitted(&p->probes),
+	    stats_probes_loss_pct(&p->probes));
+	if (r->n > 0)
+		fprintf(fp, ", min/avg/max = %.3f/%.3f/%.3f ms",
+		    r->min_ns / 1e6, r->mean_ns / 1e6, r->max_ns / 1e6);
+	fprintf(fp, "\n");
+	fflush(fp);
+}
+
+static void
+json_string(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(fp, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(fp, "\\u%04x", (unsigned char)*s);
+		else
+			fputc(*s, fp);
+	}
+	fputc('"', fp);
+}
+
+static void
+json_durations(FILE *fp, const char *key, struct stats_rtt *r)
+{
+	struct stats_summary	s;
+	size_t			i;
+
+	stats_rtt_summary(r, &s);
+	fprintf(fp, ",\n  \"%s\": ", key);
+	if (s.n == 0) {
+		fprintf(fp, "null");
+		return;
+	}
+	fprintf(fp, "{ \"min\": %.6f, \"avg\": %.6f, \"max\": %.6f, "
+	    "\"mdev\": %.6f", s.min_ms, s.avg_ms, s.max_ms, s.mdev_ms);
+	for (i = 0; i < STATS_NPCTL; i++)
+		if (s.has_pctl[i])
+			fprintf(fp, ", \"p%u\": %.6f", stats_pctl[i],
+			    s.pctl_ms[i]);
+		else
+			fprintf(fp, ", \"p%u\": null", stats_pctl[i]);
+	fprintf(fp, " }");
+}
+
+void
+ping_report_json(struct ping *p, FILE *fp)
+{
+	const struct stats_probes	*s = &p->probes;
+	const struct { const char *key; uint64_t v; } n[] = {
+		{ "transmitted", stats_probes_transmitted(s) },
+		{ "received", s->received },
+		{ "mismatched", s->mismatched },
+		{ "lost", s->lost },
+		{ "errors", s->errors },
+		{ "duplicates", s->duplicates },
+		{ "reordered", s->reordered },
+		{ "late", s->late },
+		{ "strays", s->unknown },
+		{ "time_ms", (p->end_ns - p->start_ns) / PING_NS_PER_MS },
+	};
+	size_t	i;
+
+	fprintf(fp, "{\n  \"host\": ");
+	json_string(fp, p->o.host);
+	fprintf(fp, ",\n  \"target\": ");
+	json_string(fp, p->label);
+	fprintf(fp, ",\n  \"protocol\": \"%s\",\n  \"style\": \"%s\",\n"
+	    "  \"size\": %zu,\n  \"interval_s\": %.6f", p->o.udp ? "udp" : "tcp",
+	    p->o.udp ? "datagram" : p->o.connect_each ? "connect" :
+	    "persistent", p->o.size, p->o.interval_ns / 1e9);
+	for (i = 0; i < nitems(n); i++)
+		fprintf(fp, ",\n  \"%s\": %llu", n[i].key,
+		    (unsigned long long)n[i].v);
+	fprintf(fp, ",\n  \"loss_percent\": %.3f,\n  \"interrupted\": %s",
+	    stats_probes_loss_pct(s), p->interrupted ? "true" : "false");
+	json_durations(fp, "rtt_ms", &p->rtt);
+	if (p->o.connect_each)
+		json_durations(fp, "connect_ms", &p->conn);
+	fprintf(fp, "\n}\n");
+	fflush(fp);
+}
