@@ -415,6 +415,39 @@ START_TEST(test_json_parses)
 }
 END_TEST
 
+START_TEST(test_udp_counts_loss_duplicates_reordering)
+{
+	unsigned	p;
+	pid_t		pid;
+
+	start_tcp_and_udp();
+	{
+		const char *a[] = { "-u", "-C", "5", "-i", "0.02", "127.0.0.1",
+		    port, NULL };
+
+		ck_assert_int_eq(ping(a), 0);
+	}
+	HAS(out, "udp echo");
+	ck_assert_int_eq(count(out, " bytes from "), 5);
+	HAS(out, "5 probes transmitted, 5 received, 0% loss");
+	/* seq % 6: 1 dropped, 2 twice, 3 after 4, 5 altered (testserv.c). */
+	pid = testserv_start(TESTSERV_UDP_CHAOS, 0, &p);
+	snprintf(port, sizeof(port), "%u", p);
+	{
+		const char *a[] = { "-u", "-C", "12", "-i", "0.02", "-w", "0.5",
+		    "127.0.0.1", port, NULL };
+
+		ck_assert_int_eq(ping(a), 1);
+	}
+	HAS(out, "12 probes transmitted, 8 received, +2 duplicates, "
+	    "2 mismatched, 2 reordered, 16.6667% loss");
+	ck_assert_int_eq(count(out, " (DUP!)\n"), 2);
+	ck_assert_int_eq(count(out, " (reordered)\n"), 2);
+	ck_assert_int_eq(count(out, "differs from the probe at byte 30\n"), 2);
+	testserv_stop(pid);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -431,6 +464,7 @@ suite(void)
 	tcase_add_test(tc, test_exit_statuses);
 	tcase_add_test(tc, test_sigquit_running_summary_sigint_summary);
 	tcase_add_test(tc, test_json_parses);
+	tcase_add_test(tc, test_udp_counts_loss_duplicates_reordering);
 	suite_add_tcase(s, tc);
 	return s;
 }
