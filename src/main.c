@@ -28,6 +28,7 @@
 
 #include <libconfig.h>
 
+#include "confdump.h"
 #include "config.h"
 #include "log.h"
 #include "master.h"
@@ -55,7 +56,7 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: sockechod [-tvVh] [-c FILE] [-l ADDRESS]... [-w N] "
+	    "usage: sockechod [-tTvVh] [-c FILE] [-l ADDRESS]... [-w N] "
 	    "[--pid-file FILE]\n"
 	    "       sockechod -r PID\n"
 	    "  -c, --config FILE     configuration file (default %s)\n"
@@ -74,6 +75,8 @@ usage(FILE *fp)
 	    "                        listens; refuse to start if a live "
 	    "master holds it\n"
 	    "  -t, --test-config     check the configuration and exit\n"
+	    "  -T, --dump-config     check it, then print the effective "
+	    "configuration\n"
 	    "  -r, --reload PID      make the running master PID reload, "
 	    "wait until it\n"
 	    "                        has, exit 0 or 1 if the reload failed\n"
@@ -367,6 +370,27 @@ out:
 	return r;
 }
 
+/* -T: "configuration OK" goes to stderr, the configuration alone to stdout. */
+static int
+dump_config(const struct master_options *o)
+{
+	struct config_errors	errs = { NULL, 0 };
+	struct config		cfg;
+	int			r;
+
+	r = master_configure(o, &cfg, &errs);
+	print_config_errors(&errs);
+	if (r == 0) {
+		confdump_write(stdout, &cfg);
+		fprintf(stderr, "sockechod: configuration OK\n");
+	}
+	config_errors_free(&errs);
+	config_free(&cfg);
+	if (fflush(stdout) == EOF)
+		return EX_IOERR;
+	return r == 0 ? 0 : EX_CONFIG;
+}
+
 static int
 test_config(const struct master_options *o)
 {
@@ -460,6 +484,7 @@ start(const struct master_options *o)
 enum action {
 	ACTION_RUN,
 	ACTION_TEST,
+	ACTION_DUMP,
 	ACTION_RELOAD,
 };
 
@@ -473,6 +498,7 @@ parse_args(int argc, char *argv[], struct master_options *o,
 		{ "listen", required_argument, NULL, 'l' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "test-config", no_argument, NULL, 't' },
+		{ "dump-config", no_argument, NULL, 'T' },
 		{ "reload", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "pid-file", required_argument, NULL, 'P' },
@@ -484,7 +510,7 @@ parse_args(int argc, char *argv[], struct master_options *o,
 	int	  ch;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":c:l:w:r:tvVh", longopts,
+	while ((ch = getopt_long(argc, argv, ":c:l:w:r:tTvVh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -506,6 +532,9 @@ parse_args(int argc, char *argv[], struct master_options *o,
 			break;
 		case 't':
 			*action = ACTION_TEST;
+			break;
+		case 'T':
+			*action = ACTION_DUMP;
 			break;
 		case 'r':
 			*action = ACTION_RELOAD;
@@ -632,6 +661,9 @@ main(int argc, char *argv[])
 			break;
 		case ACTION_TEST:
 			status = test_config(&o);
+			break;
+		case ACTION_DUMP:
+			status = dump_config(&o);
 			break;
 		case ACTION_RUN:
 			status = start(&o);

@@ -657,6 +657,89 @@ START_TEST(test_sample_config_is_valid)
 }
 END_TEST
 
+/* Write text to path, for an @include and for a saved -T output. */
+static void
+write_file(const char *path, const char *text)
+{
+	FILE	*fp;
+
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	ck_assert_int_eq(fputs(text, fp) >= 0, 1);
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+/*
+ * -T: defaults, an included file and -l/-w, one setting a line; the
+ * output saved to a file passes -t and dumps to the same settings.
+ */
+START_TEST(test_dump_config_round_trip)
+{
+	static const char *const want[] = {
+		"\nlisten = [ \"127.0.0.1:7007\" ];\n", "\nworkers = 3;\n",
+		"\nmode = \"message\";\n", "\nidle_timeout = 0.250;\n",
+		"\ndeny = [ \"192.0.2.0/24\" ];\n", "\nbacklog = 511;\n",
+		"\nmax_buffered_bytes = 5000000000L;\n",
+		"\nlog_format = \"plain\";\n", "\nlog_connections = true;\n",
+	};
+	char	inc[512], saved[512], out[8192], out2[8192], err[2048];
+	size_t	i;
+
+	snprintf(inc, sizeof(inc), "%s/more.conf", d.dir);
+	write_file(inc, "mode = \"message\";\nidle_timeout = 0.25;\n"
+	    "deny = [ \"192.0.2.0/24\" ];\nlog_format = \"plain\";\n");
+	h_write_config(&d, "workers = 2;\n@include \"%s\"\n"
+	    "max_buffered_bytes = 5000000000L;\nlog_connections = true;\n",
+	    inc);
+	{
+		const char *a[] = { "-T", "-c", d.conf, "-l", "127.0.0.1:7007",
+		    "-w", "3", NULL };
+
+		ck_assert_msg(daemon_cmd(a, out, sizeof(out), err,
+		    sizeof(err)) == 0, "%s", err);
+		ck_assert_msg(strstr(err, "configuration OK\n"), "%s", err);
+	}
+	for (i = 0; i < nitems(want); i++)
+		ck_assert_msg(strstr(out, want[i]) != NULL, "no %s in:\n%s",
+		    want[i], out);
+	snprintf(saved, sizeof(saved), "%s/dump.conf", d.dir);
+	write_file(saved, out);
+	{
+		const char *a[] = { "-t", "-c", saved, NULL };
+
+		ck_assert_msg(daemon_cmd(a, out2, sizeof(out2), err,
+		    sizeof(err)) == 0, "%s\n%s", err, out);
+		ck_assert_str_eq(out2, "configuration OK\n");
+	}
+	{
+		const char *a[] = { "-T", "-c", saved, NULL };
+
+		ck_assert_int_eq(daemon_cmd(a, out2, sizeof(out2), err,
+		    sizeof(err)), 0);
+	}
+	/* The same settings (only the header and "derived" notes may differ). */
+	for (i = 0; i < nitems(want); i++)
+		ck_assert_msg(strstr(out2, want[i]) != NULL, "no %s in:\n%s",
+		    want[i], out2);
+}
+END_TEST
+
+START_TEST(test_dump_config_refuses_a_bad_file)
+{
+	char	out[4096], err[2048];
+
+	h_write_config(&d, "workers = 2;\nmode = \"x\";\n");
+	{
+		const char *a[] = { "-T", "-c", d.conf, NULL };
+
+		ck_assert_int_eq(daemon_cmd(a, out, sizeof(out), err,
+		    sizeof(err)), 78);
+		ck_assert_msg(strstr(err, ":2: mode: must be") != NULL, "%s",
+		    err);
+		ck_assert_str_eq(out, "");
+	}
+}
+END_TEST
+
 START_TEST(test_command_line_errors)
 {
 	char	out[1024], err[4096], missing[256];
@@ -818,6 +901,8 @@ suite(void)
 	tcase_add_test(tc, test_client_end_to_end);
 	tcase_add_test(tc, test_client_exit_statuses);
 	tcase_add_test(tc, test_sample_config_is_valid);
+	tcase_add_test(tc, test_dump_config_round_trip);
+	tcase_add_test(tc, test_dump_config_refuses_a_bad_file);
 	tcase_add_test(tc, test_command_line_errors);
 	tcase_add_loop_test(tc, test_client_usage_errors, 0,
 	    sizeof(client_usage) / sizeof(client_usage[0]));
