@@ -167,6 +167,7 @@ write_logging(FILE *fp, const struct config *c)
 	put_text(fp, "log_level", level_name(c->log_level));
 	put_text(fp, "log_format", format_name(c->log_format));
 	put_bool(fp, "log_connections", c->log_connections);
+	put_bool(fp, "log_timestamps", c->log_timestamps);
 	put_optional(fp, "user", c->user, "the master's user");
 	put_optional(fp, "group", c->group, c->user ? "the user's group" :
 	    "the master's group");

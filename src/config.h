@@ -37,6 +37,7 @@ struct config {
 	int			 log_level;
 	enum log_format		 log_format;
 	bool			 log_connections;	/* one line per connection */
+	bool			 log_timestamps;	/* ISO 8601 on stderr lines */
 	char			*user;		/* NULL: keep the master's */
 	char			*group;
 	uid_t			 uid;

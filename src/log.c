@@ -31,6 +31,7 @@ static bool		 log_journal;
 static bool		 log_tty;
 static bool		 log_stream;	/* stderr is systemd's journal stream */
 static bool		 log_prefix;	/* <N> before each line off a terminal */
+static bool		 log_stamps;	/* log_timestamps, off the journal */
 static bool		 log_batching;	/* stderr lines wait for log_flush() */
 static char		 log_batch[LOG_BATCH_BYTES];
 static size_t		 log_batch_len;
@@ -97,6 +98,32 @@ void
 log_setformat(enum log_format format)
 {
 	log_prefix = log_format_prefixed(format, log_stream);
+}
+
+/* Under journald the journal keeps its own time: only other stderrs get one. */
+void
+log_settimestamps(bool on)
+{
+	log_stamps = on;
+}
+
+/* ISO 8601 of "ts" in local time; returns the length, 0 if it does not fit. */
+size_t
+log_timestamp_format(const struct timespec *ts, char *buf, size_t size)
+{
+	struct tm	tm;
+	char		date[32];
+	long		off;
+	int		n;
+
+	if (localtime_r(&ts->tv_sec, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		return 0;
+	off = tm.tm_gmtoff / 60;
+	n = snprintf(buf, size, "%s.%03ld%c%02ld:%02ld", date,
+	    ts->tv_nsec / 1000000, off < 0 ? '-' : '+',
+	    (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
+	return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
 }
 
 int
@@ -254,17 +281,23 @@ line_out(const char *line, size_t n)
 static void
 stderr_send(int priority, const char *message)
 {
-	char	line[LOG_LINE_BYTES + 128];
-	int	n;
+	char		line[LOG_LINE_BYTES + 128], stamp[LOG_TIMESTAMP_BYTES + 1];
+	struct timespec	now;
+	int		n;
 
+	stamp[0] = '\0';
+	if (log_stamps && !log_stream &&
+	    clock_gettime(CLOCK_REALTIME, &now) == 0 &&
+	    log_timestamp_format(&now, stamp, sizeof(stamp) - 1) > 0)
+		strcat(stamp, " ");
 	if (log_tty || !log_prefix)
-		n = snprintf(line, sizeof(line), "%s[%ld]: %s%s%s\n", log_ident,
-		    (long)getpid(),
+		n = snprintf(line, sizeof(line), "%s%s[%ld]: %s%s%s\n", stamp,
+		    log_ident, (long)getpid(),
 		    priority <= LOG_WARNING ? log_level_name(priority) : "",
 		    priority <= LOG_WARNING ? ": " : "", message);
 	else
-		n = snprintf(line, sizeof(line), "<%d>%s[%ld]: %s\n", priority,
-		    log_ident, (long)getpid(), message);
+		n = snprintf(line, sizeof(line), "<%d>%s%s[%ld]: %s\n", priority,
+		    stamp, log_ident, (long)getpid(), message);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line)) {

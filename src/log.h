@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 #include <syslog.h>
 
 #define LOG_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -31,6 +32,10 @@ enum log_format {
 
 void	log_init(const char *ident);
 void	log_setformat(enum log_format);
+void	log_settimestamps(bool);
+/* "2026-12-01T23:59:01.123+00:00": local time, milliseconds, UTC offset. */
+#define LOG_TIMESTAMP_BYTES	40
+size_t	log_timestamp_format(const struct timespec *, char *, size_t);
 void	log_batch_stderr(bool);
 void	log_flush(void);
 int	log_format_parse(const char *name);

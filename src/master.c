@@ -117,6 +117,7 @@ apply_log_level(const struct master *m)
 {
 	log_setlevel(m->gen.cfg->log_level);
 	log_setformat(m->gen.cfg->log_format);
+	log_settimestamps(m->gen.cfg->log_timestamps);
 }
 
 static void

@@ -14,6 +14,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -495,6 +496,33 @@ START_TEST(test_log_format)
 }
 END_TEST
 
+/* log_timestamps off the journal: an ISO 8601 time before every line. */
+START_TEST(test_log_timestamps)
+{
+	static const char re[] = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:"
+	    "[0-9]{2}\\.[0-9]{3}[+-][0-9]{2}:[0-9]{2} sockechod\\[[0-9]+\\]: "
+	    "ready: ";
+	char	line[512];
+	regex_t	rx;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n"
+	    "log_timestamps = true;\n");
+	ck_assert_int_eq(h_log_last(&d, "]: ready: ", line, sizeof(line)), 0);
+	ck_assert_int_eq(regcomp(&rx, re, REG_EXTENDED | REG_NOSUB), 0);
+	ck_assert_msg(regexec(&rx, line, 0, NULL, 0) == 0, "%s", line);
+	/* After the <N> prefix when that is asked for. */
+	ck_assert_int_eq(h_stop(&d, SIGTERM, 20000), 0);
+	h_cleanup(&d);
+	h_init(&d);
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n"
+	    "log_timestamps = true;\nlog_format = \"syslog-prefix\";\n");
+	ck_assert_int_eq(h_log_last(&d, "]: ready: ", line, sizeof(line)), 0);
+	ck_assert_msg(strncmp(line, "<6>", 3) == 0 &&
+	    regexec(&rx, line + 3, 0, NULL, 0) == 0, "%s", line);
+	regfree(&rx);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -515,6 +543,7 @@ suite(void)
 	tcase_add_test(tc, test_connection_log_refusal);
 	tcase_add_test(tc, test_connection_log_off_by_default_on_with_v);
 	tcase_add_test(tc, test_log_format);
+	tcase_add_test(tc, test_log_timestamps);
 	suite_add_tcase(s, tc);
 	return s;
 }

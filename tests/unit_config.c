@@ -101,6 +101,7 @@ START_TEST(test_defaults_when_optional_file_absent)
 	ck_assert_int_eq(cfg.log_level, LOG_INFO);
 	ck_assert_int_eq(cfg.log_format, LOG_FORMAT_AUTO);
 	ck_assert(!cfg.log_connections);
+	ck_assert(!cfg.log_timestamps);
 	ck_assert_ptr_null(cfg.user);
 	config_free(&cfg);
 }
@@ -144,6 +145,7 @@ START_TEST(test_every_setting)
 	    "log_level = \"debug\";\n"
 	    "log_format = \"syslog-prefix\";\n"
 	    "log_connections = true;\n"
+	    "log_timestamps = true;\n"
 	    "user = \"root\";\n"
 	    "group = \"root\";\n", &cfg, &errs);
 	dump(&errs);
@@ -166,6 +168,7 @@ START_TEST(test_every_setting)
 	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
 	ck_assert_int_eq(cfg.log_format, LOG_FORMAT_SYSLOG_PREFIX);
 	ck_assert(cfg.log_connections);
+	ck_assert(cfg.log_timestamps);
 	ck_assert_str_eq(cfg.user, "root");
 	ck_assert_uint_eq(cfg.uid, 0);
 	ck_assert_uint_eq(cfg.gid, 0);
@@ -440,6 +443,9 @@ static const struct bad_case {
 	{ "log_format = \"json\";\n", ":1: ", "log_format: must be \"auto\", \"plain\" or \"syslog-prefix\" (got \"json\")" },
 	{ "log_connections = 1;\n", ":1: ", "log_connections: expected true or false" },
 	{ "log_connections = \"yes\";\n", ":1: ", "log_connections: expected true or false" },
+	{ "log_timestamps = 1;\n", ":1: ", "log_timestamps: expected true or false" },
+	{ "log_timestamps = \"yes\";\n", ":1: ", "log_timestamps: expected true or false" },
+	{ "log_timestamp = true;\n", ":1: ", "unknown setting \"log_timestamp\" (did you mean \"log_timestamps\"?)" },
 	{ "udp_drop_source_ports = 19;\n", ":1: ", "udp_drop_source_ports: expected a list of port numbers" },
 	{ "udp_drop_source_ports = [ 7,\n 0 ];\n", ":2: ", "udp_drop_source_ports: must be between 1 and 65535 (got 0)" },
 	{ "udp_drop_source_ports = [ 65536 ];\n", ":1: ", "udp_drop_source_ports: must be between 1 and 65535" },
@@ -818,6 +824,31 @@ START_TEST(test_client_bad_config)
 }
 END_TEST
 
+/* log_timestamps: local time with milliseconds and the offset, either sign. */
+static const struct {
+	const char	*tz;
+	long		 nsec;
+	const char	*want;
+} stamp_cases[] = {
+	{ "UTC0", 123456789, "2026-12-01T23:59:01.123+00:00" },
+	{ "IST-5:30", 999999999, "2026-12-02T05:29:01.999+05:30" },
+	{ "EST5", 0, "2026-12-01T18:59:01.000-05:00" },
+};
+
+START_TEST(test_log_timestamp_format)
+{
+	struct timespec	ts = { 1796169541, stamp_cases[_i].nsec };
+	char		buf[LOG_TIMESTAMP_BYTES];
+
+	ck_assert_int_eq(setenv("TZ", stamp_cases[_i].tz, 1), 0);
+	tzset();
+	ck_assert_uint_eq(log_timestamp_format(&ts, buf, sizeof(buf)),
+	    strlen(stamp_cases[_i].want));
+	ck_assert_str_eq(buf, stamp_cases[_i].want);
+	ck_assert_uint_eq(log_timestamp_format(&ts, buf, 10), 0);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -834,6 +865,8 @@ suite(void)
 	    nitems(range_cases));
 	tcase_add_test(tc, test_single_listen_string_and_int64);
 	tcase_add_test(tc, test_udp_settings);
+	tcase_add_loop_test(tc, test_log_timestamp_format, 0,
+	    nitems(stamp_cases));
 	tcase_add_test(tc, test_include_is_relative_to_the_file);
 	tcase_add_test(tc, test_integers_are_exact);
 	tcase_add_loop_test(tc, test_bad_config, 0,
