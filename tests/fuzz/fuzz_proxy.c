@@ -6,14 +6,6 @@
 #include "fuzz.h"
 #include "proxy.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
 /* A header that parses whole must need more at every shorter length. */
 static void
 check_prefixes(const uint8_t *data, const struct proxy_header *h)
