@@ -20,80 +20,15 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "health.h"
 #include "log.h"
 #include "master.h"
-#include "metrics.h"
-#include "metrics_http.h"
 #include "msgid.h"
 #include "notify.h"
 #include "pidfile.h"
-#include "pool.h"
-#include "reload.h"
 #include "status.h"
 #include "scoreboard.h"
 #include "sig.h"
-#include "supervise.h"
-#include "clients.h"
-#include "udp_limit.h"
-
-#define TICK_MS			250	/* housekeeping: hung workers, status */
-#define CLIENTS_SWEEP_MS	1000	/* rate entries of seconds gone by */
-#define CLIENTS_OWED_MAX	64	/* releases waiting for a busy table */
-#define STATUS_EVERY_MS		5000
-#define STOP_GRACE_MS		2000	/* past shutdown_timeout, then SIGKILL */
-#define EXTEND_EVERY_MS		1000
-#define EXTEND_MARGIN_MS	5000
-#define FORK_RETRY_MS		1000
-#define MASTER_CLOSE_FDS_MAX	80	/* signal fd, old listeners, metrics */
-#define MASTER_STATUS_BYTES	1024
-
-enum phase {
-	PHASE_RUNNING,
-	PHASE_STOPPING,
-};
-
-/* Keeping the pool at its size, and the crash-loop backoff. */
-struct respawn {
-	unsigned	owed;		/* lost workers to announce as replaced */
-	struct backoff	backoff;
-	bool		max_logged;
-	uint64_t	next_ms;	/* no spawning before */
-};
-
-struct stop {
-	bool		fast;
-	uint64_t	deadline_ms;
-	uint64_t	next_extend_ms;
-	uint64_t	last_open;
-};
-
-struct master {
-	const struct master_options *opts;
-	struct reload_gen	 gen;		/* the one being served */
-	bool			 activated;	/* sockets came from systemd */
-	struct pool		 pool;
-	const struct pool_ops	*ops;
-	struct reload		 reload;
-	struct respawn		 respawn;
-	enum phase		 phase;
-	struct stop		 stop;
-	struct health		 health;
-	struct metrics_counters	 counters;
-	struct metrics_http	 http;		/* metrics_listen, if set */
-	int			 sigfd;
-	int			 evfd;
-	struct udp_limit	*udp_limit;	/* shared by all generations */
-	struct clients		*clients;	/* connections per client, too */
-	uint64_t		 clients_swept_ms;
-	uint32_t		 clients_owed[CLIENTS_OWED_MAX]; /* dead pids */
-	size_t			 nclients_owed;
-	bool			 ready_sent;
-	uint64_t		 next_status_ms;
-	char			 status[MASTER_STATUS_BYTES];
-	uint64_t		 now_ms;
-	int			 exit_status;
-};
+#include "master_int.h"
 
 /* The configuration file, then the command line's overrides. */
 int
@@ -112,21 +47,21 @@ master_configure(const struct master_options *o, struct config *cfg,
 	return 0;
 }
 
+void
+master_describe(const struct master *m, char *buf, size_t size)
+{
+	struct status_view	v = { &m->pool, &m->gen, m->reload.error,
+	    m->phase == PHASE_STOPPING };
+
+	status_describe(&v, buf, size);
+}
+
 static void
 apply_log_level(const struct master *m)
 {
 	log_setlevel(m->gen.cfg->log_level);
 	log_setformat(m->gen.cfg->log_format);
 	log_settimestamps(m->gen.cfg->log_timestamps);
-}
-
-static void
-describe(const struct master *m, char *buf, size_t size)
-{
-	struct status_view	v = { &m->pool, &m->gen, m->reload.error,
-	    m->phase == PHASE_STOPPING };
-
-	status_describe(&v, buf, size);
 }
 
 static void
@@ -137,7 +72,7 @@ status_update(struct master *m, bool force)
 	if (!force && m->now_ms < m->next_status_ms)
 		return;
 	m->next_status_ms = m->now_ms + STATUS_EVERY_MS;
-	describe(m, buf, sizeof(buf));
+	master_describe(m, buf, sizeof(buf));
 	if (!force && strcmp(buf, m->status) == 0)
 		return;
 	memcpy(m->status, buf, sizeof(buf));
@@ -148,7 +83,7 @@ static void
 ready_event(struct master *m, const char *msgid, const char *what)
 {
 	status_ready(&m->gen, msgid, what);
-	describe(m, m->status, sizeof(m->status));
+	master_describe(m, m->status, sizeof(m->status));
 	notify_ready(m->status);
 }
 
@@ -228,7 +163,7 @@ reload_failure(struct master *m, const char *why)
 	reload_failed(&m->reload, why);
 	m->counters.reloads_failed++;
 	status_reload_failed(why);
-	describe(m, m->status, sizeof(m->status));
+	master_describe(m, m->status, sizeof(m->status));
 	notify_ready(m->status);
 }
 
@@ -316,62 +251,6 @@ reload_progress(struct master *m)
 }
 
 static void
-stop_announce(struct master *m, bool fast)
-{
-	struct pool_totals	t;
-
-	m->phase = PHASE_STOPPING;
-	reload_refuse_all(&m->reload);
-	m->stop.deadline_ms = m->now_ms + m->gen.cfg->shutdown_timeout_ms +
-	    STOP_GRACE_MS;
-	reload_close_stale(&m->reload, &m->gen);
-	listen_close_all(&m->gen.ls);
-	pool_totals(&m->pool, m->gen.id, &t);
-	m->stop.last_open = t.open;
-	status_stopping(t.open, fast, m->gen.cfg->shutdown_timeout_ms);
-	describe(m, m->status, sizeof(m->status));
-	notify_stopping(m->status);
-}
-
-/*
- * SIGTERM/SIGINT: stop accepting and drain, within shutdown_timeout.
- * A second one, or SIGQUIT, closes everything at once.
- */
-static void
-stop_begin(struct master *m, bool fast)
-{
-	if (m->phase == PHASE_STOPPING && (!fast || m->stop.fast))
-		return;
-	if (m->phase != PHASE_STOPPING)
-		stop_announce(m, fast);
-	else
-		log_notice("stopping at once: closing every connection");
-	m->stop.fast = fast;
-	pool_stop_all(&m->pool, POOL_STOP_SHUTDOWN, fast ? SIGINT : SIGTERM);
-}
-
-/* While the drain makes progress, ask systemd for more time. */
-static void
-stop_progress(struct master *m)
-{
-	struct pool_totals	t;
-	struct stop		*s = &m->stop;
-
-	if (m->phase != PHASE_STOPPING)
-		return;
-	if (m->now_ms >= s->deadline_ms)
-		pool_kill_stragglers(&m->pool, m->now_ms);
-	if (m->now_ms < s->next_extend_ms)
-		return;
-	s->next_extend_ms = m->now_ms + EXTEND_EVERY_MS;
-	pool_totals(&m->pool, m->gen.id, &t);
-	if (t.open > 0 && t.open < s->last_open && s->deadline_ms > m->now_ms)
-		notify_extend_timeout((s->deadline_ms - m->now_ms +
-		    EXTEND_MARGIN_MS) * 1000);
-	s->last_open = t.open;
-}
-
-static void
 fatal_worker(struct master *m)
 {
 	if (m->exit_status != 0)
@@ -446,62 +325,13 @@ resize(struct master *m, int delta)
 }
 
 /* SIGCHLD coalesces: reap every child that has exited. */
-/*
- * A dead worker's share of every client is free again, whatever killed
- * it. The table's lock may be held by a stopped worker: never wait for
- * it, retry on the next ticks (and wait only if too many are owed).
- */
-static void
-release_clients(struct master *m, uint32_t pid)
-{
-	if (clients_release_owner(m->clients, pid) != -1)
-		return;
-	if (m->nclients_owed == CLIENTS_OWED_MAX) {
-		log_warnx("the client table has been busy for a long time: "
-		    "waiting for it");
-		clients_lock(m->clients);
-		clients_unlock(m->clients);
-		while (clients_release_owner(m->clients, pid) == -1)
-			continue;
-		return;
-	}
-	m->clients_owed[m->nclients_owed++] = pid;
-}
-
-static void
-clients_housekeeping(struct master *m)
-{
-	size_t	i = 0;
-
-	while (i < m->nclients_owed)
-		if (clients_release_owner(m->clients, m->clients_owed[i]) != -1)
-			m->clients_owed[i] = m->clients_owed[--m->nclients_owed];
-		else
-			i++;
-	if (m->now_ms - m->clients_swept_ms >= CLIENTS_SWEEP_MS &&
-	    clients_expire(m->clients, m->now_ms) != -1)
-		m->clients_swept_ms = m->now_ms;
-}
-
-static void
-report_clients(struct master *m)
-{
-	size_t		used;
-	uint64_t	full;
-
-	clients_stats(m->clients, &used, &full);
-	log_report("status: client table: %zu of %d entries used, %llu "
-	    "connections refused because it was full", used, CLIENTS_MAX_USED,
-	    (unsigned long long)full);
-}
-
 static void
 reap(struct master *m)
 {
 	struct pool_death	d;
 
 	while (pool_reap(&m->pool, &d, m->now_ms) == 1) {
-		release_clients(m, (uint32_t)d.slot.pid);
+		master_release_clients(m, (uint32_t)d.slot.pid);
 		worker_died(m, &d);
 	}
 }
@@ -535,7 +365,7 @@ master_signal(struct master *m, const struct signalfd_siginfo *si)
 		break;
 	case SIGUSR1:
 		status_report(&m->pool, &m->gen, m->now_ms);
-		report_clients(m);
+		master_report_clients(m);
 		break;
 	case SIGUSR2:
 		/*
@@ -568,7 +398,7 @@ void
 master_tick(struct master *m)
 {
 	pool_scan(&m->pool, m->now_ms);
-	clients_housekeeping(m);
+	master_clients_housekeeping(m);
 	check_health(m);
 	reload_progress(m);
 	retire_progress(m);
@@ -592,8 +422,8 @@ next_timeout(const struct master *m)
 	return deadline > m->now_ms ? (int)(deadline - m->now_ms) : 0;
 }
 
-static int
-start_failed(struct master *m, int errnum, const char *what)
+int
+master_start_failed(struct master *m, int errnum, const char *what)
 {
 	char	status[MASTER_STATUS_BYTES];
 
@@ -602,70 +432,6 @@ start_failed(struct master *m, int errnum, const char *what)
 	notify_failure(errnum, status);
 	m->exit_status = EX_OSERR;
 	return -1;
-}
-
-/*
- * The exposition for GET /metrics: the pool's totals (exited workers'
- * counts included, so they never go back), the master's own counters, and
- * one series per live worker.
- */
-static int
-render_metrics(void *arg, char *buf, size_t size)
-{
-	struct master		*m = arg;
-	struct metrics_snapshot	 s = { .version = PACKAGE_VERSION };
-	struct metrics_worker	*w;
-	struct pool_totals	 t;
-	const struct scoreboard_slot *sc;
-	int			 i, len;
-
-	pool_totals(&m->pool, m->gen.id, &t);
-	s.c = m->counters;
-	s.accepted = t.served;
-	s.open = t.open;
-	s.bytes_in = t.bytes_in;
-	s.bytes_out = t.bytes_out;
-	s.refused_deny = t.refused_acl;
-	s.refused_limit = t.refused_limit;
-	s.workers_configured = m->gen.wanted;
-	s.workers_live = pool_count_live(&m->pool);
-	s.generation = m->gen.id;
-	if ((w = calloc(s.workers_live + 1, sizeof(*w))) == NULL)
-		return -1;
-	POOL_FOREACH(&m->pool, i) {
-		if (s.nworkers == s.workers_live)
-			break;
-		sc = &m->pool.sb[i];
-		w[s.nworkers++] = (struct metrics_worker){ (unsigned)i,
-		    pool_slot(&m->pool, i)->generation,
-		    SCOREBOARD_LOAD(sc->conns_open),
-		    SCOREBOARD_LOAD(sc->conns_served),
-		    SCOREBOARD_LOAD(sc->bytes_in),
-		    SCOREBOARD_LOAD(sc->bytes_out) };
-	}
-	s.workers = w;
-	len = metrics_format(&s, buf, size);
-	free(w);
-	return len;
-}
-
-/* metrics_listen: opened once, at start; a reload keeps it. */
-static int
-open_metrics(struct master *m)
-{
-	char	err[LISTEN_ERROR_BYTES], what[LISTEN_ERROR_BYTES + 64];
-
-	if (m->gen.cfg->metrics_listen == NULL)
-		return 0;
-	if (metrics_http_open(&m->http, &m->gen.cfg->metrics_addr, err,
-	    sizeof(err)) == -1) {
-		snprintf(what, sizeof(what), "metrics_listen %s: %s",
-		    m->gen.cfg->metrics_listen, err);
-		return start_failed(m, errno ? errno : EADDRNOTAVAIL, what);
-	}
-	log_info("Prometheus metrics on http://%s/metrics",
-	    m->gen.cfg->metrics_listen);
-	return 0;
 }
 
 /* A master that serves "cfg" (now its own) once master_start() did. */
@@ -681,7 +447,7 @@ master_new(const struct master_options *o, struct config *cfg,
 	m->gen.cfg = cfg;
 	m->ops = ops;
 	m->sigfd = m->evfd = -1;
-	metrics_http_init(&m->http, render_metrics, m);
+	metrics_http_init(&m->http, master_render_metrics, m);
 	reload_init(&m->reload, ops);
 	return m;
 }
@@ -702,7 +468,7 @@ write_pid_file(struct master *m)
 		return 0;
 	snprintf(what, sizeof(what), "cannot write the PID file %.300s: %s",
 	    m->opts->pid_file, strerror(errno));
-	return start_failed(m, errno, what);
+	return master_start_failed(m, errno, what);
 }
 
 /* Signals, sockets and the first workers; -1 when it cannot start. */
@@ -720,10 +486,10 @@ master_start(struct master *m)
 	    pool_open(&m->pool, SCOREBOARD_SLOTS, m->ops) == -1 ||
 	    (m->udp_limit = udp_limit_create()) == NULL ||
 	    (m->clients = clients_create(CLIENTS_ENTRIES)) == NULL)
-		return start_failed(m, errno, strerror(errno));
+		return master_start_failed(m, errno, strerror(errno));
 	if (reload_first(&m->gen, &m->activated, err, sizeof(err)) == -1)
-		return start_failed(m, errno, err);
-	if (open_metrics(m) == -1 || write_pid_file(m) == -1)
+		return master_start_failed(m, errno, err);
+	if (master_open_metrics(m) == -1 || write_pid_file(m) == -1)
 		return -1;
 	m->gen.wanted = config_workers(m->gen.cfg);
 	m->gen.id = m->reload.last_id = 1;
