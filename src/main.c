@@ -144,24 +144,6 @@ check_listen(const struct master_options *o)
 	return r;
 }
 
-/* The program a process runs, without directory and " (deleted)". */
-static int
-program_of(const char *pid, char *buf, size_t size)
-{
-	char	path[64], exe[PATH_MAX], *base, *deleted;
-	ssize_t	n;
-
-	snprintf(path, sizeof(path), "/proc/%s/exe", pid);
-	if ((n = readlink(path, exe, sizeof(exe) - 1)) <= 0)
-		return -1;
-	exe[n] = '\0';
-	if ((deleted = strstr(exe, " (deleted)")) != NULL && deleted[10] == '\0')
-		*deleted = '\0';
-	base = strrchr(exe, '/');
-	snprintf(buf, size, "%s", base ? base + 1 : exe);
-	return 0;
-}
-
 /* The parent of a process, from /proc/PID/stat, or -1. */
 static long
 parent_of(long pid)
@@ -196,8 +178,8 @@ check_master(long pid)
 	long	ppid;
 
 	snprintf(id, sizeof(id), "%ld", pid);
-	if (program_of(id, theirs, sizeof(theirs)) == -1 ||
-	    program_of("self", ours, sizeof(ours)) == -1)
+	if (pidfile_program_of(id, theirs, sizeof(theirs)) == -1 ||
+	    pidfile_program_of("self", ours, sizeof(ours)) == -1)
 		return 0;	/* no /proc: the master's answer will tell */
 	if (strcmp(theirs, ours) != 0) {
 		fprintf(stderr, "sockechod: process %ld runs %s, not %s\n", pid,
@@ -205,7 +187,7 @@ check_master(long pid)
 		return -1;
 	}
 	snprintf(id, sizeof(id), "%ld", ppid = parent_of(pid));
-	if (ppid > 1 && program_of(id, parent, sizeof(parent)) == 0 &&
+	if (ppid > 1 && pidfile_program_of(id, parent, sizeof(parent)) == 0 &&
 	    strcmp(parent, ours) == 0) {
 		fprintf(stderr, "sockechod: process %ld is a sockechod worker; "
 		    "its master is process %ld\n", pid, ppid);

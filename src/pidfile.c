@@ -47,9 +47,12 @@ pidfile_parse(const char *text, pid_t *pid)
 	return 1;
 }
 
-/* The name of the program a process runs, without " (deleted)". */
-static int
-program_name(const char *pid, char *buf, size_t size)
+/*
+ * The name of the program a process runs ("self" or a pid), without
+ * directory and " (deleted)": how --reload and the pid file tell a master.
+ */
+int
+pidfile_program_of(const char *pid, char *buf, size_t size)
 {
 	char	 path[64], exe[PATH_MAX], *base, *deleted;
 	ssize_t	 n;
@@ -78,8 +81,8 @@ live_master(pid_t pid)
 	if (pid == getpid() || (kill(pid, 0) == -1 && errno != EPERM))
 		return false;
 	snprintf(arg, sizeof(arg), "%ld", (long)pid);
-	if (program_name(arg, theirs, sizeof(theirs)) == -1 ||
-	    program_name("self", ours, sizeof(ours)) == -1)
+	if (pidfile_program_of(arg, theirs, sizeof(theirs)) == -1 ||
+	    pidfile_program_of("self", ours, sizeof(ours)) == -1)
 		return true;
 	return strcmp(theirs, ours) == 0;
 }
