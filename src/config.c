@@ -706,7 +706,7 @@ get_metrics_listen(struct config *cfg, const struct key *k,
 }
 
 static int
-get_bool(struct config *cfg, const config_setting_t *s, const struct key *k,
+get_bool(struct config *cfg, const struct key *k, const config_setting_t *s,
     const struct where *w, struct config_errors *errs)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
@@ -719,8 +719,9 @@ get_bool(struct config *cfg, const config_setting_t *s, const struct key *k,
 }
 
 static int
-get_log_format(struct config *cfg, const config_setting_t *s,
-    const struct key *k, const struct where *w, struct config_errors *errs)
+get_log_format(struct config *cfg, const struct key *k,
+    const config_setting_t *s, const struct where *w,
+    struct config_errors *errs)
 {
 	const char	*str;
 	int		 format;
@@ -737,86 +738,143 @@ get_log_format(struct config *cfg, const config_setting_t *s,
 }
 
 static int
-apply_key(struct config *cfg, const struct key *k, const config_setting_t *s,
+get_integer(struct config *cfg, const struct key *k, const config_setting_t *s,
+    const struct where *w, struct config_errors *errs)
+{
+	uint64_t	v;
+
+	if (get_number(s, k, w, errs, &v) == -1)
+		return -1;
+	store(cfg, k, v);
+	return 0;
+}
+
+static int
+get_duration(struct config *cfg, const struct key *k,
+    const config_setting_t *s, const struct where *w,
+    struct config_errors *errs)
+{
+	uint64_t	v;
+
+	if (get_seconds(s, k, w, errs, &v) == -1)
+		return -1;
+	store(cfg, k, v);
+	return 0;
+}
+
+static int
+get_text(struct config *cfg, const struct key *k, const config_setting_t *s,
+    const struct where *w, struct config_errors *errs)
+{
+	const char	*str;
+
+	if (get_string(s, k, w, errs, &str) == -1)
+		return -1;
+	return set_string(cfg, k, str, w, errs);
+}
+
+/* user also sets the group, unless group is set too. */
+static int
+get_user(struct config *cfg, const struct key *k, const config_setting_t *s,
     const struct where *w, struct config_errors *errs)
 {
 	struct passwd	*pw;
+	const char	*str;
+
+	if (get_string(s, k, w, errs, &str) == -1 ||
+	    set_string(cfg, k, str, w, errs) == -1)
+		return -1;
+	errno = 0;
+	if ((pw = getpwnam(str)) == NULL) {
+		errorf(errs, w, "user: no such user \"%s\"", str);
+		return -1;
+	}
+	cfg->uid = pw->pw_uid;
+	if (cfg->group == NULL)
+		cfg->gid = pw->pw_gid;
+	return 0;
+}
+
+static int
+get_group(struct config *cfg, const struct key *k, const config_setting_t *s,
+    const struct where *w, struct config_errors *errs)
+{
 	struct group	*gr;
 	const char	*str;
-	uint64_t	 v;
+
+	if (get_string(s, k, w, errs, &str) == -1 ||
+	    set_string(cfg, k, str, w, errs) == -1)
+		return -1;
+	if ((gr = getgrnam(str)) == NULL) {
+		errorf(errs, w, "group: no such group \"%s\"", str);
+		return -1;
+	}
+	cfg->gid = gr->gr_gid;
+	return 0;
+}
+
+static int
+get_mode(struct config *cfg, const struct key *k, const config_setting_t *s,
+    const struct where *w, struct config_errors *errs)
+{
+	const char	*str;
+
+	if (get_string(s, k, w, errs, &str) == -1)
+		return -1;
+	if (echo_mode_parse(str, &cfg->mode) == -1) {
+		errorf(errs, w, "mode: must be \"stream\" or "
+		    "\"message\" (got \"%s\")", str);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+get_log_level(struct config *cfg, const struct key *k,
+    const config_setting_t *s, const struct where *w,
+    struct config_errors *errs)
+{
+	const char	*str;
 	int		 level;
 
-	switch (k->type) {
-	case KEY_NUMBER:
-		if (get_number(s, k, w, errs, &v) == -1)
-			return -1;
-		store(cfg, k, v);
-		return 0;
-	case KEY_SECONDS:
-		if (get_seconds(s, k, w, errs, &v) == -1)
-			return -1;
-		store(cfg, k, v);
-		return 0;
-	case KEY_LISTEN:
-		return get_listen(cfg, k, s, w, errs);
-	case KEY_METRICS_LISTEN:
-		return get_metrics_listen(cfg, k, s, w, errs);
-	case KEY_PORTS:
-		return get_ports(cfg, k, s, w, errs);
-	case KEY_PREFIXES:
-		return get_prefixes(cfg, k, s, w, errs);
-	case KEY_STRING:
-		if (get_string(s, k, w, errs, &str) == -1)
-			return -1;
-		return set_string(cfg, k, str, w, errs);
-	case KEY_USER:
-		if (get_string(s, k, w, errs, &str) == -1 ||
-		    set_string(cfg, k, str, w, errs) == -1)
-			return -1;
-		errno = 0;
-		if ((pw = getpwnam(str)) == NULL) {
-			errorf(errs, w, "user: no such user \"%s\"", str);
-			return -1;
-		}
-		cfg->uid = pw->pw_uid;
-		if (cfg->group == NULL)
-			cfg->gid = pw->pw_gid;
-		return 0;
-	case KEY_GROUP:
-		if (get_string(s, k, w, errs, &str) == -1 ||
-		    set_string(cfg, k, str, w, errs) == -1)
-			return -1;
-		if ((gr = getgrnam(str)) == NULL) {
-			errorf(errs, w, "group: no such group \"%s\"", str);
-			return -1;
-		}
-		cfg->gid = gr->gr_gid;
-		return 0;
-	case KEY_MODE:
-		if (get_string(s, k, w, errs, &str) == -1)
-			return -1;
-		if (echo_mode_parse(str, &cfg->mode) == -1) {
-			errorf(errs, w, "mode: must be \"stream\" or "
-			    "\"message\" (got \"%s\")", str);
-			return -1;
-		}
-		return 0;
-	case KEY_BOOL:
-		return get_bool(cfg, s, k, w, errs);
-	case KEY_LOG_FORMAT:
-		return get_log_format(cfg, s, k, w, errs);
-	case KEY_LOG_LEVEL:
-		if (get_string(s, k, w, errs, &str) == -1)
-			return -1;
-		if ((level = log_level_parse(str)) == -1) {
-			errorf(errs, w, "log_level: must be one of error, "
-			    "warning, notice, info, debug (got \"%s\")", str);
-			return -1;
-		}
-		cfg->log_level = level;
-		return 0;
+	if (get_string(s, k, w, errs, &str) == -1)
+		return -1;
+	if ((level = log_level_parse(str)) == -1) {
+		errorf(errs, w, "log_level: must be one of error, "
+		    "warning, notice, info, debug (got \"%s\")", str);
+		return -1;
 	}
-	return -1;
+	cfg->log_level = level;
+	return 0;
+}
+
+/* How each type of key is read, checked and stored. */
+typedef int key_getter(struct config *, const struct key *,
+    const config_setting_t *, const struct where *, struct config_errors *);
+
+static key_getter *const getters[] = {
+	[KEY_NUMBER] = get_integer,
+	[KEY_SECONDS] = get_duration,
+	[KEY_STRING] = get_text,
+	[KEY_MODE] = get_mode,
+	[KEY_LOG_LEVEL] = get_log_level,
+	[KEY_LOG_FORMAT] = get_log_format,
+	[KEY_BOOL] = get_bool,
+	[KEY_LISTEN] = get_listen,
+	[KEY_METRICS_LISTEN] = get_metrics_listen,
+	[KEY_USER] = get_user,
+	[KEY_GROUP] = get_group,
+	[KEY_PORTS] = get_ports,
+	[KEY_PREFIXES] = get_prefixes,
+};
+
+static int
+apply_key(struct config *cfg, const struct key *k, const config_setting_t *s,
+    const struct where *w, struct config_errors *errs)
+{
+	if ((size_t)k->type >= nitems(getters) || getters[k->type] == NULL)
+		return -1;
+	return getters[k->type](cfg, k, s, w, errs);
 }
 
 /* Levenshtein distance of two short strings, for "did you mean". */
