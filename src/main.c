@@ -470,76 +470,94 @@ enum action {
 	ACTION_RELOAD,
 };
 
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "workers", required_argument, NULL, 'w' },
+	{ "test-config", no_argument, NULL, 't' },
+	{ "dump-config", no_argument, NULL, 'T' },
+	{ "reload", required_argument, NULL, 'r' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "pid-file", required_argument, NULL, 'P' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* An option that sets one of the master's options. */
+static int
+set_option(int ch, char *arg, char *argv[], struct master_options *o)
+{
+	char	**lv;
+
+	switch (ch) {
+	case 'c':
+		o->config_path = arg;
+		o->config_optional = false;
+		return -1;
+	case 'l':
+		lv = reallocarray(o->listen, o->nlisten + 1, sizeof(*lv));
+		if (lv == NULL)
+			return EX_OSERR;
+		o->listen = lv;
+		o->listen[o->nlisten++] = arg;
+		return -1;
+	case 'w':
+		if (parse_workers(arg, &o->workers) == -1)
+			return bad_usage("-w: expected a number of workers "
+			    "from 0 to %d, not \"%s\"", CONFIG_WORKERS_MAX, arg);
+		return -1;
+	case 'v':
+		o->verbose = true;
+		return -1;
+	case 'P':
+		o->pid_file = arg;
+		return -1;
+	}
+	return bad_usage("unknown option %s", argv[optind - 1]);
+}
+
+/* One option: returns -1 to go on, or the exit status. */
+static int
+one_option(int ch, char *argv[], struct master_options *o,
+    enum action *action, const char **reload)
+{
+	switch (ch) {
+	case 't':
+		*action = ACTION_TEST;
+		return -1;
+	case 'T':
+		*action = ACTION_DUMP;
+		return -1;
+	case 'r':
+		*action = ACTION_RELOAD;
+		*reload = optarg;
+		return -1;
+	case 'V':
+		version();
+		return 0;
+	case 'h':
+		usage(stdout);
+		return 0;
+	case ':':
+		return bad_usage("option %s needs an argument",
+		    argv[optind - 1]);
+	}
+	return set_option(ch, optarg, argv, o);
+}
+
 /* Returns -1 to go on with *action, or the exit status. */
 static int
 parse_args(int argc, char *argv[], struct master_options *o,
     enum action *action, const char **reload)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "workers", required_argument, NULL, 'w' },
-		{ "test-config", no_argument, NULL, 't' },
-		{ "dump-config", no_argument, NULL, 'T' },
-		{ "reload", required_argument, NULL, 'r' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "pid-file", required_argument, NULL, 'P' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char	**lv;
-	int	  ch;
+	int	ch, status;
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":c:l:w:r:tTvVh", longopts,
 	    NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			o->config_path = optarg;
-			o->config_optional = false;
-			break;
-		case 'l':
-			lv = reallocarray(o->listen, o->nlisten + 1, sizeof(*lv));
-			if (lv == NULL)
-				return EX_OSERR;
-			o->listen = lv;
-			o->listen[o->nlisten++] = optarg;
-			break;
-		case 'w':
-			if (parse_workers(optarg, &o->workers) == -1)
-				return bad_usage("-w: expected a number of "
-				    "workers from 0 to %d, not \"%s\"",
-				    CONFIG_WORKERS_MAX, optarg);
-			break;
-		case 't':
-			*action = ACTION_TEST;
-			break;
-		case 'T':
-			*action = ACTION_DUMP;
-			break;
-		case 'r':
-			*action = ACTION_RELOAD;
-			*reload = optarg;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'P':
-			o->pid_file = optarg;
-			break;
-		case 'V':
-			version();
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case ':':
-			return bad_usage("option %s needs an argument",
-			    argv[optind - 1]);
-		default:
-			return bad_usage("unknown option %s", argv[optind - 1]);
-		}
+		if ((status = one_option(ch, argv, o, action, reload)) != -1)
+			return status;
 	}
 	if (optind < argc)
 		return bad_usage("unexpected argument \"%s\"", argv[optind]);
