@@ -257,6 +257,60 @@ resolve_error(const struct listen_addr *a, int r)
 	return r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r);
 }
 
+/* A Unix socket address stands for one socket address, its own. */
+static int
+resolve_unix_one(const struct listen_addr *a, struct listen_sockaddr **out,
+    size_t *nout, const char **why)
+{
+	struct listen_sockaddr	*v;
+
+	if ((v = malloc(sizeof(*v))) == NULL) {
+		*why = strerror(errno);
+		return -1;
+	}
+	resolve_unix(a, v);
+	*out = v;
+	*nout = 1;
+	return 0;
+}
+
+/* Appends ai's address to v[n], unless it is too long or there already. */
+static int
+add_unique(struct listen_sockaddr **v, size_t *n, const struct addrinfo *ai)
+{
+	struct listen_sockaddr	sa, *nv;
+
+	if (ai->ai_addrlen > sizeof(sa.ss))
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	memcpy(&sa.ss, ai->ai_addr, ai->ai_addrlen);
+	sa.len = ai->ai_addrlen;
+	if (contains(*v, *n, &sa))
+		return 0;
+	if ((nv = reallocarray(*v, *n + 1, sizeof(*nv))) == NULL)
+		return -1;
+	*v = nv;
+	(*v)[(*n)++] = sa;
+	return 0;
+}
+
+/* Two passes put IPv4 first, so names and order are predictable. */
+static int
+collect(const struct addrinfo *res, struct listen_sockaddr **v, size_t *n)
+{
+	const struct addrinfo	*ai;
+	size_t			 pass;
+
+	for (pass = 0; pass < 2; pass++)
+		for (ai = res; ai != NULL; ai = ai->ai_next) {
+			if ((pass == 0) != (ai->ai_family == AF_INET))
+				continue;
+			if (add_unique(v, n, ai) == -1)
+				return -1;
+		}
+	return 0;
+}
+
 /*
  * The socket addresses one listen address stands for: a host name may
  * resolve to several. The wildcard yields 0.0.0.0 first, then [::].
@@ -265,23 +319,15 @@ int
 listen_resolve(const struct listen_addr *a, struct listen_sockaddr **out,
     size_t *nout, const char **why)
 {
-	struct addrinfo		 hints, *res, *ai;
-	struct listen_sockaddr	*v = NULL, sa;
-	size_t			 n = 0, pass;
+	struct addrinfo		 hints, *res;
+	struct listen_sockaddr	*v = NULL;
+	size_t			 n = 0;
 	int			 r;
 
 	*out = NULL;
 	*nout = 0;
-	if (a->kind == LISTEN_UNIX) {
-		if ((v = malloc(sizeof(*v))) == NULL) {
-			*why = strerror(errno);
-			return -1;
-		}
-		resolve_unix(a, v);
-		*out = v;
-		*nout = 1;
-		return 0;
-	}
+	if (a->kind == LISTEN_UNIX)
+		return resolve_unix_one(a, out, nout, why);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = a->socktype == SOCK_DGRAM ? SOCK_DGRAM :
@@ -292,30 +338,13 @@ listen_resolve(const struct listen_addr *a, struct listen_sockaddr **out,
 		*why = resolve_error(a, r);
 		return -1;
 	}
-	/* Two passes put IPv4 first, so names and order are predictable. */
-	for (pass = 0; pass < 2; pass++)
-		for (ai = res; ai != NULL; ai = ai->ai_next) {
-			if ((pass == 0) != (ai->ai_family == AF_INET))
-				continue;
-			if (ai->ai_addrlen > sizeof(sa.ss))
-				continue;
-			memset(&sa, 0, sizeof(sa));
-			memcpy(&sa.ss, ai->ai_addr, ai->ai_addrlen);
-			sa.len = ai->ai_addrlen;
-			if (contains(v, n, &sa))
-				continue;
-			struct listen_sockaddr *nv = reallocarray(v, n + 1,
-			    sizeof(*v));
-			if (nv == NULL) {
-				free(v);
-				freeaddrinfo(res);
-				*why = strerror(ENOMEM);
-				return -1;
-			}
-			v = nv;
-			v[n++] = sa;
-		}
+	r = collect(res, &v, &n);
 	freeaddrinfo(res);
+	if (r == -1) {
+		free(v);
+		*why = strerror(ENOMEM);
+		return -1;
+	}
 	if (n == 0) {
 		*why = "no usable address";
 		return -1;
@@ -603,13 +632,53 @@ adopted_type(int fd)
 	return -1;
 }
 
+static void
+adopt_error(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "cannot use the sockets passed by systemd: %s",
+	    strerror(errno));
+}
+
+/* Take over one socket systemd passed: non-blocking, close-on-exec. */
+static int
+adopt_one(struct listener *l, int fd, const char *name, char *err,
+    size_t errlen)
+{
+	int	flags;
+
+	if ((l->socktype = adopted_type(fd)) == -1) {
+		snprintf(err, errlen, "file descriptor %d passed by systemd "
+		    "(%s) is neither a listening stream socket nor an "
+		    "Internet datagram socket", fd, name);
+		errno = ENOTSOCK;
+		return -1;
+	}
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+		goto fail_errno;
+	l->fd = fd;
+	l->activated = true;
+	l->sa.len = sizeof(l->sa.ss);
+	if (getsockname(fd, (struct sockaddr *)&l->sa.ss, &l->sa.len) == -1)
+		goto fail_errno;
+	if (l->socktype == SOCK_DGRAM &&
+	    dgram_setup(fd, l->sa.ss.ss_family) == -1)
+		goto fail_errno;
+	name_listener(l);
+	return 0;
+
+fail_errno:
+	adopt_error(err, errlen);
+	return -1;
+}
+
 /* Take over the sockets systemd passed (LISTEN_FDS), and clear LISTEN_*. */
 int
 listen_adopt(struct listeners *out, char *err, size_t errlen)
 {
-	struct listener	*l;
-	char		**names = NULL;
-	int		 n, i, fd, flags;
+	char	**names = NULL;
+	int	  n, i;
 
 	out->v = NULL;
 	out->n = 0;
@@ -621,44 +690,20 @@ listen_adopt(struct listeners *out, char *err, size_t errlen)
 	}
 	if (n == 0)
 		return 0;
-	if ((out->v = calloc(n, sizeof(*out->v))) == NULL)
-		goto fail_errno;
-	for (i = 0; i < n; i++) {
-		fd = SD_LISTEN_FDS_START + i;
-		l = &out->v[out->n];
-		if ((l->socktype = adopted_type(fd)) == -1) {
-			snprintf(err, errlen, "file descriptor %d passed by "
-			    "systemd (%s) is neither a listening stream socket "
-			    "nor an Internet datagram socket", fd,
-			    names != NULL ? names[i] : "?");
-			errno = ENOTSOCK;
-			goto fail;
-		}
-		if ((flags = fcntl(fd, F_GETFL)) == -1 ||
-		    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1 ||
-		    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
-			goto fail_errno;
-		out->n++;
-		l->fd = fd;
-		l->activated = true;
-		l->sa.len = sizeof(l->sa.ss);
-		if (getsockname(fd, (struct sockaddr *)&l->sa.ss,
-		    &l->sa.len) == -1)
-			goto fail_errno;
-		if (l->socktype == SOCK_DGRAM &&
-		    dgram_setup(fd, l->sa.ss.ss_family) == -1)
-			goto fail_errno;
-		name_listener(l);
+	if ((out->v = calloc(n, sizeof(*out->v))) == NULL) {
+		adopt_error(err, errlen);
+		goto fail;
 	}
+	for (i = 0; i < n; i++, out->n++)
+		if (adopt_one(&out->v[i], SD_LISTEN_FDS_START + i,
+		    names != NULL ? names[i] : "?", err, errlen) == -1)
+			goto fail;
 done:
 	for (i = 0; names != NULL && names[i] != NULL; i++)
 		free(names[i]);
 	free(names);
 	return n;
 
-fail_errno:
-	snprintf(err, errlen, "cannot use the sockets passed by systemd: %s",
-	    strerror(errno));
 fail:
 	free(out->v);
 	out->v = NULL;
