@@ -86,6 +86,34 @@ put_strings(FILE *fp, const char *name, char *const *v, size_t n)
 	fputs(n ? " ];\n" : "];\n", fp);
 }
 
+/* listen: strings, and a group for an address that sets its own proxy_protocol. */
+static void
+put_listen(FILE *fp, const struct config *c)
+{
+	size_t	i;
+	bool	groups = false;
+
+	for (i = 0; i < c->nlisten; i++)
+		groups = groups || c->listen[i].proxy != LISTEN_PROXY_DEFAULT;
+	if (!groups) {
+		put_strings(fp, "listen", c->listen_text, c->nlisten);
+		return;
+	}
+	fputs("listen = (", fp);
+	for (i = 0; i < c->nlisten; i++) {
+		fputs(i ? ", " : " ", fp);
+		if (c->listen[i].proxy == LISTEN_PROXY_DEFAULT) {
+			put_string(fp, c->listen_text[i]);
+			continue;
+		}
+		fputs("{ address = ", fp);
+		put_string(fp, c->listen_text[i]);
+		fprintf(fp, "; proxy_protocol = %s; }", c->listen[i].proxy ==
+		    LISTEN_PROXY_ON ? "true" : "false");
+	}
+	fputs(" );\n", fp);
+}
+
 static void
 put_prefixes(FILE *fp, const char *name, const struct acl_list *l)
 {
@@ -144,7 +172,7 @@ format_name(enum log_format f)
 static void
 write_service(FILE *fp, const struct config *c)
 {
-	put_strings(fp, "listen", c->listen_text, c->nlisten);
+	put_listen(fp, c);
 	put_optional(fp, "metrics_listen", c->metrics_listen, "no exporter");
 	put_number(fp, "workers", c->workers, c->workers ? NULL :
 	    "one per online CPU");
@@ -197,6 +225,10 @@ write_limits(FILE *fp, const struct config *c)
 	put_number(fp, "max_buffered_bytes", config_buffered(c),
 	    c->max_buffered_bytes == CONFIG_DERIVED ?
 	    "derived from mode and message or buffer size" : NULL);
+	put_bool(fp, "proxy_protocol", c->proxy_protocol);
+	put_prefixes(fp, "proxy_trusted", &c->proxy_trusted);
+	put_number(fp, "proxy_header_timeout_ms", c->proxy_header_timeout_ms,
+	    NULL);
 }
 
 void

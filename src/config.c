@@ -98,6 +98,10 @@ static const struct key keys[] = {
 	{ "max_buffered_bytes", KEY_NUMBER, FIELD(max_buffered_bytes), 0,
 	    64 * 1024 * MIB },
 	{ "deny", KEY_PREFIXES, FIELD(acl.deny), 0, 0 },
+	{ "proxy_protocol", KEY_BOOL, FIELD(proxy_protocol), 0, 0 },
+	{ "proxy_trusted", KEY_PREFIXES, FIELD(proxy_trusted), 0, 0 },
+	{ "proxy_header_timeout_ms", KEY_NUMBER, FIELD(proxy_header_timeout_ms),
+	    1, CONFIG_PROXY_TIMEOUT_MAX_MS },
 };
 
 #define NKEYS	nitems(keys)
@@ -186,6 +190,7 @@ config_free(struct config *cfg)
 	free(cfg->group);
 	acl_list_free(&cfg->acl.allow);
 	acl_list_free(&cfg->acl.deny);
+	acl_list_free(&cfg->proxy_trusted);
 	free(cfg->metrics_listen);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -303,7 +308,40 @@ config_defaults(struct config *cfg)
 	/* A client that never reads pins at most this much kernel memory. */
 	cfg->socket_buffer_bytes = 128 * 1024;
 	cfg->max_buffered_bytes = CONFIG_DERIVED;
+	cfg->proxy_header_timeout_ms = 3 * MS_PER_SEC;
 	config_errors_free(&errs);
+}
+
+/* Whether the connections of listen address i begin with a PROXY header. */
+bool
+config_listen_proxy(const struct config *cfg, size_t i)
+{
+	const struct listen_addr	*a = &cfg->listen[i];
+
+	if (a->socktype != SOCK_STREAM)
+		return false;
+	if (a->proxy != LISTEN_PROXY_DEFAULT)
+		return a->proxy == LISTEN_PROXY_ON;
+	return cfg->proxy_protocol;
+}
+
+/* A PROXY listener trusts only proxy_trusted, which must then be listed. */
+static void
+check_proxy(const struct config *cfg, const struct where *w,
+    struct config_errors *errs)
+{
+	size_t	i;
+
+	if (cfg->proxy_trusted.n > 0)
+		return;
+	for (i = 0; i < cfg->nlisten; i++)
+		if (config_listen_proxy(cfg, i)) {
+			errorf(errs, w, "proxy_protocol is on for %s, but "
+			    "proxy_trusted is empty: list the load balancers "
+			    "that may send a PROXY header",
+			    cfg->listen_text[i]);
+			return;
+		}
 }
 
 /* Replace the listen list, as -l on the command line does. */
@@ -319,6 +357,7 @@ config_set_listen(struct config *cfg, char *const *texts, size_t n,
 		if (add_listen(cfg, texts[i], &cmdline, errs) == -1 &&
 		    errs->n == before)
 			errorf(errs, &cmdline, "listen: %s", strerror(ENOMEM));
+	check_proxy(cfg, &cmdline, errs);
 	return errs->n == before ? 0 : -1;
 }
 
@@ -572,12 +611,95 @@ is_list(const config_setting_t *s)
 	    config_setting_type(s) == CONFIG_TYPE_LIST;
 }
 
+/* A listen group's proxy_protocol; UDP has no PROXY header. */
 static int
-listen_element(struct config *cfg, const struct key *k, const char *text,
+listen_group_proxy(struct config *cfg, const config_setting_t *proxy,
     const struct where *w, struct config_errors *errs)
 {
-	(void)k;
-	return add_listen(cfg, text, w, errs);
+	struct listen_addr	*a = &cfg->listen[cfg->nlisten - 1];
+
+	if (config_setting_type(proxy) != CONFIG_TYPE_BOOL) {
+		errorf(errs, w, "listen: proxy_protocol: expected true or false");
+		return -1;
+	}
+	if (a->socktype == SOCK_DGRAM && config_setting_get_bool(proxy)) {
+		errorf(errs, w, "listen: proxy_protocol does not apply to UDP "
+		    "(\"%s\")", cfg->listen_text[cfg->nlisten - 1]);
+		return -1;
+	}
+	a->proxy = config_setting_get_bool(proxy) ? LISTEN_PROXY_ON :
+	    LISTEN_PROXY_OFF;
+	return 0;
+}
+
+/* { address = "HOST:PORT"; proxy_protocol = true; } */
+static int
+listen_group(struct config *cfg, const config_setting_t *g,
+    const struct where *w, struct config_errors *errs)
+{
+	const config_setting_t	*m, *addr = NULL, *proxy = NULL;
+	struct where		 mw, pw;
+	int			 i, bad = 0;
+
+	for (i = 0; (m = config_setting_get_elem(g, i)) != NULL; i++) {
+		element_line(w, m, &mw);
+		if (strcmp(config_setting_name(m), "address") == 0)
+			addr = m;
+		else if (strcmp(config_setting_name(m), "proxy_protocol") == 0) {
+			proxy = m;
+			pw = mw;
+		} else {
+			errorf(errs, &mw, "listen: unknown setting \"%s\" in a "
+			    "listener (known: address, proxy_protocol)",
+			    config_setting_name(m));
+			bad = 1;
+		}
+	}
+	if (addr == NULL || config_setting_type(addr) != CONFIG_TYPE_STRING) {
+		errorf(errs, w, "listen: a listener group needs "
+		    "address = \"HOST:PORT\";");
+		return -1;
+	}
+	element_line(w, addr, &mw);
+	if (add_listen(cfg, config_setting_get_string(addr), &mw, errs) == -1)
+		return -1;
+	if (proxy != NULL && listen_group_proxy(cfg, proxy, &pw, errs) == -1)
+		return -1;
+	return bad ? -1 : 0;
+}
+
+/* Each element: an address, or a group with its address and options. */
+static int
+listen_elements(struct config *cfg, const config_setting_t *s,
+    const struct where *w, struct config_errors *errs)
+{
+	const config_setting_t	*e;
+	struct where		 ew;
+	const char		*text;
+	size_t			 cursor = 0;
+	int			 i, n = config_setting_length(s), bad = 0;
+
+	if (w->cf != NULL && w->merged_line > 0 && w->merged_line <= w->cf->lines)
+		cursor = w->cf->line_start[w->merged_line];
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, i);
+		element_line(w, e, &ew);
+		if (config_setting_type(e) == CONFIG_TYPE_GROUP) {
+			if (listen_group(cfg, e, &ew, errs) == -1)
+				bad = 1;
+			continue;
+		}
+		if ((text = config_setting_get_string(e)) == NULL) {
+			errorf(errs, &ew, "listen: element %d is neither an "
+			    "address nor a group", i + 1);
+			bad = 1;
+			continue;
+		}
+		element_where(&ew, text, &cursor);
+		if (add_listen(cfg, text, &ew, errs) == -1)
+			bad = 1;
+	}
+	return bad ? -1 : 0;
 }
 
 static int
@@ -585,18 +707,20 @@ get_listen(struct config *cfg, const struct key *k,
     const config_setting_t *s, const struct where *w,
     struct config_errors *errs)
 {
+	(void)k;
 	free_listen(cfg);
 	if (!is_list(s)) {
 		errorf(errs, w, "listen: expected a list of addresses, "
 		    "such as [ \"*:7\" ]");
 		return -1;
 	}
-	if (config_setting_type(s) != CONFIG_TYPE_STRING &&
-	    config_setting_length(s) == 0) {
+	if (config_setting_type(s) == CONFIG_TYPE_STRING)
+		return add_listen(cfg, config_setting_get_string(s), w, errs);
+	if (config_setting_length(s) == 0) {
 		errorf(errs, w, "listen: the list is empty");
 		return -1;
 	}
-	return each_string(cfg, k, s, w, errs, listen_element);
+	return listen_elements(cfg, s, w, errs);
 }
 
 static int
@@ -922,6 +1046,36 @@ unknown_key(const char *name, const struct where *w,
 		errorf(errs, w, "unknown setting \"%s\"", name);
 }
 
+/*
+ * Where the PROXY protocol was turned on, for check_proxy(): the first
+ * listen group that says so, else the global setting.
+ */
+static void
+proxy_where(config_t *lc, const struct conffile *cf, struct where *w)
+{
+	config_setting_t	*s, *l, *e, *p;
+	int			 i;
+
+	s = config_lookup(lc, "proxy_protocol");
+	if ((l = config_lookup(lc, "listen")) != NULL &&
+	    config_setting_type(l) == CONFIG_TYPE_LIST)
+		for (i = 0; (e = config_setting_get_elem(l, i)) != NULL; i++)
+			if (config_setting_type(e) == CONFIG_TYPE_GROUP &&
+			    (p = config_setting_get_member(e,
+			    "proxy_protocol")) != NULL &&
+			    config_setting_type(p) == CONFIG_TYPE_BOOL &&
+			    config_setting_get_bool(p)) {
+				s = p;
+				break;
+			}
+	w->file = cf->nfiles > 0 ? cf->files[0] : NULL;
+	w->line = 0;
+	if (s != NULL) {
+		w->merged_line = config_setting_source_line(s);
+		conffile_where(cf, w->merged_line, &w->file, &w->line);
+	}
+}
+
 static void
 read_settings(struct config *cfg, config_t *lc, const struct conffile *cf,
     struct config_errors *errs)
@@ -948,6 +1102,8 @@ read_settings(struct config *cfg, config_t *lc, const struct conffile *cf,
 		}
 		(void)apply_key(cfg, k, s, &w, errs);
 	}
+	proxy_where(lc, cf, &w);
+	check_proxy(cfg, &w, errs);
 }
 
 /*

@@ -17,6 +17,7 @@
 #define CONFIG_WORKERS_MAX	512
 #define CONFIG_UDP_DROP_PORTS_MAX 64
 #define CONFIG_ERRORS_MAX	20	/* messages kept from one load */
+#define CONFIG_PROXY_TIMEOUT_MAX_MS 600000
 
 struct config {
 	char			*path;		/* NULL: built-in defaults */
@@ -56,6 +57,10 @@ struct config {
 	unsigned		 client_prefix_v6;
 	uint64_t		 socket_buffer_bytes;	/* 0: the kernel's */
 	uint64_t		 max_buffered_bytes;	/* per worker; derived */
+	/* PROXY protocol, on stream listeners that do not say otherwise. */
+	bool			 proxy_protocol;
+	struct acl_list		 proxy_trusted;	/* who may send a header */
+	unsigned		 proxy_header_timeout_ms; /* the whole header */
 	/* Prometheus exporter: NULL, or the address as written. */
 	char			*metrics_listen;
 	struct listen_addr	 metrics_addr;
@@ -79,6 +84,7 @@ int	config_set_listen(struct config *, char *const *texts, size_t n,
 unsigned config_workers(const struct config *);
 uint64_t config_per_client(const struct config *);
 uint64_t config_buffered(const struct config *);
+bool	config_listen_proxy(const struct config *, size_t i);
 void	config_free(struct config *);
 void	config_discard(struct config *);
 void	config_errors_free(struct config_errors *);

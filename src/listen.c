@@ -792,3 +792,34 @@ listen_describe(const struct listeners *ls, char *buf, size_t size)
 		off += n;
 	}
 }
+
+/*
+ * Mark the sockets that expect a PROXY header: with "all", every stream
+ * socket (passed ones that no address names too), then as each address
+ * that says on or off asks. Returns -1 if an address no longer resolves.
+ */
+int
+listen_mark_proxy(struct listeners *ls, const struct listen_addr *addrs,
+    size_t naddr, bool all, const char **why)
+{
+	struct listen_sockaddr	*sav;
+	size_t			 i, j, k, nsa;
+
+	for (k = 0; k < ls->n; k++)
+		ls->v[k].proxy = all && ls->v[k].socktype == SOCK_STREAM;
+	for (i = 0; i < naddr; i++) {
+		if (addrs[i].proxy == LISTEN_PROXY_DEFAULT)
+			continue;
+		if (listen_resolve(&addrs[i], &sav, &nsa, why) == -1)
+			return -1;
+		for (j = 0; j < nsa; j++)
+			for (k = 0; k < ls->n; k++)
+				if (ls->v[k].socktype == addrs[i].socktype &&
+				    listen_sockaddr_equal(&ls->v[k].sa,
+				    &sav[j]))
+					ls->v[k].proxy =
+					    addrs[i].proxy == LISTEN_PROXY_ON;
+		free(sav);
+	}
+	return 0;
+}

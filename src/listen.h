@@ -25,9 +25,17 @@ enum listen_kind {
 #define LISTEN_UDP4_MAX_BYTES	65507
 #define LISTEN_UDP6_MAX_BYTES	65527
 
+/* Whether an address's connections begin with a PROXY header. */
+enum listen_proxy {
+	LISTEN_PROXY_DEFAULT,	/* as the global proxy_protocol says */
+	LISTEN_PROXY_OFF,
+	LISTEN_PROXY_ON,
+};
+
 /* One "listen" string of the configuration, parsed but not resolved. */
 struct listen_addr {
 	enum listen_kind kind;
+	enum listen_proxy proxy;	/* listen_parse() leaves DEFAULT */
 	int		 socktype;	/* SOCK_STREAM, or SOCK_DGRAM: "udp:" */
 	bool		 wildcard;	/* "*:PORT": every IPv4 and IPv6 address */
 	char		 host[LISTEN_HOST_MAX];
@@ -48,6 +56,7 @@ struct listener {
 	char			name[LISTEN_NAME_MAX];
 	bool			activated;	/* passed by systemd: never unlink */
 	bool			unlink_on_close; /* we made this socket file */
+	bool			proxy;		/* a PROXY header comes first */
 };
 
 struct listeners {
@@ -70,6 +79,8 @@ void	listen_close_unused(struct listeners *old, const struct listeners *cur);
 void	listen_close_all(struct listeners *);
 bool	listen_has_fd(const struct listeners *, int fd);
 bool	listen_has_dgram(const struct listeners *);
+int	listen_mark_proxy(struct listeners *, const struct listen_addr *,
+	    size_t naddr, bool all, const char **why);
 void	listen_describe(const struct listeners *, char *, size_t);
 
 #endif

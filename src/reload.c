@@ -106,6 +106,22 @@ reload_begin(struct reload *r)
 	memset(&r->queued, 0, sizeof(r->queued));
 }
 
+/* Which sockets expect a PROXY header, as this configuration says. */
+static int
+mark_proxy(struct listeners *ls, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	const char	*why;
+
+	if (listen_mark_proxy(ls, cfg->listen, cfg->nlisten,
+	    cfg->proxy_protocol, &why) == -1) {
+		snprintf(err, errlen, "proxy_protocol: cannot resolve a listen "
+		    "address again: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 copy_listeners(struct listeners *dst, const struct listeners *src)
 {
@@ -130,10 +146,19 @@ new_listeners(struct listeners *ls, const struct reload_gen *cur,
 			snprintf(err, errlen, "%s", strerror(errno));
 			return -1;
 		}
-		return 0;
+	} else if (listen_build(ls, &cur->ls, cfg->listen, cfg->nlisten,
+	    cfg->backlog, err, errlen) == -1)
+		return -1;
+	if (mark_proxy(ls, cfg, err, errlen) == -1) {
+		if (activated)
+			free(ls->v);
+		else
+			listen_close_unused(ls, &cur->ls);
+		ls->v = NULL;
+		ls->n = 0;
+		return -1;
 	}
-	return listen_build(ls, &cur->ls, cfg->listen, cfg->nlisten,
-	    cfg->backlog, err, errlen);
+	return 0;
 }
 
 /*
@@ -186,6 +211,10 @@ reload_first(struct reload_gen *g, bool *activated, char *err, size_t errlen)
 	} else if (listen_build(&g->ls, NULL, g->cfg->listen, g->cfg->nlisten,
 	    g->cfg->backlog, err, errlen) == -1)
 		return -1;
+	if (mark_proxy(&g->ls, g->cfg, err, errlen) == -1) {
+		listen_close_all(&g->ls);
+		return -1;
+	}
 	check_descriptors(g->cfg);
 	return 0;
 }
