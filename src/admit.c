@@ -47,6 +47,8 @@ admit_reason_text(enum admit_reason r)
 		return "over max_new_connections_per_client";
 	case ADMIT_TABLE_FULL:
 		return "the client table is full";
+	case ADMIT_PROXY_UNTRUSTED:
+		return "not in proxy_trusted, on a PROXY listener";
 	}
 	return "?";
 }
@@ -168,5 +170,40 @@ admit_connection(struct admit *a, int fd, const struct sockaddr *sa,
 	else
 		SCOREBOARD_ADD(a->slot->refused_limit, 1);
 	say_refused(a, sa, len, r, now_ms);
+	return false;
+}
+
+/*
+ * A PROXY listener serves only the load balancers in proxy_trusted: from
+ * anyone else a header would be a forged client address. The peers of a
+ * Unix socket are trusted: its file's permissions decide who connects.
+ */
+bool
+admit_proxy_trusted(const struct acl_list *trusted, const struct sockaddr *sa,
+    socklen_t len)
+{
+	struct acl_addr	addr;
+	size_t		i;
+
+	if (sa->sa_family == AF_UNIX)
+		return true;
+	if (acl_addr_from_sockaddr(sa, len, &addr) == -1)
+		return false;
+	for (i = 0; i < trusted->n; i++)
+		if (acl_prefix_match(&trusted->v[i], &addr))
+			return true;
+	return false;
+}
+
+/* A peer of a PROXY listener: true if it may send a header, else reset. */
+bool
+admit_proxy_peer(struct admit *a, int fd, const struct sockaddr *sa,
+    socklen_t len, uint64_t now_ms)
+{
+	if (admit_proxy_trusted(&a->cfg->proxy_trusted, sa, len))
+		return true;
+	refuse(fd);
+	SCOREBOARD_ADD(a->slot->proxy[SCOREBOARD_PROXY_UNTRUSTED], 1);
+	say_refused(a, sa, len, ADMIT_PROXY_UNTRUSTED, now_ms);
 	return false;
 }

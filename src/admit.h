@@ -28,6 +28,7 @@ enum admit_reason {
 	ADMIT_TOO_MANY,		/* max_connections_per_client */
 	ADMIT_TOO_FAST,		/* max_new_connections_per_client */
 	ADMIT_TABLE_FULL,	/* the client table has no room: fail safe */
+	ADMIT_PROXY_UNTRUSTED,	/* on a PROXY listener, not in proxy_trusted */
 };
 
 struct admit {
@@ -51,6 +52,10 @@ void	admit_init(struct admit *, const struct config *,
 bool	admit_connection(struct admit *, int fd, const struct sockaddr *,
 	    socklen_t, uint64_t now_ms, struct admit_ticket *);
 void	admit_leave(struct admit *, struct admit_ticket *);
+bool	admit_proxy_trusted(const struct acl_list *, const struct sockaddr *,
+	    socklen_t);
+bool	admit_proxy_peer(struct admit *, int fd, const struct sockaddr *,
+	    socklen_t, uint64_t now_ms);
 bool	admit_notice_due(struct admit_notices *, const struct acl_addr *,
 	    uint64_t now_ms);
 const char *admit_reason_text(enum admit_reason);

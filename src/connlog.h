@@ -19,12 +19,15 @@
 	X(RESET,		"reset")	/* ECONNRESET, EPIPE */	\
 	X(ERROR,		"error")	/* another socket error */ \
 	X(SHUTDOWN,		"shutdown")	/* stop, drain deadline */ \
+	X(PROXY_BAD,		"proxy-header-bad")			\
+	X(PROXY_TIMEOUT,	"proxy-header-timeout")			\
 	/* Refusals: accepted, then closed unserved ("refused-..."). */	\
 	X(REFUSED_DENIED,	"refused-denied")  /* allow/deny */	\
 	X(REFUSED_TOO_MANY,	"refused-per-client-limit")		\
 	X(REFUSED_TOO_FAST,	"refused-per-client-rate")		\
 	X(REFUSED_TABLE_FULL,	"refused-client-table-full")		\
-	X(REFUSED_NO_MEMORY,	"refused-no-memory")
+	X(REFUSED_NO_MEMORY,	"refused-no-memory")			\
+	X(REFUSED_PROXY_UNTRUSTED, "refused-proxy-untrusted")
 
 enum connlog_reason {
 #define CONNLOG_ENUM(name, text)	CONNLOG_##name,

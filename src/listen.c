@@ -734,6 +734,17 @@ listen_has_dgram(const struct listeners *ls)
 	return false;
 }
 
+bool
+listen_has_proxy(const struct listeners *ls)
+{
+	size_t	i;
+
+	for (i = 0; i < ls->n; i++)
+		if (ls->v[i].proxy)
+			return true;
+	return false;
+}
+
 static void
 close_one(struct listener *l)
 {

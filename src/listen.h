@@ -79,6 +79,7 @@ void	listen_close_unused(struct listeners *old, const struct listeners *cur);
 void	listen_close_all(struct listeners *);
 bool	listen_has_fd(const struct listeners *, int fd);
 bool	listen_has_dgram(const struct listeners *);
+bool	listen_has_proxy(const struct listeners *);
 int	listen_mark_proxy(struct listeners *, const struct listen_addr *,
 	    size_t naddr, bool all, const char **why);
 void	listen_describe(const struct listeners *, char *, size_t);

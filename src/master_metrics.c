@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "listen.h"
 #include "log.h"
@@ -34,6 +35,7 @@ master_render_metrics(void *arg, char *buf, size_t size)
 	s.bytes_out = t.bytes_out;
 	s.refused_deny = t.refused_acl;
 	s.refused_limit = t.refused_limit;
+	memcpy(s.proxy, t.proxy, sizeof(s.proxy));
 	s.workers_configured = m->gen.wanted;
 	s.workers_live = pool_count_live(&m->pool);
 	s.generation = m->gen.id;

@@ -86,6 +86,27 @@ one(struct out *o, const char *name, const char *type, const char *help,
 }
 
 static void
+format_proxy(struct out *o, const struct metrics_snapshot *s)
+{
+	static const char *const results[SCOREBOARD_PROXY_NRESULTS] = {
+		[SCOREBOARD_PROXY_OK] = "ok",
+		[SCOREBOARD_PROXY_BAD] = "bad",
+		[SCOREBOARD_PROXY_TIMEOUT] = "timeout",
+		[SCOREBOARD_PROXY_UNTRUSTED] = "untrusted",
+	};
+	int	r;
+
+	family(o, "sockechod_proxy_headers_total", "counter",
+	    "PROXY protocol headers on proxy_protocol listeners, by result: "
+	    "ok (read), bad (malformed, oversized or cut short), timeout "
+	    "(not whole within proxy_header_timeout_ms), untrusted (a peer "
+	    "not in proxy_trusted, reset at once).");
+	for (r = 0; r < SCOREBOARD_PROXY_NRESULTS; r++)
+		put(o, "sockechod_proxy_headers_total{result=\"%s\"} %" PRIu64
+		    "\n", results[r], s->proxy[r]);
+}
+
+static void
 format_totals(struct out *o, const struct metrics_snapshot *s)
 {
 	family(o, "sockechod_build_info", "gauge",
@@ -101,6 +122,7 @@ format_totals(struct out *o, const struct metrics_snapshot *s)
 	put(o, "sockechod_connections_refused_total{reason=\"deny\"} %" PRIu64
 	    "\nsockechod_connections_refused_total{reason=\"limit\"} %"
 	    PRIu64 "\n", s->refused_deny, s->refused_limit);
+	format_proxy(o, s);
 	one(o, "sockechod_sessions_completed_total", "counter",
 	    "Connections that have ended (accepted, and no longer open).",
 	    s->accepted >= s->open ? s->accepted - s->open : 0);

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scoreboard.h"
+
 /* Why a worker exited, as the label "cause" of sockechod_worker_exits_total. */
 enum metrics_exit_cause {
 	METRICS_EXIT_ASKED,	/* the master asked: reload, recycle, stop */
@@ -45,6 +47,7 @@ struct metrics_snapshot {
 	uint64_t		 bytes_out;
 	uint64_t		 refused_deny;	/* allow/deny said no */
 	uint64_t		 refused_limit;	/* over a per-client limit */
+	uint64_t		 proxy[SCOREBOARD_PROXY_NRESULTS];
 	unsigned		 workers_configured;
 	unsigned		 workers_live;
 	unsigned		 generation;

@@ -144,6 +144,15 @@ find_pid(const struct pool *p, pid_t pid)
 	return -1;
 }
 
+static void
+add_proxy(uint64_t *sum, const struct scoreboard_slot *sc)
+{
+	size_t	i;
+
+	for (i = 0; i < SCOREBOARD_PROXY_NRESULTS; i++)
+		sum[i] += SCOREBOARD_LOAD(sc->proxy[i]);
+}
+
 /* Count its work among the exited, and free the slot. */
 static void
 release(struct pool *p, unsigned idx)
@@ -156,6 +165,7 @@ release(struct pool *p, unsigned idx)
 	scoreboard_udp_add(&p->exited.udp, &sc->udp);
 	p->exited.refused_acl += SCOREBOARD_LOAD(sc->refused_acl);
 	p->exited.refused_limit += SCOREBOARD_LOAD(sc->refused_limit);
+	add_proxy(p->exited.proxy, sc);
 	memset(&p->slots[idx], 0, sizeof(p->slots[idx]));
 	SCOREBOARD_STORE(p->sb[idx].state, (uint32_t)SCOREBOARD_FREE);
 }
@@ -428,6 +438,7 @@ pool_totals(const struct pool *p, unsigned generation, struct pool_totals *t)
 		scoreboard_udp_add(&t->udp, &sc->udp);
 		t->refused_acl += SCOREBOARD_LOAD(sc->refused_acl);
 		t->refused_limit += SCOREBOARD_LOAD(sc->refused_limit);
+		add_proxy(t->proxy, sc);
 	}
 }
 

@@ -61,6 +61,7 @@ struct pool_totals {
 	struct scoreboard_udp udp;
 	uint64_t	refused_acl;
 	uint64_t	refused_limit;
+	uint64_t	proxy[SCOREBOARD_PROXY_NRESULTS];
 };
 
 /*

@@ -30,6 +30,15 @@ enum scoreboard_state {
 /* Why a datagram went unanswered; udp_policy.h names each reason. */
 #define SCOREBOARD_UDP_DROP_REASONS	8
 
+/* What became of the PROXY headers a worker waited for. */
+enum scoreboard_proxy {
+	SCOREBOARD_PROXY_OK,		/* read, connection served or admitted */
+	SCOREBOARD_PROXY_BAD,		/* malformed, oversized, truncated */
+	SCOREBOARD_PROXY_TIMEOUT,	/* not whole by proxy_header_timeout_ms */
+	SCOREBOARD_PROXY_UNTRUSTED,	/* a peer not in proxy_trusted */
+	SCOREBOARD_PROXY_NRESULTS
+};
+
 /* A worker's UDP counters, and the sums of them. */
 struct scoreboard_udp {
 	uint64_t	received;	/* datagrams read */
@@ -54,6 +63,7 @@ struct scoreboard_slot {
 	struct scoreboard_udp udp;
 	uint64_t	refused_acl;	/* allow/deny said no */
 	uint64_t	refused_limit;	/* over a per-client limit */
+	uint64_t	proxy[SCOREBOARD_PROXY_NRESULTS];
 } __attribute__((aligned(SCOREBOARD_LINE_BYTES)));
 
 #define SCOREBOARD_LOAD(field)	__atomic_load_n(&(field), __ATOMIC_RELAXED)

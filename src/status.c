@@ -284,6 +284,13 @@ status_report(const struct pool *p, const struct reload_gen *g,
 	    (unsigned long long)t.refused_limit);
 	if (listen_has_dgram(&g->ls))
 		report_udp(&t.udp);
+	if (listen_has_proxy(&g->ls))
+		log_report("status: proxy: %llu PROXY headers read, %llu bad, "
+		    "%llu timed out, %llu from untrusted peers refused",
+		    (unsigned long long)t.proxy[SCOREBOARD_PROXY_OK],
+		    (unsigned long long)t.proxy[SCOREBOARD_PROXY_BAD],
+		    (unsigned long long)t.proxy[SCOREBOARD_PROXY_TIMEOUT],
+		    (unsigned long long)t.proxy[SCOREBOARD_PROXY_UNTRUSTED]);
 	log_report("status: %4s %7s %4s %-9s %8s %6s %9s %12s %12s %9s %8s %8s",
 	    "slot", "pid", "gen", "state", "age", "open", "served", "bytes_in",
 	    "bytes_out", "heartbeat", "denied", "limited");

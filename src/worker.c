@@ -29,6 +29,7 @@
 #include "log.h"
 #include "notify.h"
 #include "priv.h"
+#include "proxy_conn.h"
 #include "sig.h"
 #include "supervise.h"
 #include "udp.h"
@@ -57,6 +58,7 @@ struct wlistener {
 	struct ev	 ev;
 	int		 fd;
 	bool		 dgram;		/* UDP: always watched, read by udp.c */
+	bool		 proxy;		/* a PROXY header comes first */
 	const char	*name;
 };
 
@@ -69,9 +71,11 @@ struct conn {
 	socklen_t		 peerlen;
 	struct admit_ticket	 ticket;	/* its place in the client table */
 	bool			 parked;	/* waits for room in the budget */
+	bool			 header;	/* waits for its PROXY header */
+	uint64_t		 header_deadline_ms;
 	const char		*listener;	/* its name, for the log */
 	uint64_t		 opened_usec;	/* when the log is on */
-	TAILQ_ENTRY(conn)	 entry;		/* idle order, or spares */
+	TAILQ_ENTRY(conn)	 entry;	/* idle or header order, or spares */
 };
 
 TAILQ_HEAD(connq, conn);
@@ -91,6 +95,7 @@ struct worker {
 	uint64_t		 accept_resume_ms; /* paused until, 0: not */
 	uint64_t		 accept_warned_ms;
 	struct connq		 active;	/* least recent progress first */
+	struct connq		 headers;	/* waiting for a PROXY header */
 	struct connq		 spare;
 	unsigned		 nopen;
 	uint64_t		 served;
@@ -184,21 +189,28 @@ conn_log(struct worker *w, const struct conn *c, enum connlog_reason reason,
 	connlog_emit(&e);
 }
 
+/* Give up a connection's slot; its descriptor is closed already. */
+static void
+conn_release(struct worker *w, struct conn *c)
+{
+	echo_release(&c->echo);
+	admit_leave(&w->admit, &c->ticket);
+	if (c->parked)
+		w->nparked--;
+	TAILQ_REMOVE(c->header ? &w->headers : &w->active, c, entry);
+	TAILQ_INSERT_HEAD(&w->spare, c, entry);
+	w->nopen--;
+	SCOREBOARD_STORE(w->slot->conns_open, w->nopen);
+	update_accepting(w);
+}
+
 static void
 conn_close(struct worker *w, struct conn *c, enum connlog_reason reason,
     const char *detail)
 {
 	conn_log(w, c, reason, detail);
 	close(c->echo.fd);
-	echo_release(&c->echo);
-	admit_leave(&w->admit, &c->ticket);
-	if (c->parked)
-		w->nparked--;
-	TAILQ_REMOVE(&w->active, c, entry);
-	TAILQ_INSERT_HEAD(&w->spare, c, entry);
-	w->nopen--;
-	SCOREBOARD_STORE(w->slot->conns_open, w->nopen);
-	update_accepting(w);
+	conn_release(w, c);
 }
 
 static int
@@ -342,6 +354,8 @@ refusal_reason(enum admit_reason why)
 		return CONNLOG_REFUSED_TOO_MANY;
 	case ADMIT_TOO_FAST:
 		return CONNLOG_REFUSED_TOO_FAST;
+	case ADMIT_PROXY_UNTRUSTED:
+		return CONNLOG_REFUSED_PROXY_UNTRUSTED;
 	case ADMIT_TABLE_FULL:
 	case ADMIT_OK:
 		break;
@@ -368,9 +382,15 @@ refuse_log(struct worker *w, const struct sockaddr_storage *peer,
 	connlog_emit(&e);
 }
 
+/*
+ * Serve a connection; with "header", first wait for its PROXY header,
+ * each new segment an edge (the header is peeked at, so the socket stays
+ * readable until the whole of it has come).
+ */
 static void
 conn_open(struct worker *w, int fd, const struct sockaddr_storage *peer,
-    socklen_t peerlen, struct admit_ticket *ticket, const char *listener)
+    socklen_t peerlen, struct admit_ticket *ticket, const char *listener,
+    bool header)
 {
 	struct conn	*c;
 	int		 one = 1;
@@ -393,7 +413,9 @@ conn_open(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	if (w->log_conns)
 		c->opened_usec = sig_monotonic_us();
 	c->last_progress_ms = w->now_ms;
-	TAILQ_INSERT_TAIL(&w->active, c, entry);
+	c->header = header;
+	c->header_deadline_ms = w->now_ms + w->cfg->proxy_header_timeout_ms;
+	TAILQ_INSERT_TAIL(header ? &w->headers : &w->active, c, entry);
 	w->nopen++;
 	w->served++;
 	SCOREBOARD_STORE(w->slot->conns_open, w->nopen);
@@ -405,10 +427,76 @@ conn_open(struct worker *w, int fd, const struct sockaddr_storage *peer,
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
 	cap_kernel_buffers(w, fd);
-	if (conn_watch(w, c, EPOLLIN) == -1) {
+	if (conn_watch(w, c, header ? EPOLLIN | EPOLLET | EPOLLRDHUP :
+	    EPOLLIN) == -1) {
 		log_warn("worker: epoll_ctl");
 		conn_close(w, c, CONNLOG_ERROR, strerror(errno));
 	}
+}
+
+/* A PROXY header that failed: reset, as a refusal is, and counted. */
+static void
+header_fail(struct worker *w, struct conn *c, enum scoreboard_proxy result,
+    enum connlog_reason reason, const char *why)
+{
+	struct linger	l = { 1, 0 };
+
+	SCOREBOARD_ADD(w->slot->proxy[result], 1);
+	(void)setsockopt(c->echo.fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	conn_close(w, c, reason, why);
+}
+
+/*
+ * The header is read: from now on the connection is the client's it
+ * names, admitted (allow/deny, per-client limits) as if it had come
+ * itself, then echoed like any other, starting with what followed the
+ * header.
+ */
+static void
+header_admit(struct worker *w, struct conn *c, const struct proxy_header *h)
+{
+	const struct sockaddr	*src;
+	socklen_t		 len;
+
+	src = proxy_conn_source(h, (const struct sockaddr *)&c->peer,
+	    c->peerlen, &len);
+	if (src != (const struct sockaddr *)&c->peer) {
+		memcpy(&c->peer, src, len);
+		c->peerlen = len;
+	}
+	if (!admit_connection(&w->admit, c->echo.fd,
+	    (const struct sockaddr *)&c->peer, c->peerlen, w->now_ms,
+	    &c->ticket)) {
+		refuse_log(w, &c->peer, c->peerlen, c->listener,
+		    refusal_reason(c->ticket.why));
+		conn_release(w, c);	/* admit.c closed it */
+		return;
+	}
+	TAILQ_REMOVE(&w->headers, c, entry);
+	c->header = false;
+	c->last_progress_ms = w->now_ms;
+	TAILQ_INSERT_TAIL(&w->active, c, entry);
+	conn_io(w, c);
+}
+
+static void
+header_io(struct worker *w, struct conn *c, uint32_t events)
+{
+	struct proxy_header	 h;
+	const char		*why = NULL;
+
+	switch (proxy_conn_read(c->echo.fd,
+	    (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0, &h, &why)) {
+	case PROXY_CONN_AGAIN:
+		return;
+	case PROXY_CONN_BAD:
+		header_fail(w, c, SCOREBOARD_PROXY_BAD, CONNLOG_PROXY_BAD, why);
+		return;
+	case PROXY_CONN_OK:
+		break;
+	}
+	SCOREBOARD_ADD(w->slot->proxy[SCOREBOARD_PROXY_OK], 1);
+	header_admit(w, c, &h);
 }
 
 /* Out of descriptors or memory: serve what is open, try again later. */
@@ -426,12 +514,35 @@ accept_pause(struct worker *w, const char *listener)
 	update_accepting(w);
 }
 
+/* A PROXY listener takes only trusted peers, and their header comes first. */
+static void
+accept_one(struct worker *w, const struct wlistener *l, int fd,
+    const struct sockaddr_storage *ss, socklen_t len)
+{
+	struct admit_ticket	ticket;
+
+	if (l->proxy) {
+		memset(&ticket, 0, sizeof(ticket));
+		if (admit_proxy_peer(&w->admit, fd,
+		    (const struct sockaddr *)ss, len, w->now_ms))
+			conn_open(w, fd, ss, len, &ticket, l->name, true);
+		else
+			refuse_log(w, ss, len, l->name,
+			    CONNLOG_REFUSED_PROXY_UNTRUSTED);
+		return;
+	}
+	if (admit_connection(&w->admit, fd, (const struct sockaddr *)ss, len,
+	    w->now_ms, &ticket))
+		conn_open(w, fd, ss, len, &ticket, l->name, false);
+	else
+		refuse_log(w, ss, len, l->name, refusal_reason(ticket.why));
+}
+
 /* Accept up to "max" connections; 0 when the queue is empty or accepting paused. */
 static int
 accept_some(struct worker *w, struct wlistener *l, unsigned max)
 {
 	struct sockaddr_storage	ss;
-	struct admit_ticket	ticket;
 	socklen_t		len;
 	unsigned		n;
 	int			fd;
@@ -441,12 +552,7 @@ accept_some(struct worker *w, struct wlistener *l, unsigned max)
 		fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
-			if (admit_connection(&w->admit, fd,
-			    (struct sockaddr *)&ss, len, w->now_ms, &ticket))
-				conn_open(w, fd, &ss, len, &ticket, l->name);
-			else
-				refuse_log(w, &ss, len, l->name,
-				    refusal_reason(ticket.why));
+			accept_one(w, l, fd, &ss, len);
 			continue;
 		}
 		switch (errno) {
@@ -531,6 +637,8 @@ close_all(struct worker *w)
 
 	while ((c = TAILQ_FIRST(&w->active)) != NULL)
 		conn_close(w, c, CONNLOG_SHUTDOWN, NULL);
+	while ((c = TAILQ_FIRST(&w->headers)) != NULL)
+		conn_close(w, c, CONNLOG_SHUTDOWN, NULL);
 }
 
 /* The master wants everyone gone at once: close without draining. */
@@ -577,6 +685,18 @@ expire_idle(struct worker *w)
 		conn_close(w, c, CONNLOG_IDLE_TIMEOUT, NULL);
 }
 
+/* proxy_header_timeout_ms is the same for all: the oldest is first. */
+static void
+expire_headers(struct worker *w)
+{
+	struct conn	*c;
+
+	while ((c = TAILQ_FIRST(&w->headers)) != NULL &&
+	    w->now_ms >= c->header_deadline_ms)
+		header_fail(w, c, SCOREBOARD_PROXY_TIMEOUT,
+		    CONNLOG_PROXY_TIMEOUT, NULL);
+}
+
 static void
 drain_check(struct worker *w)
 {
@@ -604,6 +724,9 @@ next_timeout(const struct worker *w)
 	if (w->cfg->idle_timeout_ms && (c = TAILQ_FIRST(&w->active)) != NULL &&
 	    c->last_progress_ms + w->cfg->idle_timeout_ms < deadline)
 		deadline = c->last_progress_ms + w->cfg->idle_timeout_ms;
+	if ((c = TAILQ_FIRST(&w->headers)) != NULL &&
+	    c->header_deadline_ms < deadline)
+		deadline = c->header_deadline_ms;
 	if (w->accept_resume_ms && w->accept_resume_ms < deadline)
 		deadline = w->accept_resume_ms;
 	if (w->draining && w->drain_deadline_ms < deadline)
@@ -634,6 +757,18 @@ requeue(struct worker *w, struct wlistener *l)
 }
 
 static void
+conn_event(struct worker *w, struct conn *c, uint32_t events)
+{
+	if (c->header)
+		header_io(w, c, events);
+	else if (!c->parked)
+		conn_io(w, c);
+	/* A parked connection only hears that its peer is gone. */
+	else if (events & (EPOLLERR | EPOLLHUP))
+		conn_close(w, c, CONNLOG_RESET, NULL);
+}
+
+static void
 dispatch(struct worker *w, const struct epoll_event *e)
 {
 	struct ev	*ev = e->data.ptr;
@@ -653,12 +788,7 @@ dispatch(struct worker *w, const struct epoll_event *e)
 		}
 		break;
 	case EV_CONN:
-		/* A parked connection only hears that its peer is gone. */
-		if (!((struct conn *)(void *)ev)->parked)
-			conn_io(w, (struct conn *)(void *)ev);
-		else if (e->events & (EPOLLERR | EPOLLHUP))
-			conn_close(w, (struct conn *)(void *)ev, CONNLOG_RESET,
-			    NULL);
+		conn_event(w, (struct conn *)(void *)ev, e->events);
 		break;
 	}
 }
@@ -761,6 +891,7 @@ run(struct worker *w)
 		for (i = 0; i < n; i++)
 			dispatch(w, &events[i]);
 		expire_idle(w);
+		expire_headers(w);
 		budget_check(w);
 		if (w->accept_resume_ms && w->now_ms >= w->accept_resume_ms) {
 			w->accept_resume_ms = 0;
@@ -871,6 +1002,7 @@ setup_loop(const struct worker_params *p, struct worker *w)
 		w->lv[i].fd = p->ls->v[i].fd;
 		w->lv[i].name = p->ls->v[i].name;
 		w->lv[i].dgram = p->ls->v[i].socktype == SOCK_DGRAM;
+		w->lv[i].proxy = p->ls->v[i].proxy;
 	}
 	w->nl = p->ls->n;
 	w->sigev.kind = EV_SIGNAL;
@@ -897,6 +1029,7 @@ worker_main(const struct worker_params *p)
 	w.epfd = -1;
 	w.log_conns = p->cfg->log_connections || log_enabled(LOG_DEBUG);
 	TAILQ_INIT(&w.active);
+	TAILQ_INIT(&w.headers);
 	TAILQ_INIT(&w.spare);
 	/* Our pid names our share: unique, and never reused before the reap. */
 	admit_init(&w.admit, p->cfg, p->slot, p->clients, (uint32_t)getpid());
