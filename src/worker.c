@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * worker.c: one worker's event loop. It accepts on the listening sockets
- * it was given, drives every connection through echo.c, hands readable
+ * it was given, waits for the PROXY header on those that expect one
+ * (proxy_conn.c reads it), drives every connection through echo.c, hands readable
  * UDP sockets to udp.c, shows signs of
  * life on its scoreboard slot, and drains when the master asks. It never
  * forks, never binds, never talks to systemd.

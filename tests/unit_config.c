@@ -244,6 +244,8 @@ static const struct range_case {
 	    CFIELD(udp_max_bytes_per_client) },
 	{ "udp_max_datagrams", "0", "1000000000", "-1", "1000000001", 0,
 	    1000000000, CFIELD(udp_max_datagrams) },
+	{ "proxy_header_timeout_ms", "1", "600000", "0", "600001", 1, 600000,
+	    CFIELD(proxy_header_timeout_ms) },
 };
 
 static uint64_t
@@ -455,7 +457,21 @@ static const struct bad_case {
 	{ "listen = [ \"udp:unix:/x\" ];\n", ":1: ", "UDP listens on Internet addresses only" },
 	{ "listen = [];\n", ":1: ", "listen: the list is empty" },
 	{ "listen = 7;\n", ":1: ", "listen: expected a list of addresses" },
-	{ "listen = ( \"*:7\", 8 );\n", ":1: ", "listen: element 2 is not a string" },
+	{ "listen = ( \"*:7\", 8 );\n", ":1: ", "listen: element 2 is neither an address nor a group" },
+	{ "listen = ( \"*:7\",\n  { address = \"127.0.0.1:8\";\n    proxy_protocol = true; } );\n",
+	    ":3: ", "proxy_protocol is on for 127.0.0.1:8, but proxy_trusted is empty" },
+	{ "listen = [ \"127.0.0.1:8\" ];\nproxy_trusted = [];\nproxy_protocol = true;\n",
+	    ":3: ", "proxy_protocol is on for 127.0.0.1:8, but proxy_trusted is empty" },
+	{ "proxy_trusted = [ \"127.0.0.1\" ];\nlisten = (\n  { address = \"127.0.0.1:8\";\n    proxy = true; } );\n",
+	    ":4: ", "listen: unknown setting \"proxy\" in a listener (known: address, proxy_protocol)" },
+	{ "proxy_trusted = [ \"127.0.0.1\" ];\nlisten = (\n  { address = \"udp:127.0.0.1:8\";\n    proxy_protocol = true; } );\n",
+	    ":4: ", "listen: proxy_protocol does not apply to UDP (\"udp:127.0.0.1:8\")" },
+	{ "listen = ( { proxy_protocol = false; } );\n", ":1: ", "listen: a listener group needs address" },
+	{ "listen = ( { address = \"127.0.0.1:8\"; proxy_protocol = 1; } );\n", ":1: ",
+	    "listen: proxy_protocol: expected true or false" },
+	{ "listen = ( { address = \"nohost\"; } );\n", ":1: ", "listen: invalid address \"nohost\"" },
+	{ "proxy_trusted = [ \"10.0.0.0/33\" ];\n", ":1: ", "proxy_trusted: \"10.0.0.0/33\"" },
+	{ "proxy_protocol = \"yes\";\n", ":1: ", "proxy_protocol: expected true or false" },
 	{ "listen = [\n  \"*:7\",\n  \"nohost\"\n];\n", ":3: ",
 	    "listen: invalid address \"nohost\": expected HOST:PORT" },
 	{ "listen = [ \"*:0\" ];\n", ":1: ", "port must be between 1 and 65535" },
@@ -704,6 +720,69 @@ START_TEST(test_workers_zero_means_cpus)
 }
 END_TEST
 
+/* listen groups, proxy_protocol global and per listener, proxy_trusted. */
+START_TEST(test_proxy_settings)
+{
+	struct config_errors	errs;
+	struct config		cfg;
+
+	config_defaults(&cfg);
+	ck_assert(!cfg.proxy_protocol);
+	ck_assert_uint_eq(cfg.proxy_trusted.n, 0);
+	ck_assert_uint_eq(cfg.proxy_header_timeout_ms, 3000);
+	ck_assert(!config_listen_proxy(&cfg, 0));
+	config_free(&cfg);
+	ck_assert_int_eq(load("listen = ( \"127.0.0.1:7\",\n"
+	    "  { address = \"127.0.0.1:8\"; proxy_protocol = true; },\n"
+	    "  { address = \"127.0.0.1:9\"; },\n"
+	    "  \"udp:127.0.0.1:7\" );\n"
+	    "proxy_trusted = [ \"10.0.0.0/8\", \"127.0.0.1\" ];\n"
+	    "proxy_header_timeout_ms = 250;\n", &cfg, &errs), 0);
+	ck_assert_uint_eq(cfg.nlisten, 4);
+	ck_assert_str_eq(cfg.listen_text[1], "127.0.0.1:8");
+	ck_assert_int_eq(cfg.listen[1].proxy, LISTEN_PROXY_ON);
+	ck_assert_int_eq(cfg.listen[2].proxy, LISTEN_PROXY_DEFAULT);
+	ck_assert(!config_listen_proxy(&cfg, 0));
+	ck_assert(config_listen_proxy(&cfg, 1));
+	ck_assert(!config_listen_proxy(&cfg, 2));
+	ck_assert_uint_eq(cfg.proxy_trusted.n, 2);
+	ck_assert_uint_eq(cfg.proxy_header_timeout_ms, 250);
+	config_free(&cfg);
+	/* Global: every stream listener but one that says otherwise, never UDP. */
+	ck_assert_int_eq(load("listen = ( \"127.0.0.1:7\", \"udp:127.0.0.1:7\",\n"
+	    "  { address = \"127.0.0.1:9\"; proxy_protocol = false; } );\n"
+	    "proxy_protocol = true;\nproxy_trusted = \"127.0.0.1\";\n", &cfg,
+	    &errs), 0);
+	ck_assert(config_listen_proxy(&cfg, 0));
+	ck_assert(!config_listen_proxy(&cfg, 1));
+	ck_assert(!config_listen_proxy(&cfg, 2));
+	config_free(&cfg);
+	/* Off everywhere: proxy_trusted is not needed. */
+	ck_assert_int_eq(load("listen = ( { address = \"127.0.0.1:9\"; "
+	    "proxy_protocol = false; }, \"udp:127.0.0.1:7\" );\n"
+	    "proxy_protocol = true;\n", &cfg, &errs), 0);
+	config_free(&cfg);
+}
+END_TEST
+
+/* -l with a global proxy_protocol: proxy_trusted is still required. */
+START_TEST(test_proxy_command_line)
+{
+	char			 a1[] = "127.0.0.1:7";
+	char			*addr[] = { a1 };
+	struct config_errors	 errs;
+	struct config		 cfg;
+
+	ck_assert_int_eq(load("listen = [ \"udp:127.0.0.1:7\" ];\n"
+	    "proxy_protocol = true;\n", &cfg, &errs), 0);
+	ck_assert_int_eq(config_set_listen(&cfg, addr, 1, &errs), -1);
+	ck_assert_msg(has_error(&errs, "command line: proxy_protocol is on "
+	    "for 127.0.0.1:7"), "%s", errs.n ? errs.v[0] : "");
+	config_errors_free(&errs);
+	config_free(&cfg);
+}
+END_TEST
+
 /* allow and deny: lists of prefixes, each error with its own line. */
 START_TEST(test_access_lists)
 {
@@ -859,6 +938,8 @@ suite(void)
 	tcase_add_test(tc, test_defaults_when_optional_file_absent);
 	tcase_add_test(tc, test_explicit_file_absent_is_an_error);
 	tcase_add_test(tc, test_every_setting);
+	tcase_add_test(tc, test_proxy_settings);
+	tcase_add_test(tc, test_proxy_command_line);
 	tcase_add_test(tc, test_log_level_names);
 	tcase_add_test(tc, test_token_length_cap);
 	tcase_add_loop_test(tc, test_every_setting_at_both_ends, 0,

@@ -103,6 +103,8 @@ snapshot(const struct metrics_worker *w, size_t nw)
 	s.bytes_out = 999;
 	s.refused_deny = 7;
 	s.refused_limit = 8;
+	s.proxy[SCOREBOARD_PROXY_OK] = 11;
+	s.proxy[SCOREBOARD_PROXY_UNTRUSTED] = 3;
 	s.c.worker_starts = 5;
 	s.c.worker_exits[METRICS_EXIT_CRASHED] = 1;
 	s.c.worker_exits[METRICS_EXIT_HUNG] = 1;
@@ -127,6 +129,11 @@ static const char *const want_lines[] = {
 	"# TYPE sockechod_connections_refused_total counter",
 	"sockechod_connections_refused_total{reason=\"deny\"} 7",
 	"sockechod_connections_refused_total{reason=\"limit\"} 8",
+	"# TYPE sockechod_proxy_headers_total counter",
+	"sockechod_proxy_headers_total{result=\"ok\"} 11",
+	"sockechod_proxy_headers_total{result=\"bad\"} 0",
+	"sockechod_proxy_headers_total{result=\"timeout\"} 0",
+	"sockechod_proxy_headers_total{result=\"untrusted\"} 3",
 	"sockechod_sessions_completed_total 40",
 	"sockechod_received_bytes_total 1000",
 	"sockechod_sent_bytes_total 999",
@@ -182,13 +189,13 @@ START_TEST(test_format)
 	for (i = 0; i < nitems(want_lines); i++)
 		ck_assert_msg(has_line(buf, want_lines[i]), "no line \"%s\" in:\n%s",
 		    want_lines[i], buf);
-	/* One HELP and one TYPE for each of the 18 families. */
+	/* One HELP and one TYPE for each of the 19 families. */
 	for (p = buf; (p = strstr(p, "# HELP ")) != NULL; p++)
 		help++;
 	for (p = buf; (p = strstr(p, "# TYPE ")) != NULL; p++)
 		type++;
-	ck_assert_uint_eq(help, 18);
-	ck_assert_uint_eq(type, 18);
+	ck_assert_uint_eq(help, 19);
+	ck_assert_uint_eq(type, 19);
 }
 END_TEST
 
