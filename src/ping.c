@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "ping.h"
 #include "probe.h"
 #include "sig.h"
@@ -301,12 +302,8 @@ ping_fatal(int status, const char *fmt, ...)
 	va_list	ap;
 
 	fflush(stdout);
-	fprintf(stderr, "sockecho: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(status);
+	cli_vfail(status, fmt, ap);
 }
 
 /* The signals that arrived: 1 if one of them asks to stop. */

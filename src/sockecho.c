@@ -19,7 +19,6 @@
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,11 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "sockecho_udp.h"
+#include "cli.h"
 #include "ping.h"
+#include "sig.h"
+#include "sockecho_udp.h"
 
 #define DEFAULT_PORT		"7"
 #define CONNECT_TIMEOUT_MS	10000
@@ -71,30 +71,6 @@ struct client {
 	uint64_t	 udp_wait_ms;
 	unsigned	 udp_retries;
 };
-
-static void fail(int, const char *, ...) __attribute__((noreturn, format(printf, 2, 3)));
-
-static void
-fail(int status, const char *fmt, ...)
-{
-	va_list	ap;
-
-	fprintf(stderr, "sockecho: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(status);
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 usage(FILE *fp)
@@ -180,9 +156,10 @@ run_udp(const struct client *c, const char *host, const char *port)
 	int			status;
 
 	if (strncmp(host, "unix:", 5) == 0)
-		fail(EX_USAGE, "-u: UDP needs HOST [PORT], not a Unix socket");
+		cli_fail(EX_USAGE, "-u: UDP needs HOST [PORT], not a Unix "
+		    "socket");
 	if ((h = strdup(host)) == NULL)
-		fail(EX_OSERR, "out of memory");
+		cli_fail(EX_OSERR, "out of memory");
 	if (hl > 2 && h[0] == '[' && h[hl - 1] == ']') {
 		h[hl - 1] = '\0';
 		memmove(h, h + 1, hl - 1);
@@ -223,7 +200,7 @@ buf_reserve(struct buf *b, size_t more)
 	while (cap < b->len + more)
 		cap *= 2;
 	if ((p = realloc(b->data, cap)) == NULL)
-		fail(EX_OSERR, "out of memory");
+		cli_fail(EX_OSERR, "out of memory");
 	b->data = p;
 	b->cap = cap;
 }
@@ -244,7 +221,7 @@ wait_connected(int fd, uint64_t deadline, int *err)
 	int		r;
 
 	for (;;) {
-		now = now_ms();
+		now = sig_monotonic_ms();
 		if (now >= deadline)
 			return 1;
 		r = poll(&pfd, 1, (int)(deadline - now));
@@ -294,7 +271,7 @@ try_connect(const struct sockaddr *sa, socklen_t len, uint64_t deadline,
 static uint64_t
 connect_deadline(const struct client *c)
 {
-	uint64_t	d = now_ms() + c->connect_timeout_ms;
+	uint64_t	d = sig_monotonic_ms() + c->connect_timeout_ms;
 
 	return c->deadline_ms && c->deadline_ms < d ? c->deadline_ms : d;
 }
@@ -310,7 +287,7 @@ connect_unix(struct client *c, const char *path)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path) || path[0] == '\0')
-		fail(EX_USAGE, "unix:%s: invalid socket path", path);
+		cli_fail(EX_USAGE, "unix:%s: invalid socket path", path);
 	memcpy(sun.sun_path, path, strlen(path));
 	len = offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1;
 	if (path[0] == '@') {
@@ -320,7 +297,7 @@ connect_unix(struct client *c, const char *path)
 	fd = try_connect((struct sockaddr *)&sun, len, connect_deadline(c),
 	    &err, &timed_out);
 	if (fd == -1)
-		fail(timed_out ? EX_TEMPFAIL : EX_UNAVAILABLE,
+		cli_fail(timed_out ? EX_TEMPFAIL : EX_UNAVAILABLE,
 		    "cannot connect to unix:%s: %s", path, strerror(err));
 	return fd;
 }
@@ -337,7 +314,7 @@ connect_inet(struct client *c, const char *host, const char *port)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	if ((r = getaddrinfo(host, port, &hints, &res)) != 0)
-		fail(EX_NOHOST, "%s port %s: %s", host, port,
+		cli_fail(EX_NOHOST, "%s port %s: %s", host, port,
 		    r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
 	deadline = connect_deadline(c);
 	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next)
@@ -345,7 +322,7 @@ connect_inet(struct client *c, const char *host, const char *port)
 		    &timed_out);
 	freeaddrinfo(res);
 	if (fd == -1)
-		fail(timed_out ? EX_TEMPFAIL : EX_UNAVAILABLE,
+		cli_fail(timed_out ? EX_TEMPFAIL : EX_UNAVAILABLE,
 		    "cannot connect to %s port %s: %s", host, port,
 		    strerror(err));
 	return fd;
@@ -360,13 +337,13 @@ check_reply(struct client *c, const char *data, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (i >= have)
-			fail(EXIT_MISMATCH, "reply differs: more bytes came "
-			    "back than were sent (%llu)",
+			cli_fail(EXIT_MISMATCH, "reply differs: more bytes "
+			    "came back than were sent (%llu)",
 			    (unsigned long long)c->nsent);
 		if (c->sent.data[c->sent.off + i] != data[i])
-			fail(EXIT_MISMATCH, "reply differs from what was sent "
-			    "at byte %llu", (unsigned long long)(c->nreceived +
-			    i));
+			cli_fail(EXIT_MISMATCH, "reply differs from what was "
+			    "sent at byte %llu", (unsigned long long)
+			    (c->nreceived + i));
 	}
 	c->sent.off += n;
 }
@@ -388,7 +365,8 @@ fill_out(struct client *c)
 	if (n == -1 && errno == EINTR)
 		return;
 	if (n == -1)
-		fail(EX_IOERR, "reading standard input: %s", strerror(errno));
+		cli_fail(EX_IOERR, "reading standard input: %s",
+		    strerror(errno));
 	if (n == 0)
 		c->in_eof = true;
 	c->out.len += n;
@@ -404,13 +382,13 @@ send_some(struct client *c)
 	if (w == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
-		fail(EX_IOERR, "sending: %s (after %llu bytes)",
+		cli_fail(EX_IOERR, "sending: %s (after %llu bytes)",
 		    strerror(errno), (unsigned long long)c->nsent);
 	}
 	if (c->check) {
 		if (buf_pending(&c->sent) + w > CHECK_MAX_BYTES)
-			fail(EX_IOERR, "--check: more than %u bytes sent and "
-			    "not echoed", CHECK_MAX_BYTES);
+			cli_fail(EX_IOERR, "--check: more than %u bytes sent "
+			    "and not echoed", CHECK_MAX_BYTES);
 		buf_reserve(&c->sent, w);
 		memcpy(c->sent.data + c->sent.len, c->out.data + c->out.off, w);
 		c->sent.len += w;
@@ -429,7 +407,7 @@ receive_some(struct client *c)
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
-		fail(EX_IOERR, "receiving: %s (after %llu of %llu bytes)",
+		cli_fail(EX_IOERR, "receiving: %s (after %llu of %llu bytes)",
 		    strerror(errno), (unsigned long long)c->nreceived,
 		    (unsigned long long)c->nsent);
 	}
@@ -457,7 +435,8 @@ write_some(struct client *c)
 	if (w == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
-		fail(EX_IOERR, "writing standard output: %s", strerror(errno));
+		cli_fail(EX_IOERR, "writing standard output: %s",
+		    strerror(errno));
 	}
 	c->reply.off += w;
 }
@@ -469,10 +448,10 @@ poll_timeout(const struct client *c)
 
 	if (c->deadline_ms == 0)
 		return -1;
-	now = now_ms();
+	now = sig_monotonic_ms();
 	if (now >= c->deadline_ms)
-		fail(EX_TEMPFAIL, "timed out: %llu bytes sent, %llu received",
-		    (unsigned long long)c->nsent,
+		cli_fail(EX_TEMPFAIL, "timed out: %llu bytes sent, %llu "
+		    "received", (unsigned long long)c->nsent,
 		    (unsigned long long)c->nreceived);
 	return (int)(c->deadline_ms - now);
 }
@@ -487,7 +466,7 @@ exchange(struct client *c)
 	while (!c->sock_eof || buf_pending(&c->reply) > 0) {
 		if (c->in_eof && buf_pending(&c->out) == 0 && !c->shut_wr) {
 			if (shutdown(c->fd, SHUT_WR) == -1 && errno != ENOTCONN)
-				fail(EX_IOERR, "half-close: %s",
+				cli_fail(EX_IOERR, "half-close: %s",
 				    strerror(errno));
 			c->shut_wr = true;
 		}
@@ -508,7 +487,7 @@ exchange(struct client *c)
 		if (poll(pfd, 3, poll_timeout(c)) == -1) {
 			if (errno == EINTR)
 				continue;
-			fail(EX_OSERR, "poll: %s", strerror(errno));
+			cli_fail(EX_OSERR, "poll: %s", strerror(errno));
 		}
 		if (pfd[0].revents)
 			fill_out(c);
@@ -523,12 +502,12 @@ exchange(struct client *c)
 		(void)poll_timeout(c);
 	}
 	if (!c->in_eof || buf_pending(&c->out) > 0)
-		fail(EX_IOERR, "the server closed the connection before all the "
-		    "input was sent (%llu bytes sent)",
+		cli_fail(EX_IOERR, "the server closed the connection before "
+		    "all the input was sent (%llu bytes sent)",
 		    (unsigned long long)c->nsent);
 	if (c->check && buf_pending(&c->sent) > 0)
-		fail(EXIT_MISMATCH, "reply differs: %zu bytes short (%llu sent, "
-		    "%llu received)", buf_pending(&c->sent),
+		cli_fail(EXIT_MISMATCH, "reply differs: %zu bytes short "
+		    "(%llu sent, %llu received)", buf_pending(&c->sent),
 		    (unsigned long long)c->nsent,
 		    (unsigned long long)c->nreceived);
 }
@@ -538,10 +517,11 @@ static void
 bad_option(int ch, const char *arg)
 {
 	if (ch == ':')
-		fail(EX_USAGE, "option %s needs an argument; try --help", arg);
+		cli_fail(EX_USAGE, "option %s needs an argument; try --help",
+		    arg);
 	if (optopt != 0)
-		fail(EX_USAGE, "unknown option -%c; try --help", optopt);
-	fail(EX_USAGE, "unknown option %s; try --help", arg);
+		cli_fail(EX_USAGE, "unknown option -%c; try --help", optopt);
+	cli_fail(EX_USAGE, "unknown option %s; try --help", arg);
 }
 
 /* HOST:PORT is the daemon's form, not the client's; a port fits 16 bits. */
@@ -556,16 +536,16 @@ check_target(const char *host, const char *port)
 		colon = bracket + 1;
 	if (port == NULL && colon != NULL && (strchr(colon + 1, ':') == NULL ||
 	    bracket != NULL) && strncmp(host, "unix:", 5) != 0)
-		fail(EX_USAGE, "\"%s\" is not a host; the port goes after a "
-		    "space: sockecho %.*s %s", host, (int)(colon - host), host,
-		    colon + 1);
+		cli_fail(EX_USAGE, "\"%s\" is not a host; the port goes "
+		    "after a space: sockecho %.*s %s", host,
+		    (int)(colon - host), host, colon + 1);
 	if (port == NULL || port[0] < '0' || port[0] > '9')
 		return;
 	errno = 0;
 	n = strtol(port, &end, 10);
 	if (errno != 0 || *end != '\0' || n < 1 || n > 65535)
-		fail(EX_USAGE, "port must be between 1 and 65535, not \"%s\"",
-		    port);
+		cli_fail(EX_USAGE, "port must be between 1 and 65535, "
+		    "not \"%s\"", port);
 }
 
 /* What the command line asks for besides the client's own fields. */
@@ -575,66 +555,76 @@ struct options {
 	uint64_t	 timeout_ms;
 };
 
+static const struct option longopts[] = {
+	{ "message", required_argument, NULL, 'm' },
+	{ "no-newline", no_argument, NULL, 'n' },
+	{ "check", no_argument, NULL, 'c' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "connect-timeout", required_argument, NULL, 'T' },
+	{ "udp", no_argument, NULL, 'u' },
+	{ "wait", required_argument, NULL, 'w' },
+	{ "retries", required_argument, NULL, 'r' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option: returns -1 to go on, or the exit status. */
+static int
+one_option(int ch, char *argv[], struct client *c, struct options *o)
+{
+	switch (ch) {
+	case 'm':
+		o->text = optarg;
+		break;
+	case 'n':
+		o->newline = false;
+		break;
+	case 'c':
+		c->check = true;
+		break;
+	case 'q':
+		c->quiet = true;
+		break;
+	case 't':
+		o->timeout_ms = parse_seconds("-t", optarg);
+		break;
+	case 'T':
+		c->connect_timeout_ms = parse_seconds("-T", optarg);
+		break;
+	case 'u':
+		c->udp = true;
+		break;
+	case 'w':
+		c->udp_wait_ms = parse_seconds("-w", optarg);
+		break;
+	case 'r':
+		c->udp_retries = parse_retries(optarg);
+		break;
+	case 'V':
+		printf("sockecho %s\n", PACKAGE_VERSION);
+		return 0;
+	case 'h':
+		usage(stdout);
+		return 0;
+	default:
+		bad_option(ch, argv[optind - 1]);
+	}
+	return -1;
+}
+
 /* Returns -1 to go on, or the exit status; optind points to HOST. */
 static int
 parse_options(int argc, char *argv[], struct client *c, struct options *o)
 {
-	static const struct option longopts[] = {
-		{ "message", required_argument, NULL, 'm' },
-		{ "no-newline", no_argument, NULL, 'n' },
-		{ "check", no_argument, NULL, 'c' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "connect-timeout", required_argument, NULL, 'T' },
-		{ "udp", no_argument, NULL, 'u' },
-		{ "wait", required_argument, NULL, 'w' },
-		{ "retries", required_argument, NULL, 'r' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int	ch;
+	int	ch, status;
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":m:ncqt:T:uw:r:Vh", longopts,
 	    NULL)) != -1) {
-		switch (ch) {
-		case 'm':
-			o->text = optarg;
-			break;
-		case 'n':
-			o->newline = false;
-			break;
-		case 'c':
-			c->check = true;
-			break;
-		case 'q':
-			c->quiet = true;
-			break;
-		case 't':
-			o->timeout_ms = parse_seconds("-t", optarg);
-			break;
-		case 'T':
-			c->connect_timeout_ms = parse_seconds("-T", optarg);
-			break;
-		case 'u':
-			c->udp = true;
-			break;
-		case 'w':
-			c->udp_wait_ms = parse_seconds("-w", optarg);
-			break;
-		case 'r':
-			c->udp_retries = parse_retries(optarg);
-			break;
-		case 'V':
-			printf("sockecho %s\n", PACKAGE_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			bad_option(ch, argv[optind - 1]);
-		}
+		if ((status = one_option(ch, argv, c, o)) != -1)
+			return status;
 	}
 	return -1;
 }
@@ -649,11 +639,11 @@ connect_to(struct client *c, const char *host, const char *port)
 
 	if (strncmp(host, "unix:", 5) == 0) {
 		if (port != NULL)
-			fail(EX_USAGE, "a Unix socket takes no port");
+			cli_fail(EX_USAGE, "a Unix socket takes no port");
 		return connect_unix(c, host + 5);
 	}
 	if ((h = strdup(host)) == NULL)
-		fail(EX_OSERR, "out of memory");
+		cli_fail(EX_OSERR, "out of memory");
 	if (hl > 2 && h[0] == '[' && h[hl - 1] == ']') {
 		h[hl - 1] = '\0';
 		memmove(h, h + 1, hl - 1);
@@ -689,10 +679,10 @@ main(int argc, char *argv[])
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (o.timeout_ms)
-		c.deadline_ms = now_ms() + o.timeout_ms;
+		c.deadline_ms = sig_monotonic_ms() + o.timeout_ms;
 	if (o.text != NULL) {
 		if (asprintf(&msg, "%s%s", o.text, o.newline ? "\n" : "") == -1)
-			fail(EX_OSERR, "out of memory");
+			cli_fail(EX_OSERR, "out of memory");
 		c.message = msg;
 		c.message_len = strlen(msg);
 	}

@@ -12,14 +12,14 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
+#include "sig.h"
 #include "sockecho_udp.h"
 
 #define UDP_MAX_BYTES		65527	/* the largest over IPv6 */
@@ -36,31 +36,6 @@ struct exchange {
 	char		 in[UDP_MAX_BYTES + 1];
 };
 
-static void udp_fail(int, const char *, ...)
-    __attribute__((noreturn, format(printf, 2, 3)));
-
-static void
-udp_fail(int status, const char *fmt, ...)
-{
-	va_list	ap;
-
-	fprintf(stderr, "sockecho: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(status);
-}
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A connected socket: only the server's answers come in, ICMP errors too. */
 static int
 open_socket(const struct sockecho_udp *o, size_t *max_bytes)
@@ -72,11 +47,11 @@ open_socket(const struct sockecho_udp *o, size_t *max_bytes)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_DGRAM;
 	if ((r = getaddrinfo(o->host, o->port, &hints, &res)) != 0)
-		udp_fail(EX_NOHOST, "%s port %s: %s", o->host, o->port,
+		cli_fail(EX_NOHOST, "%s port %s: %s", o->host, o->port,
 		    r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
 	fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd == -1 || connect(fd, res->ai_addr, res->ai_addrlen) == -1)
-		udp_fail(EX_UNAVAILABLE, "cannot send to %s port %s: %s",
+		cli_fail(EX_UNAVAILABLE, "cannot send to %s port %s: %s",
 		    o->host, o->port, strerror(errno));
 	*max_bytes = res->ai_family == AF_INET ? UDP4_MAX_BYTES :
 	    UDP_MAX_BYTES;
@@ -88,12 +63,12 @@ open_socket(const struct sockecho_udp *o, size_t *max_bytes)
 static int
 try_timeout(const struct exchange *x, uint64_t try_deadline)
 {
-	uint64_t	now = mono_ms(), end = try_deadline;
+	uint64_t	now = sig_monotonic_ms(), end = try_deadline;
 
 	if (x->o->deadline_ms && x->o->deadline_ms < end)
 		end = x->o->deadline_ms;
 	if (x->o->deadline_ms && now >= x->o->deadline_ms)
-		udp_fail(EX_TEMPFAIL, "timed out: %lu datagrams sent", x->n);
+		cli_fail(EX_TEMPFAIL, "timed out: %lu datagrams sent", x->n);
 	return end > now ? (int)(end - now) : 0;
 }
 
@@ -115,7 +90,7 @@ await_answer(struct exchange *x, const char *q, size_t qlen,
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (n == -1)
-			udp_fail(EX_UNAVAILABLE, "%s port %s: %s", x->o->host,
+			cli_fail(EX_UNAVAILABLE, "%s port %s: %s", x->o->host,
 			    x->o->port, strerror(errno));
 		if (x->prev != NULL && (size_t)n == x->prev_len &&
 		    ((size_t)n != qlen || memcmp(x->in, q, qlen) != 0) &&
@@ -129,15 +104,15 @@ static void
 answered(struct exchange *x, const char *q, size_t qlen, size_t n)
 {
 	if (x->o->check && (n != qlen || memcmp(x->in, q, qlen) != 0))
-		udp_fail(EXIT_MISMATCH, "reply differs from datagram %lu "
+		cli_fail(EXIT_MISMATCH, "reply differs from datagram %lu "
 		    "(%zu bytes sent, %zu received)", x->n, qlen, n);
 	if (!x->o->quiet && fwrite(x->in, 1, n, stdout) != n)
-		udp_fail(EX_IOERR, "standard output: %s", strerror(errno));
+		cli_fail(EX_IOERR, "standard output: %s", strerror(errno));
 	if (!x->o->quiet)
 		fflush(stdout);
 	free(x->prev);
 	if ((x->prev = malloc(qlen ? qlen : 1)) == NULL)
-		udp_fail(EX_OSERR, "out of memory");
+		cli_fail(EX_OSERR, "out of memory");
 	memcpy(x->prev, q, qlen);
 	x->prev_len = qlen;
 }
@@ -151,20 +126,21 @@ ask(struct exchange *x, const char *q, size_t qlen)
 
 	x->n++;
 	if (qlen > x->max_bytes)
-		udp_fail(EX_DATAERR, "datagram %lu is %zu bytes, more than "
+		cli_fail(EX_DATAERR, "datagram %lu is %zu bytes, more than "
 		    "a datagram can hold (%zu)", x->n, qlen, x->max_bytes);
 	for (try = 0; try <= x->o->retries; try++) {
 		if (send(x->fd, q, qlen, 0) == -1)
-			udp_fail(errno == ECONNREFUSED ? EX_UNAVAILABLE :
+			cli_fail(errno == ECONNREFUSED ? EX_UNAVAILABLE :
 			    EX_IOERR, "send to %s port %s: %s", x->o->host,
 			    x->o->port, strerror(errno));
-		n = await_answer(x, q, qlen, mono_ms() + x->o->wait_ms);
+		n = await_answer(x, q, qlen,
+		    sig_monotonic_ms() + x->o->wait_ms);
 		if (n >= 0) {
 			answered(x, q, qlen, (size_t)n);
 			return;
 		}
 	}
-	udp_fail(EX_TEMPFAIL, "no answer from %s port %s to datagram %lu "
+	cli_fail(EX_TEMPFAIL, "no answer from %s port %s to datagram %lu "
 	    "after %u tries", x->o->host, x->o->port, x->n,
 	    x->o->retries + 1);
 }
@@ -185,7 +161,7 @@ sockecho_udp_run(const struct sockecho_udp *o)
 		while ((len = getline(&line, &cap, stdin)) != -1)
 			ask(&x, line, (size_t)len);
 	if (ferror(stdin))
-		udp_fail(EX_IOERR, "standard input: %s", strerror(errno));
+		cli_fail(EX_IOERR, "standard input: %s", strerror(errno));
 	free(line);
 	free(x.prev);
 	close(x.fd);
