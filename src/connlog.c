@@ -48,7 +48,17 @@ connlog_format(const struct connlog_entry *e, char *buf, size_t size)
 	return n;
 }
 
-/* Info, or warning for what an operator should look at (too large). */
+/*
+ * Info, or warning for what an operator should look at: a message too
+ * large, or one that could no longer fit in max_buffered_bytes.
+ */
+int
+connlog_priority(enum connlog_reason reason)
+{
+	return reason == CONNLOG_TOO_LARGE || reason == CONNLOG_OVER_BUDGET ?
+	    LOG_WARNING : LOG_INFO;
+}
+
 void
 connlog_emit(const struct connlog_entry *e)
 {
@@ -63,6 +73,6 @@ connlog_emit(const struct connlog_entry *e)
 	    (unsigned long long)e->duration_usec);
 	log_field(&f, "CLOSE_REASON", "%s", connlog_reason_name(e->reason));
 	(void)connlog_format(e, line, sizeof(line));
-	log_always(e->reason == CONNLOG_TOO_LARGE ? LOG_WARNING : LOG_INFO,
-	    MSGID_CONNECTION, &f, "%s", line);
+	log_always(connlog_priority(e->reason), MSGID_CONNECTION, &f, "%s",
+	    line);
 }

@@ -48,6 +48,7 @@ struct connlog_entry {
 
 const char *connlog_reason_name(enum connlog_reason);
 int	connlog_format(const struct connlog_entry *, char *buf, size_t size);
+int	connlog_priority(enum connlog_reason);
 void	connlog_emit(const struct connlog_entry *);
 
 #endif

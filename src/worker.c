@@ -816,8 +816,9 @@ budget_victim(struct worker *w)
 	    heaviest->echo.cap > 0 ? heaviest : NULL;
 }
 
+/* Without the connection log, a message that cannot fit is worth a warning. */
 static void
-budget_close(struct worker *w, struct conn *c)
+budget_warning(struct worker *w, const struct conn *c)
 {
 	struct log_fields	f = LOG_FIELDS_INIT;
 	char			peer[LISTEN_NAME_MAX];
@@ -829,6 +830,14 @@ budget_close(struct worker *w, struct conn *c)
 	    "can no longer fit in max_buffered_bytes (%zu), which unfinished "
 	    "messages hold: connection closed", peer, c->echo.len,
 	    w->budget.max);
+}
+
+/* One line for the connection: the warning, or its connection log line. */
+static void
+budget_close(struct worker *w, struct conn *c)
+{
+	if (!w->log_conns)
+		budget_warning(w, c);
 	conn_close(w, c, CONNLOG_OVER_BUDGET, NULL);
 }
 

@@ -466,6 +466,53 @@ START_TEST(test_connection_log_off_by_default_on_with_v)
 }
 END_TEST
 
+/*
+ * Two clients whose unfinished messages cannot both fit in
+ * max_buffered_bytes: whatever the order, exactly one of them is closed,
+ * and "needle" is in one line of the log once the daemon stopped.
+ */
+static void
+overfill_budget(const char *more_config, const char *needle)
+{
+	static char	msg[40000];
+	char		conf[512];
+	int		fd[2], i;
+
+	snprintf(conf, sizeof(conf), "listen = [ \"127.0.0.1:%%P\" ];\n"
+	    "workers = 1;\nmode = \"message\";\nmax_message_bytes = 65536;\n"
+	    "max_buffered_bytes = 65536;\n%s", more_config);
+	start(conf);
+	memset(msg, 'b', sizeof(msg));
+	for (i = 0; i < 2; i++) {
+		fd[i] = connect_d();
+		ck_assert_int_eq(h_send_all(fd[i], msg, sizeof(msg), 5000), 0);
+	}
+	expect_log(needle, 10000);
+	ck_assert_int_eq(h_stop(&d, SIGTERM, 20000), 0);
+	ck_assert_int_eq(h_log_count(&d, needle), 1);
+	close(fd[0]);
+	close(fd[1]);
+}
+
+/* A connection closed over budget gets one line: the warning, or its log line. */
+START_TEST(test_over_budget_one_line)
+{
+	char	line[512];
+
+	overfill_budget("", "can no longer fit in max_buffered_bytes (65536)");
+	ck_assert_int_eq(h_log_count(&d, "connection peer="), 0);
+	h_cleanup(&d);
+	h_init(&d);
+	overfill_budget("log_connections = true;\n"
+	    "log_format = \"syslog-prefix\";\n", " reason=over-budget ");
+	ck_assert_int_eq(h_log_count(&d, "can no longer fit"), 0);
+	/* At level warning, as the warning it replaces. */
+	ck_assert_int_eq(h_log_last(&d, " reason=over-budget ", line,
+	    sizeof(line)), 0);
+	ck_assert_msg(strncmp(line, "<4>", 3) == 0, "%s", line);
+}
+END_TEST
+
 static void
 expect_ready_line(const char *prefix)
 {
@@ -542,6 +589,7 @@ suite(void)
 	tcase_add_test(tc, test_connection_log_reasons);
 	tcase_add_test(tc, test_connection_log_refusal);
 	tcase_add_test(tc, test_connection_log_off_by_default_on_with_v);
+	tcase_add_test(tc, test_over_budget_one_line);
 	tcase_add_test(tc, test_log_format);
 	tcase_add_test(tc, test_log_timestamps);
 	suite_add_tcase(s, tc);

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <check.h>
 
@@ -63,6 +64,42 @@ START_TEST(test_format)
 }
 END_TEST
 
+/* Warning for what an operator should look at, info for the rest. */
+static const struct {
+	enum connlog_reason	reason;
+	int			priority;
+} priority_cases[] = {
+	{ CONNLOG_CLIENT_CLOSED, LOG_INFO },
+	{ CONNLOG_IDLE_TIMEOUT, LOG_INFO },
+	{ CONNLOG_TOO_LARGE, LOG_WARNING },
+	{ CONNLOG_OVER_BUDGET, LOG_WARNING },
+	{ CONNLOG_RESET, LOG_INFO },
+	{ CONNLOG_ERROR, LOG_INFO },
+	{ CONNLOG_SHUTDOWN, LOG_INFO },
+	{ CONNLOG_PROXY_BAD, LOG_INFO },
+	{ CONNLOG_PROXY_TIMEOUT, LOG_INFO },
+	{ CONNLOG_REFUSED_DENIED, LOG_INFO },
+	{ CONNLOG_REFUSED_TOO_MANY, LOG_INFO },
+	{ CONNLOG_REFUSED_TOO_FAST, LOG_INFO },
+	{ CONNLOG_REFUSED_TABLE_FULL, LOG_INFO },
+	{ CONNLOG_REFUSED_NO_MEMORY, LOG_INFO },
+	{ CONNLOG_REFUSED_PROXY_UNTRUSTED, LOG_INFO },
+};
+
+START_TEST(test_priority)
+{
+	ck_assert_int_eq(connlog_priority(priority_cases[_i].reason),
+	    priority_cases[_i].priority);
+}
+END_TEST
+
+/* The table above names every reason once. */
+START_TEST(test_priority_table_complete)
+{
+	ck_assert_uint_eq(nitems(priority_cases), CONNLOG_NREASONS);
+}
+END_TEST
+
 static const struct {
 	const char	*name;
 	int		 format;
@@ -101,6 +138,8 @@ suite(void)
 	tcase_add_test(tc, test_reason_names);
 	tcase_add_test(tc, test_reason_names_distinct);
 	tcase_add_test(tc, test_format);
+	tcase_add_loop_test(tc, test_priority, 0, nitems(priority_cases));
+	tcase_add_test(tc, test_priority_table_complete);
 	tcase_add_loop_test(tc, test_format_prefix, 0, nitems(format_cases));
 	tcase_add_test(tc, test_format_parse_bad);
 	suite_add_tcase(s, tc);
