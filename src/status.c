@@ -52,6 +52,13 @@ status_describe(const struct status_view *v, char *buf, size_t size)
 		    "echoed, %llu dropped", (unsigned long long)t.udp.received,
 		    (unsigned long long)t.udp.echoed,
 		    (unsigned long long)scoreboard_udp_dropped(&t.udp));
+	if (n > 0 && (size_t)n < size && listen_has_proxy(&v->gen->ls))
+		n += snprintf(buf + n, size - n, "; PROXY: %llu headers, %llu "
+		    "bad, %llu timed out, %llu untrusted",
+		    (unsigned long long)t.proxy[SCOREBOARD_PROXY_OK],
+		    (unsigned long long)t.proxy[SCOREBOARD_PROXY_BAD],
+		    (unsigned long long)t.proxy[SCOREBOARD_PROXY_TIMEOUT],
+		    (unsigned long long)t.proxy[SCOREBOARD_PROXY_UNTRUSTED]);
 	if (n > 0 && (size_t)n < size && v->reload_error[0] != '\0')
 		snprintf(buf + n, size - n, "; last reload failed: %s",
 		    v->reload_error);

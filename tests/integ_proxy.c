@@ -145,6 +145,8 @@ START_TEST(test_v1_tcp4_and_tcp6)
 	close(fd);
 	expect_conn("[2001:db8::1]:4322", "client-closed bytes_in=3");
 	expect_counts(2, 0, 0, 0);
+	expect_notify("PROXY: 2 headers, 0 bad, 0 timed out, 0 untrusted",
+	    10000, NULL, 0);
 }
 END_TEST
 
