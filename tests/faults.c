@@ -60,15 +60,7 @@ static int	failures_total;
 static void
 prepare(struct load *l, struct load_session *s)
 {
-	size_t	total = 0;
-	unsigned i;
-
-	s->nchunks = CHUNKS;
-	for (i = 0; i < CHUNKS; i++) {
-		total += 256 + (rand_r(&l->seed) % (CHUNK_MAX - 256));
-		s->chunk_end[i] = total;
-	}
-	h_random(s->payload, total, rand_r(&l->seed));
+	load_random_chunks(l, s, CHUNKS, 256, CHUNK_MAX);
 }
 
 /* Was this failed session open on a worker we killed on purpose? */

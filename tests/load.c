@@ -116,6 +116,9 @@ launch(struct load *l, struct load_session *s, uint64_t now)
 	if ((s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1)
 		h_die("socket: %s", strerror(errno));
+	if (l->nsrc > 0 && bind(s->fd, (const struct sockaddr *)&l->src[s->id %
+	    l->nsrc], sizeof(l->src[0])) == -1)
+		h_die("bind: %s", strerror(errno));
 	if (connect(s->fd, (struct sockaddr *)&l->sin, sizeof(l->sin)) == -1 &&
 	    errno != EINPROGRESS)
 		finish(l, s, errno == ECONNREFUSED ? LOAD_REFUSED :
@@ -242,6 +245,25 @@ load_step(struct load *l, int max_wait_ms)
 		if (l->s[i].state != LOAD_FREE)
 			advance(l, &l->s[i], pfd[i].revents, now);
 	return live;
+}
+
+/*
+ * A prepare function's usual body: "chunks" chunks of random bytes, each
+ * of min to max - 1 bytes.
+ */
+void
+load_random_chunks(struct load *l, struct load_session *s, unsigned chunks,
+    size_t min, size_t max)
+{
+	size_t		total = 0;
+	unsigned	i;
+
+	s->nchunks = chunks;
+	for (i = 0; i < chunks; i++) {
+		total += min + rand_r(&l->seed) % (max - min);
+		s->chunk_end[i] = total;
+	}
+	h_random(s->payload, total, rand_r(&l->seed));
 }
 
 /* Run the load for "ms", calling "tick" every round. */

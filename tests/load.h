@@ -64,6 +64,8 @@ typedef void	load_done_fn(struct load *, const struct load_session *,
 struct load {
 	struct daemon		*d;
 	struct sockaddr_in	 sin;
+	const struct sockaddr_in *src;		/* nsrc source addresses, */
+	unsigned		 nsrc;		/* one a session in turn */
 	struct load_session	*s;
 	unsigned		 n;		/* sessions at once */
 	size_t			 payload_max;
@@ -84,6 +86,8 @@ void	load_init(struct load *, struct daemon *, unsigned sessions,
 	    size_t payload_max, unsigned seed);
 void	load_free(struct load *);
 unsigned load_step(struct load *, int max_wait_ms);
+void	load_random_chunks(struct load *, struct load_session *,
+	    unsigned chunks, size_t min, size_t max);
 void	load_run_for(struct load *, uint64_t ms,
 	    void (*tick)(struct load *, void *), void *);
 void	load_settle(struct load *, uint64_t timeout_ms);
