@@ -438,6 +438,39 @@ START_TEST(test_config_errors)
 }
 END_TEST
 
+/* sockechod -T shows the groups and PROXY settings, and its output loads. */
+START_TEST(test_dump_round_trip)
+{
+	static const char *const want[] = {
+		"\nlisten = ( \"127.0.0.1:7\", { address = \"127.0.0.1:8\"; "
+		    "proxy_protocol = true; }, { address = \"127.0.0.1:9\"; "
+		    "proxy_protocol = false; } );\n",
+		"\nproxy_protocol = false;\n",
+		"\nproxy_trusted = [ \"127.0.0.1/32\", \"10.0.0.0/8\" ];\n",
+		"\nproxy_header_timeout_ms = 250;\n",
+	};
+	const char	*dump[] = { d.binary, "-T", "-c", d.conf, NULL };
+	char		 out[8192], err[2048];
+	size_t		 outlen, i, round;
+
+	ck_assert_int_eq(h_write_config(&d, "listen = ( \"127.0.0.1:7\",\n"
+	    "  { address = \"127.0.0.1:8\"; proxy_protocol = true; },\n"
+	    "  { address = \"127.0.0.1:9\"; proxy_protocol = false; } );\n"
+	    "proxy_trusted = [ \"127.0.0.1\", \"10.0.0.0/8\" ];\n"
+	    "proxy_header_timeout_ms = 250;\n"), 0);
+	/* The second round reads the first round's output. */
+	for (round = 0; round < 2; round++) {
+		ck_assert_msg(h_run(dump, NULL, 0, out, sizeof(out), &outlen,
+		    err, sizeof(err), 20000) == 0, "%s", err);
+		out[outlen < sizeof(out) ? outlen : sizeof(out) - 1] = '\0';
+		for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+			ck_assert_msg(strstr(out, want[i]) != NULL,
+			    "round %zu: no %s in:\n%s", round, want[i], out);
+		ck_assert_int_eq(h_write_config(&d, "%s", out), 0);
+	}
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -455,6 +488,7 @@ suite(void)
 	tcase_add_test(tc, test_untrusted_sender_reset);
 	tcase_add_test(tc, test_admission_uses_the_header_address);
 	tcase_add_test(tc, test_reload_turns_it_off);
+	tcase_add_test(tc, test_dump_round_trip);
 	tcase_add_loop_test(tc, test_config_errors, 0,
 	    (int)(sizeof(bad_configs) / sizeof(bad_configs[0])));
 	suite_add_tcase(s, tc);
