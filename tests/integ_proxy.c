@@ -397,6 +397,8 @@ START_TEST(test_reload_turns_it_off)
 	kill(d.pid, SIGHUP);
 	expect_notify("READY=1", 10000, NULL, 0);
 	expect_log("configuration reloaded", IO_MS);
+	/* The old worker, which still reads headers, has drained and gone. */
+	ck_assert_int_eq(h_wait_children(d.pid, 1, 10000), 0);
 	fd = connect_from("127.0.0.1");
 	ck_assert_int_eq(h_echo(fd, "PROXY", 5, in, IO_MS), 0);
 	ck_assert(memcmp(in, "PROXY", 5) == 0);
@@ -435,6 +437,73 @@ START_TEST(test_config_errors)
 	ck_assert_msg(strstr(err, where) != NULL, "%s lacks %s", err, where);
 	ck_assert_msg(strstr(err, c->needle) != NULL, "%s lacks %s", err,
 	    c->needle);
+}
+END_TEST
+
+/* A Unix socket's peer may send a header: the file's mode guards it. */
+START_TEST(test_unix_listener)
+{
+	static const char	hdr[] = "PROXY TCP4 192.0.2.44 192.0.2.2 4444 7\r\n";
+	char			body[1024], path[256], needle[512];
+	int			fd;
+
+	snprintf(path, sizeof(path), "%s/proxy.sock", d.dir);
+	snprintf(body, sizeof(body), "listen = ( \"127.0.0.1:%%P\",\n"
+	    "  { address = \"unix:%s\"; proxy_protocol = true; } );\n"
+	    "workers = 1;\nlog_connections = true;\nallow = [];\n"
+	    "proxy_trusted = [ \"192.0.2.0/24\" ];\n", path);
+	start(body);
+	fd = h_connect_unix(path, IO_MS);
+	ck_assert_int_ge(fd, 0);
+	expect_echo(fd, hdr, sizeof(hdr) - 1, "via unix");
+	close(fd);
+	snprintf(needle, sizeof(needle), "connection peer=192.0.2.44:4444 "
+	    "listener=unix:%s reason=client-closed bytes_in=8", path);
+	expect_log(needle, IO_MS);
+	/* The TCP listener beside it is not a PROXY listener. */
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "PROXY direct"), 0);
+}
+END_TEST
+
+/*
+ * A socket systemd passes is a PROXY socket when a listen group with its
+ * address says so; a reload (which keeps the passed sockets) can turn it
+ * off again.
+ */
+START_TEST(test_socket_activation)
+{
+	static const char	hdr[] = "PROXY TCP4 192.0.2.1 192.0.2.2 4321 7\r\n";
+	struct sockaddr_in	sin;
+	char			body[1024];
+	int			lfd, fd;
+
+	d.port = h_free_port("127.0.0.1");
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(d.port);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(lfd, 64), 0);
+	d.listen_fd = lfd;
+	snprintf(body, sizeof(body), PROXY_CONFIG, "");
+	start(body);
+	expect_log("socket activation: serving the 1 sockets", IO_MS);
+	fd = connect_from("127.0.0.1");
+	expect_echo(fd, hdr, sizeof(hdr) - 1, "passed");
+	close(fd);
+	expect_conn("192.0.2.1:4321", "client-closed bytes_in=6");
+	ck_assert_int_eq(h_write_config(&d, "listen = [ \"127.0.0.1:%%P\" ];\n"
+	    "workers = 1;\n"), 0);
+	h_notify_drain(&d);
+	kill(d.pid, SIGHUP);
+	expect_notify("READY=1", 10000, NULL, 0);
+	expect_log("configuration reloaded", IO_MS);
+	/* The old worker, which still reads headers, has drained and gone. */
+	ck_assert_int_eq(h_wait_children(d.pid, 1, 10000), 0);
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "PROXY off"), 0);
+	ck_assert_int_eq(h_stop(&d, SIGTERM, 10000), 0);
+	close(lfd);
 }
 END_TEST
 
@@ -488,6 +557,8 @@ suite(void)
 	tcase_add_test(tc, test_untrusted_sender_reset);
 	tcase_add_test(tc, test_admission_uses_the_header_address);
 	tcase_add_test(tc, test_reload_turns_it_off);
+	tcase_add_test(tc, test_unix_listener);
+	tcase_add_test(tc, test_socket_activation);
 	tcase_add_test(tc, test_dump_round_trip);
 	tcase_add_loop_test(tc, test_config_errors, 0,
 	    (int)(sizeof(bad_configs) / sizeof(bad_configs[0])));
