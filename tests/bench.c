@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * bench.c: figures about sockechod's speed and memory, for "make bench";
+ * bench.c: figures about sockechod's speed and memory, for "make bench-daemon";
  * "make check" never runs it. Each case starts a fresh daemon through the
  * harness on loopback, is bounded in time and bytes, checks every byte
  * that comes back and counts every failure. A figure is printed with its

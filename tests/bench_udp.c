@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * bench_udp.c: the UDP case of make bench. Each thread has a connected
+ * bench_udp.c: the UDP case of make bench-daemon. Each thread has a connected
  * socket and keeps a few 64-byte datagrams in flight, for a fixed time,
  * on loopback only; a datagram not answered within 100 ms counts as lost
  * and frees its place. It measures, it never asserts a speed.
