@@ -229,7 +229,7 @@ usage(void)
 	fprintf(stderr, "usage: bench/load --mode rr|sessions|idle|balance "
 	    "--port PORT --scenario NAME --server NAME [--rep N]\n"
 	    "\t[--conns N] [--size BYTES] [--threads N] [--ms MS] "
-	    "[--warm-ms MS]\n\t[--bursts N,N,...] [--log FILE] "
+	    "[--warm-ms MS]\n\t[--bursts N,N,...] [--log FILE] [--kill-ok] "
 	    "-- SERVER-COMMAND...\n");
 	exit(2);
 }
@@ -254,6 +254,7 @@ parse(struct opts *o, int argc, char **argv)
 		{ "size", 1, NULL, 'b' }, { "threads", 1, NULL, 't' },
 		{ "ms", 1, NULL, 'd' }, { "warm-ms", 1, NULL, 'w' },
 		{ "bursts", 1, NULL, 'B' }, { "log", 1, NULL, 'l' },
+		{ "kill-ok", 0, NULL, 'k' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
@@ -278,6 +279,7 @@ parse(struct opts *o, int argc, char **argv)
 		case 'w': o->warm_ms = strtoul(optarg, NULL, 10); break;
 		case 'B': parse_bursts(o, optarg); break;
 		case 'l': o->log = optarg; break;
+		case 'k': o->kill_ok = true; break;
 		default: usage();
 		}
 	}
@@ -320,14 +322,14 @@ main(int argc, char **argv)
 	if (server_wait_listening(server, o.port, LISTEN_WAIT_MS) == -1) {
 		load_warn("%s: not listening on port %u after %d ms (log: %s)",
 		    o.server, o.port, LISTEN_WAIT_MS, o.log);
-		server_stop(server);
+		server_stop(server, o.kill_ok);
 		return 1;
 	}
 	/* Only the connection counts need a baseline of every worker. */
 	if (strcmp(o.mode, "idle") == 0 || strcmp(o.mode, "balance") == 0)
 		procs_settle(server);
 	failed = run(&o, server) == -1;
-	if (server_stop(server) == -1)
+	if (server_stop(server, o.kill_ok) == -1)
 		failed = 1;
 	return failed;
 }

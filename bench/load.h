@@ -49,6 +49,7 @@ struct opts {
 	unsigned	 bursts[LOAD_BURSTS_MAX];
 	unsigned	 nbursts;
 	const char	*log;		/* the server's stdout and stderr */
+	bool		 kill_ok;	/* a peer: SIGKILL after 1 s is no failure */
 	char		**argv;		/* the server's command */
 };
 
@@ -85,7 +86,7 @@ bool		procs_at_fd_limit(pid_t root);
 pid_t		server_spawn(const struct opts *);
 int		server_wait_listening(pid_t, unsigned port, unsigned ms);
 void		procs_settle(pid_t);
-int		server_stop(pid_t);
+int		server_stop(pid_t, bool kill_ok);
 
 /* load_rr.c: request/response (and bulk) and sessions. */
 int		run_rr(const struct opts *, pid_t server);

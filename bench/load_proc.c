@@ -23,6 +23,7 @@
 #include "load.h"
 
 #define STOP_WAIT_MS	5000
+#define PEER_STOP_WAIT_MS	1000
 #define POLL_US		10000	/* how often a wait looks again */
 
 /* The ppid of every process in /proc (a snapshot). */
@@ -325,23 +326,26 @@ reap_until(pid_t pid, uint64_t end)
 }
 
 /*
- * SIGTERM to the group, SIGKILL to whatever is left after 5 s, then reap
- * every child we have (subreaper). -1 if it needed the SIGKILL.
+ * SIGTERM to the group, SIGKILL to whatever is left after 5 s (1 s for a
+ * peer, whose way of stopping is not measured), then reap every child we
+ * have (subreaper). -1 if sockechod needed the SIGKILL.
  */
 int
-server_stop(pid_t pid)
+server_stop(pid_t pid, bool kill_ok)
 {
-	bool	clean;
+	unsigned	ms = kill_ok ? PEER_STOP_WAIT_MS : STOP_WAIT_MS;
+	bool		clean;
 
 	kill(-pid, SIGTERM);
-	clean = reap_until(pid, load_now_ns() + STOP_WAIT_MS * 1000000ULL);
+	clean = reap_until(pid, load_now_ns() + ms * 1000000ULL);
 	kill(-pid, SIGKILL);
 	if (!clean) {
-		load_warn("server %d: still running %d ms after SIGTERM",
-		    (int)pid, STOP_WAIT_MS);
+		if (!kill_ok)
+			load_warn("server %d: still running %u ms after "
+			    "SIGTERM", (int)pid, ms);
 		waitpid(pid, NULL, 0);
 	}
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		continue;
-	return clean ? 0 : -1;
+	return clean || kill_ok ? 0 : -1;
 }
