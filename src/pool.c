@@ -6,6 +6,7 @@
  */
 #include "build-config.h"
 
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -67,19 +68,39 @@ pool_open(struct pool *p, size_t nslots, const struct pool_ops *ops)
 	memset(p, 0, sizeof(*p));
 	p->ops = ops;
 	p->nslots = nslots;
-	if ((p->sb = scoreboard_create(nslots)) == NULL)
+	if ((p->turn_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
 		return -1;
-	if ((p->slots = calloc(nslots, sizeof(*p->slots))) == NULL) {
+	if ((p->sb = scoreboard_create(nslots)) == NULL ||
+	    (p->slots = calloc(nslots, sizeof(*p->slots))) == NULL) {
 		scoreboard_destroy(p->sb, nslots);
 		p->sb = NULL;
+		close(p->turn_fd);
+		p->turn_fd = -1;
 		return -1;
 	}
 	return 0;
 }
 
+/*
+ * Tell every worker that the least load on the board may have risen (one
+ * stopped taking connections), so that those waiting for their turn look
+ * again. Each worker watches the eventfd edge-triggered and never reads
+ * it: every write wakes them all, and nobody consumes another's wakeup.
+ */
+void
+pool_turn(int turn_fd)
+{
+	uint64_t	one = 1;
+
+	(void)!write(turn_fd, &one, sizeof(one));
+}
+
 void
 pool_close(struct pool *p)
 {
+	if (p->sb != NULL)
+		close(p->turn_fd);
+	p->turn_fd = -1;
 	scoreboard_destroy(p->sb, p->nslots);
 	free(p->slots);
 	p->sb = NULL;
@@ -115,8 +136,11 @@ pool_spawn(struct pool *p, struct worker_params *wp, unsigned generation,
 		return -1;
 	}
 	scoreboard_reset(&p->sb[idx], generation, conn_limit, now_ms);
+	scoreboard_use(p->sb, idx);
 	wp->slot = &p->sb[idx];
 	wp->slot_index = idx;
+	wp->board = p->sb;
+	wp->turn_fd = p->turn_fd;
 	if ((pid = p->ops->fork_worker(wp, p->ops->arg)) == -1) {
 		log_error("cannot start a worker: fork");
 		p->sb[idx].state = SCOREBOARD_FREE;
@@ -168,6 +192,8 @@ release(struct pool *p, unsigned idx)
 	add_proxy(p->exited.proxy, sc);
 	memset(&p->slots[idx], 0, sizeof(p->slots[idx]));
 	SCOREBOARD_STORE(p->sb[idx].state, (uint32_t)SCOREBOARD_FREE);
+	/* A worker that died without a word may have held the least load. */
+	pool_turn(p->turn_fd);
 }
 
 /*

@@ -11,21 +11,41 @@
 
 #include "scoreboard.h"
 
+_Static_assert(sizeof(struct scoreboard_head) <= sizeof(struct scoreboard_slot),
+    "the head fits in the line before the slots");
+
+/* The mapping: one slot's room for the head, then the slots. */
 struct scoreboard_slot *
 scoreboard_create(size_t nslots)
 {
 	void	*p;
 
-	p = mmap(NULL, nslots * sizeof(struct scoreboard_slot),
+	p = mmap(NULL, (nslots + 1) * sizeof(struct scoreboard_slot),
 	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	return p == MAP_FAILED ? NULL : (struct scoreboard_slot *)p + 1;
 }
 
 void
 scoreboard_destroy(struct scoreboard_slot *sb, size_t nslots)
 {
 	if (sb != NULL)
-		munmap(sb, nslots * sizeof(struct scoreboard_slot));
+		munmap(sb - 1, (nslots + 1) * sizeof(struct scoreboard_slot));
+}
+
+struct scoreboard_head *
+scoreboard_head(struct scoreboard_slot *sb)
+{
+	return (struct scoreboard_head *)(void *)(sb - 1);
+}
+
+/* The master is about to use slot "idx": readers must look that far. */
+void
+scoreboard_use(struct scoreboard_slot *sb, size_t idx)
+{
+	struct scoreboard_head	*h = scoreboard_head(sb);
+
+	if (idx + 1 > SCOREBOARD_LOAD(h->nused))
+		SCOREBOARD_STORE(h->nused, (uint32_t)(idx + 1));
 }
 
 /* Prepare a slot for a worker about to be forked. */

@@ -54,6 +54,7 @@ struct scoreboard_udp {
 struct scoreboard_slot {
 	uint32_t	generation;	/* master */
 	uint32_t	state;		/* worker (master resets it) */
+	uint32_t	taking;		/* worker: 1 while it takes connections */
 	uint64_t	conn_limit;	/* master: retire after this many, 0 never */
 	uint64_t	heartbeat_ms;	/* worker: CLOCK_MONOTONIC of its last loop */
 	uint64_t	conns_open;
@@ -66,6 +67,14 @@ struct scoreboard_slot {
 	uint64_t	proxy[SCOREBOARD_PROXY_NRESULTS];
 } __attribute__((aligned(SCOREBOARD_LINE_BYTES)));
 
+/*
+ * The line before the first slot: how far the slots in use reach, so that
+ * a worker looking at its peers reads a few lines, not the whole board.
+ */
+struct scoreboard_head {
+	uint32_t	nused;		/* master: no slot from here on was used */
+} __attribute__((aligned(SCOREBOARD_LINE_BYTES)));
+
 #define SCOREBOARD_LOAD(field)	__atomic_load_n(&(field), __ATOMIC_RELAXED)
 #define SCOREBOARD_STORE(field, v) \
 	__atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
@@ -74,6 +83,8 @@ struct scoreboard_slot {
 
 struct scoreboard_slot *scoreboard_create(size_t nslots);
 void	scoreboard_destroy(struct scoreboard_slot *, size_t nslots);
+struct scoreboard_head *scoreboard_head(struct scoreboard_slot *);
+void	scoreboard_use(struct scoreboard_slot *, size_t idx);
 void	scoreboard_udp_add(struct scoreboard_udp *sum,
 	    const struct scoreboard_udp *);
 uint64_t scoreboard_udp_dropped(const struct scoreboard_udp *);

@@ -25,10 +25,12 @@
 #include <unistd.h>
 
 #include "admit.h"
+#include "balance.h"
 #include "connlog.h"
 #include "echo.h"
 #include "log.h"
 #include "notify.h"
+#include "pool.h"
 #include "priv.h"
 #include "proxy_conn.h"
 #include "sig.h"
@@ -37,7 +39,7 @@
 #include "worker.h"
 
 #define HEARTBEAT_MS		500	/* the longest the loop sleeps */
-#define ACCEPT_BATCH		1	/* accepts per wakeup: see requeue() */
+#define ACCEPT_BATCH		1	/* then balance.c is asked again */
 #define DRAIN_BATCH		64	/* accepts per round when draining */
 #define ACCEPT_RETRY_MS		100	/* after EMFILE and friends */
 #define ACCEPT_WARN_EVERY_MS	10000
@@ -48,6 +50,7 @@ enum ev_kind {
 	EV_SIGNAL,
 	EV_LISTENER,
 	EV_CONN,
+	EV_TURN,	/* a peer stopped taking: see pool_turn() */
 };
 
 /* The first member of everything registered with epoll. */
@@ -85,6 +88,10 @@ struct worker {
 	const struct config	*cfg;
 	struct scoreboard_slot	*slot;
 	unsigned		 slot_index;
+	struct scoreboard_slot	*board;		/* every worker's slot */
+	struct scoreboard_head	*head;
+	int			 turn_fd;
+	struct ev		 turnev;
 	int			 epfd;
 	int			 sigfd;
 	int			 master_fd;
@@ -92,6 +99,7 @@ struct worker {
 	struct wlistener	*lv;
 	size_t			 nl;
 	struct udp_server	*udp;	/* NULL: no UDP socket */
+	bool			 taking;	/* wants connections: see can_take() */
 	bool			 accepting;	/* listeners are in epoll */
 	uint64_t		 accept_resume_ms; /* paused until, 0: not */
 	uint64_t		 accept_warned_ms;
@@ -140,24 +148,25 @@ peer_name(const struct conn *c, char *buf, size_t size)
 	listen_format((const struct sockaddr *)&c->peer, c->peerlen, buf, size);
 }
 
-/* Listeners are in epoll exactly while the worker wants new connections. */
+/* Not draining, not full, not paused: it would take a connection. */
+static bool
+can_take(const struct worker *w)
+{
+	return !w->draining && w->nopen < w->cfg->max_connections &&
+	    w->accept_resume_ms == 0;
+}
+
 static void
-update_accepting(struct worker *w)
+watch_listeners(struct worker *w, bool want)
 {
 	struct epoll_event	ev;
-	bool			want;
 	size_t			i;
 
-	want = !w->draining && w->nopen < w->cfg->max_connections &&
-	    w->accept_resume_ms == 0;
-	if (want == w->accepting)
-		return;
 	for (i = 0; i < w->nl; i++) {
 		if (w->lv[i].dgram)
 			continue;
 		if (want) {
-			/* EPOLLEXCLUSIVE: one worker wakes per connection. */
-			ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+			ev.events = EPOLLIN;
 			ev.data.ptr = &w->lv[i].ev;
 			if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->lv[i].fd,
 			    &ev) == -1)
@@ -166,7 +175,34 @@ update_accepting(struct worker *w)
 			(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->lv[i].fd,
 			    NULL);
 	}
+}
+
+/*
+ * Listeners are in epoll exactly while the worker can take connections
+ * and balance.c says that it is its turn. Level-triggered and not
+ * exclusive: every worker whose turn it is hears of a waiting connection,
+ * and one that adds the socket while connections wait is told at once,
+ * so none waits for the next to arrive. Leaving its turn, a worker tells
+ * the others (pool_turn()): the least load may have risen, theirs may be
+ * the turn now.
+ */
+static void
+update_accepting(struct worker *w)
+{
+	bool	take = can_take(w), want;
+
+	if (take != w->taking) {
+		SCOREBOARD_STORE(w->slot->taking, (uint32_t)take);
+		w->taking = take;
+	}
+	want = take && balance_eligible(w->board,
+	    SCOREBOARD_LOAD(w->head->nused), w->slot_index, w->now_ms);
+	if (want == w->accepting)
+		return;
+	watch_listeners(w, want);
 	w->accepting = want;
+	if (!want)
+		pool_turn(w->turn_fd);
 }
 
 /* The connection log's line: only when asked, so a flood costs nothing more. */
@@ -732,29 +768,11 @@ next_timeout(const struct worker *w)
 		deadline = w->accept_resume_ms;
 	if (w->draining && w->drain_deadline_ms < deadline)
 		deadline = w->drain_deadline_ms;
+	/* Waiting for its turn: a hung peer must not hold it back for long. */
+	if (w->taking && !w->accepting &&
+	    w->now_ms + BALANCE_RECHECK_MS < deadline)
+		deadline = w->now_ms + BALANCE_RECHECK_MS;
 	return deadline > w->now_ms ? (int)(deadline - w->now_ms) : 0;
-}
-
-/*
- * With EPOLLEXCLUSIVE the kernel wakes the first idle worker on the
- * listener's wait queue, so one worker would take nearly every connection.
- * After each accept this worker registers again, which puts it at the end
- * of the queue: idle workers take turns. A connection still waiting makes
- * the new registration ready at once, so nothing is left behind.
- */
-static void
-requeue(struct worker *w, struct wlistener *l)
-{
-	struct epoll_event	ev;
-
-	if (!w->accepting)
-		return;
-	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-	ev.data.ptr = &l->ev;
-	(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, l->fd, NULL);
-	/* Out of kernel memory: pause, which unwatches and later rewatches all. */
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, l->fd, &ev) == -1)
-		accept_pause(w, l->name);
 }
 
 static void
@@ -782,12 +800,12 @@ dispatch(struct worker *w, const struct epoll_event *e)
 		if (((struct wlistener *)(void *)ev)->dgram)
 			(void)udp_server_serve(w->udp,
 			    ((struct wlistener *)(void *)ev)->fd, w->now_ms);
-		else if (w->accepting) {
+		else if (w->accepting)
 			(void)accept_some(w, (struct wlistener *)(void *)ev,
 			    ACCEPT_BATCH);
-			requeue(w, (struct wlistener *)(void *)ev);
-		}
 		break;
+	case EV_TURN:
+		break;	/* the loop asks balance.c again after every turn */
 	case EV_CONN:
 		conn_event(w, (struct conn *)(void *)ev, e->events);
 		break;
@@ -903,10 +921,9 @@ run(struct worker *w)
 		expire_idle(w);
 		expire_headers(w);
 		budget_check(w);
-		if (w->accept_resume_ms && w->now_ms >= w->accept_resume_ms) {
+		if (w->accept_resume_ms && w->now_ms >= w->accept_resume_ms)
 			w->accept_resume_ms = 0;
-			update_accepting(w);
-		}
+		update_accepting(w);
 		retire_check(w);
 		drain_check(w);
 		log_flush();
@@ -985,6 +1002,17 @@ setup_udp(const struct worker_params *p, struct worker *w)
 	return 0;
 }
 
+/* Edge-triggered and never read: see pool_turn(). */
+static int
+watch_turns(struct worker *w)
+{
+	struct epoll_event	ev;
+
+	ev.events = EPOLLIN | EPOLLET;
+	ev.data.ptr = &w->turnev;
+	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->turn_fd, &ev);
+}
+
 static int
 setup_loop(const struct worker_params *p, struct worker *w)
 {
@@ -1018,7 +1046,9 @@ setup_loop(const struct worker_params *p, struct worker *w)
 	w->sigev.kind = EV_SIGNAL;
 	ev.events = EPOLLIN;
 	ev.data.ptr = &w->sigev;
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->sigfd, &ev) == -1) {
+	w->turnev.kind = EV_TURN;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->sigfd, &ev) == -1 ||
+	    watch_turns(w) == -1) {
 		log_error("worker: epoll_ctl");
 		return -1;
 	}
@@ -1035,6 +1065,9 @@ worker_main(const struct worker_params *p)
 	w.cfg = p->cfg;
 	w.slot = p->slot;
 	w.slot_index = p->slot_index;
+	w.board = p->board;
+	w.head = scoreboard_head(p->board);
+	w.turn_fd = p->turn_fd;
 	w.master_fd = p->master_fd;
 	w.epfd = -1;
 	w.log_conns = p->cfg->log_connections || log_enabled(LOG_DEBUG);

@@ -19,6 +19,8 @@ struct worker_params {
 	const struct listeners	*ls;		/* the sockets to accept on */
 	struct scoreboard_slot	*slot;
 	unsigned		 slot_index;
+	struct scoreboard_slot	*board;		/* every slot, for balance.c */
+	int			 turn_fd;	/* eventfd: pool_turn() */
 	pid_t			 master_pid;
 	int			 master_fd;	/* eventfd: wakes the master */
 	struct udp_limit	*udp_limit;	/* the shared UDP rate buckets */

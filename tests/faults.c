@@ -3,7 +3,8 @@
  * faults.c: the fault-injection suite. It drives continuous load at the
  * real daemon from many concurrent client sessions and injects faults:
  * storms of reloads, SIGKILLed and SIGSTOPped workers, workers that crash
- * at start, SIGTERM under load, TTIN/TTOU storms. Each case is bounded in
+ * at start, SIGTERM under load, TTIN/TTOU storms, workers that retire
+ * while their listen queue is full. Each case is bounded in
  * time and prints one "FAULT" line with its counts; the suite fails when a
  * count is not what sockechod promises.
  *
@@ -608,12 +609,83 @@ case_resize_storm(void)
 	h_cleanup(&d);
 }
 
+/* ---- case 7: workers retire while their listen queue is full ---- */
+
+#define RETIRE_BACKLOG		23	/* 24 queued at most: 2 x 4 + 24 = 32 */
+#define RETIRE_AFTER		25	/* max_connections_per_worker */
+
+/* The listening socket's accept queue, from /proc/net/tcp ("rx_queue"). */
+static int
+listen_queue(unsigned port)
+{
+	char		 line[512], want[40], *st;
+	unsigned	 txq, rxq;
+	FILE		*fp;
+	int		 q = -1;
+
+	snprintf(want, sizeof(want), ":%04X 00000000:0000 0A ", port);
+	if ((fp = fopen("/proc/net/tcp", "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if ((st = strstr(line, want)) != NULL &&
+		    sscanf(st + strlen(want), "%x:%x", &txq, &rxq) == 2)
+			q = (int)rxq;
+	fclose(fp);
+	return q;
+}
+
+struct queue_watch {
+	int	most;		/* the longest queue seen */
+	int	full;		/* samples with the queue full */
+};
+
+static void
+queue_tick(struct load *l, void *arg)
+{
+	struct queue_watch	*qw = arg;
+	int			 q = listen_queue(l->d->port);
+
+	if (q > qw->most)
+		qw->most = q;
+	if (q >= RETIRE_BACKLOG)
+		qw->full++;
+}
+
+static void
+case_retire_queue_full(void)
+{
+	struct queue_watch	qw = { 0, 0 };
+	struct daemon		d;
+	struct load		l;
+	char			body[512];
+	int			retired;
+	bool			pass;
+
+	snprintf(body, sizeof(body), "listen = [ \"127.0.0.1:%%P\" ];\n"
+	    "workers = 2;\nmax_connections = 4;\nbacklog = %d;\n"
+	    "max_connections_per_client = 0;\n"
+	    "max_connections_per_worker = %d;\nshutdown_timeout = 20;\n",
+	    RETIRE_BACKLOG, RETIRE_AFTER);
+	start_daemon(&d, body);
+	start_load(&l, &d, 7);
+	load_run_for(&l, 10000, queue_tick, &qw);
+	settle(&l);
+	retired = h_log_count(&d, "reached its max_connections_per_worker");
+	pass = load_failures(l.outcome) == 0 && retired >= 10 &&
+	    qw.full > 0 && l.sessions > 200;
+	report(7, "retire, queue full", &l, pass, "retired=%d, listen queue "
+	    "up to %d of %d (full in %d samples)", retired, qw.most,
+	    RETIRE_BACKLOG, qw.full);
+	load_free(&l);
+	h_cleanup(&d);
+}
+
 int
 main(int argc, char *argv[])
 {
 	static void (*const cases[])(void) = { case_reloads, case_kill_storm,
 	    case_sigstop, case_crash_at_start, case_sigterm,
-	    case_resize_storm };
+	    case_resize_storm, case_retire_queue_full };
 	int	i, only = argc > 1 ? atoi(argv[1]) : 0;
 
 	signal(SIGPIPE, SIG_IGN);
