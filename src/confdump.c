@@ -180,7 +180,8 @@ write_service(FILE *fp, const struct config *c)
 	put_number(fp, "max_message_bytes", c->max_message_bytes, NULL);
 	put_number(fp, "buffer_bytes", c->buffer_bytes, NULL);
 	put_number(fp, "max_connections", c->max_connections, NULL);
-	put_number(fp, "backlog", c->backlog, NULL);
+	put_number(fp, "backlog", c->backlog, c->backlog ? NULL :
+	    "net.core.somaxconn");
 	put_seconds(fp, "idle_timeout", c->idle_timeout_ms);
 	put_seconds(fp, "shutdown_timeout", c->shutdown_timeout_ms);
 	put_seconds(fp, "worker_timeout", c->worker_timeout_ms);

@@ -64,7 +64,7 @@ static const struct key keys[] = {
 	    1024 * MIB },
 	{ "buffer_bytes", KEY_NUMBER, FIELD(buffer_bytes), 512, 16 * MIB },
 	{ "max_connections", KEY_NUMBER, FIELD(max_connections), 1, 1000000 },
-	{ "backlog", KEY_NUMBER, FIELD(backlog), 1, 65535 },
+	{ "backlog", KEY_NUMBER, FIELD(backlog), 0, 65535 },
 	{ "idle_timeout", KEY_SECONDS, FIELD(idle_timeout_ms), 0, 86400 },
 	{ "shutdown_timeout", KEY_SECONDS, FIELD(shutdown_timeout_ms), 0, 86400 },
 	/* Workers show life twice a second: less than 1 s would kill them. */
@@ -292,7 +292,7 @@ config_defaults(struct config *cfg)
 	cfg->max_message_bytes = 1 * MIB;
 	cfg->buffer_bytes = 64 * 1024;	/* bulk echo: few syscalls per byte */
 	cfg->max_connections = 1024;
-	cfg->backlog = 511;
+	cfg->backlog = 0;	/* net.core.somaxconn: listen_backlog() */
 	cfg->idle_timeout_ms = 60 * MS_PER_SEC;
 	cfg->shutdown_timeout_ms = 10 * MS_PER_SEC;
 	cfg->worker_timeout_ms = 30 * MS_PER_SEC;

@@ -29,7 +29,7 @@ struct config {
 	uint64_t		 max_message_bytes;
 	uint64_t		 buffer_bytes;
 	unsigned		 max_connections;	/* per worker */
-	unsigned		 backlog;
+	unsigned		 backlog;	/* 0: net.core.somaxconn */
 	unsigned		 idle_timeout_ms;	/* 0: never */
 	unsigned		 shutdown_timeout_ms;
 	unsigned		 worker_timeout_ms;	/* 0: never */

@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -588,6 +589,38 @@ add_address(struct listeners *out, const struct listeners *keep,
 }
 
 /*
+ * "backlog = 0" means the kernel's own limit, net.core.somaxconn (4096
+ * since Linux 5.4): asking for more is capped to it anyway, and a fixed
+ * default would be too short on a host tuned for bursts. Unreadable, it
+ * is the C library's SOMAXCONN.
+ */
+int
+listen_backlog(unsigned configured, long somaxconn)
+{
+	if (configured > 0)
+		return (int)configured;
+	if (somaxconn > 0 && somaxconn <= INT_MAX)
+		return (int)somaxconn;
+	return SOMAXCONN;
+}
+
+/* net.core.somaxconn, or -1. */
+long
+listen_somaxconn(void)
+{
+	char	buf[32];
+	long	n = -1;
+	FILE	*fp;
+
+	if ((fp = fopen("/proc/sys/net/core/somaxconn", "re")) == NULL)
+		return -1;
+	if (fgets(buf, sizeof(buf), fp) != NULL)
+		n = strtol(buf, NULL, 10);
+	fclose(fp);
+	return n;
+}
+
+/*
  * Make the listening sockets for a list of addresses. Sockets of "keep"
  * whose address is asked for again are reused (same descriptor), so a
  * reload that keeps an address never closes it. On failure nothing that
@@ -602,6 +635,9 @@ listen_build(struct listeners *out, const struct listeners *keep,
 
 	out->v = NULL;
 	out->n = 0;
+	/* Read at every build: a reload applies a changed sysctl too. */
+	backlog = listen_backlog((unsigned)backlog, backlog > 0 ? 0 :
+	    listen_somaxconn());
 	for (i = 0; i < naddr; i++)
 		if (add_address(out, keep, &addrs[i], backlog, err,
 		    errlen) == -1)

@@ -71,6 +71,10 @@ void	listen_format(const struct sockaddr *, socklen_t, char *, size_t);
 bool	listen_sockaddr_equal(const struct listen_sockaddr *,
 	    const struct listen_sockaddr *);
 
+/* The listen(2) backlog for a "backlog" setting; 0: net.core.somaxconn. */
+int	listen_backlog(unsigned configured, long somaxconn);
+long	listen_somaxconn(void);
+
 int	listen_adopt(struct listeners *, char *err, size_t errlen);
 int	listen_build(struct listeners *, const struct listeners *keep,
 	    const struct listen_addr *, size_t naddr, int backlog,

@@ -677,7 +677,8 @@ START_TEST(test_dump_config_round_trip)
 	static const char *const want[] = {
 		"\nlisten = [ \"127.0.0.1:7007\" ];\n", "\nworkers = 3;\n",
 		"\nmode = \"message\";\n", "\nidle_timeout = 0.250;\n",
-		"\ndeny = [ \"192.0.2.0/24\" ];\n", "\nbacklog = 511;\n",
+		"\ndeny = [ \"192.0.2.0/24\" ];\n",
+		"\nbacklog = 0;\t# net.core.somaxconn\n",
 		"\nmax_buffered_bytes = 5000000000L;\n",
 		"\nlog_format = \"plain\";\n", "\nlog_connections = true;\n",
 	};

@@ -92,7 +92,7 @@ START_TEST(test_defaults_when_optional_file_absent)
 	ck_assert_uint_eq(cfg.max_message_bytes, 1048576);
 	ck_assert_uint_eq(cfg.buffer_bytes, 65536);
 	ck_assert_uint_eq(cfg.max_connections, 1024);
-	ck_assert_uint_eq(cfg.backlog, 511);
+	ck_assert_uint_eq(cfg.backlog, 0);
 	ck_assert_uint_eq(cfg.idle_timeout_ms, 60000);
 	ck_assert_uint_eq(cfg.shutdown_timeout_ms, 10000);
 	ck_assert_uint_eq(cfg.worker_timeout_ms, 30000);
@@ -226,7 +226,7 @@ static const struct range_case {
 	    CFIELD(buffer_bytes) },
 	{ "max_connections", "1", "1000000", "0", "1000001", 1, 1000000,
 	    CFIELD(max_connections) },
-	{ "backlog", "1", "65535", "0", "65536", 1, 65535, CFIELD(backlog) },
+	{ "backlog", "0", "65535", "-1", "65536", 0, 65535, CFIELD(backlog) },
 	{ "idle_timeout", "0", "86400", "-1", "86401", 0, 86400000,
 	    CFIELD(idle_timeout_ms) },
 	{ "shutdown_timeout", "0", "86400", "-0.5", "86400.5", 0, 86400000,
@@ -408,8 +408,8 @@ static const struct bad_case {
 	{ "workers = 0x80000000;\n", ":1: ", "workers: must be between 0 and 512 (got 2147483648)" },
 	{ "workers = 0x7fffffff;\n", ":1: ", "workers: must be between 0 and 512 (got 2147483647)" },
 	{ "workers = 0x8000000000000000L;\n", ":1: ", "does not fit in 64 bits" },
-	{ "backlog =\n4294967297;\n", ":1: ", "backlog: must be between 1 and 65535 (got 4294967297)" },
-	{ "backlog = 4294967297L;\n", ":1: ", "backlog: must be between 1 and 65535 (got 4294967297)" },
+	{ "backlog =\n4294967297;\n", ":1: ", "backlog: must be between 0 and 65535 (got 4294967297)" },
+	{ "backlog = 4294967297L;\n", ":1: ", "backlog: must be between 0 and 65535 (got 4294967297)" },
 	{ "/* workers = 3 */ workers = 600;\n", ":1: ", "workers: must be between 0 and 512 (got 600)" },
 	{ "workers = -2147483649;\n", ":1: ", "workers: must be between 0 and 512 (got -2147483649)" },
 	{ "workers = -9223372036854775809;\n", ":1: ", "workers: -9223372036854775809 does not fit in 64 bits" },
@@ -429,7 +429,7 @@ static const struct bad_case {
 	{ "max_message_bytes = 1.5;\n", ":1: ", "max_message_bytes: expected an integer" },
 	{ "buffer_bytes = 100;\n", ":1: ", "buffer_bytes: must be between 512" },
 	{ "max_connections = 0;\n", ":1: ", "max_connections: must be between 1" },
-	{ "backlog = 70000;\n", ":1: ", "backlog: must be between 1 and 65535" },
+	{ "backlog = 70000;\n", ":1: ", "backlog: must be between 0 and 65535" },
 	{ "idle_timeout = -1;\n", ":1: ", "idle_timeout: must be between 0 and 86400 seconds (got -1)" },
 	{ "idle_timeout = -0.5;\n", ":1: ", "idle_timeout: must be between 0 and 86400 seconds" },
 	{ "idle_timeout = \"10s\";\n", ":1: ", "idle_timeout: expected a number of seconds" },

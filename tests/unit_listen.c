@@ -277,6 +277,47 @@ START_TEST(test_build_reload_backlog_and_host)
 }
 END_TEST
 
+static const struct backlog_case {
+	unsigned	configured;
+	long		somaxconn;
+	int		backlog;
+} backlog_cases[] = {
+	{ 511, 4096, 511 },		/* set: as set, whatever the sysctl */
+	{ 65535, 4096, 65535 },		/* the kernel caps it, not us */
+	{ 0, 4096, 4096 },		/* 0: the sysctl */
+	{ 0, 1000000, 1000000 },
+	{ 0, -1, SOMAXCONN },		/* unreadable */
+	{ 0, 0, SOMAXCONN },
+	{ 0, 4294967296L, SOMAXCONN },	/* nonsense */
+};
+
+START_TEST(test_backlog_default)
+{
+	const struct backlog_case	*c = &backlog_cases[_i];
+
+	ck_assert_int_eq(listen_backlog(c->configured, c->somaxconn),
+	    c->backlog);
+}
+END_TEST
+
+/* backlog = 0: a socket's queue is as long as net.core.somaxconn. */
+START_TEST(test_build_backlog_somaxconn)
+{
+	struct listen_addr	a[1];
+	struct listeners	ls;
+	long			max = listen_somaxconn();
+	char			err[256];
+
+	if (max <= 0)
+		CHECK_SKIP("no /proc/sys/net/core/somaxconn");
+	addr("127.0.0.1", free_port(), &a[0]);
+	ck_assert_msg(listen_build(&ls, NULL, a, 1, 0, err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(backlog_of(ls.v[0].fd), (unsigned)max);
+	listen_close_all(&ls);
+}
+END_TEST
+
 START_TEST(test_build_failure_leaves_nothing_open)
 {
 	struct listen_addr	a[2];
@@ -538,6 +579,9 @@ suite(void)
 	tcase_add_test(tc, test_format_v4_mapped);
 	tcase_add_test(tc, test_build_reuses_kept_sockets);
 	tcase_add_test(tc, test_build_reload_backlog_and_host);
+	tcase_add_loop_test(tc, test_backlog_default, 0,
+	    (int)nitems(backlog_cases));
+	tcase_add_test(tc, test_build_backlog_somaxconn);
 	tcase_add_test(tc, test_build_ipv6_port_change);
 	tcase_add_test(tc, test_abstract_socket);
 	tcase_add_test(tc, test_build_failure_leaves_nothing_open);
