@@ -320,8 +320,9 @@ main(int argc, char **argv)
 	if ((server = server_spawn(&o)) == -1)
 		return 1;
 	if (server_wait_listening(server, o.port, LISTEN_WAIT_MS) == -1) {
-		load_warn("%s: not listening on port %u after %d ms (log: %s)",
-		    o.server, o.port, LISTEN_WAIT_MS, o.log);
+		load_warn("%s: not listening on port %u (it exited, or "
+		    "%d ms passed; log: %s)", o.server, o.port,
+		    LISTEN_WAIT_MS, o.log);
 		server_stop(server, o.kill_ok);
 		return 1;
 	}

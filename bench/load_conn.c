@@ -25,6 +25,7 @@
 #define ECHO_MS		5000
 #define POLL_US		10000
 #define INFINITE_RATIO	(-1.0)		/* a process got none */
+#define NOFILE_SPARE	64		/* our descriptors besides them */
 
 static unsigned
 nofile_soft(void)
@@ -204,6 +205,13 @@ run_idle(const struct opts *o, pid_t server)
 	int			*fds, accepted;
 
 	memset(&t, 0, sizeof(t));
+	if (nofile_soft() < o->conns + NOFILE_SPARE) {
+		/* RLIMIT_NOFILE could not be raised: a note, not a failure. */
+		snprintf(extra, sizeof(extra), "nofile=%u", nofile_soft());
+		load_result(o, o->scenario, "skipped:RLIMIT_NOFILE", 0, &t, 0,
+		    extra);
+		return 0;
+	}
 	if ((fds = calloc(o->conns, sizeof(*fds))) == NULL ||
 	    procs_read(server, &base, true) == -1)
 		return -1;

@@ -314,10 +314,13 @@ server_wait_listening(pid_t pid, unsigned port, unsigned ms)
 static bool
 reap_until(pid_t pid, uint64_t end)
 {
+	pid_t	r;
 	int	status;
 
 	for (;;) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
+		/* ECHILD: reaped already, when it died before listening. */
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid || (r == -1 && errno == ECHILD))
 			return true;
 		if (load_now_ns() >= end)
 			return false;

@@ -50,7 +50,7 @@ function ratio(a, b) {
 	if (!(sc in seen_sc)) { seen_sc[sc] = 1; scs[++nsc] = sc }
 	if (!(sv in seen_sv)) { seen_sv[sv] = 1; svs[++nsv] = sv }
 	if (f["unit"] ~ /^skipped/) {
-		skip[key] = "skipped: ran out of descriptors (RLIMIT_NOFILE " f["nofile"] ")"
+		skip[key] = "skipped: not enough descriptors (RLIMIT_NOFILE " f["nofile"] ")"
 		next
 	}
 	rate = f["rate"] + 0
@@ -64,7 +64,7 @@ function ratio(a, b) {
 	n[key]++
 	unit[sc] = f["unit"]
 	if (f["dist"] != "")
-		dist[key] = f["dist"]
+		dist[key] = f["procs"] == 1 ? "1 process" : f["dist"]
 }
 
 function cpu_unit(u) {
@@ -106,5 +106,5 @@ END {
 		}
 	}
 	print ""
-	print "Medians of the repetitions (n = " n[scs[1] SUBSEP svs[1]] " for the first row). ×: the median over sockechod's; higher is better for ops/s, sessions/s and MB/s, lower for B/conn, max/min and CPU. B/conn: the server's resident memory per idle connection after one echo each (p50/p99: those echoes, one after the other). max/min: open connections per worker process after a burst of that many, the last repetition's shares in brackets. Server CPU: user and system time of the server's whole process tree (/proc, clock ticks), per operation, per MB echoed, per session or per echo."
+	print "Medians of the repetitions (n = " n[scs[1] SUBSEP svs[1]] " for the first row). \"1 process\": a server of one process, balanced by definition. ×: the median over sockechod's; higher is better for ops/s, sessions/s and MB/s, lower for B/conn, max/min and CPU. B/conn: the server's resident memory per idle connection after one echo each (p50/p99: those echoes, one after the other). max/min: open connections per worker process after a burst of that many, the last repetition's shares in brackets. Server CPU: user and system time of the server's whole process tree (/proc, clock ticks), per operation, per MB echoed, per session or per echo."
 }
