@@ -219,6 +219,13 @@ stream_step(struct echo_conn *c, const struct echo_limits *lim)
 		c->bytes_out += w;
 		if (w < n && keep_rest(c, lim->scratch + w, n - w) == -1)
 			return ECHO_ERROR;
+		/*
+		 * A short read emptied the socket: another recv() would only
+		 * say EAGAIN, a syscall per echo that level-triggered epoll
+		 * makes needless (it reports what arrives meanwhile).
+		 */
+		if ((size_t)n < lim->scratch_bytes)
+			break;
 	}
 	c->want = c->off < c->len ? ECHO_WANT_WRITE : ECHO_WANT_READ;
 	return ECHO_AGAIN;
