@@ -5,7 +5,7 @@
  * ring, one send in flight per connection that resubmits what a short
  * write left, and one io_uring_submit_and_wait() per loop. A received
  * buffer stays with its connection until every byte of it is sent; a
- * connection holding QUEUE_SOFT_MAX buffers has its receive cancelled
+ * connection holding QUEUE_SOFT_MAX buffers (256 KiB) has its receive cancelled
  * until they are sent (backpressure). It must not grow features: no
  * limits, no timeouts, no logging.
  */
@@ -40,13 +40,13 @@
 #define CQ_ENTRIES	8192
 #define BUF_GROUP	0
 #ifndef BUF_COUNT
-#define BUF_COUNT	2048		/* a power of two */
+#define BUF_COUNT	1024		/* a power of two */
 #endif
 #ifndef BUF_BYTES
-#define BUF_BYTES	16384
+#define BUF_BYTES	65536		/* as the epoll peer reads */
 #endif
 #ifndef QUEUE_SOFT_MAX
-#define QUEUE_SOFT_MAX	8		/* buffers held before receiving stops */
+#define QUEUE_SOFT_MAX	4		/* buffers held before receiving stops */
 #endif
 #ifndef QUEUE_RESUME_MAX
 #define QUEUE_RESUME_MAX	(QUEUE_SOFT_MAX / 2)	/* and resumes */
