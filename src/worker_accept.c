@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * worker_accept.c: a worker's side of the listening sockets. It turns
+ * accepting on and off (max_connections, a pause after EMFILE, the turn
+ * that balance.c gives), accepts, has admit.c admit or refuse, logs a
+ * refusal, and opens the connection it accepted. It must not read or
+ * write a connection: worker.c drives it from then on.
+ */
+#include "build-config.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admit.h"
+#include "balance.h"
+#include "connlog.h"
+#include "echo.h"
+#include "listen.h"
+#include "log.h"
+#include "pool.h"
+#include "sig.h"
+#include "worker_int.h"
+
+#define ACCEPT_RETRY_MS		100	/* after EMFILE and friends */
+#define ACCEPT_WARN_EVERY_MS	10000
+
+/* Not draining, not full, not paused: it would take a connection. */
+static bool
+can_take(const struct worker *w)
+{
+	return !w->draining && w->nopen < w->cfg->max_connections &&
+	    w->accept_resume_ms == 0;
+}
+
+static void
+watch_listeners(struct worker *w, bool want)
+{
+	struct epoll_event	ev;
+	size_t			i;
+
+	for (i = 0; i < w->nl; i++) {
+		if (w->lv[i].dgram)
+			continue;
+		if (want) {
+			ev.events = EPOLLIN;
+			ev.data.ptr = &w->lv[i].ev;
+			if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->lv[i].fd,
+			    &ev) == -1)
+				log_warn("worker: watch %s", w->lv[i].name);
+		} else
+			(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->lv[i].fd,
+			    NULL);
+	}
+}
+
+/*
+ * Listeners are in epoll exactly while the worker can take connections
+ * and balance.c says that it is its turn. Level-triggered and not
+ * exclusive: every worker whose turn it is hears of a waiting connection,
+ * and one that adds the socket while connections wait is told at once,
+ * so none waits for the next to arrive. Leaving its turn, a worker tells
+ * the others (pool_turn()): the least load may have risen, theirs may be
+ * the turn now.
+ */
+void
+worker_update_accepting(struct worker *w)
+{
+	bool	take = can_take(w), want;
+
+	if (take != w->taking) {
+		SCOREBOARD_STORE(w->slot->taking, (uint32_t)take);
+		w->taking = take;
+	}
+	want = take && balance_eligible(w->board,
+	    SCOREBOARD_LOAD(w->head->nused), w->slot_index, w->now_ms);
+	if (want == w->accepting)
+		return;
+	watch_listeners(w, want);
+	w->accepting = want;
+	if (!want)
+		pool_turn(w->turn_fd);
+}
+
+static struct conn *
+conn_get(struct worker *w)
+{
+	struct conn	*c;
+
+	if ((c = TAILQ_FIRST(&w->spare)) != NULL) {
+		TAILQ_REMOVE(&w->spare, c, entry);
+		return c;
+	}
+	return malloc(sizeof(*c));
+}
+
+/*
+ * Without a cap the kernel grows a socket's buffers up to tcp_wmem and
+ * tcp_rmem (4 and 6 MiB on Debian): a client that sends but never reads
+ * would pin that much each. Fixed sizes turn autotuning off for them.
+ */
+static void
+cap_kernel_buffers(struct worker *w, int fd)
+{
+	int	bytes = (int)w->cfg->socket_buffer_bytes;
+
+	if (bytes == 0)
+		return;
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+}
+
+/* Why admit.c refused, as the connection log names it. */
+enum connlog_reason
+worker_refusal_reason(enum admit_reason why)
+{
+	switch (why) {
+	case ADMIT_DENIED:
+		return CONNLOG_REFUSED_DENIED;
+	case ADMIT_TOO_MANY:
+		return CONNLOG_REFUSED_TOO_MANY;
+	case ADMIT_TOO_FAST:
+		return CONNLOG_REFUSED_TOO_FAST;
+	case ADMIT_PROXY_UNTRUSTED:
+		return CONNLOG_REFUSED_PROXY_UNTRUSTED;
+	case ADMIT_TABLE_FULL:
+	case ADMIT_OK:
+		break;
+	}
+	return CONNLOG_REFUSED_TABLE_FULL;
+}
+
+/* A connection closed before it was served, in the connection log. */
+void
+worker_refuse_log(struct worker *w, const struct sockaddr_storage *peer,
+    socklen_t peerlen, const char *listener, enum connlog_reason reason)
+{
+	struct connlog_entry	e;
+	char			name[LISTEN_NAME_MAX];
+
+	if (!w->log_conns)
+		return;
+	listen_format((const struct sockaddr *)peer, peerlen, name,
+	    sizeof(name));
+	memset(&e, 0, sizeof(e));
+	e.peer = name;
+	e.listener = listener;
+	e.reason = reason;
+	connlog_emit(&e);
+}
+
+/*
+ * Serve a connection; with "header", first wait for its PROXY header,
+ * each new segment an edge (the header is peeked at, so the socket stays
+ * readable until the whole of it has come).
+ */
+static void
+conn_open(struct worker *w, int fd, const struct sockaddr_storage *peer,
+    socklen_t peerlen, struct admit_ticket *ticket, const char *listener,
+    bool header)
+{
+	struct conn	*c;
+	int		 one = 1;
+
+	if ((c = conn_get(w)) == NULL) {
+		log_warn("worker: cannot serve a connection");
+		admit_leave(&w->admit, ticket);
+		worker_refuse_log(w, peer, peerlen, listener,
+		    CONNLOG_REFUSED_NO_MEMORY);
+		close(fd);
+		return;
+	}
+	memset(c, 0, sizeof(*c));
+	c->ticket = *ticket;
+	c->ev.kind = EV_CONN;
+	echo_init(&c->echo, fd);
+	c->echo.budget = &w->budget;
+	c->peer = *peer;
+	c->peerlen = peerlen;
+	c->listener = listener;
+	if (w->log_conns)
+		c->opened_usec = sig_monotonic_us();
+	c->last_progress_ms = w->now_ms;
+	c->header = header;
+	c->header_deadline_ms = w->now_ms + w->cfg->proxy_header_timeout_ms;
+	TAILQ_INSERT_TAIL(header ? &w->headers : &w->active, c, entry);
+	w->nopen++;
+	w->served++;
+	SCOREBOARD_STORE(w->slot->conns_open, w->nopen);
+	SCOREBOARD_STORE(w->slot->conns_served, w->served);
+	/* At max_connections, unwatch the listeners, or they wake us for ever. */
+	worker_update_accepting(w);
+	/* Echo is interactive: never hold a small reply back (Nagle). */
+	if (peer->ss_family != AF_UNIX)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	cap_kernel_buffers(w, fd);
+	if (worker_conn_watch(w, c, header ? EPOLLIN | EPOLLET | EPOLLRDHUP :
+	    EPOLLIN) == -1) {
+		log_warn("worker: epoll_ctl");
+		worker_conn_close(w, c, CONNLOG_ERROR, strerror(errno));
+	}
+}
+
+/* Out of descriptors or memory: serve what is open, try again later. */
+static void
+accept_pause(struct worker *w, const char *listener)
+{
+	if (w->accept_warned_ms == 0 ||
+	    w->now_ms - w->accept_warned_ms >= ACCEPT_WARN_EVERY_MS) {
+		log_warn("worker: accept on %s (%u connection%s open); pausing "
+		    "accepts for %d ms", listener, w->nopen, LOG_S(w->nopen),
+		    ACCEPT_RETRY_MS);
+		w->accept_warned_ms = w->now_ms;
+	}
+	w->accept_resume_ms = w->now_ms + ACCEPT_RETRY_MS;
+	worker_update_accepting(w);
+}
+
+/* A PROXY listener takes only trusted peers, and their header comes first. */
+static void
+accept_one(struct worker *w, const struct wlistener *l, int fd,
+    const struct sockaddr_storage *ss, socklen_t len)
+{
+	struct admit_ticket	ticket;
+
+	if (l->proxy) {
+		memset(&ticket, 0, sizeof(ticket));
+		if (admit_proxy_peer(&w->admit, fd,
+		    (const struct sockaddr *)ss, len, w->now_ms))
+			conn_open(w, fd, ss, len, &ticket, l->name, true);
+		else
+			worker_refuse_log(w, ss, len, l->name,
+			    CONNLOG_REFUSED_PROXY_UNTRUSTED);
+		return;
+	}
+	if (admit_connection(&w->admit, fd, (const struct sockaddr *)ss, len,
+	    w->now_ms, &ticket))
+		conn_open(w, fd, ss, len, &ticket, l->name, false);
+	else
+		worker_refuse_log(w, ss, len, l->name,
+		    worker_refusal_reason(ticket.why));
+}
+
+/* Accept up to "max" connections; 0 when the queue is empty or accepting paused. */
+int
+worker_accept_some(struct worker *w, struct wlistener *l, unsigned max)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	unsigned		n;
+	int			fd;
+
+	for (n = 0; n < max && w->nopen < w->cfg->max_connections; n++) {
+		len = sizeof(ss);
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			accept_one(w, l, fd, &ss, len);
+			continue;
+		}
+		switch (errno) {
+		case EAGAIN:
+			return 0;
+		case EINTR:
+		case ECONNABORTED:
+		case EPROTO:
+		case EPERM:
+		case ENETDOWN:
+		case ENOPROTOOPT:
+		case EHOSTDOWN:
+		case ENONET:
+		case EHOSTUNREACH:
+		case EOPNOTSUPP:
+		case ENETUNREACH:
+			continue;	/* that connection failed, not us */
+		default:
+			accept_pause(w, l->name);
+			return 0;
+		}
+	}
+	return 1;
+}
