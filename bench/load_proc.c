@@ -167,11 +167,49 @@ procs_has_children(const struct procs *t, int i)
 	return false;
 }
 
-/* utime, stime and the reaped children's cutime and cstime, in ns. */
+/*
+ * The run time of pid's live threads in ns: the first field of each
+ * /proc/PID/task/TID/schedstat. utime and stime come in clock ticks
+ * (10 ms), too coarse for a cell of 1 s.
+ */
 static uint64_t
-cpu_ns(pid_t pid)
+run_ns(pid_t pid)
 {
-	unsigned long long	 v[4] = { 0, 0, 0, 0 };
+	unsigned long long	 ns;
+	char			 path[300];
+	struct dirent		*de;
+	DIR			*dir;
+	FILE			*fp;
+	uint64_t		 sum = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if ((dir = opendir(path)) == NULL)
+		return 0;
+	while ((de = readdir(dir)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/schedstat",
+		    (int)pid, de->d_name);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;
+		if (fscanf(fp, "%llu", &ns) == 1)
+			sum += ns;
+		fclose(fp);
+	}
+	closedir(dir);
+	return sum;
+}
+
+/*
+ * The CPU time of the children pid has reaped (cutime and cstime, in
+ * ns): what a process that exited during a cell (xinetd's and socat's
+ * child per connection) ran. The kernel adds them up in ns and shows
+ * the sum in ticks, so this is off by less than one tick.
+ */
+static uint64_t
+reaped_ns(pid_t pid)
+{
+	unsigned long long	 cu, cs;
 	char			 path[64], buf[1024], *p;
 	FILE			*fp;
 
@@ -180,14 +218,19 @@ cpu_ns(pid_t pid)
 		return 0;
 	p = fgets(buf, sizeof(buf), fp) ? strrchr(buf, ')') : NULL;
 	fclose(fp);
-	/* Fields 14 to 17; p is at the end of field 2. */
+	/* Fields 16 and 17; p is at the end of field 2. */
 	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
-	    "%*u %*u %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3]) != 4)
+	    "%*u %*u %*u %*u %llu %llu", &cu, &cs) != 2)
 		return 0;
-	return (v[0] + v[1] + v[2] + v[3]) * (1000000000ULL /
-	    (uint64_t)sysconf(_SC_CLK_TCK));
+	return (cu + cs) * (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK));
 }
 
+/* What a live process ran, and what its reaped children did. */
+static uint64_t
+cpu_ns(pid_t pid)
+{
+	return run_ns(pid) + reaped_ns(pid);
+}
 
 static uint64_t
 rss_kb(pid_t pid)
