@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * worker.c: one worker's event loop. It sets the process up, dispatches
- * what epoll reports (signals, listeners, turns, connections), drives every
- * connection through echo.c and closes it, hands readable UDP sockets to
- * udp.c, shows signs of life on its scoreboard slot, and drains or stops
- * when the master asks. Accepting is worker_accept.c's, PROXY headers
- * worker_proxy.c's, max_buffered_bytes worker_budget.c's. It never forks,
- * never binds, never talks to systemd.
+ * what epoll reports (signals, listeners, turns, connections), hands
+ * readable UDP sockets to udp.c, shows signs of life on its scoreboard
+ * slot, and drains or stops when the master asks. Accepting is
+ * worker_accept.c's, PROXY headers worker_proxy.c's, an open connection's
+ * I/O, idle timeout and end worker_conn.c's, max_buffered_bytes
+ * worker_budget.c's. It never forks, never binds, never talks to systemd.
  */
 #include "build-config.h"
 
@@ -61,179 +61,6 @@ set_state(struct worker *w, enum scoreboard_state state)
 {
 	SCOREBOARD_STORE(w->slot->state, (uint32_t)state);
 	poke_master(w);
-}
-
-void
-worker_peer_name(const struct conn *c, char *buf, size_t size)
-{
-	listen_format((const struct sockaddr *)&c->peer, c->peerlen, buf, size);
-}
-
-/* The connection log's line: only when asked, so a flood costs nothing more. */
-static void
-conn_log(struct worker *w, const struct conn *c, enum connlog_reason reason,
-    const char *detail)
-{
-	struct connlog_entry	e;
-	char			peer[LISTEN_NAME_MAX];
-
-	if (!w->log_conns)
-		return;
-	worker_peer_name(c, peer, sizeof(peer));
-	e.peer = peer;
-	e.listener = c->listener;
-	e.bytes_in = c->echo.bytes_in;
-	e.bytes_out = c->echo.bytes_out;
-	e.duration_usec = sig_monotonic_us() - c->opened_usec;
-	e.reason = reason;
-	e.detail = detail;
-	connlog_emit(&e);
-}
-
-/* Give up a connection's slot; its descriptor is closed already. */
-void
-worker_conn_release(struct worker *w, struct conn *c)
-{
-	echo_release(&c->echo);
-	admit_leave(&w->admit, &c->ticket);
-	if (c->parked)
-		w->nparked--;
-	TAILQ_REMOVE(c->header ? &w->headers : &w->active, c, entry);
-	TAILQ_INSERT_HEAD(&w->spare, c, entry);
-	w->nopen--;
-	SCOREBOARD_STORE(w->slot->conns_open, w->nopen);
-	worker_update_accepting(w);
-}
-
-static void
-conn_close(struct worker *w, struct conn *c, enum connlog_reason reason,
-    const char *detail)
-{
-	conn_log(w, c, reason, detail);
-	close(c->echo.fd);
-	worker_conn_release(w, c);
-}
-
-static int
-conn_watch(struct worker *w, struct conn *c, uint32_t events)
-{
-	struct epoll_event	ev;
-	int			op = c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-
-	if (events == c->events)
-		return 0;
-	ev.events = events;
-	ev.data.ptr = &c->ev;
-	if (epoll_ctl(w->epfd, op, c->echo.fd, &ev) == -1)
-		return -1;
-	c->events = events;
-	return 0;
-}
-
-/* Without the connection log, a message too large is still worth a warning. */
-static void
-too_large_warning(struct worker *w, const struct conn *c)
-{
-	char			peer[LISTEN_NAME_MAX];
-	struct log_fields	f = LOG_FIELDS_INIT;
-
-	worker_peer_name(c, peer, sizeof(peer));
-	log_field(&f, "REMOTE_ADDR", "%s", peer);
-	log_field(&f, "MAX_MESSAGE_BYTES", "%llu",
-	    (unsigned long long)w->cfg->max_message_bytes);
-	log_event(LOG_WARNING, NULL, &f, "%s: message larger than "
-	    "max_message_bytes (%llu): connection closed", peer,
-	    (unsigned long long)w->cfg->max_message_bytes);
-}
-
-static void
-conn_finish(struct worker *w, struct conn *c, enum echo_status st)
-{
-	switch (st) {
-	case ECHO_TOO_LARGE:
-		if (!w->log_conns)
-			too_large_warning(w, c);
-		conn_close(w, c, CONNLOG_TOO_LARGE, NULL);
-		break;
-	case ECHO_ERROR:
-		conn_close(w, c, errno == ECONNRESET || errno == EPIPE ?
-		    CONNLOG_RESET : CONNLOG_ERROR, strerror(errno));
-		break;
-	default:
-		conn_close(w, c, CONNLOG_CLIENT_CLOSED, NULL);
-		break;
-	}
-}
-
-/*
- * Out of budget: the connection is read no more until there is room for
- * its next growth; the kernel's socket buffers hold what it sends. Only
- * a hang-up is still watched (edge-triggered, so it does not spin).
- */
-static void
-park(struct worker *w, struct conn *c)
-{
-	if (!c->parked) {
-		c->parked = true;
-		w->nparked++;
-	}
-	if (conn_watch(w, c, EPOLLET) == -1) {
-		log_warn("worker: epoll_ctl");
-		conn_close(w, c, CONNLOG_ERROR, strerror(errno));
-	}
-}
-
-static void
-conn_io(struct worker *w, struct conn *c)
-{
-	uint64_t		in = c->echo.bytes_in, out = c->echo.bytes_out;
-	enum echo_status	st;
-	uint32_t		events = 0;
-
-	st = echo_step(&c->echo, &w->lim);
-	if (c->echo.bytes_in != in || c->echo.bytes_out != out) {
-		SCOREBOARD_ADD(w->slot->bytes_in, c->echo.bytes_in - in);
-		SCOREBOARD_ADD(w->slot->bytes_out, c->echo.bytes_out - out);
-		c->last_progress_ms = w->now_ms;
-		TAILQ_REMOVE(&w->active, c, entry);
-		TAILQ_INSERT_TAIL(&w->active, c, entry);
-	}
-	if (st == ECHO_BLOCKED) {
-		park(w, c);
-		return;
-	}
-	if (st != ECHO_AGAIN) {
-		conn_finish(w, c, st);
-		return;
-	}
-	if (c->echo.want & ECHO_WANT_READ)
-		events |= EPOLLIN;
-	if (c->echo.want & ECHO_WANT_WRITE)
-		events |= EPOLLOUT;
-	if (conn_watch(w, c, events) == -1) {
-		log_warn("worker: epoll_ctl");
-		conn_close(w, c, CONNLOG_ERROR, strerror(errno));
-	}
-}
-
-/* The other rooms end a connection, watch it and drive it through these. */
-void
-worker_conn_close(struct worker *w, struct conn *c, enum connlog_reason reason,
-    const char *detail)
-{
-	conn_close(w, c, reason, detail);
-}
-
-int
-worker_conn_watch(struct worker *w, struct conn *c, uint32_t events)
-{
-	return conn_watch(w, c, events);
-}
-
-void
-worker_conn_io(struct worker *w, struct conn *c)
-{
-	conn_io(w, c);
 }
 
 static void
@@ -294,9 +121,9 @@ close_all(struct worker *w)
 	struct conn	*c;
 
 	while ((c = TAILQ_FIRST(&w->active)) != NULL)
-		conn_close(w, c, CONNLOG_SHUTDOWN, NULL);
+		worker_conn_close(w, c, CONNLOG_SHUTDOWN, NULL);
 	while ((c = TAILQ_FIRST(&w->headers)) != NULL)
-		conn_close(w, c, CONNLOG_SHUTDOWN, NULL);
+		worker_conn_close(w, c, CONNLOG_SHUTDOWN, NULL);
 }
 
 /* The master wants everyone gone at once: close without draining. */
@@ -329,18 +156,6 @@ handle_signals(struct worker *w)
 			stop_now(w);
 			break;
 		}
-}
-
-static void
-expire_idle(struct worker *w)
-{
-	struct conn	*c;
-
-	if (w->cfg->idle_timeout_ms == 0)
-		return;
-	while ((c = TAILQ_FIRST(&w->active)) != NULL &&
-	    w->now_ms - c->last_progress_ms >= w->cfg->idle_timeout_ms)
-		conn_close(w, c, CONNLOG_IDLE_TIMEOUT, NULL);
 }
 
 static void
@@ -390,10 +205,10 @@ conn_event(struct worker *w, struct conn *c, uint32_t events)
 	if (c->header)
 		worker_header_io(w, c, events);
 	else if (!c->parked)
-		conn_io(w, c);
+		worker_conn_io(w, c);
 	/* A parked connection only hears that its peer is gone. */
 	else if (events & (EPOLLERR | EPOLLHUP))
-		conn_close(w, c, CONNLOG_RESET, NULL);
+		worker_conn_close(w, c, CONNLOG_RESET, NULL);
 }
 
 static void
@@ -438,7 +253,7 @@ run(struct worker *w)
 		SCOREBOARD_STORE(w->slot->heartbeat_ms, w->now_ms);
 		for (i = 0; i < n; i++)
 			dispatch(w, &events[i]);
-		expire_idle(w);
+		worker_expire_idle(w);
 		worker_expire_headers(w);
 		worker_budget_check(w);
 		if (w->accept_resume_ms && w->now_ms >= w->accept_resume_ms)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * worker_int.h: one worker's state, shared by worker.c and its rooms
- * (worker_accept.c, worker_proxy.c, worker_budget.c). Not for use outside
- * the worker.
+ * (worker_accept.c, worker_conn.c, worker_proxy.c, worker_budget.c). Not
+ * for use outside the worker.
  */
 #ifndef SOCKECHOD_WORKER_INT_H
 #define SOCKECHOD_WORKER_INT_H
@@ -95,13 +95,14 @@ struct worker {
 	bool			 log_conns;	/* log_connections, or -v */
 };
 
-/* worker.c: a connection's name, its I/O path and its end */
+/* worker_conn.c: a connection's name, its I/O path, idle timeout and end */
 void	worker_peer_name(const struct conn *, char *, size_t);
 void	worker_conn_release(struct worker *, struct conn *);
 void	worker_conn_close(struct worker *, struct conn *, enum connlog_reason,
 	    const char *);
 int	worker_conn_watch(struct worker *, struct conn *, uint32_t);
 void	worker_conn_io(struct worker *, struct conn *);
+void	worker_expire_idle(struct worker *);
 
 /* worker_accept.c: accepting on or off, accept, admit or refuse, open */
 void	worker_update_accepting(struct worker *);

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * worker_conn.c: a worker's open connections. It drives each through
+ * echo.c, keeps the idle queue in order of progress, watches it in epoll,
+ * parks it when the budget is spent, closes it at its end or idle timeout
+ * and logs that end. It never accepts, never reads a PROXY header, never
+ * chooses a connection to close for the budget.
+ */
+#include "build-config.h"
+
+#include <sys/epoll.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admit.h"
+#include "connlog.h"
+#include "echo.h"
+#include "listen.h"
+#include "log.h"
+#include "scoreboard.h"
+#include "sig.h"
+#include "worker_int.h"
+
+void
+worker_peer_name(const struct conn *c, char *buf, size_t size)
+{
+	listen_format((const struct sockaddr *)&c->peer, c->peerlen, buf, size);
+}
+
+/* The connection log's line: only when asked, so a flood costs nothing more. */
+static void
+conn_log(struct worker *w, const struct conn *c, enum connlog_reason reason,
+    const char *detail)
+{
+	struct connlog_entry	e;
+	char			peer[LISTEN_NAME_MAX];
+
+	if (!w->log_conns)
+		return;
+	worker_peer_name(c, peer, sizeof(peer));
+	e.peer = peer;
+	e.listener = c->listener;
+	e.bytes_in = c->echo.bytes_in;
+	e.bytes_out = c->echo.bytes_out;
+	e.duration_usec = sig_monotonic_us() - c->opened_usec;
+	e.reason = reason;
+	e.detail = detail;
+	connlog_emit(&e);
+}
+
+/* Give up a connection's slot; its descriptor is closed already. */
+void
+worker_conn_release(struct worker *w, struct conn *c)
+{
+	echo_release(&c->echo);
+	admit_leave(&w->admit, &c->ticket);
+	if (c->parked)
+		w->nparked--;
+	TAILQ_REMOVE(c->header ? &w->headers : &w->active, c, entry);
+	TAILQ_INSERT_HEAD(&w->spare, c, entry);
+	w->nopen--;
+	SCOREBOARD_STORE(w->slot->conns_open, w->nopen);
+	worker_update_accepting(w);
+}
+
+void
+worker_conn_close(struct worker *w, struct conn *c, enum connlog_reason reason,
+    const char *detail)
+{
+	conn_log(w, c, reason, detail);
+	close(c->echo.fd);
+	worker_conn_release(w, c);
+}
+
+int
+worker_conn_watch(struct worker *w, struct conn *c, uint32_t events)
+{
+	struct epoll_event	ev;
+	int			op = c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+
+	if (events == c->events)
+		return 0;
+	ev.events = events;
+	ev.data.ptr = &c->ev;
+	if (epoll_ctl(w->epfd, op, c->echo.fd, &ev) == -1)
+		return -1;
+	c->events = events;
+	return 0;
+}
+
+/* Without the connection log, a message too large is still worth a warning. */
+static void
+too_large_warning(struct worker *w, const struct conn *c)
+{
+	char			peer[LISTEN_NAME_MAX];
+	struct log_fields	f = LOG_FIELDS_INIT;
+
+	worker_peer_name(c, peer, sizeof(peer));
+	log_field(&f, "REMOTE_ADDR", "%s", peer);
+	log_field(&f, "MAX_MESSAGE_BYTES", "%llu",
+	    (unsigned long long)w->cfg->max_message_bytes);
+	log_event(LOG_WARNING, NULL, &f, "%s: message larger than "
+	    "max_message_bytes (%llu): connection closed", peer,
+	    (unsigned long long)w->cfg->max_message_bytes);
+}
+
+static void
+conn_finish(struct worker *w, struct conn *c, enum echo_status st)
+{
+	switch (st) {
+	case ECHO_TOO_LARGE:
+		if (!w->log_conns)
+			too_large_warning(w, c);
+		worker_conn_close(w, c, CONNLOG_TOO_LARGE, NULL);
+		break;
+	case ECHO_ERROR:
+		worker_conn_close(w, c, errno == ECONNRESET || errno == EPIPE ?
+		    CONNLOG_RESET : CONNLOG_ERROR, strerror(errno));
+		break;
+	default:
+		worker_conn_close(w, c, CONNLOG_CLIENT_CLOSED, NULL);
+		break;
+	}
+}
+
+/*
+ * Out of budget: the connection is read no more until there is room for
+ * its next growth; the kernel's socket buffers hold what it sends. Only
+ * a hang-up is still watched (edge-triggered, so it does not spin).
+ */
+static void
+park(struct worker *w, struct conn *c)
+{
+	if (!c->parked) {
+		c->parked = true;
+		w->nparked++;
+	}
+	if (worker_conn_watch(w, c, EPOLLET) == -1) {
+		log_warn("worker: epoll_ctl");
+		worker_conn_close(w, c, CONNLOG_ERROR, strerror(errno));
+	}
+}
+
+void
+worker_conn_io(struct worker *w, struct conn *c)
+{
+	uint64_t		in = c->echo.bytes_in, out = c->echo.bytes_out;
+	enum echo_status	st;
+	uint32_t		events = 0;
+
+	st = echo_step(&c->echo, &w->lim);
+	if (c->echo.bytes_in != in || c->echo.bytes_out != out) {
+		SCOREBOARD_ADD(w->slot->bytes_in, c->echo.bytes_in - in);
+		SCOREBOARD_ADD(w->slot->bytes_out, c->echo.bytes_out - out);
+		c->last_progress_ms = w->now_ms;
+		TAILQ_REMOVE(&w->active, c, entry);
+		TAILQ_INSERT_TAIL(&w->active, c, entry);
+	}
+	if (st == ECHO_BLOCKED) {
+		park(w, c);
+		return;
+	}
+	if (st != ECHO_AGAIN) {
+		conn_finish(w, c, st);
+		return;
+	}
+	if (c->echo.want & ECHO_WANT_READ)
+		events |= EPOLLIN;
+	if (c->echo.want & ECHO_WANT_WRITE)
+		events |= EPOLLOUT;
+	if (worker_conn_watch(w, c, events) == -1) {
+		log_warn("worker: epoll_ctl");
+		worker_conn_close(w, c, CONNLOG_ERROR, strerror(errno));
+	}
+}
+
+/* The least recent progress is first: close from the front. */
+void
+worker_expire_idle(struct worker *w)
+{
+	struct conn	*c;
+
+	if (w->cfg->idle_timeout_ms == 0)
+		return;
+	while ((c = TAILQ_FIRST(&w->active)) != NULL &&
+	    w->now_ms - c->last_progress_ms >= w->cfg->idle_timeout_ms)
+		worker_conn_close(w, c, CONNLOG_IDLE_TIMEOUT, NULL);
+}
