@@ -67,7 +67,7 @@ config_defaults(struct config *cfg)
 	cfg->workers = 0;
 	cfg->mode = ECHO_MODE_STREAM;
 	cfg->max_message_bytes = 1 * MIB;
-	cfg->buffer_bytes = 64 * 1024;	/* bulk echo: few syscalls per byte */
+	cfg->buffer_bytes = 256 * 1024;	/* bulk echo: few syscalls per byte */
 	cfg->max_connections = 1024;
 	cfg->backlog = 0;	/* net.core.somaxconn: listen_backlog() */
 	cfg->idle_timeout_ms = 60 * MS_PER_SEC;

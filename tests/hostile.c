@@ -790,8 +790,12 @@ case_never_reading(void)
 		if ((kern = server_kernel_kib(d.port)) > kern_max)
 			kern_max = kern;
 	}
-	/* A worker may hold buffer_bytes (64 KiB) for each of them: slack 4 MiB. */
-	budget = base.rss_kib + n * 64 + 4096;
+	/*
+	 * A worker may hold buffer_bytes (256 KiB) for each of them, up to
+	 * max_buffered_bytes (16 MiB) for each of the 2 workers: slack 4 MiB.
+	 */
+	budget = base.rss_kib + (n * 256 < 2 * 16384 ? n * 256 : 2 * 16384) +
+	    4096;
 	/*
 	 * The kernel: the server's two buffers of socket_buffer_bytes (128
 	 * KiB, doubled by the kernel), 512 KiB a pumper, and 64 KiB slack.

@@ -90,7 +90,7 @@ START_TEST(test_defaults_when_optional_file_absent)
 	ck_assert_uint_eq(cfg.workers, 0);
 	ck_assert_int_eq(cfg.mode, ECHO_MODE_STREAM);
 	ck_assert_uint_eq(cfg.max_message_bytes, 1048576);
-	ck_assert_uint_eq(cfg.buffer_bytes, 65536);
+	ck_assert_uint_eq(cfg.buffer_bytes, 262144);
 	ck_assert_uint_eq(cfg.max_connections, 1024);
 	ck_assert_uint_eq(cfg.backlog, 0);
 	ck_assert_uint_eq(cfg.idle_timeout_ms, 60000);
