@@ -258,6 +258,11 @@ run(struct worker *w)
 		worker_budget_check(w);
 		if (w->accept_resume_ms && w->now_ms >= w->accept_resume_ms)
 			w->accept_resume_ms = 0;
+		/*
+		 * Once a turn, after every open and close of the batch: one
+		 * event per listener, each accepting at most ACCEPT_BATCH below
+		 * max_connections, so the turn can never overshoot it.
+		 */
 		worker_update_accepting(w);
 		retire_check(w);
 		drain_check(w);

@@ -194,8 +194,6 @@ conn_open(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	w->served++;
 	SCOREBOARD_STORE(w->slot->conns_open, w->nopen);
 	SCOREBOARD_STORE(w->slot->conns_served, w->served);
-	/* At max_connections, unwatch the listeners, or they wake us for ever. */
-	worker_update_accepting(w);
 	/* Echo is interactive: never hold a small reply back (Nagle). */
 	if (peer->ss_family != AF_UNIX)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,

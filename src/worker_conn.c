@@ -65,7 +65,6 @@ worker_conn_release(struct worker *w, struct conn *c)
 	TAILQ_INSERT_HEAD(&w->spare, c, entry);
 	w->nopen--;
 	SCOREBOARD_STORE(w->slot->conns_open, w->nopen);
-	worker_update_accepting(w);
 }
 
 void
