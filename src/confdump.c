@@ -223,6 +223,8 @@ write_limits(FILE *fp, const struct config *c)
 	put_number(fp, "client_prefix_v4", c->client_prefix_v4, NULL);
 	put_number(fp, "client_prefix_v6", c->client_prefix_v6, NULL);
 	put_number(fp, "socket_buffer_bytes", c->socket_buffer_bytes, NULL);
+	put_number(fp, "autotuned_connections", c->autotuned_connections,
+	    NULL);
 	put_number(fp, "max_buffered_bytes", config_buffered(c),
 	    c->max_buffered_bytes == CONFIG_DERIVED ?
 	    "derived from mode and message or buffer size" : NULL);

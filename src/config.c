@@ -84,6 +84,8 @@ config_defaults(struct config *cfg)
 	cfg->client_prefix_v6 = 64;	/* one subnet, as most sites get */
 	/* A client that never reads pins at most this much kernel memory. */
 	cfg->socket_buffer_bytes = 128 * 1024;
+	/* A few connections at full speed: at most 8 x 10 MiB pinned. */
+	cfg->autotuned_connections = 8;
 	cfg->max_buffered_bytes = CONFIG_DERIVED;
 	cfg->proxy_header_timeout_ms = 3 * MS_PER_SEC;
 	config_errors_free(&errs);

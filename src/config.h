@@ -56,6 +56,7 @@ struct config {
 	unsigned		 client_prefix_v4;
 	unsigned		 client_prefix_v6;
 	uint64_t		 socket_buffer_bytes;	/* 0: the kernel's */
+	uint64_t		 autotuned_connections;	/* exempt from it */
 	uint64_t		 max_buffered_bytes;	/* per worker; derived */
 	/* PROXY protocol, on stream listeners that do not say otherwise. */
 	bool			 proxy_protocol;

@@ -60,6 +60,8 @@ static const struct key keys[] = {
 	{ "client_prefix_v6", KEY_NUMBER, FIELD(client_prefix_v6), 1, 128 },
 	{ "socket_buffer_bytes", KEY_NUMBER, FIELD(socket_buffer_bytes), 0,
 	    64 * MIB },
+	{ "autotuned_connections", KEY_NUMBER, FIELD(autotuned_connections), 0,
+	    1000000 },
 	{ "max_buffered_bytes", KEY_NUMBER, FIELD(max_buffered_bytes), 0,
 	    64 * 1024 * MIB },
 	{ "deny", KEY_PREFIXES, FIELD(acl.deny), 0, 0 },

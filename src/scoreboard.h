@@ -59,6 +59,7 @@ struct scoreboard_slot {
 	uint64_t	heartbeat_ms;	/* worker: CLOCK_MONOTONIC of its last loop */
 	uint64_t	conns_open;
 	uint64_t	conns_served;
+	uint64_t	conns_autotuned; /* worker: keeping the kernel's buffer sizes */
 	uint64_t	bytes_in;
 	uint64_t	bytes_out;
 	struct scoreboard_udp udp;

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "pool.h"
 #include "sig.h"
+#include "sockbuf.h"
 #include "worker_int.h"
 
 #define ACCEPT_RETRY_MS		100	/* after EMFILE and friends */
@@ -103,15 +104,25 @@ conn_get(struct worker *w)
 /*
  * Without a cap the kernel grows a socket's buffers up to tcp_wmem and
  * tcp_rmem (4 and 6 MiB on Debian): a client that sends but never reads
- * would pin that much each. Fixed sizes turn autotuning off for them.
+ * would pin that much each. Fixed sizes turn autotuning off for them, but
+ * for the few TCP connections that sockbuf.c lets keep it, at full speed
+ * (Unix sockets have fixed sizes anyway).
  */
 static void
-cap_kernel_buffers(struct worker *w, int fd)
+size_kernel_buffers(struct worker *w, struct conn *c, int fd)
 {
 	int	bytes = (int)w->cfg->socket_buffer_bytes;
 
 	if (bytes == 0)
 		return;
+	if (c->peer.ss_family != AF_UNIX &&
+	    sockbuf_may_autotune(w->board, SCOREBOARD_LOAD(w->head->nused),
+	    w->cfg->autotuned_connections)) {
+		c->autotuned = true;
+		w->nautotuned++;
+		SCOREBOARD_STORE(w->slot->conns_autotuned, w->nautotuned);
+		return;
+	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
 }
@@ -198,7 +209,7 @@ conn_open(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	if (peer->ss_family != AF_UNIX)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
-	cap_kernel_buffers(w, fd);
+	size_kernel_buffers(w, c, fd);
 	if (worker_conn_watch(w, c, header ? EPOLLIN | EPOLLET | EPOLLRDHUP :
 	    EPOLLIN) == -1) {
 		log_warn("worker: epoll_ctl");

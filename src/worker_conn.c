@@ -61,6 +61,10 @@ worker_conn_release(struct worker *w, struct conn *c)
 	admit_leave(&w->admit, &c->ticket);
 	if (c->parked)
 		w->nparked--;
+	if (c->autotuned) {
+		w->nautotuned--;
+		SCOREBOARD_STORE(w->slot->conns_autotuned, w->nautotuned);
+	}
 	TAILQ_REMOVE(c->header ? &w->headers : &w->active, c, entry);
 	TAILQ_INSERT_HEAD(&w->spare, c, entry);
 	w->nopen--;

@@ -51,6 +51,7 @@ struct conn {
 	struct admit_ticket	 ticket;	/* its place in the client table */
 	bool			 parked;	/* waits for room in the budget */
 	bool			 header;	/* waits for its PROXY header */
+	bool			 autotuned;	/* kernel-sized socket buffers */
 	uint64_t		 header_deadline_ms;
 	const char		*listener;	/* its name, for the log */
 	uint64_t		 opened_usec;	/* when the log is on */
@@ -90,6 +91,7 @@ struct worker {
 	struct echo_limits	 lim;
 	struct admit		 admit;
 	struct echo_budget	 budget;	/* max_buffered_bytes */
+	unsigned		 nautotuned;	/* connections with autotuned set */
 	unsigned		 nparked;
 	uint64_t		 now_ms;
 	bool			 log_conns;	/* log_connections, or -v */
