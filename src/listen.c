@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -51,6 +52,21 @@ listen_dgram_setup(int fd, int family)
 		return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
 		    sizeof(one));
 	return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+}
+
+/*
+ * Echo is interactive: never hold a small reply back (Nagle). Set on the
+ * listening socket, TCP_NODELAY is inherited by every connection that
+ * accept() returns, so no connection pays a system call for it.
+ */
+int
+listen_stream_setup(int fd, int family)
+{
+	int	one = 1;
+
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 /*
@@ -107,6 +123,9 @@ open_one(struct listener *l, int backlog, char *err, size_t errlen)
 	if (fd == -1)
 		goto fail;
 	if (l->socktype == SOCK_DGRAM && listen_dgram_setup(fd, family) == -1)
+		goto fail_close;
+	if (l->socktype == SOCK_STREAM &&
+	    listen_stream_setup(fd, family) == -1)
 		goto fail_close;
 	if (family != AF_UNIX &&
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)

@@ -67,6 +67,9 @@ adopt_one(struct listener *l, int fd, const char *name, char *err,
 	if (l->socktype == SOCK_DGRAM &&
 	    listen_dgram_setup(fd, l->sa.ss.ss_family) == -1)
 		goto fail_errno;
+	if (l->socktype == SOCK_STREAM &&
+	    listen_stream_setup(fd, l->sa.ss.ss_family) == -1)
+		goto fail_errno;
 	listen_name_listener(l);
 	return 0;
 

@@ -17,5 +17,6 @@ bool	listen_all_digits(const char *, size_t);
 void	listen_name_listener(struct listener *);
 /* Asks a UDP socket for each datagram's destination address. */
 int	listen_dgram_setup(int fd, int family);
+int	listen_stream_setup(int fd, int family);
 
 #endif

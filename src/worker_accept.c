@@ -11,7 +11,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -177,7 +176,6 @@ conn_open(struct worker *w, int fd, const struct sockaddr_storage *peer,
     bool header)
 {
 	struct conn	*c;
-	int		 one = 1;
 
 	if ((c = conn_get(w)) == NULL) {
 		log_warn("worker: cannot serve a connection");
@@ -205,10 +203,7 @@ conn_open(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	w->served++;
 	SCOREBOARD_STORE(w->slot->conns_open, w->nopen);
 	SCOREBOARD_STORE(w->slot->conns_served, w->served);
-	/* Echo is interactive: never hold a small reply back (Nagle). */
-	if (peer->ss_family != AF_UNIX)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof(one));
+	/* TCP_NODELAY comes from the listening socket (listen.c). */
 	size_kernel_buffers(w, c, fd);
 	if (worker_conn_watch(w, c, header ? EPOLLIN | EPOLLET | EPOLLRDHUP :
 	    EPOLLIN) == -1) {

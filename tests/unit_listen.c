@@ -451,6 +451,44 @@ START_TEST(test_build_ipv6_port_change)
 }
 END_TEST
 
+static bool
+nodelay(int fd)
+{
+	int		on = 0;
+	socklen_t	len = sizeof(on);
+
+	return getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len) == 0 &&
+	    on != 0;
+}
+
+/*
+ * A TCP listener has TCP_NODELAY, and so has every connection it accepts:
+ * the worker sets nothing on them.
+ */
+START_TEST(test_build_tcp_nodelay)
+{
+	struct listen_addr	a[1];
+	struct listeners	ls;
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	char			err[256];
+	int			c, s;
+
+	addr("127.0.0.1", free_port(), &a[0]);
+	ck_assert_msg(listen_build(&ls, NULL, a, 1, 16, err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert(nodelay(ls.v[0].fd));
+	getsockname(ls.v[0].fd, (struct sockaddr *)&sin, &len);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&sin, len), 0);
+	ck_assert_int_ge(s = accept(ls.v[0].fd, NULL, NULL), 0);
+	ck_assert(nodelay(s));
+	close(s);
+	close(c);
+	listen_close_all(&ls);
+}
+END_TEST
+
 /*
  * Socket activation puts the sockets at fd 3 and up, where Check keeps its
  * own descriptors, so each case runs in a child of its own. It exits 0 when
@@ -485,6 +523,8 @@ adopt_in_child(int fd3, const char *listen_pid, int expect, const char *why,
 			_exit(13);
 		if (getenv("LISTEN_FDS") != NULL || getenv("LISTEN_PID") != NULL)
 			_exit(14);
+		if (n == 1 && socktype == SOCK_STREAM && !nodelay(3))
+			_exit(16);
 		if (n == 1 && (ls.v[0].socktype != socktype ||
 		    (socktype == SOCK_DGRAM) != (strncmp(ls.v[0].name, "udp:",
 		    4) == 0)))
@@ -582,6 +622,7 @@ suite(void)
 	tcase_add_loop_test(tc, test_backlog_default, 0,
 	    (int)nitems(backlog_cases));
 	tcase_add_test(tc, test_build_backlog_somaxconn);
+	tcase_add_test(tc, test_build_tcp_nodelay);
 	tcase_add_test(tc, test_build_ipv6_port_change);
 	tcase_add_test(tc, test_abstract_socket);
 	tcase_add_test(tc, test_build_failure_leaves_nothing_open);
