@@ -60,3 +60,23 @@ balance_eligible(const struct scoreboard_slot *board, size_t nused,
 	}
 	return mine <= min + balance_slack(min);
 }
+
+/*
+ * Does a serving peer of "self"'s generation watch the listening sockets?
+ * A worker that leaves its turn wakes the others only when none does: one
+ * that watches takes what comes and wakes them when it leaves its own
+ * turn, so a turn is never lost and the pool is not woken at every accept.
+ */
+bool
+balance_watched(const struct scoreboard_slot *board, size_t nused,
+    size_t self, uint64_t now_ms)
+{
+	uint32_t	generation = SCOREBOARD_LOAD(board[self].generation);
+	size_t		i;
+
+	for (i = 0; i < nused; i++)
+		if (i != self && counts(&board[i], generation, now_ms) &&
+		    SCOREBOARD_LOAD(board[i].watching))
+			return true;
+	return false;
+}

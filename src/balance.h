@@ -21,5 +21,7 @@
 uint64_t balance_slack(uint64_t min_open);
 bool	balance_eligible(const struct scoreboard_slot *board, size_t nused,
 	    size_t self, uint64_t now_ms);
+bool	balance_watched(const struct scoreboard_slot *board, size_t nused,
+	    size_t self, uint64_t now_ms);
 
 #endif

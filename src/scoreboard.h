@@ -55,6 +55,7 @@ struct scoreboard_slot {
 	uint32_t	generation;	/* master */
 	uint32_t	state;		/* worker (master resets it) */
 	uint32_t	taking;		/* worker: 1 while it takes connections */
+	uint32_t	watching;	/* worker: 1 while its listeners are in epoll */
 	uint64_t	conn_limit;	/* master: retire after this many, 0 never */
 	uint64_t	heartbeat_ms;	/* worker: CLOCK_MONOTONIC of its last loop */
 	uint64_t	conns_open;

@@ -36,7 +36,6 @@
 #include "worker_int.h"
 
 #define HEARTBEAT_MS		500	/* the longest the loop sleeps */
-#define ACCEPT_BATCH		1	/* then balance.c is asked again */
 #define DRAIN_BATCH		64	/* accepts per round when draining */
 #define EPOLL_EVENTS		256
 #define MMAP_THRESHOLD_BYTES	(32 * 1024)
@@ -225,8 +224,7 @@ dispatch(struct worker *w, const struct epoll_event *e)
 			(void)udp_server_serve(w->udp,
 			    ((struct wlistener *)(void *)ev)->fd, w->now_ms);
 		else if (w->accepting)
-			(void)worker_accept_some(w,
-			    (struct wlistener *)(void *)ev, ACCEPT_BATCH);
+			worker_accept_turn(w, (struct wlistener *)(void *)ev);
 		break;
 	case EV_TURN:
 		break;	/* the loop asks balance.c again after every turn */
@@ -260,8 +258,8 @@ run(struct worker *w)
 			w->accept_resume_ms = 0;
 		/*
 		 * Once a turn, after every open and close of the batch: one
-		 * event per listener, each accepting at most ACCEPT_BATCH below
-		 * max_connections, so the turn can never overshoot it.
+		 * event per listener, each accepting only while it is this
+		 * worker's turn and below max_connections.
 		 */
 		worker_update_accepting(w);
 		retire_check(w);

@@ -28,6 +28,8 @@
 #include "sockbuf.h"
 #include "worker_int.h"
 
+#define ACCEPT_BATCH	16	/* connections a listener event at most */
+
 #define ACCEPT_RETRY_MS		100	/* after EMFILE and friends */
 #define ACCEPT_WARN_EVERY_MS	10000
 
@@ -66,8 +68,10 @@ watch_listeners(struct worker *w, bool want)
  * exclusive: every worker whose turn it is hears of a waiting connection,
  * and one that adds the socket while connections wait is told at once,
  * so none waits for the next to arrive. Leaving its turn, a worker tells
- * the others (pool_turn()): the least load may have risen, theirs may be
- * the turn now.
+ * the others (pool_turn()) when none of them watches: the least load may
+ * have risen, theirs may be the turn now. The fence orders its store
+ * before its look at theirs: of two that leave at once, one sees the
+ * other gone and wakes the pool.
  */
 void
 worker_update_accepting(struct worker *w)
@@ -84,7 +88,12 @@ worker_update_accepting(struct worker *w)
 		return;
 	watch_listeners(w, want);
 	w->accepting = want;
-	if (!want)
+	SCOREBOARD_STORE(w->slot->watching, (uint32_t)want);
+	if (want)
+		return;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!balance_watched(w->board, SCOREBOARD_LOAD(w->head->nused),
+	    w->slot_index, w->now_ms))
 		pool_turn(w->turn_fd);
 }
 
@@ -290,4 +299,22 @@ worker_accept_some(struct worker *w, struct wlistener *l, unsigned max)
 		}
 	}
 	return 1;
+}
+
+/*
+ * A listener's event: accept while it is still this worker's turn, as
+ * balance.c sees the board after each connection, at most ACCEPT_BATCH,
+ * so that a burst costs one epoll_wait() per batch, not per connection.
+ */
+void
+worker_accept_turn(struct worker *w, struct wlistener *l)
+{
+	unsigned	n;
+
+	for (n = 0; n < ACCEPT_BATCH; n++)
+		if (w->nopen >= w->cfg->max_connections ||
+		    worker_accept_some(w, l, 1) == 0 ||
+		    !balance_eligible(w->board,
+		    SCOREBOARD_LOAD(w->head->nused), w->slot_index, w->now_ms))
+			break;
 }

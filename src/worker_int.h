@@ -109,6 +109,7 @@ void	worker_expire_idle(struct worker *);
 /* worker_accept.c: accepting on or off, accept, admit or refuse, open */
 void	worker_update_accepting(struct worker *);
 int	worker_accept_some(struct worker *, struct wlistener *, unsigned);
+void	worker_accept_turn(struct worker *, struct wlistener *);
 enum connlog_reason worker_refusal_reason(enum admit_reason);
 void	worker_refuse_log(struct worker *, const struct sockaddr_storage *,
 	    socklen_t, const char *, enum connlog_reason);

@@ -108,6 +108,53 @@ START_TEST(test_reads_only_used_slots)
 }
 END_TEST
 
+/* Slot 0 is "self": does a peer watch the listeners, so that none need waking? */
+static const struct watched_case {
+	const char	*what;
+	struct peer	 p[PEERS];
+	uint32_t	 watching[PEERS];
+	bool		 watched;
+} watched_cases[] = {
+	{ "alone", { { 1, ACC, 1, FRESH, 5 } }, { 1 }, false },
+	{ "a peer watches", { { 1, ACC, 1, FRESH, 5 },
+	    { 1, ACC, 1, FRESH, 4 } }, { 0, 1 }, true },
+	{ "no peer watches", { { 1, ACC, 1, FRESH, 5 },
+	    { 1, ACC, 1, FRESH, 4 } }, { 0, 0 }, false },
+	{ "only self watches", { { 1, ACC, 1, FRESH, 5 },
+	    { 1, ACC, 1, FRESH, 4 } }, { 1, 0 }, false },
+	{ "a retiring peer watches", { { 1, ACC, 1, FRESH, 5 },
+	    { 1, RET, 1, FRESH, 4 } }, { 0, 1 }, true },
+	{ "a hung peer's flag", { { 1, ACC, 1, FRESH, 5 },
+	    { 1, ACC, 1, STALE, 4 } }, { 0, 1 }, false },
+	{ "another generation's flag", { { 2, ACC, 1, FRESH, 5 },
+	    { 1, ACC, 1, FRESH, 4 } }, { 0, 1 }, false },
+	{ "a draining peer's flag", { { 1, ACC, 1, FRESH, 5 },
+	    { 1, DRN, 0, FRESH, 4 } }, { 0, 1 }, false },
+	{ "the third of four", { { 1, ACC, 1, FRESH, 5 },
+	    { 1, ACC, 1, FRESH, 4 }, { 1, ACC, 1, FRESH, 4 },
+	    { 1, ACC, 1, FRESH, 9 } }, { 0, 0, 1, 0 }, true },
+};
+
+START_TEST(test_watched)
+{
+	const struct watched_case	*c = &watched_cases[_i];
+	struct scoreboard_slot		 board[PEERS];
+	size_t				 i;
+
+	memset(board, 0, sizeof(board));
+	for (i = 0; i < PEERS; i++) {
+		board[i].generation = c->p[i].generation;
+		board[i].state = c->p[i].state;
+		board[i].taking = c->p[i].taking;
+		board[i].heartbeat_ms = c->p[i].heartbeat_ms;
+		board[i].conns_open = c->p[i].open;
+		board[i].watching = c->watching[i];
+	}
+	ck_assert_msg(balance_watched(board, PEERS, 0, NOW) == c->watched,
+	    "%s: expected %s", c->what, c->watched ? "watched" : "not");
+}
+END_TEST
+
 START_TEST(test_slack)
 {
 	ck_assert_uint_eq(balance_slack(0), 0);
@@ -124,6 +171,7 @@ suite(void)
 	TCase	*tc = tcase_create("balance");
 
 	tcase_add_loop_test(tc, test_eligible, 0, (int)nitems(cases));
+	tcase_add_loop_test(tc, test_watched, 0, (int)nitems(watched_cases));
 	tcase_add_test(tc, test_reads_only_used_slots);
 	tcase_add_test(tc, test_slack);
 	suite_add_tcase(s, tc);
