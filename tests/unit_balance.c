@@ -74,20 +74,30 @@ static const struct eligible_case {
 	    { 1, ACC, 1, FRESH, 880 } }, false },
 };
 
+/* The board a case describes; "watching" may be NULL (none watches). */
+static void
+fill(struct scoreboard_slot *board, const struct peer *p,
+    const uint32_t *watching)
+{
+	size_t	i;
+
+	memset(board, 0, PEERS * sizeof(*board));
+	for (i = 0; i < PEERS; i++) {
+		board[i].generation = p[i].generation;
+		board[i].state = p[i].state;
+		board[i].taking = p[i].taking;
+		board[i].heartbeat_ms = p[i].heartbeat_ms;
+		board[i].conns_open = p[i].open;
+		board[i].watching = watching ? watching[i] : 0;
+	}
+}
+
 START_TEST(test_eligible)
 {
 	const struct eligible_case	*c = &cases[_i];
 	struct scoreboard_slot		 board[PEERS];
-	size_t				 i;
 
-	memset(board, 0, sizeof(board));
-	for (i = 0; i < PEERS; i++) {
-		board[i].generation = c->p[i].generation;
-		board[i].state = c->p[i].state;
-		board[i].taking = c->p[i].taking;
-		board[i].heartbeat_ms = c->p[i].heartbeat_ms;
-		board[i].conns_open = c->p[i].open;
-	}
+	fill(board, c->p, NULL);
 	ck_assert_msg(balance_eligible(board, PEERS, 0, NOW) == c->eligible,
 	    "%s: expected %s", c->what, c->eligible ? "eligible" : "not");
 }
@@ -139,17 +149,8 @@ START_TEST(test_watched)
 {
 	const struct watched_case	*c = &watched_cases[_i];
 	struct scoreboard_slot		 board[PEERS];
-	size_t				 i;
 
-	memset(board, 0, sizeof(board));
-	for (i = 0; i < PEERS; i++) {
-		board[i].generation = c->p[i].generation;
-		board[i].state = c->p[i].state;
-		board[i].taking = c->p[i].taking;
-		board[i].heartbeat_ms = c->p[i].heartbeat_ms;
-		board[i].conns_open = c->p[i].open;
-		board[i].watching = c->watching[i];
-	}
+	fill(board, c->p, c->watching);
 	ck_assert_msg(balance_watched(board, PEERS, 0, NOW) == c->watched,
 	    "%s: expected %s", c->what, c->watched ? "watched" : "not");
 }
