@@ -20,10 +20,16 @@ server_command() {
 		CONF
 		cmd="$sockechod_bin -c $tmp/sockechod.conf" ;;
 	sockechod-autobuf)
-		# The same with the kernel's socket buffer autotuning, as the
-		# peers have it: what the 128 KiB safety cap costs on bulk.
+		# The same with the kernel's socket buffer autotuning for
+		# every connection, as the peers have it, not only the first
+		# autotuned_connections: what the 128 KiB safety cap costs.
 		server_command sockechod "$2"
 		echo "socket_buffer_bytes = 0;" >>"$tmp/sockechod.conf" ;;
+	sockechod-copy)
+		# The same copying through the worker's buffer, as before
+		# splice: what splice = true saves.
+		server_command sockechod "$2"
+		echo "splice = false;" >>"$tmp/sockechod.conf" ;;
 	epoll)	cmd="$builddir/bench/peers/epoll_echo $2" ;;
 	go)	cmd="$tmp/go_echo $2" ;;
 	uvloop)	cmd="/usr/bin/python3 $srcdir/bench/peers/uvloop_echo.py $2" ;;
@@ -43,7 +49,7 @@ server_command() {
 # Build or find server $1; false (with a note) when it cannot run here.
 server_prepare() {
 	case $1 in
-	sockechod|sockechod-autobuf) [ -x "$sockechod_bin" ] ;;
+	sockechod|sockechod-autobuf|sockechod-copy) [ -x "$sockechod_bin" ] ;;
 	epoll)	[ -x "$builddir/bench/peers/epoll_echo" ] ;;
 	go)	command -v go >/dev/null 2>&1 &&
 		    (cd "$tmp" && go build -o "$tmp/go_echo" \
@@ -62,7 +68,8 @@ peer_versions() {
 	for s in $1; do
 		case $s in
 		sockechod) v=$("$sockechod_bin" --version | head -n 1) ;;
-		sockechod-autobuf) v="the same with socket_buffer_bytes = 0 (kernel autotuning)" ;;
+		sockechod-autobuf) v="the same with socket_buffer_bytes = 0 (kernel autotuning for every connection)" ;;
+		sockechod-copy) v="the same with splice = false (copying through the worker's buffer)" ;;
 		epoll)	v="bench/peers/epoll_echo.c, $(nproc) processes" ;;
 		go)	v=$(go version) ;;
 		uvloop)	v="Python $(/usr/bin/python3 -c 'import sys, uvloop; print(sys.version.split()[0], "uvloop", uvloop.__version__)')" ;;

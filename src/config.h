@@ -28,6 +28,7 @@ struct config {
 	enum echo_mode		 mode;
 	uint64_t		 max_message_bytes;
 	uint64_t		 buffer_bytes;
+	bool			 splice;	/* stream echo by splice(2) */
 	unsigned		 max_connections;	/* per worker */
 	unsigned		 backlog;	/* 0: net.core.somaxconn */
 	unsigned		 idle_timeout_ms;	/* 0: never */

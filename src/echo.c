@@ -14,9 +14,8 @@
 #include <strings.h>
 
 #include "echo.h"
+#include "echo_int.h"
 
-/* After this many reads a connection yields, so one fast peer cannot starve others. */
-#define ECHO_READS_PER_STEP	16
 #define MESSAGE_FIRST_BYTES	4096
 
 int
@@ -43,6 +42,7 @@ echo_init(struct echo_conn *c, int fd)
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->want = ECHO_WANT_READ;
+	c->pipe[0] = c->pipe[1] = -1;
 }
 
 /* Count a change of c->cap in the budget. */
@@ -53,8 +53,8 @@ account(struct echo_conn *c, size_t old_cap)
 		c->budget->held = c->budget->held - old_cap + c->cap;
 }
 
-static bool
-fits(const struct echo_conn *c, size_t more)
+bool
+echo_fits(const struct echo_conn *c, size_t more)
 {
 	return c->budget == NULL || c->budget->max == 0 ||
 	    c->budget->held + more <= c->budget->max;
@@ -65,6 +65,7 @@ echo_release(struct echo_conn *c)
 {
 	size_t	old = c->cap;
 
+	echo_pipe_release(c);
 	c->cap = 0;
 	account(c, old);
 	free(c->buf);
@@ -72,8 +73,8 @@ echo_release(struct echo_conn *c)
 	c->len = c->off = c->cap = 0;
 }
 
-static bool
-would_block(void)
+bool
+echo_would_block(void)
 {
 	return errno == EAGAIN || errno == EWOULDBLOCK;
 }
@@ -109,7 +110,7 @@ flush(struct echo_conn *c)
 	while (c->off < c->len) {
 		if ((n = sock_write(c->fd, c->buf + c->off, c->len - c->off)) ==
 		    -1)
-			return would_block() ? 0 : -1;
+			return echo_would_block() ? 0 : -1;
 		c->off += n;
 		c->bytes_out += n;
 	}
@@ -154,13 +155,13 @@ stream_peek(struct echo_conn *c, const struct echo_limits *lim)
 		return ECHO_DONE;
 	}
 	if (n == -1) {
-		if (!would_block())
+		if (!echo_would_block())
 			return ECHO_ERROR;
 		c->want = ECHO_WANT_READ;
 		return ECHO_AGAIN;
 	}
 	if ((w = sock_write(c->fd, lim->scratch, n)) == -1) {
-		if (!would_block())
+		if (!echo_would_block())
 			return ECHO_ERROR;
 		c->want = ECHO_WANT_WRITE;
 		return ECHO_AGAIN;
@@ -197,7 +198,7 @@ stream_step(struct echo_conn *c, const struct echo_limits *lim)
 		}
 		if (c->read_eof)
 			return ECHO_DONE;
-		if (!fits(c, lim->scratch_bytes))
+		if (!echo_fits(c, lim->scratch_bytes))
 			return stream_peek(c, lim);
 		if ((n = sock_read(c->fd, lim->scratch, lim->scratch_bytes)) ==
 		    0) {
@@ -205,14 +206,14 @@ stream_step(struct echo_conn *c, const struct echo_limits *lim)
 			continue;
 		}
 		if (n == -1) {
-			if (!would_block())
+			if (!echo_would_block())
 				return ECHO_ERROR;
 			c->want = ECHO_WANT_READ;
 			return ECHO_AGAIN;
 		}
 		c->bytes_in += n;
 		if ((w = sock_write(c->fd, lim->scratch, n)) == -1) {
-			if (!would_block())
+			if (!echo_would_block())
 				return ECHO_ERROR;
 			w = 0;
 		}
@@ -253,7 +254,7 @@ grow(struct echo_conn *c, size_t max)
 	size_t	 cap = next_cap(c, max), old = c->cap;
 	char	*buf;
 
-	if (!fits(c, cap - old))
+	if (!echo_fits(c, cap - old))
 		return 1;
 	if ((buf = realloc(c->buf, cap)) == NULL)
 		return -1;
@@ -290,7 +291,7 @@ collect(struct echo_conn *c, const struct echo_limits *lim,
 		} else if (n > 0) {
 			c->len += n;
 			c->bytes_in += n;
-		} else if (would_block())
+		} else if (echo_would_block())
 			break;
 		else {
 			*st = ECHO_ERROR;
@@ -327,7 +328,16 @@ message_step(struct echo_conn *c, const struct echo_limits *lim)
 enum echo_status
 echo_step(struct echo_conn *c, const struct echo_limits *lim)
 {
+	enum echo_status	st;
+	bool			copy = false;
+
 	if (lim->mode == ECHO_MODE_MESSAGE)
 		return message_step(c, lim);
+	/* Echo kept in the buffer is sent by the copying step first. */
+	if (lim->pipes != NULL && !c->nosplice && c->off >= c->len) {
+		st = echo_splice_step(c, lim, &copy);
+		if (!copy)
+			return st;
+	}
 	return stream_step(c, lim);
 }

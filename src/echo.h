@@ -30,11 +30,22 @@ struct echo_budget {
 #define ECHO_WANT_READ		0x1
 #define ECHO_WANT_WRITE		0x2
 
+/* A worker's spare pipes, for stream echo by splice(2) (echo_splice.c). */
+#define ECHO_PIPES_SPARE	4
+
+struct echo_pipes {
+	int		 spare[ECHO_PIPES_SPARE][2];
+	size_t		 spare_size[ECHO_PIPES_SPARE];
+	unsigned	 nspare;
+	size_t		 bytes;		/* the size asked of a new pipe */
+};
+
 struct echo_limits {
 	enum echo_mode	 mode;
 	size_t		 max_message_bytes;
 	char		*scratch;	/* shared by the connections of a worker */
 	size_t		 scratch_bytes;	/* also the most one connection holds */
+	struct echo_pipes *pipes;	/* NULL: stream echo copies */
 };
 
 struct echo_conn {
@@ -48,6 +59,10 @@ struct echo_conn {
 	struct echo_budget *budget;	/* NULL: none; its cap counts in it */
 	uint64_t	 bytes_in;
 	uint64_t	 bytes_out;
+	int		 pipe[2];	/* lent while it holds echo owed; -1 */
+	size_t		 pipe_size;
+	size_t		 inpipe;	/* bytes in it */
+	bool		 nosplice;	/* its socket cannot splice: copy */
 };
 
 int	echo_mode_parse(const char *, enum echo_mode *);
@@ -56,5 +71,7 @@ void	echo_init(struct echo_conn *, int fd);
 enum echo_status echo_step(struct echo_conn *, const struct echo_limits *);
 void	echo_release(struct echo_conn *);
 size_t	echo_next_growth(const struct echo_conn *, const struct echo_limits *);
+void	echo_pipes_init(struct echo_pipes *, size_t bytes);
+void	echo_pipes_close(struct echo_pipes *);
 
 #endif

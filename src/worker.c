@@ -123,6 +123,7 @@ close_all(struct worker *w)
 		worker_conn_close(w, c, CONNLOG_SHUTDOWN, NULL);
 	while ((c = TAILQ_FIRST(&w->headers)) != NULL)
 		worker_conn_close(w, c, CONNLOG_SHUTDOWN, NULL);
+	echo_pipes_close(&w->pipes);
 }
 
 /* The master wants everyone gone at once: close without draining. */
@@ -360,6 +361,9 @@ setup_loop(const struct worker_params *p, struct worker *w)
 	w->lim.mode = p->cfg->mode;
 	w->lim.max_message_bytes = p->cfg->max_message_bytes;
 	w->lim.scratch_bytes = p->cfg->buffer_bytes;
+	echo_pipes_init(&w->pipes, p->cfg->buffer_bytes);
+	w->lim.pipes = p->cfg->splice && p->cfg->mode == ECHO_MODE_STREAM ?
+	    &w->pipes : NULL;
 	w->budget.max = config_buffered(p->cfg);
 	/*
 	 * Large buffers from mmap, always: glibc would otherwise raise the

@@ -69,6 +69,9 @@ worker_conn_release(struct worker *w, struct conn *c)
 	TAILQ_INSERT_HEAD(&w->spare, c, entry);
 	w->nopen--;
 	SCOREBOARD_STORE(w->slot->conns_open, w->nopen);
+	/* An idle worker keeps no spare pipes open. */
+	if (w->nopen == 0)
+		echo_pipes_close(&w->pipes);
 }
 
 void

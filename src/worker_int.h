@@ -91,6 +91,7 @@ struct worker {
 	struct echo_limits	 lim;
 	struct admit		 admit;
 	struct echo_budget	 budget;	/* max_buffered_bytes */
+	struct echo_pipes	 pipes;		/* spare, for stream echo */
 	unsigned		 nautotuned;	/* connections with autotuned set */
 	unsigned		 nparked;
 	uint64_t		 now_ms;

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * integ_sockbuf.c: the real sockechod's socket buffers, as ss(8) reads
- * them off the kernel: the first autotuned_connections connections of the
- * whole daemon keep the kernel's autotuning, every other one gets
- * socket_buffer_bytes, and a closed connection gives its turn back.
+ * integ_sockbuf.c: the real sockechod's kernel buffers. Its socket
+ * buffers, as ss(8) reads them off the kernel: the first
+ * autotuned_connections connections of the whole daemon keep the kernel's
+ * autotuning, every other one gets socket_buffer_bytes, and a closed
+ * connection gives its turn back. Its pipes, as /proc shows them: with
+ * splice, a client that does not read holds one, and only that client.
  */
 #include "build-config.h"
 
+#include <sys/types.h>
+
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -115,6 +120,81 @@ START_TEST(test_zero_caps_all_or_none)
 }
 END_TEST
 
+/* The pipes the daemon's one worker holds open (ends of, halved). */
+static int
+worker_pipes(void)
+{
+	char		 dir[64], path[320], link[64];
+	struct dirent	*e;
+	pid_t		 kid;
+	ssize_t		 n;
+	DIR		*dp;
+	int		 ends = 0;
+
+	ck_assert_int_eq(h_children(d.pid, &kid, 1), 1);
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)kid);
+	ck_assert_ptr_nonnull(dp = opendir(dir));
+	while ((e = readdir(dp)) != NULL) {
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if ((n = readlink(path, link, sizeof(link) - 1)) > 0) {
+			link[n] = '\0';
+			ends += strncmp(link, "pipe:", 5) == 0;
+		}
+	}
+	closedir(dp);
+	return ends / 2;
+}
+
+/* Send until the server stops taking: it holds echo owed for this client. */
+static int
+stuck_client(void)
+{
+	char	buf[65536];
+	int	fd = h_connect(d.host, d.port, 5000), i;
+
+	ck_assert_int_ge(fd, 0);
+	memset(buf, 'z', sizeof(buf));
+	for (i = 0; i < 1000; i++)
+		if (h_send_all(fd, buf, sizeof(buf), 500) != 0)
+			break;
+	ck_assert_msg(i < 1000, "the server kept reading a client that "
+	    "does not read");
+	return fd;
+}
+
+START_TEST(test_splice_lends_a_pipe_to_a_client_that_does_not_read)
+{
+	uint64_t	deadline;
+	int		fd;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n");
+	fd = stuck_client();
+	ck_assert_int_eq(worker_pipes(), 1);
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "unaffected"), 0);
+	/* And the one that round trip borrowed, back among the spares. */
+	ck_assert_int_eq(worker_pipes(), 2);
+	close(fd);
+	/* Gone with it, and an idle worker keeps no spare. */
+	deadline = h_now_ms() + 5000;
+	while (worker_pipes() != 0 && h_remaining_ms(deadline) > 0)
+		usleep(20 * 1000);
+	ck_assert_int_eq(worker_pipes(), 0);
+}
+END_TEST
+
+START_TEST(test_splice_false_copies)
+{
+	int	fd;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n"
+	    "splice = false;\n");
+	fd = stuck_client();
+	ck_assert_int_eq(worker_pipes(), 0);
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "unaffected"), 0);
+	close(fd);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -125,6 +205,8 @@ suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_a_few_connections_keep_autotuning);
 	tcase_add_test(tc, test_zero_caps_all_or_none);
+	tcase_add_test(tc, test_splice_lends_a_pipe_to_a_client_that_does_not_read);
+	tcase_add_test(tc, test_splice_false_copies);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: ISC */
-/* unit_echo.c: echo.c's state machine over a socketpair(), both protocols. */
+/*
+ * unit_echo.c: echo.c's state machine over a socketpair() or a TCP pair,
+ * both protocols; stream echo both copying and through lent pipes
+ * (echo_splice.c): every stream case runs in both test cases.
+ */
 #include "build-config.h"
 
 #include <sys/socket.h>
@@ -7,6 +11,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +31,14 @@
 static int		 srv, peer;	/* the server's end, the client's end */
 static struct echo_conn	 conn;
 static struct echo_limits lim;
+static struct echo_pipes pipes;
+static bool		 use_pipes;	/* set by the splice test case */
+
+static void
+pipes_on(void)
+{
+	use_pipes = true;
+}
 
 static void
 nonblock(int fd)
@@ -61,12 +74,15 @@ setup(enum echo_mode mode, size_t max_message)
 	lim.max_message_bytes = max_message;
 	lim.scratch_bytes = SCRATCH;
 	lim.scratch = malloc(SCRATCH);
+	echo_pipes_init(&pipes, SCRATCH);
+	lim.pipes = use_pipes ? &pipes : NULL;
 }
 
 static void
 teardown(void)
 {
 	echo_release(&conn);
+	echo_pipes_close(&pipes);
 	free(lim.scratch);
 	close(srv);
 	close(peer);
@@ -101,6 +117,10 @@ START_TEST(test_stream_echoes_as_it_arrives)
 	ck_assert_uint_eq(conn.bytes_out, sizeof(msg));
 	/* Nothing held for a connection that keeps up. */
 	ck_assert_ptr_null(conn.buf);
+	/* Spliced, where asked: a pipe was lent and given back. */
+	ck_assert_uint_eq(pipes.nspare, use_pipes ? 1 : 0);
+	ck_assert(!conn.nosplice);
+	ck_assert_int_eq(conn.pipe[0], -1);
 	teardown();
 }
 END_TEST
@@ -178,7 +198,8 @@ START_TEST(test_stream_stops_reading_a_client_that_does_not_read)
 		ck_assert_int_eq(echo_step(&conn, &lim), ECHO_AGAIN);
 	ck_assert_uint_eq(conn.bytes_in, in_before);
 	/* Once the client reads, the owed bytes flow and reading resumes. */
-	while (peer_read(chunk, sizeof(chunk)) > 0 || conn.off < conn.len)
+	while (peer_read(chunk, sizeof(chunk)) > 0 || conn.off < conn.len ||
+	    conn.inpipe > 0)
 		echo_step(&conn, &lim);
 	ck_assert_uint_eq(conn.want, ECHO_WANT_READ);
 	ck_assert_uint_eq(conn.bytes_out, conn.bytes_in);
@@ -191,15 +212,12 @@ END_TEST
  * socket takes a whole small write or none of it, TCP takes part of one.
  */
 static void
-setup_tcp(enum echo_mode mode, size_t max_message)
+tcp_pair(int *server, int *client)
 {
 	struct sockaddr_in	sin;
 	socklen_t		len = sizeof(sin);
 	int			l;
 
-	setup(mode, max_message);
-	close(srv);
-	close(peer);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -207,14 +225,23 @@ setup_tcp(enum echo_mode mode, size_t max_message)
 	ck_assert_int_eq(bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	ck_assert_int_eq(listen(l, 1), 0);
 	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&sin, &len), 0);
-	ck_assert_int_ge(peer = socket(AF_INET, SOCK_STREAM, 0), 0);
-	small_buffers(peer);
-	ck_assert_int_eq(connect(peer, (struct sockaddr *)&sin, len), 0);
-	ck_assert_int_ge(srv = accept(l, NULL, NULL), 0);
+	ck_assert_int_ge(*client = socket(AF_INET, SOCK_STREAM, 0), 0);
+	small_buffers(*client);
+	ck_assert_int_eq(connect(*client, (struct sockaddr *)&sin, len), 0);
+	ck_assert_int_ge(*server = accept(l, NULL, NULL), 0);
 	close(l);
-	small_buffers(srv);
-	nonblock(srv);
-	nonblock(peer);
+	small_buffers(*server);
+	nonblock(*server);
+	nonblock(*client);
+}
+
+static void
+setup_tcp(enum echo_mode mode, size_t max_message)
+{
+	setup(mode, max_message);
+	close(srv);
+	close(peer);
+	tcp_pair(&srv, &peer);
 	conn.fd = srv;
 }
 
@@ -498,13 +525,129 @@ START_TEST(test_stream_over_budget_keeps_nothing)
 }
 END_TEST
 
-Suite *
-suite(void)
+/* A client that sends without reading: the server's step that blocks. */
+static void
+block_the_server(struct echo_budget *budget)
 {
-	Suite	*s = suite_create("echo");
-	TCase	*tc = tcase_create("echo");
+	char	chunk[1024];
+	int	i;
 
-	tcase_set_timeout(tc, 60);
+	setup_tcp(ECHO_MODE_STREAM, 0);
+	conn.budget = budget;
+	memset(chunk, 'p', sizeof(chunk));
+	for (i = 0; i < 100000 && conn.want != ECHO_WANT_WRITE; i++) {
+		(void)send(peer, chunk, sizeof(chunk), 0);
+		ck_assert_int_eq(echo_step(&conn, &lim), ECHO_AGAIN);
+	}
+	ck_assert_uint_eq(conn.want, ECHO_WANT_WRITE);
+}
+
+/*
+ * The echo owed waits in a lent pipe, counted in the budget; once the
+ * client reads, it flows, and the empty pipe goes back to the spares.
+ */
+START_TEST(test_splice_lends_a_pipe_while_blocked)
+{
+	struct echo_budget	budget = { 0, 0 };
+	char			chunk[4096];
+
+	block_the_server(&budget);
+	ck_assert_int_ge(conn.pipe[0], 0);
+	ck_assert_uint_gt(conn.inpipe, 0);
+	ck_assert_uint_le(conn.inpipe, conn.pipe_size);
+	ck_assert_uint_eq(budget.held, conn.pipe_size);
+	ck_assert_ptr_null(conn.buf);
+	ck_assert_uint_eq(conn.bytes_in - conn.bytes_out, conn.inpipe);
+	while (peer_read(chunk, sizeof(chunk)) > 0 || conn.inpipe > 0)
+		ck_assert_int_eq(echo_step(&conn, &lim), ECHO_AGAIN);
+	ck_assert_uint_eq(conn.want, ECHO_WANT_READ);
+	ck_assert_int_eq(conn.pipe[0], -1);
+	ck_assert_uint_eq(pipes.nspare, 1);
+	ck_assert_uint_eq(budget.held, 0);
+	ck_assert_uint_eq(conn.bytes_out, conn.bytes_in);
+	teardown();
+}
+END_TEST
+
+/* A connection that closes with echo owed closes its pipe, full as it is. */
+START_TEST(test_splice_release_closes_the_pipe)
+{
+	struct echo_budget	budget = { 0, 0 };
+	int			r, w;
+
+	block_the_server(&budget);
+	r = conn.pipe[0];
+	w = conn.pipe[1];
+	echo_release(&conn);
+	ck_assert_int_eq(conn.pipe[0], -1);
+	ck_assert_int_eq(fcntl(r, F_GETFD), -1);
+	ck_assert_int_eq(fcntl(w, F_GETFD), -1);
+	ck_assert_uint_eq(budget.held, 0);
+	ck_assert_uint_eq(pipes.nspare, 0);
+	teardown();
+}
+END_TEST
+
+/* No room in the budget for a pipe: the copying step, and no pipe made. */
+START_TEST(test_splice_needs_room_in_the_budget)
+{
+	struct echo_budget	budget = { 0, SCRATCH - 1 };
+	char			buf[64];
+
+	setup_tcp(ECHO_MODE_STREAM, 0);
+	conn.budget = &budget;
+	send_exactly("room", 4);
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_AGAIN);
+	ck_assert_int_eq(conn.pipe[0], -1);
+	ck_assert_uint_eq(pipes.nspare, 0);
+	ck_assert_uint_eq(budget.held, 0);
+	ck_assert_int_eq(poll(&(struct pollfd){ .fd = peer, .events = POLLIN },
+	    1, 5000), 1);
+	ck_assert_int_eq(peer_read(buf, sizeof(buf)), 4);
+	ck_assert_mem_eq(buf, "room", 4);
+	teardown();
+}
+END_TEST
+
+/* Five connections give their pipes back at once: four are kept, one closed. */
+START_TEST(test_splice_keeps_few_spares)
+{
+	enum { N = ECHO_PIPES_SPARE + 1 };
+	struct echo_conn	c[N];
+	char			chunk[1024];
+	int			sv[N], cl[N], i, j;
+
+	setup(ECHO_MODE_STREAM, 0);
+	memset(chunk, 'f', sizeof(chunk));
+	for (i = 0; i < N; i++) {
+		tcp_pair(&sv[i], &cl[i]);
+		echo_init(&c[i], sv[i]);
+		for (j = 0; j < 100000 && c[i].want != ECHO_WANT_WRITE; j++) {
+			(void)send(cl[i], chunk, sizeof(chunk), 0);
+			ck_assert_int_eq(echo_step(&c[i], &lim), ECHO_AGAIN);
+		}
+		ck_assert_int_ge(c[i].pipe[0], 0);
+	}
+	for (i = 0; i < N; i++) {
+		while (recv(cl[i], chunk, sizeof(chunk), 0) > 0 ||
+		    c[i].inpipe > 0)
+			(void)echo_step(&c[i], &lim);
+		ck_assert_int_eq(c[i].pipe[0], -1);
+	}
+	ck_assert_uint_eq(pipes.nspare, ECHO_PIPES_SPARE);
+	for (i = 0; i < N; i++) {
+		echo_release(&c[i]);
+		close(sv[i]);
+		close(cl[i]);
+	}
+	teardown();
+}
+END_TEST
+
+/* The stream cases, which run both copying and through lent pipes. */
+static void
+add_stream_cases(TCase *tc)
+{
 	tcase_add_test(tc, test_stream_echoes_as_it_arrives);
 	tcase_add_test(tc, test_stream_binary_megabytes);
 	tcase_add_test(tc, test_stream_stops_reading_a_client_that_does_not_read);
@@ -513,6 +656,17 @@ suite(void)
 	tcase_add_test(tc, test_stream_reset_is_an_error);
 	tcase_add_test(tc, test_stream_half_close);
 	tcase_add_test(tc, test_stream_peer_gone);
+	tcase_add_test(tc, test_stream_over_budget_keeps_nothing);
+}
+
+Suite *
+suite(void)
+{
+	Suite	*s = suite_create("echo");
+	TCase	*tc = tcase_create("echo");
+
+	tcase_set_timeout(tc, 60);
+	add_stream_cases(tc);
 	tcase_add_test(tc, test_message_waits_for_half_close);
 	tcase_add_test(tc, test_message_cap);
 	tcase_add_test(tc, test_message_large_reply_with_short_writes);
@@ -520,7 +674,16 @@ suite(void)
 	tcase_add_test(tc, test_empty_exchanges);
 	tcase_add_test(tc, test_mode_names);
 	tcase_add_test(tc, test_message_budget_blocks_and_resumes);
-	tcase_add_test(tc, test_stream_over_budget_keeps_nothing);
+	suite_add_tcase(s, tc);
+	/* The stream cases again, through lent pipes, and the pipes' own. */
+	tc = tcase_create("echo by splice");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, pipes_on, NULL);
+	add_stream_cases(tc);
+	tcase_add_test(tc, test_splice_lends_a_pipe_while_blocked);
+	tcase_add_test(tc, test_splice_release_closes_the_pipe);
+	tcase_add_test(tc, test_splice_needs_room_in_the_budget);
+	tcase_add_test(tc, test_splice_keeps_few_spares);
 	suite_add_tcase(s, tc);
 	return s;
 }

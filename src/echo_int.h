@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: ISC */
+/* echo_int.h: what echo.c and echo_splice.c share, and no one else. */
+#ifndef SOCKECHOD_ECHO_INT_H
+#define SOCKECHOD_ECHO_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "echo.h"
+
+/* After this many reads a connection yields, so one fast peer cannot starve others. */
+#define ECHO_READS_PER_STEP	16
+
+bool	echo_fits(const struct echo_conn *, size_t more);
+bool	echo_would_block(void);
+enum echo_status echo_splice_step(struct echo_conn *,
+	    const struct echo_limits *, bool *copy);
+void	echo_pipe_release(struct echo_conn *);
+
+#endif
