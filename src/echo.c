@@ -212,6 +212,7 @@ stream_step(struct echo_conn *c, const struct echo_limits *lim)
 			return ECHO_AGAIN;
 		}
 		c->bytes_in += n;
+		c->bulk = (size_t)n >= lim->splice_min;
 		if ((w = sock_write(c->fd, lim->scratch, n)) == -1) {
 			if (!echo_would_block())
 				return ECHO_ERROR;
@@ -333,8 +334,14 @@ echo_step(struct echo_conn *c, const struct echo_limits *lim)
 
 	if (lim->mode == ECHO_MODE_MESSAGE)
 		return message_step(c, lim);
-	/* Echo kept in the buffer is sent by the copying step first. */
-	if (lim->pipes != NULL && !c->nosplice && c->off >= c->len) {
+	/*
+	 * Small echoes are cheaper copied than spliced (a pipe's page
+	 * handling costs more than a copy of a few bytes): a connection
+	 * splices once a read has been splice_min long, and copies again
+	 * after a shorter one. Echo kept in the buffer is sent first.
+	 */
+	if (lim->pipes != NULL && !c->nosplice && c->off >= c->len &&
+	    (c->bulk || lim->splice_min == 0)) {
 		st = echo_splice_step(c, lim, &copy);
 		if (!copy)
 			return st;

@@ -46,6 +46,7 @@ struct echo_limits {
 	char		*scratch;	/* shared by the connections of a worker */
 	size_t		 scratch_bytes;	/* also the most one connection holds */
 	struct echo_pipes *pipes;	/* NULL: stream echo copies */
+	size_t		 splice_min;	/* a read this long: splice; 0 always */
 };
 
 struct echo_conn {
@@ -63,6 +64,7 @@ struct echo_conn {
 	size_t		 pipe_size;
 	size_t		 inpipe;	/* bytes in it */
 	bool		 nosplice;	/* its socket cannot splice: copy */
+	bool		 bulk;		/* its last read was splice_min long */
 };
 
 int	echo_mode_parse(const char *, enum echo_mode *);

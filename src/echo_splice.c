@@ -201,6 +201,7 @@ echo_splice_step(struct echo_conn *c, const struct echo_limits *lim,
 			c->want = ECHO_WANT_READ;
 			return ECHO_AGAIN;
 		}
+		c->bulk = (size_t)n >= lim->splice_min;
 		if ((r = pipe_flush(c)) == -1)
 			return ECHO_ERROR;
 		if (r == 0) {

@@ -39,6 +39,8 @@
 #define DRAIN_BATCH		64	/* accepts per round when draining */
 #define EPOLL_EVENTS		256
 #define MMAP_THRESHOLD_BYTES	(32 * 1024)
+/* A read this long moves a connection to splice (echo.c's echo_step()). */
+#define SPLICE_MIN_BYTES	(32 * 1024)
 
 /* The default does nothing; the fault-injection test build replaces it. */
 __attribute__((weak)) void
@@ -364,6 +366,8 @@ setup_loop(const struct worker_params *p, struct worker *w)
 	echo_pipes_init(&w->pipes, p->cfg->buffer_bytes);
 	w->lim.pipes = p->cfg->splice && p->cfg->mode == ECHO_MODE_STREAM ?
 	    &w->pipes : NULL;
+	w->lim.splice_min = p->cfg->buffer_bytes < SPLICE_MIN_BYTES ?
+	    p->cfg->buffer_bytes : SPLICE_MIN_BYTES;
 	w->budget.max = config_buffered(p->cfg);
 	/*
 	 * Large buffers from mmap, always: glibc would otherwise raise the

@@ -644,6 +644,41 @@ START_TEST(test_splice_keeps_few_spares)
 }
 END_TEST
 
+/*
+ * Where splice_min is set, a connection copies until a read is that long,
+ * splices from then on, and copies again after a shorter one.
+ */
+START_TEST(test_splice_only_after_a_long_read)
+{
+	char	big[3000], back[3000];
+
+	memset(big, 'b', sizeof(big));
+	setup(ECHO_MODE_STREAM, 0);
+	lim.splice_min = 1000;
+	send_exactly("tiny", 4);
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_AGAIN);
+	ck_assert_uint_eq(pipes.nspare, 0);
+	ck_assert(!conn.bulk);
+	ck_assert_int_eq(peer_read(back, sizeof(back)), 4);
+	send_exactly(big, sizeof(big));
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_AGAIN);
+	ck_assert_uint_eq(pipes.nspare, 0);	/* copied, and now bulk */
+	ck_assert(conn.bulk);
+	ck_assert_int_eq(peer_read(back, sizeof(back)), sizeof(big));
+	send_exactly(big, sizeof(big));
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_AGAIN);
+	ck_assert_uint_eq(pipes.nspare, 1);	/* spliced */
+	ck_assert_int_eq(peer_read(back, sizeof(back)), sizeof(big));
+	send_exactly("tiny", 4);
+	ck_assert_int_eq(echo_step(&conn, &lim), ECHO_AGAIN);
+	ck_assert(!conn.bulk);			/* spliced, short */
+	ck_assert_int_eq(peer_read(back, sizeof(back)), 4);
+	ck_assert_mem_eq(back, "tiny", 4);
+	ck_assert_uint_eq(conn.bytes_out, conn.bytes_in);
+	teardown();
+}
+END_TEST
+
 /* The stream cases, which run both copying and through lent pipes. */
 static void
 add_stream_cases(TCase *tc)
@@ -684,6 +719,7 @@ suite(void)
 	tcase_add_test(tc, test_splice_release_closes_the_pipe);
 	tcase_add_test(tc, test_splice_needs_room_in_the_budget);
 	tcase_add_test(tc, test_splice_keeps_few_spares);
+	tcase_add_test(tc, test_splice_only_after_a_long_read);
 	suite_add_tcase(s, tc);
 	return s;
 }
