@@ -679,6 +679,43 @@ START_TEST(test_splice_only_after_a_long_read)
 }
 END_TEST
 
+/*
+ * A short read while the pipe could not be emptied: the connection is no
+ * longer bulk, but the echo in its pipe goes first, in order.
+ */
+START_TEST(test_splice_pipe_first_after_a_short_read)
+{
+	struct echo_budget	budget = { 0, 0 };
+	char			tail[] = "0123456789abcdef", in[4096];
+	size_t			seen = 0;	/* bytes of the tail back */
+	ssize_t			r, i;
+	int			rounds = 0;
+
+	block_the_server(&budget);
+	ck_assert_uint_gt(conn.inpipe, 0);
+	lim.splice_min = 1 << 20;
+	conn.bulk = false;	/* as a short read that found the socket full */
+	send_exactly(tail, sizeof(tail));
+	/* Back: every 'p' sent before, then the tail, nothing between. */
+	while (seen < sizeof(tail) && rounds++ < 100000) {
+		(void)echo_step(&conn, &lim);
+		if ((r = peer_read(in, sizeof(in))) <= 0)
+			continue;
+		for (i = 0; i < r; i++) {
+			if (seen == 0 && in[i] == 'p')
+				continue;
+			ck_assert_msg(seen < sizeof(tail) &&
+			    in[i] == tail[seen], "byte %zu of the tail out "
+			    "of order", seen);
+			seen++;
+		}
+	}
+	ck_assert_uint_eq(seen, sizeof(tail));
+	ck_assert_uint_eq(conn.bytes_out, conn.bytes_in);
+	teardown();
+}
+END_TEST
+
 /* The stream cases, which run both copying and through lent pipes. */
 static void
 add_stream_cases(TCase *tc)
@@ -720,6 +757,7 @@ suite(void)
 	tcase_add_test(tc, test_splice_needs_room_in_the_budget);
 	tcase_add_test(tc, test_splice_keeps_few_spares);
 	tcase_add_test(tc, test_splice_only_after_a_long_read);
+	tcase_add_test(tc, test_splice_pipe_first_after_a_short_read);
 	suite_add_tcase(s, tc);
 	return s;
 }
