@@ -68,14 +68,21 @@ pipe_take(struct echo_conn *c, struct echo_pipes *p)
 {
 	if (c->pipe[0] >= 0)
 		return 0;
-	if (!echo_fits(c, p->bytes))
+	/* The kernel rounds a pipe up to pages: its real size counts. */
+	if (!echo_fits(c, p->nspare > 0 ? p->spare_size[p->nspare - 1] :
+	    p->bytes))
 		return -1;
 	if (p->nspare > 0) {
 		p->nspare--;
 		c->pipe[0] = p->spare[p->nspare][0];
 		c->pipe[1] = p->spare[p->nspare][1];
 		c->pipe_size = p->spare_size[p->nspare];
-	} else if (pipe_new(p, c->pipe, &c->pipe_size) == -1) {
+	} else if (pipe_new(p, c->pipe, &c->pipe_size) == -1 ||
+	    !echo_fits(c, c->pipe_size)) {
+		if (c->pipe[0] >= 0) {
+			close(c->pipe[0]);
+			close(c->pipe[1]);
+		}
 		c->pipe[0] = c->pipe[1] = -1;
 		return -1;
 	}
@@ -128,6 +135,10 @@ pipe_flush(struct echo_conn *c)
 			continue;
 		if (n == -1)
 			return echo_would_block() ? 0 : -1;
+		if (n == 0) {	/* never from a pipe that holds bytes */
+			errno = EIO;
+			return -1;
+		}
 		c->inpipe -= (size_t)n;
 		c->bytes_out += (uint64_t)n;
 	}
@@ -155,15 +166,58 @@ pipe_fill(struct echo_conn *c, size_t want)
 }
 
 /*
+ * One read into the lent pipe: the bytes read; 0 when the step ends here,
+ * with c->want set or *copy; -1 on error. "first": the step's first read,
+ * with nothing owed before it (epoll said readable).
+ */
+static ssize_t
+splice_read(struct echo_conn *c, const struct echo_limits *lim, bool first,
+    bool *copy, size_t *want)
+{
+	ssize_t	n;
+	int	saved;
+
+	if (pipe_take(c, lim->pipes) == -1) {
+		*copy = true;
+		return 0;
+	}
+	/* A read takes buffer_bytes at most, as when copying. */
+	*want = c->pipe_size < lim->scratch_bytes ? c->pipe_size :
+	    lim->scratch_bytes;
+	if ((n = pipe_fill(c, *want)) > 0)
+		return n;
+	saved = errno;
+	pipe_give(c, lim->pipes);
+	errno = saved;
+	/*
+	 * splice() stops at TCP urgent data, which recv() skips: an end of
+	 * file, or nothing where epoll saw something, is for the copying
+	 * step to tell; and a socket that cannot splice copies from now on.
+	 */
+	if (n == 0 || (first && echo_would_block()) || errno == EINVAL) {
+		c->nosplice = n == -1 && errno == EINVAL;
+		c->bulk = false;
+		*copy = true;
+		return 0;
+	}
+	if (!echo_would_block())
+		return -1;
+	c->want = ECHO_WANT_READ;
+	return 0;
+}
+
+/*
  * As stream_step() in echo.c, through a pipe. *copy is set when this
- * connection cannot splice now (no pipe, no room) or ever (EINVAL: its
- * socket's type), with nothing in a pipe: the caller copies instead.
+ * connection cannot splice now (no pipe, no room, urgent data, the end of
+ * file) or ever (EINVAL: its socket's type), with nothing in a pipe: the
+ * caller copies instead.
  */
 enum echo_status
 echo_splice_step(struct echo_conn *c, const struct echo_limits *lim,
     bool *copy)
 {
-	size_t	want;
+	bool	owed = c->inpipe > 0;	/* woken to write, maybe not to read */
+	size_t	want = 0;
 	ssize_t	n;
 	int	i, r;
 
@@ -178,29 +232,8 @@ echo_splice_step(struct echo_conn *c, const struct echo_limits *lim,
 			pipe_give(c, lim->pipes);
 			return ECHO_DONE;
 		}
-		if (pipe_take(c, lim->pipes) == -1) {
-			*copy = true;
-			return ECHO_AGAIN;
-		}
-		/* A read takes buffer_bytes at most, as when copying. */
-		want = c->pipe_size < lim->scratch_bytes ? c->pipe_size :
-		    lim->scratch_bytes;
-		if ((n = pipe_fill(c, want)) == 0) {
-			c->read_eof = true;
-			continue;
-		}
-		if (n == -1) {
-			pipe_give(c, lim->pipes);
-			if (errno == EINVAL) {
-				c->nosplice = true;
-				*copy = true;
-				return ECHO_AGAIN;
-			}
-			if (!echo_would_block())
-				return ECHO_ERROR;
-			c->want = ECHO_WANT_READ;
-			return ECHO_AGAIN;
-		}
+		if ((n = splice_read(c, lim, i == 0 && !owed, copy, &want)) <= 0)
+			return n == 0 ? ECHO_AGAIN : ECHO_ERROR;
 		c->bulk = (size_t)n >= lim->splice_min;
 		if ((r = pipe_flush(c)) == -1)
 			return ECHO_ERROR;

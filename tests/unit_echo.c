@@ -716,6 +716,40 @@ START_TEST(test_splice_pipe_first_after_a_short_read)
 }
 END_TEST
 
+/*
+ * TCP urgent data: splice() stops at the mark, recv() skips the byte.
+ * The bytes after it are echoed, the worker does not spin on a socket
+ * that stays readable, and an end of file after it is seen (_i = 1).
+ */
+START_TEST(test_stream_urgent_byte)
+{
+	char	in[64];
+	size_t	got = 0;
+	ssize_t	r;
+	int	steps = 0;
+
+	setup_tcp(ECHO_MODE_STREAM, 0);
+	send_exactly("abc", 3);
+	ck_assert_int_eq(send(peer, "U", 1, MSG_OOB), 1);
+	send_exactly("def", 3);
+	if (_i == 1)
+		shutdown(peer, SHUT_WR);
+	usleep(10000);	/* all of it across loopback: no event to wait on */
+	while (steps++ < 20 && got < 6 &&
+	    echo_step(&conn, &lim) == ECHO_AGAIN)
+		if ((r = peer_read(in + got, sizeof(in) - got)) > 0)
+			got += (size_t)r;
+	ck_assert_msg(steps <= 20, "no echo after %d steps", steps);
+	if (_i == 1)
+		ck_assert_int_eq(echo_step(&conn, &lim), ECHO_DONE);
+	while ((r = peer_read(in + got, sizeof(in) - got)) > 0)
+		got += (size_t)r;
+	ck_assert_uint_eq(got, 6);
+	ck_assert_mem_eq(in, "abcdef", 6);
+	teardown();
+}
+END_TEST
+
 /* The stream cases, which run both copying and through lent pipes. */
 static void
 add_stream_cases(TCase *tc)
@@ -729,6 +763,7 @@ add_stream_cases(TCase *tc)
 	tcase_add_test(tc, test_stream_half_close);
 	tcase_add_test(tc, test_stream_peer_gone);
 	tcase_add_test(tc, test_stream_over_budget_keeps_nothing);
+	tcase_add_loop_test(tc, test_stream_urgent_byte, 0, 2);
 }
 
 Suite *
