@@ -5,8 +5,11 @@
  * holds, and the connections the client opened in the current second.
  * Workers enter and leave; the master releases a dead worker's share and
  * drops stale rate entries. A robust process-shared mutex guards it, so a
- * worker killed while holding the lock cannot wedge the others. No
- * sockets, no logging, no policy beyond the two limits.
+ * worker killed while holding the lock cannot wedge the others (the next
+ * holder repairs what it left half done). A client's home is SipHash of
+ * its address under a key drawn at start, so nobody can choose addresses
+ * that pile up on one run, and no lookup walks more than CLIENTS_PROBE_MAX
+ * entries. No sockets, no logging, no policy beyond the two limits.
  */
 #include "build-config.h"
 
@@ -18,6 +21,8 @@
 #include <sys/types.h>
 
 #include "clients.h"
+#include "fault_point.h"
+#include "siphash.h"
 
 #define MS_PER_SECOND	1000
 
@@ -35,6 +40,7 @@ struct entry {
 
 struct clients {
 	pthread_mutex_t	lock;
+	struct siphash_key key;		/* drawn at start, kept across reloads */
 	size_t		nentries;	/* a power of two */
 	size_t		used;
 	uint64_t	full;		/* inserts refused for lack of room */
@@ -62,6 +68,10 @@ clients_create(size_t nentries)
 	if (t == MAP_FAILED)
 		return NULL;
 	t->nentries = nentries;
+	if (siphash_key_random(&t->key) == -1) {
+		munmap(t, map_bytes(nentries));
+		return NULL;
+	}
 	if (pthread_mutexattr_init(&a) != 0 ||
 	    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) != 0 ||
 	    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) != 0 ||
@@ -81,16 +91,21 @@ clients_destroy(struct clients *t)
 		munmap(t, map_bytes(t->nentries));
 }
 
+static void repair(struct clients *);
+
 /*
  * Exported for callers that read several counts at once, and for the
  * test of a holder killed inside. A holder that died inside makes the
- * next lock EOWNERDEAD: its share is released on reap anyway.
+ * next lock EOWNERDEAD: the table is repaired (its share is released on
+ * reap anyway).
  */
 void
 clients_lock(struct clients *t)
 {
-	if (pthread_mutex_lock(&t->lock) == EOWNERDEAD)
+	if (pthread_mutex_lock(&t->lock) == EOWNERDEAD) {
+		repair(t);
 		pthread_mutex_consistent(&t->lock);
+	}
 }
 
 void
@@ -108,17 +123,38 @@ clients_key(const struct acl_addr *a, const struct clients_limits *l,
 	acl_addr_mask(key, a->family == AF_INET ? l->prefix_v4 : l->prefix_v6);
 }
 
-/* FNV-1a of the key: every entry of a client is on one probe sequence. */
+/* Keyed: every entry of a client is on one probe sequence. */
 static size_t
 home(const struct clients *t, const struct acl_addr *key)
 {
-	const uint8_t	*p = (const uint8_t *)key;
-	uint64_t	 h = 14695981039346656037ULL;
-	size_t		 i;
+	return (size_t)siphash24(&t->key, key, sizeof(*key)) &
+	    (t->nentries - 1);
+}
 
-	for (i = 0; i < sizeof(*key); i++)
-		h = (h ^ p[i]) * 1099511628211ULL;
-	return (size_t)h & (t->nentries - 1);
+/* Where a key's run begins: for the tests, which look for collisions. */
+size_t
+clients_home(const struct clients *t, const struct acl_addr *key)
+{
+	return home(t, key);
+}
+
+/*
+ * One step of a probe run, the entry "probed" places past the home: the
+ * entry sought, a free place (the run ends there), the next place, or
+ * give up: no entry lies CLIENTS_PROBE_MAX or more places past its home,
+ * so a lookup walks at most that many, and an insert that would go
+ * further is refused as if the table were full (fail safe, counted).
+ */
+enum clients_probe
+clients_probe_step(size_t probed, bool used, bool same)
+{
+	if (!used)
+		return CLIENTS_PROBE_FREE;
+	if (same)
+		return CLIENTS_PROBE_HIT;
+	if (probed + 1 >= CLIENTS_PROBE_MAX)
+		return CLIENTS_PROBE_GIVE_UP;
+	return CLIENTS_PROBE_NEXT;
 }
 
 static bool
@@ -128,16 +164,39 @@ same(const struct entry *e, const struct acl_addr *key, uint32_t owner)
 	    memcmp(&e->key, key, sizeof(*key)) == 0;
 }
 
+/*
+ * The key's entry of "owner", or NULL; then *free_at is where it would
+ * go, or SIZE_MAX past the probe bound.
+ */
+static struct entry *
+lookup(struct clients *t, const struct acl_addr *key, uint32_t owner,
+    size_t *free_at)
+{
+	size_t	i = home(t, key), n;
+
+	*free_at = SIZE_MAX;
+	for (n = 0; n < t->nentries; n++, i = (i + 1) & (t->nentries - 1))
+		switch (clients_probe_step(n, t->e[i].used,
+		    same(&t->e[i], key, owner))) {
+		case CLIENTS_PROBE_HIT:
+			return &t->e[i];
+		case CLIENTS_PROBE_FREE:
+			*free_at = i;
+			return NULL;
+		case CLIENTS_PROBE_GIVE_UP:
+			return NULL;
+		case CLIENTS_PROBE_NEXT:
+			break;
+		}
+	return NULL;
+}
+
 static struct entry *
 find(struct clients *t, const struct acl_addr *key, uint32_t owner)
 {
-	size_t	i, n;
+	size_t	free_at;
 
-	for (i = home(t, key), n = 0; n < t->nentries && t->e[i].used;
-	    i = (i + 1) & (t->nentries - 1), n++)
-		if (same(&t->e[i], key, owner))
-			return &t->e[i];
-	return NULL;
+	return lookup(t, key, owner, &free_at);
 }
 
 static struct entry *
@@ -146,14 +205,12 @@ insert(struct clients *t, const struct acl_addr *key, uint32_t owner)
 	struct entry	*e;
 	size_t		 i;
 
-	if ((e = find(t, key, owner)) != NULL)
+	if ((e = lookup(t, key, owner, &i)) != NULL)
 		return e;
-	if (t->used >= t->nentries / 4 * 3) {
+	if (t->used >= t->nentries / 4 * 3 || i == SIZE_MAX) {
 		t->full++;
 		return NULL;
 	}
-	for (i = home(t, key); t->e[i].used; i = (i + 1) & (t->nentries - 1))
-		continue;
 	e = &t->e[i];
 	memset(e, 0, sizeof(*e));
 	e->key = *key;
@@ -183,6 +240,7 @@ remove_at(struct clients *t, size_t hole)
 		if (((j - h) & mask) < ((j - hole) & mask))
 			continue;
 		t->e[hole] = t->e[j];
+		fault_point("clients-shift");
 		t->e[j].used = 0;
 		hole = j;
 	}
@@ -195,11 +253,35 @@ count(struct clients *t, const struct acl_addr *key)
 	size_t		i, k;
 
 	for (i = home(t, key), k = 0; k < t->nentries && t->e[i].used;
-	    i = (i + 1) & (t->nentries - 1), k++)
+	    i = (i + 1) & (t->nentries - 1), k++) {
 		if (t->e[i].owner != CLIENTS_NO_OWNER &&
 		    memcmp(&t->e[i].key, key, sizeof(*key)) == 0)
 			n += t->e[i].n;
+		if (clients_probe_step(k, true, false) == CLIENTS_PROBE_GIVE_UP)
+			break;
+	}
 	return n;
+}
+
+/*
+ * After a holder died inside: the count of places in use, and no entry
+ * twice (a removal cut short copies one back without clearing it) or out
+ * of reach of its lookup.
+ */
+static void
+repair(struct clients *t)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < t->nentries; i++)
+		n += t->e[i].used;
+	t->used = n;
+	for (i = 0; i < t->nentries; )
+		if (t->e[i].used &&
+		    find(t, &t->e[i].key, t->e[i].owner) != &t->e[i])
+			remove_at(t, i);
+		else
+			i++;
 }
 
 static enum clients_verdict
@@ -233,6 +315,7 @@ clients_enter(struct clients *t, const struct acl_addr *key, uint32_t owner,
 	struct entry		*rate, *mine;
 
 	clients_lock(t);
+	fault_point("clients");
 	v = check_rate(t, key, l, now_ms / MS_PER_SECOND, &rate);
 	if (v == CLIENTS_OK && l->max_connections > 0 &&
 	    count(t, key) >= l->max_connections)
@@ -282,6 +365,7 @@ try_lock(struct clients *t)
 	int	r = pthread_mutex_trylock(&t->lock);
 
 	if (r == EOWNERDEAD) {
+		repair(t);
 		pthread_mutex_consistent(&t->lock);
 		r = 0;
 	}

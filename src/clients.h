@@ -16,6 +16,19 @@
 /* Inserts stop at 3/4 full, which keeps the probe sequences short. */
 #define CLIENTS_MAX_USED	(CLIENTS_ENTRIES / 4 * 3)
 #define CLIENTS_NO_OWNER	UINT32_MAX
+/*
+ * No entry lies this many places or more past its home: a lookup walks at
+ * most this many. With a keyed hash, runs this long come by chance only
+ * (a table 3/4 full of random keys: the longest seen was 186).
+ */
+#define CLIENTS_PROBE_MAX	256
+
+enum clients_probe {
+	CLIENTS_PROBE_HIT,	/* the entry sought */
+	CLIENTS_PROBE_FREE,	/* the run ends: not there, it would go here */
+	CLIENTS_PROBE_NEXT,	/* look at the next place */
+	CLIENTS_PROBE_GIVE_UP,	/* the probe bound: not there, no place */
+};
 
 enum clients_verdict {
 	CLIENTS_OK,
@@ -46,6 +59,8 @@ ssize_t	clients_release_owner(struct clients *, uint32_t owner);
 ssize_t	clients_expire(struct clients *, uint64_t now_ms);
 void	clients_stats(struct clients *, size_t *used, uint64_t *full);
 void	clients_lock(struct clients *);
+size_t	clients_home(const struct clients *, const struct acl_addr *);
+enum clients_probe clients_probe_step(size_t probed, bool used, bool same);
 void	clients_unlock(struct clients *);
 
 #endif

@@ -3,21 +3,31 @@
  * udp_limit.c: one token bucket per UDP source address, and one for the
  * whole server, in shared memory the master maps before it forks, so
  * that a source is limited across all workers and generations. A fixed
- * table: a source that finds its group full takes the place of the one
- * seen longest ago (it starts with a full bucket; the global bucket bounds
- * what many sources together get). The decisions are udp_policy.c's.
+ * table of groups, found by SipHash under a key drawn at start (and kept
+ * in the mapping across reloads), so that nobody can choose sources that
+ * share a group. A new source takes a free place, or the place of the one
+ * seen longest ago once that one's bucket has had time to fill up again
+ * (so nothing is gained by evicting it); while every place is hot, new
+ * sources share the group's overflow bucket. Each group has a robust
+ * mutex: a worker killed inside resets that group and no other worker
+ * waits for it. The decisions are udp_policy.c's.
  */
 #include "build-config.h"
 
 #include <sys/mman.h>
 #include <netinet/in.h>
 
-#include <sched.h>
+#include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
+#include "fault_point.h"
+#include "siphash.h"
 #include "udp_limit.h"
 
-#define SPINS_BEFORE_YIELD	64
+#define MS_PER_SECOND		1000
+#define LARGEST_BYTES		65527	/* as udp_policy.c's byte bucket */
+#define SOURCE_KEY_BYTES	17	/* family, then the address */
 
 struct udp_source {
 	uint8_t			family;		/* 0: free */
@@ -26,23 +36,54 @@ struct udp_source {
 };
 
 struct udp_group {
-	uint32_t		lock;
+	pthread_mutex_t		lock;
+	struct udp_bucket	overflow;	/* new sources while all are hot */
 	struct udp_source	v[UDP_LIMIT_WAYS];
 } __attribute__((aligned(64)));
 
 struct udp_limit {
+	struct siphash_key	key;
 	struct udp_group	global;		/* v[0] is the server's */
 	struct udp_group	g[UDP_LIMIT_GROUPS];
 };
 
+static int
+init_lock(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t	a;
+	int			r;
+
+	if (pthread_mutexattr_init(&a) != 0)
+		return -1;
+	r = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) != 0 ||
+	    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) != 0 ||
+	    pthread_mutex_init(m, &a) != 0 ? -1 : 0;
+	pthread_mutexattr_destroy(&a);
+	return r;
+}
+
 struct udp_limit *
 udp_limit_create(void)
 {
-	void	*p;
+	struct udp_limit	*l;
+	size_t			 i;
 
-	p = mmap(NULL, sizeof(struct udp_limit), PROT_READ | PROT_WRITE,
+	l = mmap(NULL, sizeof(*l), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	if (l == MAP_FAILED)
+		return NULL;
+	if (siphash_key_random(&l->key) == -1)
+		goto fail;
+	errno = ENOMEM;
+	if (init_lock(&l->global.lock) == -1)
+		goto fail;
+	for (i = 0; i < UDP_LIMIT_GROUPS; i++)
+		if (init_lock(&l->g[i].lock) == -1)
+			goto fail;
+	return l;
+fail:
+	munmap(l, sizeof(*l));
+	return NULL;
 }
 
 void
@@ -52,21 +93,29 @@ udp_limit_destroy(struct udp_limit *l)
 		munmap(l, sizeof(*l));
 }
 
-/* Held for a few dozen instructions; a preempted holder gets the CPU back. */
-static void
+/*
+ * A holder that died inside may have left a place half written: forget
+ * the whole group (its sources start again with full buckets, as after a
+ * restart) and carry on. -1 only if the mutex is beyond repair.
+ */
+static int
 lock(struct udp_group *g)
 {
-	unsigned	spins = 0;
+	int	r = pthread_mutex_lock(&g->lock);
 
-	while (__atomic_exchange_n(&g->lock, 1, __ATOMIC_ACQUIRE) != 0)
-		if (++spins % SPINS_BEFORE_YIELD == 0)
-			sched_yield();
+	if (r == EOWNERDEAD) {
+		memset(&g->overflow, 0, sizeof(g->overflow));
+		memset(g->v, 0, sizeof(g->v));
+		if ((r = pthread_mutex_consistent(&g->lock)) != 0)
+			pthread_mutex_unlock(&g->lock);
+	}
+	return r == 0 ? 0 : -1;
 }
 
 static void
 unlock(struct udp_group *g)
 {
-	__atomic_store_n(&g->lock, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&g->lock);
 }
 
 /* The source's key: IPv4 (mapped or not) in 4 bytes, IPv6 in 16. */
@@ -88,21 +137,53 @@ key_of(const struct sockaddr *sa, struct udp_source *k)
 	}
 }
 
-/* FNV-1a: cheap, and the table's size is no secret worth guarding. */
 static size_t
-group_of(const struct udp_source *k)
+group_of(const struct udp_limit *l, const struct udp_source *k)
 {
-	uint32_t	h = 2166136261u;
-	size_t		i;
+	uint8_t	b[SOURCE_KEY_BYTES];
 
-	h = (h ^ k->family) * 16777619u;
-	for (i = 0; i < sizeof(k->addr); i++)
-		h = (h ^ k->addr[i]) * 16777619u;
-	return h % UDP_LIMIT_GROUPS;
+	b[0] = k->family;
+	memcpy(b + 1, k->addr, sizeof(k->addr));
+	return siphash24(&l->key, b, sizeof(b)) % UDP_LIMIT_GROUPS;
 }
 
-static struct udp_source *
-find_or_take(struct udp_group *g, const struct udp_source *k)
+/* The group a source falls in: for the tests, which look for collisions. */
+size_t
+udp_limit_group(const struct udp_limit *l, const struct sockaddr *src)
+{
+	struct udp_source	k;
+
+	key_of(src, &k);
+	return group_of(l, &k);
+}
+
+/*
+ * How long an empty bucket takes to fill up: a datagram bucket holds one
+ * second's worth, a byte bucket at least one largest datagram.
+ */
+uint64_t
+udp_limit_refill_ms(const struct udp_rate *r)
+{
+	uint64_t	ms = r->datagrams ? MS_PER_SECOND : 0, cap, b;
+
+	if (r->bytes) {
+		cap = r->bytes > LARGEST_BYTES ? r->bytes : LARGEST_BYTES;
+		b = (cap * MS_PER_SECOND + r->bytes - 1) / r->bytes;
+		if (b > ms)
+			ms = b;
+	}
+	return ms;
+}
+
+/*
+ * The source's bucket: its own, a free place, the place of the source
+ * seen longest ago if that one is cold (its bucket full again by now), or
+ * else the group's overflow bucket. Eviction thus never hands out tokens
+ * that the evicted source would not have had anyway.
+ */
+static struct udp_bucket *
+find_or_take(struct udp_group *g, const struct udp_source *k,
+    uint64_t refill_ms, uint64_t now_ms)
 {
 	struct udp_source	*oldest = &g->v[0];
 	size_t			 i;
@@ -110,45 +191,65 @@ find_or_take(struct udp_group *g, const struct udp_source *k)
 	for (i = 0; i < UDP_LIMIT_WAYS; i++) {
 		if (g->v[i].family == k->family &&
 		    memcmp(g->v[i].addr, k->addr, sizeof(k->addr)) == 0)
-			return &g->v[i];
+			return &g->v[i].bucket;
 		if (g->v[i].bucket.updated_ms < oldest->bucket.updated_ms)
 			oldest = &g->v[i];
 	}
+	if (oldest->bucket.updated_ms != 0 &&
+	    now_ms < oldest->bucket.updated_ms + refill_ms)
+		return &g->overflow;
 	*oldest = *k;
-	return oldest;
+	return &oldest->bucket;
+}
+
+static bool
+take_client(struct udp_limit *l, const struct sockaddr *src,
+    const struct udp_rate *client, uint64_t now_ms, uint64_t bytes)
+{
+	struct udp_source	 k;
+	struct udp_group	*g;
+	bool			 ok;
+
+	key_of(src, &k);
+	g = &l->g[group_of(l, &k)];
+	if (lock(g) == -1)
+		return false;
+	fault_point("udp-limit");
+	ok = udp_bucket_take(find_or_take(g, &k, udp_limit_refill_ms(client),
+	    now_ms), client, now_ms, bytes);
+	unlock(g);
+	return ok;
+}
+
+static bool
+take_global(struct udp_limit *l, const struct udp_rate *global,
+    uint64_t now_ms, uint64_t bytes)
+{
+	bool	ok;
+
+	if (lock(&l->global) == -1)
+		return false;
+	fault_point("udp-limit-global");
+	ok = udp_bucket_take(&l->global.v[0].bucket, global, now_ms, bytes);
+	unlock(&l->global);
+	return ok;
 }
 
 /*
  * Charge one datagram of "bytes" to its source, then to the server: the
  * first bucket that is empty names the drop. A source over its rate does
- * not use up the server's.
+ * not use up the server's. A lock beyond repair drops (fails safe).
  */
 enum udp_drop
 udp_limit_take(struct udp_limit *l, const struct sockaddr *src,
     const struct udp_rate *client, const struct udp_rate *global,
     uint64_t now_ms, uint64_t bytes)
 {
-	struct udp_source	 k;
-	struct udp_group	*g;
-	bool			 ok = true;
-
-	if (client->datagrams || client->bytes) {
-		key_of(src, &k);
-		g = &l->g[group_of(&k)];
-		lock(g);
-		ok = udp_bucket_take(&find_or_take(g, &k)->bucket, client,
-		    now_ms, bytes);
-		unlock(g);
-		if (!ok)
-			return UDP_DROP_CLIENT_RATE;
-	}
-	if (global->datagrams || global->bytes) {
-		lock(&l->global);
-		ok = udp_bucket_take(&l->global.v[0].bucket, global, now_ms,
-		    bytes);
-		unlock(&l->global);
-		if (!ok)
-			return UDP_DROP_GLOBAL_RATE;
-	}
+	if ((client->datagrams || client->bytes) &&
+	    !take_client(l, src, client, now_ms, bytes))
+		return UDP_DROP_CLIENT_RATE;
+	if ((global->datagrams || global->bytes) &&
+	    !take_global(l, global, now_ms, bytes))
+		return UDP_DROP_GLOBAL_RATE;
 	return UDP_DROP_NONE;
 }

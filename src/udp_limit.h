@@ -5,6 +5,7 @@
 
 #include <sys/socket.h>
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "udp_policy.h"
@@ -19,5 +20,7 @@ void	udp_limit_destroy(struct udp_limit *);
 enum udp_drop udp_limit_take(struct udp_limit *, const struct sockaddr *src,
 	    const struct udp_rate *client, const struct udp_rate *global,
 	    uint64_t now_ms, uint64_t bytes);
+size_t	udp_limit_group(const struct udp_limit *, const struct sockaddr *);
+uint64_t udp_limit_refill_ms(const struct udp_rate *);
 
 #endif

@@ -10,17 +10,24 @@
  *
  * SOCKECHOD_FAULT=one-slow-start: the first worker to create the file
  * named by SOCKECHOD_FAULT_RECORD waits SLOW_START_MS before it serves.
+ *
+ * SOCKECHOD_FAULT=kill-in-WHERE (kill-in-udp-limit, kill-in-udp-limit-global,
+ * kill-in-clients): the first worker to reach fault_point("WHERE"), inside
+ * that shared table's lock, and to create the file named by
+ * SOCKECHOD_FAULT_RECORD, SIGKILLs itself there, lock held.
  */
 #include "build-config.h"
 
 #include <sys/resource.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fault_point.h"
 #include "sig.h"
 #include "worker.h"
 
@@ -56,4 +63,20 @@ worker_fault_point(const char *where)
 	}
 	setrlimit(RLIMIT_CORE, &nocore);
 	abort();
+}
+
+void
+fault_point(const char *where)
+{
+	const char	*fault = getenv("SOCKECHOD_FAULT");
+	const char	*record = getenv("SOCKECHOD_FAULT_RECORD");
+	int		 fd;
+
+	if (fault == NULL || record == NULL ||
+	    strncmp(fault, "kill-in-", 8) != 0 || strcmp(fault + 8, where) != 0)
+		return;
+	if ((fd = open(record, O_WRONLY | O_CREAT | O_EXCL, 0644)) == -1)
+		return;
+	close(fd);
+	raise(SIGKILL);
 }
