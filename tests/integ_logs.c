@@ -187,6 +187,43 @@ START_TEST(test_refusal_flood)
 }
 END_TEST
 
+/*
+ * 300 clients each send a message too large (message mode, no connection
+ * log): with log_peer_lines_per_second = 5, the warnings are a burst of
+ * 10 and 5 a second, and the summary counts the rest.
+ */
+START_TEST(test_warning_flood)
+{
+	char		buf[64];
+	unsigned	i, closed = 0;
+	int		fd, lines;
+	uint64_t	deadline = h_now_ms() + FLOOD_MS;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n"
+	    "mode = \"message\";\nmax_message_bytes = 16;\n"
+	    "log_peer_lines_per_second = 5;\n");
+	memset(buf, 'x', sizeof(buf));
+	for (i = 0; i < 300 && h_remaining_ms(deadline) > 0; i++) {
+		if ((fd = h_connect(d.host, d.port, IO_MS)) < 0)
+			continue;
+		if (h_send_all(fd, buf, sizeof(buf), IO_MS) == 0 &&
+		    h_recv_eof(fd, IO_MS) == 0)	/* an end or a reset */
+			closed++;
+		close(fd);
+	}
+	ck_assert_uint_eq(closed, 300);
+	expect_log("about clients not logged", 15000);
+	lines = h_log_count(&d, "message larger than max_message_bytes");
+	ck_assert_int_lt(lines, LINES_MAX);
+	for (i = 0; i < 40 && summarized("warnings about") + lines < 300; i++)
+		(void)h_log_wait_count(&d, "about clients not logged", 2 + i,
+		    250);
+	fprintf(stderr, "warning flood: %d warnings written, %llu in the "
+	    "summaries\n", lines, summarized("warnings about"));
+	ck_assert_uint_eq(summarized("warnings about") + lines, 300);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -197,6 +234,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, integ_setup, integ_teardown);
 	tcase_add_test(tc, test_abstract_name_escaped);
 	tcase_add_loop_test(tc, test_refusal_flood, 0, 2);
+	tcase_add_test(tc, test_warning_flood);
 	suite_add_tcase(s, tc);
 	return s;
 }
