@@ -81,6 +81,18 @@ admit_notice_due(struct admit_notices *n, const struct acl_addr *addr,
 }
 
 /*
+ * A line about a peer, within log_peer_lines_per_second for all workers
+ * together: a flood of sources (an IPv6 /64 holds 2^64) cannot flood the
+ * log, and the master sums up what was cut.
+ */
+bool
+admit_line_allowed(struct admit *a, enum peerlog_kind kind, uint64_t now_ms)
+{
+	return a->peerlog == NULL || peerlog_allow(a->peerlog, kind,
+	    now_ms * 1000, a->cfg->log_peer_lines_per_second);
+}
+
+/*
  * A reset, not a FIN: the peer learns at once that it is refused, and
  * the worker keeps no socket in FIN-WAIT or TIME-WAIT for it.
  */
@@ -105,7 +117,8 @@ say_refused(struct admit *a, const struct sockaddr *sa, socklen_t len,
 	if (acl_addr_from_sockaddr(sa, len, &addr) == -1)
 		memset(&addr, 0, sizeof(addr));
 	due = admit_notice_due(&a->notices, &addr, now_ms);
-	if (!due && !log_enabled(LOG_DEBUG))
+	if (!log_enabled(due ? LOG_NOTICE : LOG_DEBUG) ||
+	    !admit_line_allowed(a, PEERLOG_REFUSAL, now_ms))
 		return;
 	listen_format(sa, len, peer, sizeof(peer));
 	log_field(&f, "REMOTE_ADDR", "%s", peer);
@@ -206,4 +219,25 @@ admit_proxy_peer(struct admit *a, int fd, const struct sockaddr *sa,
 	SCOREBOARD_ADD(a->slot->proxy[SCOREBOARD_PROXY_UNTRUSTED], 1);
 	say_refused(a, sa, len, ADMIT_PROXY_UNTRUSTED, now_ms);
 	return false;
+}
+
+/*
+ * A connection whose PROXY header is read. With an address, it is that
+ * client's, admitted as if it had come itself. Without one (v2 LOCAL, v1
+ * UNKNOWN) it is the trusted balancer's own, its health check: admitted,
+ * and outside the per-client limits. proxy_trusted let the balancer in
+ * at accept, and a balancer that can name any client address anyway
+ * gains nothing from this, while refusing its checks because allow lists
+ * only the client networks would take every backend out of its pool.
+ */
+bool
+admit_proxied(struct admit *a, int fd, const struct proxy_header *h,
+    uint64_t now_ms, struct admit_ticket *t)
+{
+	if (!h->has_addr) {
+		memset(t, 0, sizeof(*t));
+		return true;
+	}
+	return admit_connection(a, fd, (const struct sockaddr *)&h->src,
+	    h->srclen, now_ms, t);
 }

@@ -11,6 +11,8 @@
 #include "acl.h"
 #include "clients.h"
 #include "config.h"
+#include "peerlog.h"
+#include "proxy.h"
 #include "scoreboard.h"
 
 /* Sources noticed in the last minute: one notice each, the rest at debug. */
@@ -38,6 +40,7 @@ struct admit {
 	uint32_t		 owner;		/* our slot in the table */
 	struct clients_limits	 limits;
 	struct admit_notices	 notices;
+	struct peerlog		*peerlog;	/* NULL: lines not limited */
 };
 
 /* What an admitted connection holds in the client table. */
@@ -56,8 +59,11 @@ bool	admit_proxy_trusted(const struct acl_list *, const struct sockaddr *,
 	    socklen_t);
 bool	admit_proxy_peer(struct admit *, int fd, const struct sockaddr *,
 	    socklen_t, uint64_t now_ms);
+bool	admit_proxied(struct admit *, int fd, const struct proxy_header *,
+	    uint64_t now_ms, struct admit_ticket *);
 bool	admit_notice_due(struct admit_notices *, const struct acl_addr *,
 	    uint64_t now_ms);
 const char *admit_reason_text(enum admit_reason);
+bool	admit_line_allowed(struct admit *, enum peerlog_kind, uint64_t now_ms);
 
 #endif

@@ -198,6 +198,8 @@ write_logging(FILE *fp, const struct config *c)
 	put_text(fp, "log_format", format_name(c->log_format));
 	put_bool(fp, "log_connections", c->log_connections);
 	put_bool(fp, "log_timestamps", c->log_timestamps);
+	put_number(fp, "log_peer_lines_per_second",
+	    c->log_peer_lines_per_second, NULL);
 	put_optional(fp, "user", c->user, "the master's user");
 	put_optional(fp, "group", c->group, c->user ? "the user's group" :
 	    "the master's group");

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config_int.h"
+#include "peerlog.h"
 
 void
 config_free(struct config *cfg)
@@ -75,6 +76,7 @@ config_defaults(struct config *cfg)
 	cfg->shutdown_timeout_ms = 10 * MS_PER_SEC;
 	cfg->worker_timeout_ms = 30 * MS_PER_SEC;
 	cfg->log_level = LOG_INFO;
+	cfg->log_peer_lines_per_second = PEERLOG_DEFAULT_PER_SECOND;
 	cfg->uid = (uid_t)-1;
 	cfg->gid = (gid_t)-1;
 	udp_defaults(cfg);

@@ -40,6 +40,7 @@ struct config {
 	enum log_format		 log_format;
 	bool			 log_connections;	/* one line per connection */
 	bool			 log_timestamps;	/* ISO 8601 on stderr lines */
+	uint64_t		 log_peer_lines_per_second; /* 0: no limit */
 	char			*user;		/* NULL: keep the master's */
 	char			*group;
 	uid_t			 uid;

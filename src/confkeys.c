@@ -42,6 +42,8 @@ static const struct key keys[] = {
 	{ "log_format", KEY_LOG_FORMAT, FIELD(log_format), 0, 0 },
 	{ "log_connections", KEY_BOOL, FIELD(log_connections), 0, 0 },
 	{ "log_timestamps", KEY_BOOL, FIELD(log_timestamps), 0, 0 },
+	{ "log_peer_lines_per_second", KEY_NUMBER,
+	    FIELD(log_peer_lines_per_second), 0, 1000000 },
 	{ "user", KEY_USER, FIELD(user), 0, 0 },
 	{ "group", KEY_GROUP, FIELD(group), 0, 0 },
 	{ "udp_drop_source_ports", KEY_PORTS, FIELD(udp_drop_source_ports), 1,

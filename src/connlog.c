@@ -59,6 +59,30 @@ connlog_priority(enum connlog_reason reason)
 	    LOG_WARNING : LOG_INFO;
 }
 
+/*
+ * Ended before it was served: refused, or its PROXY header failed. A
+ * peer makes these at no cost and no limit bounds them, so their lines
+ * share the budget of log_peer_lines_per_second; a served connection's
+ * line is always written.
+ */
+bool
+connlog_unserved(enum connlog_reason reason)
+{
+	switch (reason) {
+	case CONNLOG_PROXY_BAD:
+	case CONNLOG_PROXY_TIMEOUT:
+	case CONNLOG_REFUSED_DENIED:
+	case CONNLOG_REFUSED_TOO_MANY:
+	case CONNLOG_REFUSED_TOO_FAST:
+	case CONNLOG_REFUSED_TABLE_FULL:
+	case CONNLOG_REFUSED_NO_MEMORY:
+	case CONNLOG_REFUSED_PROXY_UNTRUSTED:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void
 connlog_emit(const struct connlog_entry *e)
 {

@@ -3,6 +3,7 @@
 #ifndef SOCKECHOD_CONNLOG_H
 #define SOCKECHOD_CONNLOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,7 @@ struct connlog_entry {
 const char *connlog_reason_name(enum connlog_reason);
 int	connlog_format(const struct connlog_entry *, char *buf, size_t size);
 int	connlog_priority(enum connlog_reason);
+bool	connlog_unserved(enum connlog_reason);
 void	connlog_emit(const struct connlog_entry *);
 
 #endif

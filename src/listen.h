@@ -9,7 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define LISTEN_NAME_MAX		(sizeof(((struct sockaddr_un *)0)->sun_path) + 8)
+/* "unix:@" and a name of 107 bytes, each maybe escaped as \xNN. */
+#define LISTEN_NAME_MAX		(4 * sizeof(((struct sockaddr_un *)0)->sun_path) + 8)
 #define LISTEN_HOST_MAX		256
 #define LISTEN_PORT_MAX		32
 /* listen_describe()'s text, and the errors of listen_adopt()/listen_build(). */

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "listen.h"
+#include "log.h"
 #include "listen_int.h"
 
 bool
@@ -163,6 +164,37 @@ listen_parse(const char *text, struct listen_addr *a, const char **why)
 	return parse_port(colon + 1, a, why);
 }
 
+/*
+ * A Unix peer chose its own name, and an abstract name may hold any byte:
+ * escaped (log_escape()), it cannot forge a log line or a field.
+ */
+static void
+unix_format(const struct sockaddr_un *sun, socklen_t len, char *buf,
+    size_t size)
+{
+	size_t	pathlen, at;
+
+	if (len <= offsetof(struct sockaddr_un, sun_path) || size < 7) {
+		snprintf(buf, size, "unix:(unnamed)");
+		return;
+	}
+	pathlen = len - offsetof(struct sockaddr_un, sun_path);
+	if (pathlen > sizeof(sun->sun_path))
+		pathlen = sizeof(sun->sun_path);
+	if (sun->sun_path[0] == '\0') {
+		memcpy(buf, "unix:@", 7);
+		at = 1;
+		pathlen--;
+	} else {
+		memcpy(buf, "unix:", 6);
+		at = 0;
+		pathlen = strnlen(sun->sun_path, pathlen);
+	}
+	(void)log_escape(buf + 5 + at, size - 5 - at, sun->sun_path + at,
+	    pathlen, true);
+}
+
+/* Peer and listener addresses as logs and the status show them, escaped. */
 void
 listen_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 {
@@ -170,7 +202,6 @@ listen_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)sa;
 	const struct sockaddr_un	*sun = (const struct sockaddr_un *)sa;
 	char				 host[INET6_ADDRSTRLEN];
-	size_t				 pathlen;
 	struct in_addr			 v4;
 
 	switch (sa->sa_family) {
@@ -192,17 +223,7 @@ listen_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 		}
 		break;
 	case AF_UNIX:
-		if (len <= offsetof(struct sockaddr_un, sun_path)) {
-			snprintf(buf, size, "unix:(unnamed)");
-			break;
-		}
-		pathlen = len - offsetof(struct sockaddr_un, sun_path);
-		if (sun->sun_path[0] == '\0')
-			snprintf(buf, size, "unix:@%.*s", (int)pathlen - 1,
-			    sun->sun_path + 1);
-		else
-			snprintf(buf, size, "unix:%.*s", (int)pathlen,
-			    sun->sun_path);
+		unix_format(sun, len, buf, size);
 		break;
 	default:
 		snprintf(buf, size, "(address family %d)", sa->sa_family);

@@ -166,6 +166,67 @@ log_level_parse(const char *name)
 	return -1;
 }
 
+/* Whether a byte is written as \xNN: controls always, the rest with "all". */
+static bool
+escaped(unsigned char c, bool all)
+{
+	if (c < 0x20 || c == 0x7f)
+		return true;
+	return all && (c > 0x7e || c == '\\');
+}
+
+/*
+ * Copy "n" bytes of "src" into "dst" as text that cannot break a line:
+ * with "all", every byte that is not printable ASCII and the backslash
+ * become \xNN (so that the text reads back unambiguously); without, only
+ * the control characters. Returns the length written; "dst" is always
+ * terminated, and cut before an escape that would not fit whole.
+ */
+size_t
+log_escape(char *dst, size_t size, const void *src, size_t n, bool all)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*s = src;
+	size_t			 i, o = 0;
+
+	if (size == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!escaped(s[i], all)) {
+			if (o + 1 >= size)
+				break;
+			dst[o++] = (char)s[i];
+			continue;
+		}
+		if (o + 4 >= size)
+			break;
+		dst[o++] = '\\';
+		dst[o++] = 'x';
+		dst[o++] = hex[s[i] >> 4];
+		dst[o++] = hex[s[i] & 0xf];
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+/* A message or field with a control character in it, made safe in place. */
+static void
+defuse(char *text, size_t size)
+{
+	char	copy[LOG_LINE_BYTES];
+	size_t	n = strlen(text), i;
+
+	for (i = 0; i < n; i++)
+		if (escaped((unsigned char)text[i], false))
+			break;
+	if (i == n)
+		return;
+	if (n >= sizeof(copy))
+		n = sizeof(copy) - 1;
+	memcpy(copy, text, n);
+	(void)log_escape(text, size, copy, n, false);
+}
+
 static const char *
 log_level_name(int priority)
 {
@@ -188,6 +249,7 @@ log_field(struct log_fields *f, const char *key, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(f->field[f->n] + n, LOG_FIELD_BYTES - n, fmt, ap);
 	va_end(ap);
+	defuse(f->field[f->n] + n, LOG_FIELD_BYTES - n);
 	f->n++;
 }
 
@@ -317,6 +379,7 @@ emit(int priority, bool force, const char *message_id,
 	if (!force && !log_enabled(priority))
 		return;
 	vsnprintf(message, sizeof(message), fmt, ap);
+	defuse(message, sizeof(message));
 	if (!log_journal || journal_send(priority, message_id, f, message) < 0)
 		stderr_send(priority, message);
 	errno = saved_errno;

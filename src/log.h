@@ -53,6 +53,8 @@ void	log_info(const char *, ...) LOG_PRINTF(1, 2);
 void	log_debug(const char *, ...) LOG_PRINTF(1, 2);
 void	log_report(const char *, ...) LOG_PRINTF(1, 2);
 
+size_t	log_escape(char *dst, size_t size, const void *src, size_t n,
+	    bool all);
 void	log_field(struct log_fields *, const char *key, const char *fmt, ...)
 	    LOG_PRINTF(3, 4);
 void	log_event(int priority, const char *message_id,

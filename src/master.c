@@ -393,12 +393,31 @@ pool_progress(struct master *m)
 	}
 }
 
+/*
+ * What log_peer_lines_per_second cut from the workers' lines about
+ * peers, summed up once the flood is over, or once a minute while it
+ * lasts. The master's own line: no peer can make it more frequent.
+ */
+static void
+summarize_peer_lines(struct master *m)
+{
+	struct peerlog_summary	s;
+	char			text[512];
+
+	if (m->pool.sb == NULL || !peerlog_summary(
+	    &scoreboard_head(m->pool.sb)->peerlog, m->now_ms, &s))
+		return;
+	(void)peerlog_format(&s, text, sizeof(text));
+	log_warnx("%s", text);
+}
+
 /* Housekeeping after every wake-up, in this order. */
 void
 master_tick(struct master *m)
 {
 	pool_scan(&m->pool, m->now_ms);
 	master_clients_housekeeping(m);
+	summarize_peer_lines(m);
 	check_health(m);
 	reload_progress(m);
 	retire_progress(m);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "peerlog.h"
 
 /*
  * Enough for the largest pool, plus old generations still draining
@@ -75,6 +76,7 @@ struct scoreboard_slot {
  */
 struct scoreboard_head {
 	uint32_t	nused;		/* master: no slot from here on was used */
+	struct peerlog	peerlog;	/* workers' lines about peers, all generations */
 } __attribute__((aligned(SCOREBOARD_LINE_BYTES)));
 
 #define SCOREBOARD_LOAD(field)	__atomic_load_n(&(field), __ATOMIC_RELAXED)

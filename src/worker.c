@@ -422,6 +422,7 @@ worker_main(const struct worker_params *p)
 	TAILQ_INIT(&w.spare);
 	/* Our pid names our share: unique, and never reused before the reap. */
 	admit_init(&w.admit, p->cfg, p->slot, p->clients, (uint32_t)getpid());
+	w.admit.peerlog = &w.head->peerlog;
 	if (setup_process(p, &w) == -1)
 		return WORKER_EXIT_SETUP;
 	if (drop_privileges(p->cfg) == -1)

@@ -163,7 +163,8 @@ worker_refuse_log(struct worker *w, const struct sockaddr_storage *peer,
 	struct connlog_entry	e;
 	char			name[LISTEN_NAME_MAX];
 
-	if (!w->log_conns)
+	if (!w->log_conns ||
+	    !admit_line_allowed(&w->admit, PEERLOG_CONNLOG, w->now_ms))
 		return;
 	listen_format((const struct sockaddr *)peer, peerlen, name,
 	    sizeof(name));

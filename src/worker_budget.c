@@ -46,6 +46,9 @@ budget_warning(struct worker *w, const struct conn *c)
 	struct log_fields	f = LOG_FIELDS_INIT;
 	char			peer[LISTEN_NAME_MAX];
 
+	if (!log_enabled(LOG_WARNING) ||
+	    !admit_line_allowed(&w->admit, PEERLOG_WARNING, w->now_ms))
+		return;
 	worker_peer_name(c, peer, sizeof(peer));
 	log_field(&f, "REMOTE_ADDR", "%s", peer);
 	log_field(&f, "MAX_BUFFERED_BYTES", "%zu", w->budget.max);

@@ -40,7 +40,8 @@ conn_log(struct worker *w, const struct conn *c, enum connlog_reason reason,
 	struct connlog_entry	e;
 	char			peer[LISTEN_NAME_MAX];
 
-	if (!w->log_conns)
+	if (!w->log_conns || (connlog_unserved(reason) &&
+	    !admit_line_allowed(&w->admit, PEERLOG_CONNLOG, w->now_ms)))
 		return;
 	worker_peer_name(c, peer, sizeof(peer));
 	e.peer = peer;
@@ -106,6 +107,9 @@ too_large_warning(struct worker *w, const struct conn *c)
 	char			peer[LISTEN_NAME_MAX];
 	struct log_fields	f = LOG_FIELDS_INIT;
 
+	if (!log_enabled(LOG_WARNING) ||
+	    !admit_line_allowed(&w->admit, PEERLOG_WARNING, w->now_ms))
+		return;
 	worker_peer_name(c, peer, sizeof(peer));
 	log_field(&f, "REMOTE_ADDR", "%s", peer);
 	log_field(&f, "MAX_MESSAGE_BYTES", "%llu",

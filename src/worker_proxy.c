@@ -33,8 +33,8 @@ header_fail(struct worker *w, struct conn *c, enum scoreboard_proxy result,
 /*
  * The header is read: from now on the connection is the client's it
  * names, admitted (allow/deny, per-client limits) as if it had come
- * itself, then echoed like any other, starting with what followed the
- * header.
+ * itself, or the balancer's own health check (admit_proxied()), then
+ * echoed like any other, starting with what followed the header.
  */
 static void
 header_admit(struct worker *w, struct conn *c, const struct proxy_header *h)
@@ -48,9 +48,7 @@ header_admit(struct worker *w, struct conn *c, const struct proxy_header *h)
 		memcpy(&c->peer, src, len);
 		c->peerlen = len;
 	}
-	if (!admit_connection(&w->admit, c->echo.fd,
-	    (const struct sockaddr *)&c->peer, c->peerlen, w->now_ms,
-	    &c->ticket)) {
+	if (!admit_proxied(&w->admit, c->echo.fd, h, w->now_ms, &c->ticket)) {
 		worker_refuse_log(w, &c->peer, c->peerlen, c->listener,
 		    worker_refusal_reason(c->ticket.why));
 		worker_conn_release(w, c);	/* admit.c closed it */

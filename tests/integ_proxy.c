@@ -344,6 +344,50 @@ START_TEST(test_untrusted_sender_reset)
 }
 END_TEST
 
+/*
+ * allow names only the client network: the trusted balancer's health
+ * checks (v2 LOCAL, v1 UNKNOWN) from its own address, which allow does
+ * not list, are admitted and echoed all the same; its clients are
+ * admitted by their own address.
+ */
+START_TEST(test_local_admitted_outside_allow)
+{
+	static const char	unknown[] = "PROXY UNKNOWN\r\n";
+	static const char	outside[] = "PROXY TCP4 203.0.113.9 192.0.2.2 9 7\r\n";
+	unsigned char		hdr[128];
+	char			peer[64];
+	size_t			n;
+	int			fd;
+
+	start("listen = ( { address = \"127.0.0.1:%P\"; "
+	    "proxy_protocol = true; } );\nworkers = 1;\n"
+	    "log_connections = true;\nallow = [ \"198.51.100.0/24\" ];\n"
+	    "proxy_trusted = [ \"127.0.0.1\" ];\n");
+	n = v2_header(hdr, 0, AF_UNSPEC, NULL, NULL, 0, 0, false);
+	fd = connect_from("127.0.0.1");
+	snprintf(peer, sizeof(peer), "127.0.0.1:%u", local_port(fd));
+	expect_echo(fd, hdr, n, "health");
+	close(fd);
+	expect_conn(peer, "client-closed bytes_in=6");
+	fd = connect_from("127.0.0.1");
+	expect_echo(fd, unknown, sizeof(unknown) - 1, "check");
+	close(fd);
+	n = v2_header(hdr, 1, AF_INET, "198.51.100.7", "198.51.100.8", 5555, 7,
+	    true);
+	fd = connect_from("127.0.0.1");
+	expect_echo(fd, hdr, n, "client");
+	close(fd);
+	expect_conn("198.51.100.7:5555", "client-closed bytes_in=6");
+	fd = connect_from("127.0.0.1");
+	ck_assert_int_eq(h_send_all(fd, outside, sizeof(outside) - 1, IO_MS),
+	    0);
+	ck_assert_int_eq(read_error(fd), ECONNRESET);
+	close(fd);
+	expect_conn("203.0.113.9:9", "refused-denied");
+	expect_counts(4, 0, 0, 0);
+}
+END_TEST
+
 /* deny and max_connections_per_client see the header's address. */
 START_TEST(test_admission_uses_the_header_address)
 {
@@ -556,6 +600,7 @@ suite(void)
 	tcase_add_test(tc, test_bad_headers);
 	tcase_add_test(tc, test_untrusted_sender_reset);
 	tcase_add_test(tc, test_admission_uses_the_header_address);
+	tcase_add_test(tc, test_local_admitted_outside_allow);
 	tcase_add_test(tc, test_reload_turns_it_off);
 	tcase_add_test(tc, test_unix_listener);
 	tcase_add_test(tc, test_socket_activation);

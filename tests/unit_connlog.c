@@ -3,6 +3,8 @@
 #include "build-config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -11,6 +13,7 @@
 #include "check_main.h"
 #include "connlog.h"
 #include "log.h"
+#include "peerlog.h"
 
 START_TEST(test_reason_names)
 {
@@ -129,6 +132,198 @@ START_TEST(test_format_parse_bad)
 }
 END_TEST
 
+/* log_escape(): what a peer chose, as text that cannot break a line. */
+static const struct {
+	const char	*in;
+	size_t		 n;
+	bool		 all;
+	size_t		 size;
+	const char	*out;
+} escape_cases[] = {
+	{ "plain text", 10, true, 64, "plain text" },
+	{ "a\nFORGED", 8, true, 64, "a\\x0aFORGED" },
+	{ "a\nFORGED", 8, false, 64, "a\\x0aFORGED" },
+	{ "cr\r\x1b[2J", 7, true, 64, "cr\\x0d\\x1b[2J" },
+	{ "nul\0mid", 7, true, 64, "nul\\x00mid" },
+	{ "back\\slash", 10, true, 64, "back\\x5cslash" },
+	{ "back\\slash", 10, false, 64, "back\\slash" },
+	{ "del\x7f", 4, true, 64, "del\\x7f" },
+	{ "\xc3\xa9t\xc3\xa9", 5, true, 64, "\\xc3\\xa9t\\xc3\\xa9" },
+	{ "\xc3\xa9", 2, false, 64, "\xc3\xa9" },
+	{ "tab\there", 8, false, 64, "tab\\x09here" },
+	/* Cut before an escape that would not fit whole. */
+	{ "ab\ncd", 5, true, 6, "ab" },
+	{ "ab\ncd", 5, true, 7, "ab\\x0a" },
+	{ "abcdef", 6, true, 4, "abc" },
+	{ "", 0, true, 4, "" },
+};
+
+START_TEST(test_escape)
+{
+	char	out[64];
+	size_t	n;
+
+	memset(out, 'X', sizeof(out));
+	n = log_escape(out, escape_cases[_i].size, escape_cases[_i].in,
+	    escape_cases[_i].n, escape_cases[_i].all);
+	ck_assert_str_eq(out, escape_cases[_i].out);
+	ck_assert_uint_eq(n, strlen(escape_cases[_i].out));
+}
+END_TEST
+
+/* Lines allowed out of "n" tried at once, then one interval later. */
+static const struct {
+	uint64_t	per_second;
+	unsigned	tried;
+	unsigned	allowed;
+	unsigned	after_ms;	/* then this much later... */
+	unsigned	allowed_after;	/* ...this many more of "tried" */
+} bucket_cases[] = {
+	{ 10, 1000, 20, 100, 1 },	/* a burst of 2 s, then 10 a second */
+	{ 10, 1000, 20, 99, 0 },
+	{ 10, 1000, 20, 1000, 10 },
+	{ 1, 5, 2, 1000, 1 },
+	{ 1000, 5000, 2000, 1, 1 },
+	{ 0, 5000, 5000, 0, 5000 },	/* 0: no limit */
+};
+
+START_TEST(test_peerlog_bucket)
+{
+	struct peerlog	p;
+	uint64_t	t0 = 5000000;
+	unsigned	i, n = 0;
+
+	memset(&p, 0, sizeof(p));
+	for (i = 0; i < bucket_cases[_i].tried; i++)
+		n += peerlog_allow(&p, PEERLOG_REFUSAL, t0,
+		    bucket_cases[_i].per_second);
+	ck_assert_uint_eq(n, bucket_cases[_i].allowed);
+	ck_assert_uint_eq(p.cut[PEERLOG_REFUSAL], bucket_cases[_i].tried - n);
+	n = 0;
+	for (i = 0; i < bucket_cases[_i].tried; i++)
+		n += peerlog_allow(&p, PEERLOG_WARNING,
+		    t0 + bucket_cases[_i].after_ms * 1000ULL,
+		    bucket_cases[_i].per_second);
+	ck_assert_uint_eq(n, bucket_cases[_i].allowed_after);
+	ck_assert_uint_eq(p.cut[PEERLOG_WARNING], bucket_cases[_i].tried - n);
+}
+END_TEST
+
+/* A summary once the cutting has stopped for a second, or every minute. */
+START_TEST(test_peerlog_summary)
+{
+	struct peerlog		p;
+	struct peerlog_summary	s;
+	uint64_t		t;
+	int			i;
+
+	memset(&p, 0, sizeof(p));
+	ck_assert(!peerlog_summary(&p, 10000, &s));
+	for (i = 0; i < 30; i++)
+		(void)peerlog_allow(&p, PEERLOG_REFUSAL, 10000000, 10);
+	(void)peerlog_allow(&p, PEERLOG_CONNLOG, 10000000, 10);
+	ck_assert(!peerlog_summary(&p, 10999, &s));
+	ck_assert(peerlog_summary(&p, 11000, &s));
+	ck_assert_uint_eq(s.cut[PEERLOG_REFUSAL], 10);
+	ck_assert_uint_eq(s.cut[PEERLOG_CONNLOG], 1);
+	ck_assert_uint_eq(s.total, 11);
+	ck_assert_uint_eq(s.period_ms, 1000);
+	ck_assert(!peerlog_summary(&p, 20000, &s));
+	/* A flood that never stops: one summary a minute. */
+	for (t = 20000; t < 20000 + 2 * PEERLOG_PERIOD_MS; t += 50) {
+		for (i = 0; i < 3; i++)
+			(void)peerlog_allow(&p, PEERLOG_REFUSAL, t * 1000, 10);
+		if (peerlog_summary(&p, t, &s))
+			break;
+	}
+	ck_assert_uint_eq(s.period_ms, PEERLOG_PERIOD_MS);
+	/*
+	 * 3 lines a turn, half a line's worth back: the burst of 20 lasts
+	 * 8 turns, the first cut is at 20.35 s, then 2.5 of 3 are cut.
+	 */
+	ck_assert_uint_eq(t, 20350 + PEERLOG_PERIOD_MS);
+	ck_assert_uint_eq(s.cut[PEERLOG_REFUSAL], 3001);
+}
+END_TEST
+
+static const struct {
+	uint64_t	cut[PEERLOG_NKINDS];
+	uint64_t	period_ms;
+	const char	*text;
+} summary_cases[] = {
+	{ { 2978, 0, 0 }, 1432, "2978 lines about clients not logged in the "
+	    "last 1.4 s, over log_peer_lines_per_second (2978 refusal "
+	    "notices)" },
+	{ { 5, 1, 2 }, 60000, "8 lines about clients not logged in the last "
+	    "60.0 s, over log_peer_lines_per_second (5 refusal notices, 1 "
+	    "connection log lines of unserved connections, 2 warnings about "
+	    "clients' messages)" },
+	{ { 0, 0, 1 }, 999, "1 line about clients not logged in the last "
+	    "0.9 s, over log_peer_lines_per_second (1 warnings about "
+	    "clients' messages)" },
+};
+
+START_TEST(test_peerlog_format)
+{
+	struct peerlog_summary	s;
+	char			buf[512];
+	size_t			i;
+
+	memset(&s, 0, sizeof(s));
+	for (i = 0; i < PEERLOG_NKINDS; i++) {
+		s.cut[i] = summary_cases[_i].cut[i];
+		s.total += s.cut[i];
+	}
+	s.period_ms = summary_cases[_i].period_ms;
+	ck_assert_int_eq(peerlog_format(&s, buf, sizeof(buf)),
+	    (int)strlen(summary_cases[_i].text));
+	ck_assert_str_eq(buf, summary_cases[_i].text);
+}
+END_TEST
+
+/* Only the lines of connections never served are a peer's to multiply. */
+START_TEST(test_unserved)
+{
+	int	r;
+
+	for (r = 0; r < CONNLOG_NREASONS; r++)
+		ck_assert_msg(connlog_unserved(r) ==
+		    (strncmp(connlog_reason_name(r), "refused-", 8) == 0 ||
+		    strncmp(connlog_reason_name(r), "proxy-header-", 13) == 0),
+		    "%s", connlog_reason_name(r));
+}
+END_TEST
+
+/*
+ * Whatever a caller passes, a message and its fields reach stderr with
+ * no control character: one message, one line.
+ */
+START_TEST(test_message_defused)
+{
+	char	buf[512], want[128];
+	int	p[2], saved;
+	ssize_t	n;
+
+	ck_assert_int_eq(pipe(p), 0);
+	saved = dup(STDERR_FILENO);
+	ck_assert_int_eq(dup2(p[1], STDERR_FILENO), STDERR_FILENO);
+	unsetenv("JOURNAL_STREAM");
+	log_init("t");
+	log_setformat(LOG_FORMAT_PLAIN);
+	log_warnx("one\ntwo\rthree\x1b\\");
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(p[1]);
+	n = read(p[0], buf, sizeof(buf) - 1);
+	close(p[0]);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	snprintf(want, sizeof(want), "t[%ld]: warning: one\\x0atwo\\x0dthree"
+	    "\\x1b\\\n", (long)getpid());
+	ck_assert_str_eq(buf, want);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -142,6 +337,12 @@ suite(void)
 	tcase_add_test(tc, test_priority_table_complete);
 	tcase_add_loop_test(tc, test_format_prefix, 0, nitems(format_cases));
 	tcase_add_test(tc, test_format_parse_bad);
+	tcase_add_loop_test(tc, test_escape, 0, nitems(escape_cases));
+	tcase_add_loop_test(tc, test_peerlog_bucket, 0, nitems(bucket_cases));
+	tcase_add_test(tc, test_peerlog_summary);
+	tcase_add_loop_test(tc, test_peerlog_format, 0, nitems(summary_cases));
+	tcase_add_test(tc, test_unserved);
+	tcase_add_test(tc, test_message_defused);
 	suite_add_tcase(s, tc);
 	return s;
 }

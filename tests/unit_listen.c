@@ -163,6 +163,52 @@ START_TEST(test_format_v4_mapped)
 }
 END_TEST
 
+/* A Unix peer's own name, abstract or not, comes out escaped. */
+#define PATH(s)		s, sizeof(s) - 1
+static const struct {
+	const char	*path;		/* as in sun_path */
+	size_t		 n;		/* bytes of it in the address */
+	const char	*text;
+} unix_cases[] = {
+	{ PATH("\0name"), "unix:@name" },
+	{ PATH("\0evil\nsockechod[1]: error: FORGED"),
+	    "unix:@evil\\x0asockechod[1]: error: FORGED" },
+	{ PATH("\0a\0b\x1b\\"), "unix:@a\\x00b\\x1b\\x5c" },
+	{ PATH("/run/x\r.sock"), "unix:/run/x\\x0d.sock" },
+	{ PATH("/run/x.sock\0\0"), "unix:/run/x.sock" },
+	{ PATH(""), "unix:(unnamed)" },
+};
+
+START_TEST(test_format_unix_escaped)
+{
+	struct sockaddr_un	sun;
+	char			buf[LISTEN_NAME_MAX];
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, unix_cases[_i].path, unix_cases[_i].n);
+	listen_format((struct sockaddr *)&sun,
+	    offsetof(struct sockaddr_un, sun_path) + unix_cases[_i].n, buf,
+	    sizeof(buf));
+	ck_assert_str_eq(buf, unix_cases[_i].text);
+}
+END_TEST
+
+/* The longest abstract name, all of it escaped, fits whole. */
+START_TEST(test_format_unix_longest)
+{
+	struct sockaddr_un	sun;
+	char			buf[LISTEN_NAME_MAX];
+
+	memset(&sun, '\n', sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	sun.sun_path[0] = '\0';
+	listen_format((struct sockaddr *)&sun, sizeof(sun), buf, sizeof(buf));
+	ck_assert_uint_eq(strlen(buf), 6 + 4 * (sizeof(sun.sun_path) - 1));
+	ck_assert(strchr(buf, '\n') == NULL);
+}
+END_TEST
+
 static unsigned
 free_port(void)
 {
@@ -621,6 +667,9 @@ suite(void)
 	    nitems(bad_cases));
 	tcase_add_test(tc, test_resolve_and_format);
 	tcase_add_test(tc, test_format_v4_mapped);
+	tcase_add_loop_test(tc, test_format_unix_escaped, 0,
+	    nitems(unix_cases));
+	tcase_add_test(tc, test_format_unix_longest);
 	tcase_add_test(tc, test_build_reuses_kept_sockets);
 	tcase_add_test(tc, test_build_reload_backlog_and_host);
 	tcase_add_loop_test(tc, test_backlog_default, 0,

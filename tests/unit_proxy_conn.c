@@ -223,6 +223,54 @@ START_TEST(test_trust_edges)
 }
 END_TEST
 
+/*
+ * allow = [ "198.51.100.0/24" ] only (the client network): a header with
+ * a client address is admitted as that client; one without (the trusted
+ * balancer's health check, v2 LOCAL or v1 UNKNOWN) is admitted as the
+ * balancer's own, whatever allow says about the balancer.
+ */
+static const struct {
+	const char	*what;
+	const char	*bytes;
+	size_t		 n;
+	bool		 admitted;
+} proxied_cases[] = {
+	{ "v2 LOCAL", "\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00", 16, true },
+	{ "v2 LOCAL, TLVs", "\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x04"
+	    "\x04\x00\x01\x00", 20, true },
+	{ "v1 UNKNOWN", "PROXY UNKNOWN\r\n", 15, true },
+	{ "v1 client allowed", "PROXY TCP4 198.51.100.7 10.0.0.1 1000 7\r\n",
+	    41, true },
+	{ "v1 client not allowed", "PROXY TCP4 203.0.113.9 10.0.0.1 1000 7\r\n",
+	    40, false },
+	{ "v2 client not allowed", "\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c"
+	    "\xcb\x00\x71\x09\x0a\x00\x00\x01\x03\xe8\x00\x07", 28, false },
+};
+
+START_TEST(test_proxied_admission)
+{
+	static struct scoreboard_slot	 slot;
+	struct config			 cfg;
+	struct admit			 a;
+	struct admit_ticket		 t;
+	struct acl_prefix		 p;
+	struct proxy_header		 h;
+	const char			*why;
+	char				 err[ACL_WHY_BYTES];
+
+	memset(&cfg, 0, sizeof(cfg));
+	ck_assert_int_eq(acl_parse("198.51.100.0/24", &p, err, sizeof(err)), 0);
+	ck_assert_int_eq(acl_list_add(&cfg.acl.allow, &p), 0);
+	admit_init(&a, &cfg, &slot, NULL, 1);
+	ck_assert_int_eq(proxy_parse(proxied_cases[_i].bytes,
+	    proxied_cases[_i].n, &h, &why), PROXY_OK);
+	ck_assert_msg(admit_proxied(&a, -1, &h, 1000, &t) ==
+	    proxied_cases[_i].admitted, "%s", proxied_cases[_i].what);
+	ck_assert(!t.counted);
+	acl_list_free(&cfg.acl.allow);
+}
+END_TEST
+
 /* The header's source, unless it has none (LOCAL, UNKNOWN): the peer's. */
 START_TEST(test_source)
 {
@@ -264,6 +312,8 @@ suite(void)
 	    (int)(sizeof(trust_cases) / sizeof(trust_cases[0])));
 	tcase_add_test(tt, test_trust_edges);
 	tcase_add_test(tt, test_source);
+	tcase_add_loop_test(tt, test_proxied_admission, 0,
+	    nitems(proxied_cases));
 	suite_add_tcase(s, tt);
 	return s;
 }
