@@ -290,6 +290,50 @@ START_TEST(test_unread_echo_keeps_its_turn_and_its_count)
 }
 END_TEST
 
+/*
+ * A stop waits for lingering connections no longer than a drain waits
+ * (SIGTERM: shutdown_timeout; SIGQUIT: not at all), and leaves none of
+ * their echo behind in the kernel once the daemon is gone.
+ */
+static void
+stop_with_echo_queued(int sig)
+{
+	struct queues	q;
+	uint64_t	began;
+	int		fds[FLOOD_AUTOTUNED + 1], i;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n"
+	    "socket_buffer_bytes = 100000;\nautotuned_connections = 2;\n"
+	    "shutdown_timeout = 1;\n");
+	for (i = 0; i < FLOOD_AUTOTUNED + 1; i++) {
+		ck_assert_int_ge(fds[i] = h_connect(d.host, d.port, 5000), 0);
+		(void)flood_client(fds[i]);
+	}
+	server_queues(&q);
+	ck_assert_int_ge(q.queued, FLOOD_AUTOTUNED);
+	began = h_now_ms();
+	ck_assert_int_eq(h_stop(&d, sig, 10000), 0);
+	ck_assert_msg(h_now_ms() - began < 5000, "stopped after %llu ms",
+	    (unsigned long long)(h_now_ms() - began));
+	server_queues(&q);
+	ck_assert_msg(q.sockets == 0, "%d server sockets, %lu bytes queued, "
+	    "left by a stop", q.sockets, q.total);
+	for (i = 0; i < FLOOD_AUTOTUNED + 1; i++)
+		close(fds[i]);
+}
+
+START_TEST(test_stop_resets_echo_queued)
+{
+	stop_with_echo_queued(SIGTERM);
+}
+END_TEST
+
+START_TEST(test_fast_stop_resets_echo_queued)
+{
+	stop_with_echo_queued(SIGQUIT);
+}
+END_TEST
+
 /* The pipes the daemon's one worker holds open (ends of, halved). */
 static int
 worker_pipes(void)
@@ -376,6 +420,8 @@ suite(void)
 	tcase_add_test(tc, test_a_few_connections_keep_autotuning);
 	tcase_add_test(tc, test_zero_caps_all_or_none);
 	tcase_add_test(tc, test_unread_echo_keeps_its_turn_and_its_count);
+	tcase_add_test(tc, test_stop_resets_echo_queued);
+	tcase_add_test(tc, test_fast_stop_resets_echo_queued);
 	tcase_add_test(tc, test_splice_lends_a_pipe_to_a_client_that_does_not_read);
 	tcase_add_test(tc, test_splice_false_copies);
 	suite_add_tcase(s, tc);
