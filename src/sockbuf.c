@@ -47,15 +47,15 @@ sockbuf_may_autotune(const struct scoreboard_slot *board, size_t nused,
  * A connection ends with "queued" bytes still in its send queue (sent and
  * not acknowledged, or not sent). Empty, it is closed. Otherwise closing
  * would leave the kernel holding them, for minutes if the client keeps
- * its window shut, with no count to bound it: a connection whose client
- * is "draining" the queue (it finished, or the queue shrank since the
- * last look) lingers, still counted; any other is reset, which frees the
+ * its window shut, with no count to bound it: a connection whose queue
+ * is "emptying" (its client finished, or the queue shrank since the last
+ * look) lingers, still counted; any other is reset, which frees the
  * memory at once.
  */
 enum sockbuf_end
-sockbuf_end(uint64_t queued, bool draining)
+sockbuf_end(uint64_t queued, bool emptying)
 {
 	if (queued == 0)
 		return SOCKBUF_CLOSE;
-	return draining ? SOCKBUF_LINGER : SOCKBUF_RESET;
+	return emptying ? SOCKBUF_LINGER : SOCKBUF_RESET;
 }

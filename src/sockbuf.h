@@ -23,6 +23,6 @@ enum sockbuf_end {
 	SOCKBUF_RESET,	/* echo queued that will not be read: free it now */
 };
 
-enum sockbuf_end sockbuf_end(uint64_t queued, bool draining);
+enum sockbuf_end sockbuf_end(uint64_t queued, bool emptying);
 
 #endif

@@ -89,7 +89,7 @@ END_TEST
 static const struct end_case {
 	const char		*what;
 	uint64_t		 queued;
-	bool			 draining;
+	bool			 emptying;
 	enum sockbuf_end	 end;
 } ends[] = {
 	{ "finished, queue empty", 0, true, SOCKBUF_CLOSE },
@@ -107,9 +107,9 @@ START_TEST(test_end)
 {
 	const struct end_case	*c = &ends[_i];
 
-	ck_assert_msg(sockbuf_end(c->queued, c->draining) == c->end,
+	ck_assert_msg(sockbuf_end(c->queued, c->emptying) == c->end,
 	    "%s: %d, expected %d", c->what,
-	    (int)sockbuf_end(c->queued, c->draining), (int)c->end);
+	    (int)sockbuf_end(c->queued, c->emptying), (int)c->end);
 }
 END_TEST
 
