@@ -5,8 +5,10 @@
  * one connection's buffers up to tcp_wmem and tcp_rmem (4 and 6 MiB on
  * Debian), which bulk echo and long round trips need; a client that sends
  * without reading pins that much, so only "limit" connections of the whole
- * daemon get it, and a flood gets socket_buffer_bytes each. Pure: it reads
- * the board, never a socket.
+ * daemon get it, and a flood gets socket_buffer_bytes each. A connection
+ * counts, with its turn, until its send queue is empty or reset: closed
+ * with echo queued, the socket would hold it on, counted nowhere. Pure: it
+ * reads the board and the numbers it is given, never a socket.
  */
 #include "build-config.h"
 
@@ -39,4 +41,21 @@ sockbuf_may_autotune(const struct scoreboard_slot *board, size_t nused,
     uint64_t limit)
 {
 	return sockbuf_autotuned(board, nused) < limit;
+}
+
+/*
+ * A connection ends with "queued" bytes still in its send queue (sent and
+ * not acknowledged, or not sent). Empty, it is closed. Otherwise closing
+ * would leave the kernel holding them, for minutes if the client keeps
+ * its window shut, with no count to bound it: a connection whose queue
+ * is "emptying" (its client finished, or the queue shrank since the last
+ * look) lingers, still counted; any other is reset, which frees the
+ * memory at once.
+ */
+enum sockbuf_end
+sockbuf_end(uint64_t queued, bool emptying)
+{
+	if (queued == 0)
+		return SOCKBUF_CLOSE;
+	return emptying ? SOCKBUF_LINGER : SOCKBUF_RESET;
 }

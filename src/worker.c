@@ -204,7 +204,9 @@ next_timeout(const struct worker *w)
 static void
 conn_event(struct worker *w, struct conn *c, uint32_t events)
 {
-	if (c->header)
+	if (c->lingering)
+		worker_linger_event(w, c, events);
+	else if (c->header)
 		worker_header_io(w, c, events);
 	else if (!c->parked)
 		worker_conn_io(w, c);

@@ -3,14 +3,18 @@
  * worker_conn.c: a worker's open connections. It drives each through
  * echo.c, keeps the idle queue in order of progress, watches it in epoll,
  * parks it when the budget is spent, closes it at its end or idle timeout
- * and logs that end. It never accepts, never reads a PROXY header, never
+ * and logs that end. A connection that ends with echo in its send queue
+ * lingers, counted, until the queue is empty, or is reset (sockbuf.c
+ * decides which). It never accepts, never reads a PROXY header, never
  * chooses a connection to close for the budget.
  */
 #include "build-config.h"
 
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
 
 #include <errno.h>
 #include <stdint.h>
@@ -24,6 +28,7 @@
 #include "log.h"
 #include "scoreboard.h"
 #include "sig.h"
+#include "sockbuf.h"
 #include "worker_int.h"
 
 void
@@ -75,13 +80,112 @@ worker_conn_release(struct worker *w, struct conn *c)
 		echo_pipes_close(&w->pipes);
 }
 
+/*
+ * The bytes its socket still holds for the peer, sent or not (SIOCOUTQ,
+ * the same for TCP and Unix sockets); 0 when it never sent any. Only at a
+ * connection's end or its linger's events: never once per echo.
+ */
+static uint64_t
+send_queued(const struct conn *c)
+{
+	int	n;
+
+	if (c->echo.bytes_out == 0 ||
+	    ioctl(c->echo.fd, SIOCOUTQ, &n) == -1 || n < 0)
+		return 0;
+	return (uint64_t)n;
+}
+
+static void
+conn_end(struct worker *w, struct conn *c, enum connlog_reason reason,
+    const char *detail, enum sockbuf_end how)
+{
+	struct linger	l = { 1, 0 };
+
+	conn_log(w, c, reason, detail);
+	if (how == SOCKBUF_RESET)
+		(void)setsockopt(c->echo.fd, SOL_SOCKET, SO_LINGER, &l,
+		    sizeof(l));
+	close(c->echo.fd);
+	worker_conn_release(w, c);
+}
+
+/* Closed before its end: echo still queued will not be read, reset. */
 void
 worker_conn_close(struct worker *w, struct conn *c, enum connlog_reason reason,
     const char *detail)
 {
-	conn_log(w, c, reason, detail);
-	close(c->echo.fd);
-	worker_conn_release(w, c);
+	conn_end(w, c, reason, detail, sockbuf_end(send_queued(c), false));
+}
+
+/* Its queue shrank: that is progress, as a byte echoed is. */
+static void
+linger_progress(struct worker *w, struct conn *c, uint64_t queued)
+{
+	c->linger_queued = queued;
+	c->last_progress_ms = w->now_ms;
+	TAILQ_REMOVE(&w->active, c, entry);
+	TAILQ_INSERT_TAIL(&w->active, c, entry);
+}
+
+/*
+ * Everything echoed, the client has half-closed: close, unless the kernel
+ * still holds echo for it. Then send our FIN after it and wait, counted
+ * (max_connections, the client's limit, its autotuning turn), for the
+ * queue to empty: the FIN's acknowledgment, or a reset, ends the socket
+ * and wakes us (edge-triggered: once the peer's FIN is in, the socket is
+ * always readable). The idle timeout resets one whose queue stays put.
+ */
+static void
+conn_done(struct worker *w, struct conn *c)
+{
+	uint64_t	queued = send_queued(c);
+
+	if (sockbuf_end(queued, true) == SOCKBUF_CLOSE) {
+		conn_end(w, c, CONNLOG_CLIENT_CLOSED, NULL, SOCKBUF_CLOSE);
+		return;
+	}
+	echo_release(&c->echo);
+	c->lingering = true;
+	c->linger_queued = queued;
+	if (shutdown(c->echo.fd, SHUT_WR) == -1 ||
+	    worker_conn_watch(w, c, EPOLLIN | EPOLLRDHUP | EPOLLET) == -1)
+		worker_conn_close(w, c, CONNLOG_ERROR, strerror(errno));
+}
+
+/* A lingering connection's socket woke: gone, drained, or draining. */
+void
+worker_linger_event(struct worker *w, struct conn *c, uint32_t events)
+{
+	uint64_t	queued;
+
+	if (events & EPOLLERR) {
+		conn_end(w, c, CONNLOG_RESET, NULL, SOCKBUF_CLOSE);
+		return;
+	}
+	if ((queued = send_queued(c)) == 0)
+		conn_end(w, c, CONNLOG_CLIENT_CLOSED, NULL, SOCKBUF_CLOSE);
+	else if (queued < c->linger_queued)
+		linger_progress(w, c, queued);
+}
+
+/* A lingering connection at its idle timeout: as sockbuf_end() says. */
+static void
+linger_expire(struct worker *w, struct conn *c)
+{
+	uint64_t	queued = send_queued(c);
+
+	switch (sockbuf_end(queued, queued < c->linger_queued)) {
+	case SOCKBUF_CLOSE:
+		conn_end(w, c, CONNLOG_CLIENT_CLOSED, NULL, SOCKBUF_CLOSE);
+		break;
+	case SOCKBUF_LINGER:
+		linger_progress(w, c, queued);
+		break;
+	case SOCKBUF_RESET:
+		conn_end(w, c, CONNLOG_IDLE_TIMEOUT, NULL, SOCKBUF_RESET);
+		break;
+	}
 }
 
 int
@@ -133,7 +237,7 @@ conn_finish(struct worker *w, struct conn *c, enum echo_status st)
 		    CONNLOG_RESET : CONNLOG_ERROR, strerror(errno));
 		break;
 	default:
-		worker_conn_close(w, c, CONNLOG_CLIENT_CLOSED, NULL);
+		conn_done(w, c);
 		break;
 	}
 }
@@ -199,5 +303,8 @@ worker_expire_idle(struct worker *w)
 		return;
 	while ((c = TAILQ_FIRST(&w->active)) != NULL &&
 	    w->now_ms - c->last_progress_ms >= w->cfg->idle_timeout_ms)
-		worker_conn_close(w, c, CONNLOG_IDLE_TIMEOUT, NULL);
+		if (c->lingering)
+			linger_expire(w, c);
+		else
+			worker_conn_close(w, c, CONNLOG_IDLE_TIMEOUT, NULL);
 }

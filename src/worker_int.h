@@ -52,6 +52,8 @@ struct conn {
 	bool			 parked;	/* waits for room in the budget */
 	bool			 header;	/* waits for its PROXY header */
 	bool			 autotuned;	/* kernel-sized socket buffers */
+	bool			 lingering;	/* done, its send queue drains */
+	uint64_t		 linger_queued;	/* bytes in it at the last look */
 	uint64_t		 header_deadline_ms;
 	const char		*listener;	/* its name, for the log */
 	uint64_t		 opened_usec;	/* when the log is on */
@@ -98,13 +100,17 @@ struct worker {
 	bool			 log_conns;	/* log_connections, or -v */
 };
 
-/* worker_conn.c: a connection's name, its I/O path, idle timeout and end */
+/*
+ * worker_conn.c: a connection's name, its I/O path, idle timeout, end and
+ * lingering send queue
+ */
 void	worker_peer_name(const struct conn *, char *, size_t);
 void	worker_conn_release(struct worker *, struct conn *);
 void	worker_conn_close(struct worker *, struct conn *, enum connlog_reason,
 	    const char *);
 int	worker_conn_watch(struct worker *, struct conn *, uint32_t);
 void	worker_conn_io(struct worker *, struct conn *);
+void	worker_linger_event(struct worker *, struct conn *, uint32_t);
 void	worker_expire_idle(struct worker *);
 
 /* worker_accept.c: accepting on or off, accept, admit or refuse, open */

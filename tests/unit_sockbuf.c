@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: ISC */
-/* unit_sockbuf.c: sockbuf.c: which connections keep autotuned buffers. */
+/*
+ * unit_sockbuf.c: sockbuf.c: which connections keep autotuned buffers, and
+ * what becomes of a send queue at a connection's end.
+ */
 #include "build-config.h"
 
 #include <string.h>
@@ -83,6 +86,33 @@ START_TEST(test_reads_only_used_slots)
 }
 END_TEST
 
+static const struct end_case {
+	const char		*what;
+	uint64_t		 queued;
+	bool			 emptying;
+	enum sockbuf_end	 end;
+} ends[] = {
+	{ "finished, queue empty", 0, true, SOCKBUF_CLOSE },
+	{ "cut short, queue empty", 0, false, SOCKBUF_CLOSE },
+	{ "finished, one byte queued (or our FIN)", 1, true, SOCKBUF_LINGER },
+	{ "finished, 2 MiB queued", 2097152, true, SOCKBUF_LINGER },
+	{ "cut short, one byte queued", 1, false, SOCKBUF_RESET },
+	{ "idle with 200 kB queued", 200000, false, SOCKBUF_RESET },
+	{ "lingering, queue shrank", 1968641, true, SOCKBUF_LINGER },
+	{ "lingering, queue stayed put", 1968641, false, SOCKBUF_RESET },
+	{ "the most SIOCOUTQ says", UINT64_MAX, false, SOCKBUF_RESET },
+};
+
+START_TEST(test_end)
+{
+	const struct end_case	*c = &ends[_i];
+
+	ck_assert_msg(sockbuf_end(c->queued, c->emptying) == c->end,
+	    "%s: %d, expected %d", c->what,
+	    (int)sockbuf_end(c->queued, c->emptying), (int)c->end);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -91,6 +121,7 @@ suite(void)
 
 	tcase_add_loop_test(tc, test_may_autotune, 0, (int)nitems(cases));
 	tcase_add_test(tc, test_reads_only_used_slots);
+	tcase_add_loop_test(tc, test_end, 0, (int)nitems(ends));
 	suite_add_tcase(s, tc);
 	return s;
 }
