@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * pidfile.c: the --pid-file of a master that runs without systemd. It
- * refuses a file that a live sockechod holds, writes the master's process
- * ID atomically once the sockets are open, and removes the file on exit if
- * it is still ours. It logs nothing and never exits.
+ * refuses a file that a live sockechod holds, or that is no regular file,
+ * writes the master's process ID atomically once the sockets are open, and
+ * removes the file on exit if it is still ours. Every step on the path is
+ * safepath's: no link followed, nothing that blocks. It logs nothing and
+ * never exits.
  */
 #include "build-config.h"
 

@@ -174,7 +174,8 @@ safepath_open_read(const char *path, int flags, struct stat *st)
 
 /*
  * Read a small regular file (a PID file, a /proc file) into buf, at most
- * size - 1 bytes, NUL-terminated; returns how many. st may be NULL.
+ * size - 1 bytes (size > 0), NUL-terminated; returns how many. st may be
+ * NULL.
  */
 ssize_t
 safepath_read(const char *path, char *buf, size_t size, struct stat *st)
@@ -184,6 +185,10 @@ safepath_read(const char *path, char *buf, size_t size, struct stat *st)
 	ssize_t		n;
 	int		fd;
 
+	if (size == 0) {
+		errno = EINVAL;
+		return -1;
+	}
 	if ((fd = safepath_open_read(path, 0, st != NULL ? st : &own)) == -1)
 		return -1;
 	while (got + 1 < size) {
