@@ -4,15 +4,15 @@
  * one checked text for libconfig, with a map from its lines back to each
  * file's own. Only regular files, a size cap for all of them together, a
  * bounded include depth, no cycles; every file passes confscan_check().
- * libconfig never opens a file itself: a directory, FIFO or device cannot
- * make its scanner exit() or block. No logging, no libconfig here.
+ * libconfig never opens a file itself, and safepath opens each one: a
+ * directory, FIFO or device cannot make its scanner exit() or block. No
+ * logging, no libconfig here.
  */
 #include "build-config.h"
 
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +22,7 @@
 #include "conffile.h"
 #include "confscan.h"
 #include "log.h"
+#include "safepath.h"
 
 /*
  * Room for the files, a newline after each included one, and an "L"
@@ -58,31 +59,16 @@ fail(struct conffile *cf, const char *file, unsigned line, const char *fmt,
 	return -1;
 }
 
-static const char *
-file_kind(mode_t mode)
-{
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	if (S_ISCHR(mode) || S_ISBLK(mode))
-		return "a device";
-	return "not a regular file";
-}
-
 /*
- * Why the file at fd cannot be configuration, or NULL. stat(2) before
- * open(2) keeps devices from even being opened; fstat(2) after it
- * settles what was opened.
+ * Why the file cannot be configuration, or NULL: what was opened, or what
+ * safepath found and did not open.
  */
 static const char *
 refuse(const struct stat *st, size_t room, char *buf, size_t size)
 {
 	if (!S_ISREG(st->st_mode)) {
 		snprintf(buf, size, "is %s, not a regular file",
-		    file_kind(st->st_mode));
+		    safepath_kind(st->st_mode));
 		return buf;
 	}
 	if ((unsigned long long)st->st_size > room) {
@@ -107,12 +93,13 @@ read_into(struct build *b, const char *path, struct stat *st, char *why,
 	room = CONFFILE_MAX_BYTES - b->bytes_read;
 	if (room > TEXT_BYTES - 1 - cf->len)
 		room = TEXT_BYTES - 1 - cf->len;
-	if (stat(path, st) == -1)
-		goto fail;
-	if (refuse(st, room, why, size) != NULL)
+	/* Its author may link it anywhere; a device is never opened. */
+	fd = safepath_open_read(path, SAFEPATH_FOLLOW, st);
+	if (fd == -1 && errno == SAFEPATH_EKIND) {
+		(void)refuse(st, room, why, size);
 		return -1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
-	    -1 || fstat(fd, st) == -1)
+	}
+	if (fd == -1)
 		goto fail;
 	if (refuse(st, room, why, size) != NULL)
 		goto refused;

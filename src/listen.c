@@ -23,6 +23,7 @@
 #include "listen.h"
 #include "listen_int.h"
 #include "log.h"
+#include "safepath.h"
 
 #define UNIX_SOCKET_MODE	0666	/* an echo service is for every local user */
 
@@ -76,35 +77,30 @@ listen_stream_setup(int fd, int family)
 static int
 unix_prepare(const char *path, char *err, size_t errlen)
 {
-	struct sockaddr_un	sun;
-	struct stat		st;
-	int			fd, r, saved;
-
-	if (lstat(path, &st) == -1)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISSOCK(st.st_mode)) {
+	if (safepath_unix_clear(path) == 0)
+		return 0;
+	if (errno == SAFEPATH_EKIND) {
 		snprintf(err, errlen, "unix:%s exists and is not a socket",
 		    path);
 		errno = EEXIST;
-		return -1;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strnlen(path, sizeof(sun.sun_path) - 1));
-	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	saved = errno;
-	close(fd);
-	if (r == 0) {
+	} else if (errno == EADDRINUSE)
 		snprintf(err, errlen, "unix:%s: another process listens on it",
 		    path);
-		errno = EADDRINUSE;
-		return -1;
-	}
-	if (saved != ECONNREFUSED)
-		return 0;
-	return unlink(path);
+	return -1;
+}
+
+/*
+ * The address, a socket file through safepath: its mode is set as it is
+ * created, never by a chmod() of the path afterwards.
+ */
+static int
+bind_one(int fd, const struct listener *l, bool file)
+{
+	const struct sockaddr_un *sun = (struct sockaddr_un *)&l->sa.ss;
+
+	if (file)
+		return safepath_bind_unix(fd, sun->sun_path, UNIX_SOCKET_MODE);
+	return bind(fd, (struct sockaddr *)&l->sa.ss, l->sa.len);
 }
 
 static int
@@ -112,7 +108,7 @@ open_one(struct listener *l, int backlog, char *err, size_t errlen)
 {
 	const struct sockaddr_un	*sun = (struct sockaddr_un *)&l->sa.ss;
 	int				 family = l->sa.ss.ss_family;
-	int				 fd, one = 1;
+	int				 fd, one = 1, saved;
 	bool				 file;
 
 	file = family == AF_UNIX && sun->sun_path[0] != '\0';
@@ -134,10 +130,8 @@ open_one(struct listener *l, int backlog, char *err, size_t errlen)
 	if (family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == -1)
 		goto fail_close;
-	if (bind(fd, (struct sockaddr *)&l->sa.ss, l->sa.len) == -1)
+	if (bind_one(fd, l, file) == -1)
 		goto fail_close;
-	if (file && chmod(sun->sun_path, UNIX_SOCKET_MODE) == -1)
-		goto fail_unlink;
 	if (l->socktype == SOCK_STREAM && listen(fd, backlog) == -1)
 		goto fail_unlink;
 	l->fd = fd;
@@ -146,15 +140,14 @@ open_one(struct listener *l, int backlog, char *err, size_t errlen)
 	return 0;
 
 fail_unlink:
+	saved = errno;
 	if (file)
-		unlink(sun->sun_path);
+		(void)safepath_unlink(sun->sun_path, S_IFSOCK);
+	errno = saved;
 fail_close:
-	{
-		int saved = errno;
-
-		close(fd);
-		errno = saved;
-	}
+	saved = errno;
+	close(fd);
+	errno = saved;
 fail:
 	if (err[0] == '\0')
 		snprintf(err, errlen, "cannot listen on %s: %s", l->name,
@@ -252,15 +245,11 @@ long
 listen_somaxconn(void)
 {
 	char	buf[32];
-	long	n = -1;
-	FILE	*fp;
 
-	if ((fp = fopen("/proc/sys/net/core/somaxconn", "re")) == NULL)
+	if (safepath_read("/proc/sys/net/core/somaxconn", buf, sizeof(buf),
+	    NULL) == -1)
 		return -1;
-	if (fgets(buf, sizeof(buf), fp) != NULL)
-		n = strtol(buf, NULL, 10);
-	fclose(fp);
-	return n;
+	return strtol(buf, NULL, 10);
 }
 
 /*
@@ -335,7 +324,7 @@ close_one(struct listener *l)
 	const struct sockaddr_un *sun = (struct sockaddr_un *)&l->sa.ss;
 
 	if (l->unlink_on_close && !l->activated)
-		(void)unlink(sun->sun_path);
+		(void)safepath_unlink(sun->sun_path, S_IFSOCK);
 	close(l->fd);
 	l->fd = -1;
 }

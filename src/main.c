@@ -34,6 +34,7 @@
 #include "master.h"
 #include "notify.h"
 #include "pidfile.h"
+#include "safepath.h"
 
 #ifndef SOCKECHOD_CONFIG_PATH
 #define SOCKECHOD_CONFIG_PATH	"/etc/sockecho.conf"
@@ -149,16 +150,11 @@ static long
 parent_of(long pid)
 {
 	char	path[64], buf[1024], *p;
-	FILE	*fp;
-	long	 ppid = -1;
-	size_t	 n;
+	long	ppid = -1;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((fp = fopen(path, "r")) == NULL)
+	if (safepath_read(path, buf, sizeof(buf), NULL) == -1)
 		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
 	/* The command name may hold anything but ends at the last ')'. */
 	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %*c %ld",
 	    &ppid) != 1)
@@ -398,10 +394,11 @@ test_config(const struct master_options *o)
 static int
 claim_pid_file(const char *path)
 {
-	char	status[1024];
-	pid_t	holder;
+	char		 status[1024];
+	const char	*kind;
+	pid_t		 holder;
 
-	switch (pidfile_check(path, &holder)) {
+	switch (pidfile_check(path, &holder, &kind)) {
 	case PIDFILE_FREE:
 		return 0;
 	case PIDFILE_STALE:
@@ -414,8 +411,9 @@ claim_pid_file(const char *path)
 		    (long)holder, path);
 		break;
 	case PIDFILE_FOREIGN:
-		snprintf(status, sizeof(status), "%s is not a PID file: not "
-		    "overwriting it", path);
+		snprintf(status, sizeof(status), "%s is %s%snot a PID file: "
+		    "not overwriting it", path, kind ? kind : "",
+		    kind ? ", " : "");
 		break;
 	default:
 		snprintf(status, sizeof(status), "cannot read the PID file "
@@ -576,16 +574,10 @@ command_line(long pid, char *buf, char **argv, int *argc)
 	char	path[64];
 	ssize_t	n;
 	size_t	i;
-	int	fd;
 
 	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((n = safepath_read(path, buf, CMDLINE_BYTES, NULL)) <= 0)
 		return -1;
-	n = read(fd, buf, CMDLINE_BYTES - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	*argc = 0;
 	for (i = 0; i < (size_t)n && *argc < CMDLINE_ARGS - 1;
 	    i += strlen(buf + i) + 1)

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * pidfile.c: the --pid-file of a master that runs without systemd. It
- * refuses a file that a live sockechod holds, writes the master's process
- * ID atomically once the sockets are open, and removes the file on exit if
- * it is still ours. It logs nothing and never exits.
+ * refuses a file that a live sockechod holds, or that is no regular file,
+ * writes the master's process ID atomically once the sockets are open, and
+ * removes the file on exit if it is still ours. Every step on the path is
+ * safepath's: no link followed, nothing that blocks. It logs nothing and
+ * never exits.
  */
 #include "build-config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,8 +20,10 @@
 #include <unistd.h>
 
 #include "pidfile.h"
+#include "safepath.h"
 
 #define PIDFILE_BYTES	32	/* "4194304\n" and room for junk to show */
+#define PIDFILE_MODE	0644	/* anyone may read it, less the umask */
 
 /*
  * The text of a PID file: digits and one optional newline. Returns 1 with
@@ -87,37 +92,30 @@ live_master(pid_t pid)
 	return strcmp(theirs, ours) == 0;
 }
 
-static int
-read_text(const char *path, char *buf, size_t size)
-{
-	ssize_t	n;
-	int	fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n == -1)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
 /*
  * May this process take "path"? PIDFILE_FREE when there is no file, or
  * it is empty or names a dead process or another program (stale);
  * PIDFILE_HELD with *holder when a live sockechod holds it;
- * PIDFILE_FOREIGN when it is not a PID file at all; -1 with errno when it
- * cannot be read.
+ * PIDFILE_FOREIGN when it is not a PID file at all, *kind then naming
+ * what it is when it is no regular file (a FIFO, a link: never opened,
+ * never followed); -1 with errno when it cannot be read.
  */
 int
-pidfile_check(const char *path, pid_t *holder)
+pidfile_check(const char *path, pid_t *holder, const char **kind)
 {
-	char	text[PIDFILE_BYTES];
+	char		text[PIDFILE_BYTES];
+	struct stat	st;
 
 	*holder = 0;
-	if (read_text(path, text, sizeof(text)) == -1)
-		return errno == ENOENT ? PIDFILE_FREE : -1;
+	*kind = NULL;
+	if (safepath_read(path, text, sizeof(text), &st) == -1) {
+		if (errno == ENOENT)
+			return PIDFILE_FREE;
+		if (errno != SAFEPATH_EKIND)
+			return -1;
+		*kind = safepath_kind(st.st_mode);
+		return PIDFILE_FOREIGN;
+	}
 	switch (pidfile_parse(text, holder)) {
 	case -1:
 		return PIDFILE_FOREIGN;
@@ -127,41 +125,18 @@ pidfile_check(const char *path, pid_t *holder)
 	return live_master(*holder) ? PIDFILE_HELD : PIDFILE_STALE;
 }
 
-/* Write our PID to a temporary file beside "path", then rename it over. */
+/*
+ * Write our PID to a temporary file beside "path", under a name nobody can
+ * guess, then rename it over.
+ */
 int
 pidfile_write(const char *path)
 {
-	char	tmp[PATH_MAX], text[PIDFILE_BYTES];
-	int	fd, n, saved;
+	char	text[PIDFILE_BYTES];
+	int	n;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path,
-	    (long)getpid()) >= (int)sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
 	n = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    0644);
-	if (fd == -1)
-		return -1;
-	errno = 0;
-	if (write(fd, text, n) != n || fsync(fd) == -1)
-		goto fail;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1)
-		goto fail;
-	return 0;
-fail:
-	saved = errno ? errno : EIO;
-	if (fd != -1)
-		close(fd);
-	(void)unlink(tmp);
-	errno = saved;
-	return -1;
+	return safepath_replace(path, text, (size_t)n, PIDFILE_MODE);
 }
 
 /* Only a file that still names this process: a successor's stays. */
@@ -171,9 +146,9 @@ pidfile_remove(const char *path)
 	char	text[PIDFILE_BYTES];
 	pid_t	pid;
 
-	if (read_text(path, text, sizeof(text)) == -1)
-		return errno == ENOENT ? 0 : -1;
+	if (safepath_read(path, text, sizeof(text), NULL) == -1)
+		return errno == ENOENT || errno == SAFEPATH_EKIND ? 0 : -1;
 	if (pidfile_parse(text, &pid) != 1 || pid != getpid())
 		return 0;
-	return unlink(path);
+	return safepath_unlink(path, S_IFREG);
 }

@@ -15,7 +15,7 @@ enum pidfile_state {
 };
 
 int	pidfile_parse(const char *text, pid_t *pid);
-int	pidfile_check(const char *path, pid_t *holder);
+int	pidfile_check(const char *path, pid_t *holder, const char **kind);
 int	pidfile_write(const char *path);
 int	pidfile_remove(const char *path);
 int	pidfile_program_of(const char *pid, char *buf, size_t size);

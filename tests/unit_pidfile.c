@@ -48,6 +48,7 @@ START_TEST(test_parse)
 END_TEST
 
 static char	dir[64], path[128];
+static const char *kind;
 
 static void
 setup(void)
@@ -108,26 +109,26 @@ START_TEST(test_check_states)
 {
 	pid_t	holder, pid;
 
-	ck_assert_int_eq(pidfile_check(path, &holder), PIDFILE_FREE);
+	ck_assert_int_eq(pidfile_check(path, &holder, &kind), PIDFILE_FREE);
 	put("");
-	ck_assert_int_eq(pidfile_check(path, &holder), PIDFILE_FREE);
+	ck_assert_int_eq(pidfile_check(path, &holder, &kind), PIDFILE_FREE);
 	put("not a pid\n");
-	ck_assert_int_eq(pidfile_check(path, &holder), PIDFILE_FOREIGN);
+	ck_assert_int_eq(pidfile_check(path, &holder, &kind), PIDFILE_FOREIGN);
 	/* A process that has exited: stale. */
 	pid = twin();
 	reap(pid);
 	put_pid(pid);
-	ck_assert_int_eq(pidfile_check(path, &holder), PIDFILE_STALE);
+	ck_assert_int_eq(pidfile_check(path, &holder, &kind), PIDFILE_STALE);
 	ck_assert_int_eq(holder, pid);
 	/* A live process of the same program holds it. */
 	pid = twin();
 	put_pid(pid);
-	ck_assert_int_eq(pidfile_check(path, &holder), PIDFILE_HELD);
+	ck_assert_int_eq(pidfile_check(path, &holder, &kind), PIDFILE_HELD);
 	ck_assert_int_eq(holder, pid);
 	reap(pid);
 	/* Our own PID (a restart under the same PID): ours to take. */
 	put_pid(getpid());
-	ck_assert_int_eq(pidfile_check(path, &holder), PIDFILE_STALE);
+	ck_assert_int_eq(pidfile_check(path, &holder, &kind), PIDFILE_STALE);
 }
 END_TEST
 
@@ -152,7 +153,7 @@ START_TEST(test_check_reused_pid)
 		usleep(1000);
 	}
 	put_pid(pid);
-	ck_assert_int_eq(pidfile_check(path, &holder), PIDFILE_STALE);
+	ck_assert_int_eq(pidfile_check(path, &holder, &kind), PIDFILE_STALE);
 	reap(pid);
 }
 END_TEST
@@ -177,7 +178,7 @@ START_TEST(test_write_and_remove)
 	other = twin();
 	put_pid(other);
 	ck_assert_int_eq(pidfile_remove(path), 0);
-	ck_assert_int_eq(pidfile_check(path, &holder), PIDFILE_HELD);
+	ck_assert_int_eq(pidfile_check(path, &holder, &kind), PIDFILE_HELD);
 	reap(other);
 	/* Over a stale file; no temporary file is left behind. */
 	ck_assert_int_eq(pidfile_write(path), 0);
@@ -189,6 +190,66 @@ START_TEST(test_write_and_remove)
 	errno = 0;
 	ck_assert_int_eq(pidfile_write(text), -1);
 	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
+/*
+ * What a local user may put at the PID file's path: read, it never blocks
+ * (alarm() turns a hang into a failure) and a link is never followed.
+ */
+START_TEST(test_fifo_and_link_refused)
+{
+	char	target[160], text[32];
+	pid_t	holder;
+	FILE	*fp;
+
+	alarm(5);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(pidfile_check(path, &holder, &kind), PIDFILE_FOREIGN);
+	ck_assert_str_eq(kind, "a FIFO");
+	ck_assert_int_eq(pidfile_remove(path), 0);	/* not ours: stays */
+	ck_assert_int_eq(unlink(path), 0);
+	/* A link to a file that names us: not read, not removed. */
+	snprintf(target, sizeof(target), "%s/target", dir);
+	fp = fopen(target, "w");
+	ck_assert_ptr_nonnull(fp);
+	fprintf(fp, "%ld\n", (long)getpid());
+	fclose(fp);
+	ck_assert_int_eq(symlink(target, path), 0);
+	ck_assert_int_eq(pidfile_check(path, &holder, &kind), PIDFILE_FOREIGN);
+	ck_assert_str_eq(kind, "a symbolic link");
+	ck_assert_int_eq(pidfile_remove(path), 0);
+	ck_assert_int_eq(access(target, F_OK), 0);
+	/* Written, the link is replaced, its target untouched. */
+	ck_assert_int_eq(truncate(target, 0), 0);
+	ck_assert_int_eq(pidfile_write(path), 0);
+	fp = fopen(target, "r");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_ptr_null(fgets(text, sizeof(text), fp));
+	fclose(fp);
+	ck_assert_int_eq(pidfile_check(path, &holder, &kind), PIDFILE_STALE);
+	ck_assert_ptr_null(kind);
+	ck_assert_int_eq(pidfile_remove(path), 0);
+	ck_assert_int_eq(unlink(target), 0);
+	alarm(0);
+}
+END_TEST
+
+/*
+ * The temporary file: a FIFO at the name the writer once used
+ * (FILE.PID.tmp) neither blocks it nor stays in its way.
+ */
+START_TEST(test_write_past_planted_temp)
+{
+	char	tmp[192];
+
+	alarm(5);
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	ck_assert_int_eq(mkfifo(tmp, 0600), 0);
+	ck_assert_int_eq(pidfile_write(path), 0);
+	ck_assert_int_eq(pidfile_remove(path), 0);
+	ck_assert_int_eq(unlink(tmp), 0);
+	alarm(0);
 }
 END_TEST
 
@@ -204,6 +265,8 @@ suite(void)
 	tcase_add_test(tc, test_check_states);
 	tcase_add_test(tc, test_check_reused_pid);
 	tcase_add_test(tc, test_write_and_remove);
+	tcase_add_test(tc, test_fifo_and_link_refused);
+	tcase_add_test(tc, test_write_past_planted_temp);
 	suite_add_tcase(s, tc);
 	return s;
 }
