@@ -340,22 +340,6 @@ reload_finish(struct reload *r, bool ok)
 	return again;
 }
 
-/*
- * The old generation's sockets the current one does not use: a new
- * worker must not keep them open, or they would outlive the reload.
- */
-size_t
-reload_stale_fds(const struct reload *r, const struct reload_gen *cur,
-    int *fds, size_t max)
-{
-	size_t	n = 0, i;
-
-	for (i = 0; i < r->prev.ls.n && n < max; i++)
-		if (!listen_has_fd(&cur->ls, r->prev.ls.v[i].fd))
-			fds[n++] = r->prev.ls.v[i].fd;
-	return n;
-}
-
 /* Stopping during a reload: close the old generation's own sockets. */
 void
 reload_close_stale(struct reload *r, const struct reload_gen *cur)

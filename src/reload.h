@@ -70,8 +70,6 @@ void	reload_commit(struct reload *, struct reload_gen *cur);
 void	reload_rollback(struct reload *, struct reload_gen *cur);
 void	reload_failed(struct reload *, const char *why);
 bool	reload_finish(struct reload *, bool ok);
-size_t	reload_stale_fds(const struct reload *, const struct reload_gen *cur,
-	    int *fds, size_t max);
 void	reload_close_stale(struct reload *, const struct reload_gen *cur);
 
 #endif
