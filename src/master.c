@@ -481,7 +481,8 @@ master_start(struct master *m)
 	    (m->udp_limit = udp_limit_create()) == NULL ||
 	    (m->clients = clients_create(CLIENTS_ENTRIES)) == NULL)
 		return master_start_failed(m, errno, strerror(errno));
-	if (reload_first(&m->gen, &m->activated, err, sizeof(err)) == -1)
+	if (reload_first(&m->gen, &m->activated, &m->http.ls, err,
+	    sizeof(err)) == -1)
 		return master_start_failed(m, errno, err);
 	if (master_open_metrics(m) == -1 || write_pid_file(m) == -1)
 		return -1;

@@ -186,15 +186,17 @@ check_descriptors(const struct config *cfg)
 
 /*
  * The first generation's sockets: those systemd passed (*activated), or
- * the configured addresses. Returns 0, or -1 with errno and "err".
+ * the configured addresses; the metrics endpoint's, if systemd passed it.
+ * Returns 0, or -1 with errno and "err".
  */
 int
-reload_first(struct reload_gen *g, bool *activated, char *err, size_t errlen)
+reload_first(struct reload_gen *g, bool *activated, struct listeners *metrics,
+    char *err, size_t errlen)
 {
 	char	addrs[LISTEN_DESCRIBE_BYTES];
 	int	n;
 
-	if ((n = listen_adopt(&g->ls, err, errlen)) == -1)
+	if ((n = listen_adopt(&g->ls, metrics, err, errlen)) == -1)
 		return -1;
 	if (n > 0) {
 		*activated = true;

@@ -59,7 +59,8 @@ void	reload_refuse_all(struct reload *);
 bool	reload_busy(const struct reload *);
 void	reload_begin(struct reload *);
 struct master_options;
-int	reload_first(struct reload_gen *, bool *activated, char *err, size_t);
+int	reload_first(struct reload_gen *, bool *activated,
+	    struct listeners *metrics, char *err, size_t);
 int	reload_load(const struct master_options *, const struct reload_gen *cur,
 	    bool activated, struct reload_gen *next, char **why);
 void	reload_start(struct reload *, struct reload_gen *cur,

@@ -2,11 +2,14 @@
 /*
  * integ_descriptors.c: which descriptors each process of the real daemon
  * holds: a reload that drops listeners leaves none of them open anywhere
- * (master or new workers), and no worker holds the metrics endpoint.
+ * (master or new workers), and no worker holds the metrics endpoint, be it
+ * bound by the master or passed by systemd as "metrics".
  */
 #include "build-config.h"
 
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -250,6 +253,90 @@ START_TEST(test_reload_drops_a_hundred_listeners)
 }
 END_TEST
 
+static int
+tcp_listener(unsigned port)
+{
+	struct sockaddr_in	sin;
+	int			fd;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(port);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(fd, 16) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* GET /metrics on 127.0.0.1:port: the whole answer into buf. */
+static void
+get_metrics(unsigned port, char *buf, size_t size)
+{
+	static const char	req[] = "GET /metrics HTTP/1.1\r\n"
+	    "Host: localhost\r\n\r\n";
+	ssize_t			n;
+	int			fd;
+
+	ck_assert_int_ge(fd = h_connect("127.0.0.1", port, 5000), 0);
+	ck_assert_int_eq(h_send_all(fd, req, sizeof(req) - 1, 5000), 0);
+	n = h_recv_n(fd, buf, size - 1, 5000);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/*
+ * Socket activation with a socket named "metrics" (sockechod-metrics.socket):
+ * the master serves GET /metrics on it, metrics_listen is not bound, and
+ * no worker holds it.
+ */
+START_TEST(test_metrics_socket_passed_by_systemd)
+{
+	unsigned long	 ino[SOCKETS_MAX], metrics;
+	unsigned	 echo_port, passed, configured;
+	char		 body[256], answer[16384];
+	pid_t		 kids[8];
+	int		 echo_fd, metrics_fd, n, i, ns;
+
+	pick_ports();
+	echo_port = ports[0];
+	passed = ports[1];
+	configured = metrics_port;
+	ck_assert_int_ge(echo_fd = tcp_listener(echo_port), 0);
+	ck_assert_int_ge(metrics_fd = tcp_listener(passed), 0);
+	d.listen_fd = echo_fd;
+	d.metrics_fd = metrics_fd;
+	d.port = echo_port;
+	snprintf(body, sizeof(body), "workers = 2;\n"
+	    "metrics_listen = \"127.0.0.1:%u\";\n", configured);
+	start(body);
+	expect_log("socket activation: serving the 1 sockets systemd passed",
+	    1);
+	expect_log("the socket systemd passed as \"metrics\"; metrics_listen "
+	    "is not used", 1);
+	get_metrics(passed, answer, sizeof(answer));
+	ck_assert_msg(strncmp(answer, "HTTP/1.1 200 ", 13) == 0 &&
+	    strstr(answer, "sockechod_workers") != NULL, "%.300s", answer);
+	ck_assert_int_eq(h_connect_error("127.0.0.1", configured),
+	    ECONNREFUSED);
+	ck_assert_int_eq(h_roundtrip("127.0.0.1", echo_port, "activated"), 0);
+	metrics = listener_inode(passed);
+	ck_assert_uint_ne(metrics, 0);
+	ck_assert_int_eq(n = h_children(d.pid, kids, 8), 2);
+	for (i = 0; i < n; i++) {
+		ns = proc_sockets(kids[i], ino, SOCKETS_MAX);
+		ck_assert_msg(ns == 1 && !has_inode(ino, ns, metrics),
+		    "worker %ld holds %d sockets", (long)kids[i], ns);
+	}
+	close(echo_fd);
+	close(metrics_fd);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -259,6 +346,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, integ_setup, integ_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_reload_drops_a_hundred_listeners);
+	tcase_add_test(tc, test_metrics_socket_passed_by_systemd);
 	suite_add_tcase(s, tc);
 	return s;
 }
