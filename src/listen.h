@@ -76,7 +76,10 @@ bool	listen_sockaddr_equal(const struct listen_sockaddr *,
 int	listen_backlog(unsigned configured, long somaxconn);
 long	listen_somaxconn(void);
 
-int	listen_adopt(struct listeners *, char *err, size_t errlen);
+/* FileDescriptorName= of the metrics endpoint's socket unit. */
+#define LISTEN_METRICS_NAME	"metrics"
+int	listen_adopt(struct listeners *, struct listeners *metrics, char *err,
+	    size_t errlen);
 int	listen_build(struct listeners *, const struct listeners *keep,
 	    const struct listen_addr *, size_t naddr, int backlog,
 	    char *err, size_t errlen);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * listen_adopt.c: take over the sockets systemd passed (socket
- * activation, sd_listen_fds). It never binds, closes or unlinks a socket:
+ * activation, sd_listen_fds), the echo sockets and the metrics endpoint
+ * (the one named "metrics"). It never binds, closes or unlinks a socket:
  * an adopted listener is closed by listen_close_*() like any other.
  */
 #include "build-config.h"
@@ -78,9 +79,57 @@ fail_errno:
 	return -1;
 }
 
-/* Take over the sockets systemd passed (LISTEN_FDS), and clear LISTEN_*. */
+/*
+ * The socket named "metrics" (FileDescriptorName=metrics) goes to
+ * "metrics", once, and must be a listening stream socket.
+ */
+static struct listeners *
+adopt_where(struct listeners *out, struct listeners *metrics,
+    const char *name, char *err, size_t errlen)
+{
+	if (metrics == NULL || strcmp(name, LISTEN_METRICS_NAME) != 0)
+		return out;
+	if (metrics->n > 0) {
+		snprintf(err, errlen, "systemd passed more than one socket "
+		    "named \"%s\"", LISTEN_METRICS_NAME);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (metrics->v == NULL &&
+	    (metrics->v = calloc(1, sizeof(*metrics->v))) == NULL) {
+		adopt_error(err, errlen);
+		return NULL;
+	}
+	return metrics;
+}
+
+static int
+adopt_named(struct listeners *out, struct listeners *metrics, int fd,
+    const char *name, char *err, size_t errlen)
+{
+	struct listeners	*to;
+
+	if ((to = adopt_where(out, metrics, name, err, errlen)) == NULL ||
+	    adopt_one(&to->v[to->n], fd, name, err, errlen) == -1)
+		return -1;
+	to->n++;
+	if (to == metrics && to->v[0].socktype != SOCK_STREAM) {
+		snprintf(err, errlen, "the socket systemd passed as \"%s\" "
+		    "is not a listening stream socket", LISTEN_METRICS_NAME);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Take over the sockets systemd passed (LISTEN_FDS), and clear LISTEN_*:
+ * the echo sockets into "out" (their number is returned), the one named
+ * "metrics" into "metrics" unless that is NULL.
+ */
 int
-listen_adopt(struct listeners *out, char *err, size_t errlen)
+listen_adopt(struct listeners *out, struct listeners *metrics, char *err,
+    size_t errlen)
 {
 	char	**names = NULL;
 	int	  n, i;
@@ -99,10 +148,14 @@ listen_adopt(struct listeners *out, char *err, size_t errlen)
 		adopt_error(err, errlen);
 		goto fail;
 	}
-	for (i = 0; i < n; i++, out->n++)
-		if (adopt_one(&out->v[i], SD_LISTEN_FDS_START + i,
+	for (i = 0; i < n; i++)
+		if (adopt_named(out, metrics, SD_LISTEN_FDS_START + i,
 		    names != NULL ? names[i] : "?", err, errlen) == -1)
 			goto fail;
+	if ((n = (int)out->n) == 0) {
+		free(out->v);
+		out->v = NULL;
+	}
 done:
 	for (i = 0; names != NULL && names[i] != NULL; i++)
 		free(names[i]);
@@ -113,6 +166,11 @@ fail:
 	free(out->v);
 	out->v = NULL;
 	out->n = 0;
+	if (metrics != NULL) {
+		free(metrics->v);
+		metrics->v = NULL;
+		metrics->n = 0;
+	}
 	n = -1;
 	goto done;
 }

@@ -7,10 +7,12 @@
  */
 #include "build-config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,7 @@ static bool		 log_stamps;	/* log_timestamps, off the journal */
 static bool		 log_batching;	/* stderr lines wait for log_flush() */
 static char		 log_batch[LOG_BATCH_BYTES];
 static size_t		 log_batch_len;
+static int		 log_journal_fd = -1; /* libsystemd's, once known */
 
 static const char *const level_names[] = {
 	[LOG_EMERG] = "emerg",
@@ -253,6 +256,62 @@ log_field(struct log_fields *f, const char *key, const char *fmt, ...)
 	f->n++;
 }
 
+/* The lowest descriptor number free now: the next socket(2) gets it. */
+static int
+lowest_free_fd(void)
+{
+	int	fd;
+
+	if ((fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0)) != -1)
+		(void)close(fd);
+	return fd;
+}
+
+static bool
+is_unix_dgram(int fd)
+{
+	int		domain = -1, type = -1;
+	socklen_t	dlen = sizeof(domain), tlen = sizeof(type);
+
+	if (fd < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == -1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == -1)
+		return false;
+	return domain == AF_UNIX && type == SOCK_DGRAM;
+}
+
+/*
+ * libsystemd keeps one socket to journald open for good, and opens it at
+ * the first message: the lowest free number then. A new worker closes
+ * every descriptor it does not know (fdkeep.c), so this one has to be
+ * known; if it cannot be, the journal is given up for stderr, which is
+ * the journal's stream too, rather than have libsystemd write to whatever
+ * later takes that number.
+ */
+static int
+journal_sendv(const struct iovec *iov, size_t n)
+{
+	int	lowest = -1, rc;
+
+	if (log_journal_fd == -1)
+		lowest = lowest_free_fd();
+	rc = sd_journal_sendv(iov, (int)n);
+	if (log_journal_fd != -1)
+		return rc;
+	if (is_unix_dgram(lowest))
+		log_journal_fd = lowest;
+	else if (rc >= 0)
+		log_journal = false;
+	return rc;
+}
+
+/* The descriptor the logger needs in a new process, or -1: none. */
+int
+log_keep_fd(void)
+{
+	return log_journal ? log_journal_fd : -1;
+}
+
 static int
 journal_send(int priority, const char *message_id,
     const struct log_fields *f, const char *message)
@@ -274,7 +333,7 @@ journal_send(int priority, const char *message_id,
 	for (i = 0; f != NULL && i < f->n; i++)
 		iov[n++] = (struct iovec){ (void *)f->field[i],
 		    strlen(f->field[i]) };
-	return sd_journal_sendv(iov, n);
+	return journal_sendv(iov, n);
 }
 
 static void

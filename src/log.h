@@ -31,6 +31,7 @@ enum log_format {
 };
 
 void	log_init(const char *ident);
+int	log_keep_fd(void);
 void	log_setformat(enum log_format);
 void	log_settimestamps(bool);
 /* "2026-12-01T23:59:01.123+00:00": local time, milliseconds, UTC offset. */

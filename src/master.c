@@ -91,7 +91,7 @@ static int
 spawn(struct master *m)
 {
 	struct worker_params	p;
-	int			close_fds[MASTER_CLOSE_FDS_MAX], idx;
+	int			idx;
 	uint64_t		limit;
 
 	memset(&p, 0, sizeof(p));
@@ -101,12 +101,6 @@ spawn(struct master *m)
 	p.master_fd = m->evfd;
 	p.udp_limit = m->udp_limit;
 	p.clients = m->clients;
-	close_fds[0] = m->sigfd;
-	p.close_fds = close_fds;
-	p.nclose = 1 + reload_stale_fds(&m->reload, &m->gen, close_fds + 1,
-	    nitems(close_fds) - 1);
-	p.nclose += metrics_http_fds(&m->http, close_fds + p.nclose,
-	    nitems(close_fds) - p.nclose);
 	limit = supervise_recycle_limit(m->gen.cfg->max_connections_per_worker,
 	    m->gen.cfg->recycle_jitter, (uint64_t)random());
 	idx = pool_spawn(&m->pool, &p, m->gen.id, limit, m->now_ms);
@@ -506,7 +500,8 @@ master_start(struct master *m)
 	    (m->udp_limit = udp_limit_create()) == NULL ||
 	    (m->clients = clients_create(CLIENTS_ENTRIES)) == NULL)
 		return master_start_failed(m, errno, strerror(errno));
-	if (reload_first(&m->gen, &m->activated, err, sizeof(err)) == -1)
+	if (reload_first(&m->gen, &m->activated, &m->http.ls, err,
+	    sizeof(err)) == -1)
 		return master_start_failed(m, errno, err);
 	if (master_open_metrics(m) == -1 || write_pid_file(m) == -1)
 		return -1;

@@ -25,7 +25,6 @@
 #define EXTEND_EVERY_MS		1000
 #define EXTEND_MARGIN_MS	5000
 #define FORK_RETRY_MS		1000
-#define MASTER_CLOSE_FDS_MAX	80	/* signal fd, old listeners, metrics */
 #define MASTER_STATUS_BYTES	1024
 
 enum phase {

@@ -58,12 +58,22 @@ master_render_metrics(void *arg, char *buf, size_t size)
 	return len;
 }
 
-/* metrics_listen: opened once, at start; a reload keeps it. */
+/*
+ * metrics_listen: opened once, at start; a reload keeps it. A socket
+ * systemd passed by the name "metrics" takes its place.
+ */
 int
 master_open_metrics(struct master *m)
 {
 	char	err[LISTEN_ERROR_BYTES], what[LISTEN_ERROR_BYTES + 64];
 
+	if (m->http.ls.n > 0) {
+		log_info("Prometheus metrics on %s, the socket systemd passed "
+		    "as \"%s\"%s", m->http.ls.v[0].name, LISTEN_METRICS_NAME,
+		    m->gen.cfg->metrics_listen != NULL ?
+		    "; metrics_listen is not used" : "");
+		return 0;
+	}
 	if (m->gen.cfg->metrics_listen == NULL)
 		return 0;
 	if (metrics_http_open(&m->http, &m->gen.cfg->metrics_addr, err,

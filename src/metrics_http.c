@@ -305,20 +305,6 @@ metrics_http_handle(struct metrics_http *h, const struct pollfd *pfd,
 			accept_all(h, now_ms);
 }
 
-/* The descriptors a forked worker must close. */
-size_t
-metrics_http_fds(const struct metrics_http *h, int *fds, size_t max)
-{
-	size_t	i, n = 0;
-
-	if (h->ls.n > 0 && n < max)
-		fds[n++] = h->ls.v[0].fd;
-	for (i = 0; i < METRICS_HTTP_CONNS_MAX && n < max; i++)
-		if (h->conns[i].fd != -1)
-			fds[n++] = h->conns[i].fd;
-	return n;
-}
-
 void
 metrics_http_close(struct metrics_http *h)
 {

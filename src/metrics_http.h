@@ -57,7 +57,6 @@ size_t	metrics_http_pollfds(const struct metrics_http *, struct pollfd *,
 	    size_t max);
 void	metrics_http_handle(struct metrics_http *, const struct pollfd *,
 	    size_t n, uint64_t now_ms);
-size_t	metrics_http_fds(const struct metrics_http *, int *fds, size_t max);
 void	metrics_http_close(struct metrics_http *);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,9 +34,30 @@ priv_switch_user(const char *user, uid_t uid, gid_t gid)
 	return 0;
 }
 
+/* True when the permitted, effective and inheritable sets are empty. */
+static bool
+holds_none(void)
+{
+	struct __user_cap_header_struct	hdr;
+	struct __user_cap_data_struct	data[2];
+	size_t				i;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capget, &hdr, data) == -1)
+		return false;
+	for (i = 0; i < nitems(data); i++)
+		if (data[i].permitted || data[i].effective ||
+		    data[i].inheritable)
+			return false;
+	return true;
+}
+
 /*
  * Empty the permitted, effective, inheritable and ambient sets, and forbid
- * gaining privileges through execve().
+ * gaining privileges through execve(). A process that holds none does not
+ * call capset(2), which a unit without capabilities may forbid
+ * (SystemCallFilter=~@privileged).
  */
 int
 priv_drop_capabilities(void)
@@ -50,7 +72,7 @@ priv_drop_capabilities(void)
 	memset(data, 0, sizeof(data));
 	hdr.version = _LINUX_CAPABILITY_VERSION_3;
 	hdr.pid = 0;
-	if (syscall(SYS_capset, &hdr, data) == -1)
+	if (!holds_none() && syscall(SYS_capset, &hdr, data) == -1)
 		return -1;
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }

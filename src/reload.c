@@ -186,15 +186,17 @@ check_descriptors(const struct config *cfg)
 
 /*
  * The first generation's sockets: those systemd passed (*activated), or
- * the configured addresses. Returns 0, or -1 with errno and "err".
+ * the configured addresses; the metrics endpoint's, if systemd passed it.
+ * Returns 0, or -1 with errno and "err".
  */
 int
-reload_first(struct reload_gen *g, bool *activated, char *err, size_t errlen)
+reload_first(struct reload_gen *g, bool *activated, struct listeners *metrics,
+    char *err, size_t errlen)
 {
 	char	addrs[LISTEN_DESCRIBE_BYTES];
 	int	n;
 
-	if ((n = listen_adopt(&g->ls, err, errlen)) == -1)
+	if ((n = listen_adopt(&g->ls, metrics, err, errlen)) == -1)
 		return -1;
 	if (n > 0) {
 		*activated = true;
@@ -338,22 +340,6 @@ reload_finish(struct reload *r, bool ok)
 	r->phase = RELOAD_IDLE;
 	r->again = false;
 	return again;
-}
-
-/*
- * The old generation's sockets the current one does not use: a new
- * worker must not keep them open, or they would outlive the reload.
- */
-size_t
-reload_stale_fds(const struct reload *r, const struct reload_gen *cur,
-    int *fds, size_t max)
-{
-	size_t	n = 0, i;
-
-	for (i = 0; i < r->prev.ls.n && n < max; i++)
-		if (!listen_has_fd(&cur->ls, r->prev.ls.v[i].fd))
-			fds[n++] = r->prev.ls.v[i].fd;
-	return n;
 }
 
 /* Stopping during a reload: close the old generation's own sockets. */

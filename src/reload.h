@@ -59,7 +59,8 @@ void	reload_refuse_all(struct reload *);
 bool	reload_busy(const struct reload *);
 void	reload_begin(struct reload *);
 struct master_options;
-int	reload_first(struct reload_gen *, bool *activated, char *err, size_t);
+int	reload_first(struct reload_gen *, bool *activated,
+	    struct listeners *metrics, char *err, size_t);
 int	reload_load(const struct master_options *, const struct reload_gen *cur,
 	    bool activated, struct reload_gen *next, char **why);
 void	reload_start(struct reload *, struct reload_gen *cur,
@@ -70,8 +71,6 @@ void	reload_commit(struct reload *, struct reload_gen *cur);
 void	reload_rollback(struct reload *, struct reload_gen *cur);
 void	reload_failed(struct reload *, const char *why);
 bool	reload_finish(struct reload *, bool ok);
-size_t	reload_stale_fds(const struct reload *, const struct reload_gen *cur,
-	    int *fds, size_t max);
 void	reload_close_stale(struct reload *, const struct reload_gen *cur);
 
 #endif

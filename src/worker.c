@@ -26,6 +26,7 @@
 #include "balance.h"
 #include "connlog.h"
 #include "echo.h"
+#include "fdkeep.h"
 #include "log.h"
 #include "notify.h"
 #include "priv.h"
@@ -274,6 +275,35 @@ run(struct worker *w)
 }
 
 /*
+ * Keep only what this worker was given: standard input, output and error,
+ * its listeners, the pool's turn and the master's eventfd, the logger's
+ * socket. Whatever else the master holds (a socket a reload dropped, the
+ * metrics endpoint, its signal fd) would otherwise live on here, listening
+ * with nobody to accept, for as long as this worker does.
+ */
+static int
+close_inherited(const struct worker_params *p)
+{
+	int	*keep;
+	size_t	 n = 0, i;
+	int	 rc;
+
+	if ((keep = calloc(p->ls->n + 6, sizeof(*keep))) == NULL)
+		return -1;
+	keep[n++] = STDIN_FILENO;
+	keep[n++] = STDOUT_FILENO;
+	keep[n++] = STDERR_FILENO;
+	keep[n++] = p->turn_fd;
+	keep[n++] = p->master_fd;
+	keep[n++] = log_keep_fd();
+	for (i = 0; i < p->ls->n; i++)
+		keep[n++] = p->ls->v[i].fd;
+	rc = fdkeep_close_others(keep, n);
+	free(keep);
+	return rc;
+}
+
+/*
  * The process around the loop: outlive no master, leave the master's
  * terminal signals to it, keep none of its descriptors or privileges.
  */
@@ -290,8 +320,10 @@ setup_process(const struct worker_params *p, struct worker *w)
 		return -1;
 	(void)setpgid(0, 0);
 	notify_forget();
-	for (i = 0; i < p->nclose; i++)
-		close(p->close_fds[i]);
+	if (close_inherited(p) == -1) {
+		log_error("worker: cannot close the master's descriptors");
+		return -1;
+	}
 	for (i = 0; i < nitems(ignored); i++)
 		signal(ignored[i], SIG_IGN);
 	if ((w->sigfd = sig_open(sigs, nitems(sigs))) == -1) {

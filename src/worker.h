@@ -25,8 +25,6 @@ struct worker_params {
 	int			 master_fd;	/* eventfd: wakes the master */
 	struct udp_limit	*udp_limit;	/* the shared UDP rate buckets */
 	struct clients		*clients;	/* connections per client */
-	const int		*close_fds;	/* the master's, not for us */
-	size_t			 nclose;
 };
 
 /* It could not set up its process: an ordinary crash, respawned. */

@@ -38,6 +38,7 @@ h_init(struct daemon *d)
 	memset(d, 0, sizeof(*d));
 	d->notify_fd = -1;
 	d->listen_fd = -1;
+	d->metrics_fd = -1;
 	d->pid = -1;
 	d->binary = h_env("SOCKECHOD", "../src/sockechod");
 	snprintf(d->dir, sizeof(d->dir), "%s/sockechod-test.XXXXXX",
@@ -167,7 +168,15 @@ child_exec(struct daemon *d, const char *argv[])
 	snprintf(notify, sizeof(notify), "@%s", d->notify_name);
 	setenv("NOTIFY_SOCKET", notify, 1);
 	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
-	if (d->listen_fd >= 0) {
+	if (d->listen_fd >= 0 && d->metrics_fd >= 0) {
+		/* fd 4 first: the metrics socket may be at 3. */
+		if ((fd = fcntl(d->metrics_fd, F_DUPFD, 10)) == -1 ||
+		    dup2(d->listen_fd, 3) == -1 || dup2(fd, 4) == -1)
+			_exit(126);
+		setenv("LISTEN_FDS", "2", 1);
+		setenv("LISTEN_PID", pid, 1);
+		setenv("LISTEN_FDNAMES", "echo:metrics", 1);
+	} else if (d->listen_fd >= 0) {
 		if (dup2(d->listen_fd, 3) == -1)
 			_exit(126);
 		setenv("LISTEN_FDS", "1", 1);

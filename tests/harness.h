@@ -32,6 +32,7 @@ struct daemon {
 	const char	*binary;	/* default: $SOCKECHOD */
 	const char	*argv[16];	/* extra arguments */
 	int		 listen_fd;	/* >= 0: pass as socket activation fd 3 */
+	int		 metrics_fd;	/* and >= 0: fd 4, named "metrics" */
 	const char	*watchdog_usec;	/* WATCHDOG_USEC for the master */
 	bool		 as_nobody;	/* drop to "nobody" before exec */
 	unsigned	 nofile;	/* > 0: RLIMIT_NOFILE for the daemon */

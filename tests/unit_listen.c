@@ -563,7 +563,7 @@ adopt_in_child(int fd3, const char *listen_pid, int expect, const char *why,
 		setenv("LISTEN_FDS", "1", 1);
 		setenv("LISTEN_PID", listen_pid ? listen_pid : pidbuf, 1);
 		setenv("LISTEN_FDNAMES", "echo", 1);
-		n = listen_adopt(&ls, err, sizeof(err));
+		n = listen_adopt(&ls, NULL, err, sizeof(err));
 		if (n != expect)
 			_exit(11);
 		if (why != NULL && strstr(err, why) == NULL)

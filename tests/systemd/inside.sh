@@ -21,6 +21,10 @@ SOCK=sockechod.socket
 CONF=/etc/sockecho.conf
 UNITDIR=/lib/systemd/system
 DROPIN=/etc/systemd/system/sockechod.service.d/test.conf
+STANDALONE=sockechod-standalone.service
+METRICS_SOCK=sockechod-metrics.socket
+# The socket-activated service has no network of its own (issue 21).
+EXPOSURE_MAX=0.8
 T=$(mktemp -d /tmp/sockechod-e2e.XXXXXX)
 
 n=0
@@ -323,8 +327,27 @@ catalog_has() {
 	journalctl --list-catalog "$1" 2>/dev/null | grep -q sockechod
 }
 
+# exposure_at_most WHAT MAX ARGS...: "systemd-analyze security ARGS" gives
+# an overall exposure level of at most MAX.
+exposure_at_most() {
+	local what=$1 max=$2 out score
+
+	shift 2
+	out=$(systemd-analyze security --no-pager "$@" 2>&1)
+	score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9][0-9.]*\).*/\1/p' <<<"$out")
+	if [ -z "$score" ]; then
+		not_ok "$what: an overall exposure level" \
+		    "none in: $(tail -5 <<<"$out")"
+	elif awk -v s="$score" -v m="$max" 'BEGIN { exit !(s <= m) }'; then
+		ok "$what: overall exposure $score <= $max"
+	else
+		not_ok "$what: overall exposure <= $max" \
+		    "it is $score; $(grep '✗' <<<"$out" | tr -s ' ' | head -20 | tr '\n' ';')"
+	fi
+}
+
 step0() {
-	local out score rc
+	local out rc
 
 	# --man=no: the root file system is minbase, without man-db, so the
 	# man: references of Documentation= cannot be looked up here.
@@ -332,17 +355,14 @@ step0() {
 	check "step 0: systemd-analyze verify of $SVC and $SOCK prints nothing" \
 	    'it printed: $out' test -z "$out"
 
-	out=$(systemd-analyze security --offline=true --no-pager "$UNITDIR/$SVC" 2>&1)
-	score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9][0-9.]*\).*/\1/p' <<<"$out")
-	if [ -z "$score" ]; then
-		not_ok "step 0: systemd-analyze security --offline=true scores $SVC" \
-		    "no overall exposure level in: $(tail -5 <<<"$out")"
-	elif awk -v s="$score" 'BEGIN { exit !(s <= 1.5) }'; then
-		ok "step 0: systemd-analyze security: overall exposure $score <= 1.5"
-	else
-		not_ok "step 0: systemd-analyze security: overall exposure <= 1.5" \
-		    "it is $score; $(grep '✗' <<<"$out" | tr -s ' ' | head -20 | tr '\n' ';')"
-	fi
+	exposure_at_most "step 0: systemd-analyze security --offline=true $SVC" \
+	    "$EXPOSURE_MAX" --offline=true "$UNITDIR/$SVC"
+	exposure_at_most "step 0: systemd-analyze security --offline=true $STANDALONE" \
+	    1.5 --offline=true "$UNITDIR/$STANDALONE"
+	out=$(systemd-analyze verify --man=no "$UNITDIR/$STANDALONE" \
+	    "$UNITDIR/$METRICS_SOCK" 2>&1)
+	check "step 0: systemd-analyze verify of $STANDALONE and $METRICS_SOCK prints nothing" \
+	    'it printed: $out' test -z "$out"
 
 	out=$(sockechod -t 2>&1)
 	rc=$?
@@ -906,15 +926,20 @@ files_left() {
 	# (Not the test's own sockechod-e2e.service.)
 	find /etc/systemd /var/lib/systemd/deb-systemd-helper-enabled \
 	    /var/lib/systemd/deb-systemd-helper-masked \
-	    -name 'sockechod[.@]*' 2>/dev/null
-	find /etc/systemd -lname '*/sockechod[.@]*' 2>/dev/null
+	    \( -name 'sockechod[.@]*' -o -name 'sockechod-standalone.*' -o \
+	    -name 'sockechod-metrics.*' \) 2>/dev/null
+	find /etc/systemd \( -lname '*/sockechod[.@]*' -o \
+	    -lname '*/sockechod-standalone.*' -o \
+	    -lname '*/sockechod-metrics.*' \) 2>/dev/null
 	ls /var/lib/dpkg/info/sockechod.* 2>/dev/null
 	return 0
 }
 
 units_left() {
-	systemctl list-unit-files --no-legend 'sockechod.*' 'sockechod@*'
-	systemctl list-units --all --no-legend 'sockechod.*' 'sockechod@*'
+	systemctl list-unit-files --no-legend 'sockechod.*' 'sockechod@*' \
+	    'sockechod-standalone.*' 'sockechod-metrics.*'
+	systemctl list-units --all --no-legend 'sockechod.*' 'sockechod@*' \
+	    'sockechod-standalone.*' 'sockechod-metrics.*'
 }
 
 step9() {
@@ -985,6 +1010,87 @@ step_udp() {
 	systemctl start "$SOCK"
 }
 
+# ---------------------------------------------------------------------
+# Step S: the sandbox of the socket-activated service (no network, no
+# capability), the metrics endpoint as a passed socket, and the standalone
+# service that binds its own sockets.
+# ---------------------------------------------------------------------
+net_ns() {
+	readlink "/proc/$1/ns/net"
+}
+
+proc_field() {
+	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"
+}
+
+# metrics_get PORT: GET /metrics on 127.0.0.1:PORT into $T/metrics.
+metrics_get() {
+	local rc
+
+	: >"$T/metrics"
+	exec 5<>"/dev/tcp/127.0.0.1/$1" || return 1
+	printf 'GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n' >&5
+	timeout 10 cat <&5 >"$T/metrics"
+	rc=$?
+	exec 5<&-
+	[ "$rc" -eq 0 ] && head -1 "$T/metrics" | grep -q '^HTTP/1.1 200 ' &&
+	    grep -q '^sockechod_workers_live ' "$T/metrics"
+}
+
+step_sandbox() {
+	local pid out rc
+
+	systemctl start "$SOCK"
+	check "step S: $SVC serves (started by its socket)" \
+	    '$(echo_details)' echo_is 127.0.0.1 sandboxed
+	pid=$(main_pid)
+	exposure_at_most "step S: systemd-analyze security $SVC (the loaded unit)" \
+	    "$EXPOSURE_MAX" "$SVC"
+	check "step S: the master $pid has a network namespace of its own (PrivateNetwork=)" \
+	    'its: $(net_ns $pid), PID 1: $(net_ns 1)' \
+	    test "$(net_ns "$pid")" != "$(net_ns 1)"
+	check "step S: the master holds no capability, not even in its bounding set" \
+	    'CapEff=$(proc_field $pid CapEff) CapBnd=$(proc_field $pid CapBnd)' \
+	    eval '[ "$(proc_field "$pid" CapEff)" = 0000000000000000 ] &&
+		[ "$(proc_field "$pid" CapBnd)" = 0000000000000000 ]'
+
+	# systemd starts no socket unit whose service runs: stop it first.
+	systemctl stop "$SVC"
+	out=$(systemctl enable --now "$METRICS_SOCK" 2>&1)
+	rc=$?
+	check "step S: systemctl enable --now $METRICS_SOCK exits 0" \
+	    'exit $rc: $out' test "$rc" -eq 0
+	check "step S: a scrape starts $SVC: GET /metrics on 127.0.0.1:9107, the socket systemd passed as \"metrics\"" \
+	    '$(head -c 300 "$T/metrics"); $(journalctl -b --no-pager -o cat -u "$SVC" | tail -5)' \
+	    wait_for 10 metrics_get 9107
+	check "step S: the journal says it serves metrics on the passed socket" \
+	    '$(journalctl -b --no-pager -o cat -u "$SVC" | tail -5)' \
+	    wait_for 10 journal_text_has 'systemd passed as "metrics"' -u "$SVC"
+	check "step S: port 7 still echoes beside it" \
+	    '$(echo_details)' echo_is 127.0.0.1 "with metrics"
+	systemctl stop "$SVC"
+	systemctl disable --now "$METRICS_SOCK" >/dev/null 2>&1
+
+	out=$(systemctl start "$STANDALONE" 2>&1)
+	rc=$?
+	check "step S: systemctl start $STANDALONE exits 0" \
+	    'exit $rc: $out' test "$rc" -eq 0
+	check "step S: $STANDALONE stopped $SOCK and $SVC (Conflicts=)" \
+	    '$SOCK: $(systemctl is-active $SOCK), $SVC: $(systemctl is-active $SVC)' \
+	    eval 'active_is inactive "$SOCK" && wait_for 10 active_is inactive'
+	check "step S: $STANDALONE binds port 7 itself and echoes" \
+	    '$(echo_details); $(journalctl -b --no-pager -o cat -u "$STANDALONE" | tail -5)' \
+	    wait_for 10 echo_is 127.0.0.1 standalone
+	pid=$(prop MainPID "$STANDALONE")
+	check "step S: $STANDALONE runs in the host's network namespace" \
+	    'its: $(net_ns $pid), PID 1: $(net_ns 1)' \
+	    test "$(net_ns "$pid")" = "$(net_ns 1)"
+	systemctl stop "$STANDALONE"
+	systemctl start "$SOCK"
+	check "step S: back to $SOCK: port 7 serves" \
+	    '$(echo_details)' echo_is 127.0.0.1 "socket again"
+}
+
 echo "# sockechod end-to-end test, $(systemctl --version | head -1)"
 step_install
 step0
@@ -997,4 +1103,5 @@ step6
 step7
 step8
 step_udp
+step_sandbox
 step9
