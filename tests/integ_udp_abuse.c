@@ -5,8 +5,9 @@
  * broadcast address, over the dual-stack socket systemd passes for
  * ListenDatagram=7 and over a udp:*: socket, inside two network
  * namespaces the test makes; and one forged datagram that two daemons on
- * loopback would bounce between them. It needs root (namespaces, a raw
- * socket); without it each case is skipped.
+ * loopback would bounce between them; and clients that repeat
+ * themselves, which the loop detector must still answer. The abuse needs
+ * root (namespaces, a raw socket); without it those cases are skipped.
  */
 #include "build-config.h"
 
@@ -375,6 +376,49 @@ START_TEST(test_two_daemons_stop_a_forged_bounce)
 }
 END_TEST
 
+/* Send "text" to 127.0.0.1:d.port from fd; whether it came back in 1 s. */
+static bool
+asked_and_answered(int fd, const char *text)
+{
+	struct sockaddr_in	from;
+	char			in[64];
+
+	send_to(fd, "127.0.0.1", d.port, text);
+	while (receive(fd, in, sizeof(in), 1000, &from) >= 0)
+		if (strcmp(in, text) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The loop detector and clients: numbered questions of one length, one
+ * at a time from one socket, are all answered; the same bytes asked again
+ * right after each answer lose one question in five, as sockechod(8)
+ * says, and are answered again after it.
+ */
+START_TEST(test_clients_that_repeat_themselves)
+{
+	struct sockaddr_in	sin = { .sin_family = AF_INET };
+	char			text[32];
+	unsigned		i, answered = 0;
+	int			fd;
+
+	start("listen = [ \"udp:127.0.0.1:%P\" ];\nworkers = 1;\n");
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	for (i = 0; i < 50; i++) {
+		snprintf(text, sizeof(text), "question %02u", i);
+		ck_assert_msg(asked_and_answered(fd, text), "%s: no answer",
+		    text);
+	}
+	for (i = 0; i < 10; i++)
+		answered += asked_and_answered(fd, "the same again");
+	ck_assert_uint_eq(answered, 8);
+	close(fd);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -386,6 +430,7 @@ suite(void)
 	tcase_add_test(tc, test_broadcast_over_a_dual_stack_socket_from_systemd);
 	tcase_add_test(tc, test_broadcast_over_an_ipv4_wildcard_socket);
 	tcase_add_test(tc, test_two_daemons_stop_a_forged_bounce);
+	tcase_add_test(tc, test_clients_that_repeat_themselves);
 	suite_add_tcase(s, tc);
 	return s;
 }
