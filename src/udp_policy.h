@@ -45,7 +45,8 @@ _Static_assert(UDP_DROP_COUNT == SCOREBOARD_UDP_DROP_REASONS,
  * sends back, each time within UDP_LOOP_WINDOW_MS of our answer, exactly
  * the bytes we answered it, that datagram is dropped, which ends a loop
  * between two echo services. A client that asks the same again and again
- * loses one question in UDP_LOOP_RETURNS and is answered again after it.
+ * loses one question in UDP_LOOP_RETURNS + 1, and is answered again after
+ * it.
  */
 #define UDP_LOOP_RETURNS	4
 #define UDP_LOOP_WINDOW_MS	1000
