@@ -42,16 +42,18 @@ listen_name_listener(struct listener *l)
 /*
  * A UDP socket learns the address each datagram was sent to, so that the
  * answer leaves from it (a wildcard socket on a host with several
- * addresses) and the loop rules can see it.
+ * addresses) and the loop rules can see it. An IPv6 socket asks for
+ * IP_PKTINFO too: on a dual-stack one (systemd's ListenDatagram=7), only
+ * that says whether an IPv4 datagram was sent to a broadcast address.
  */
 int
 listen_dgram_setup(int fd, int family)
 {
 	int	one = 1;
 
-	if (family == AF_INET6)
-		return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
-		    sizeof(one));
+	if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_RECVPKTINFO, &one, sizeof(one)) == -1)
+		return -1;
 	return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 }
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "metrics.h"
+#include "udp_policy.h"
 
 static const char *const cause_names[METRICS_EXIT_NCAUSES] = {
 	[METRICS_EXIT_ASKED] = "asked",
@@ -106,6 +107,30 @@ format_proxy(struct out *o, const struct metrics_snapshot *s)
 		    "\n", results[r], s->proxy[r]);
 }
 
+/* UDP echo: what came in, what was answered, and why the rest was not. */
+static void
+format_udp(struct out *o, const struct metrics_snapshot *s)
+{
+	int	r;
+
+	one(o, "sockechod_udp_received_datagrams_total", "counter",
+	    "UDP datagrams the workers read.", s->udp.received);
+	one(o, "sockechod_udp_echoed_datagrams_total", "counter",
+	    "UDP datagrams answered.", s->udp.echoed);
+	family(o, "sockechod_udp_dropped_datagrams_total", "counter",
+	    "UDP datagrams not answered, by reason: port (source port 0, "
+	    "listed, or a local service's), self (from our own socket), "
+	    "source (a forged or unanswerable source address), group (sent "
+	    "to multicast or the limited broadcast), broadcast (IPv4 not "
+	    "sent to a unicast address of ours), loop (our answer come back "
+	    "again and again), denied (allow and deny), client_rate, "
+	    "global_rate, truncated, send_failed.");
+	for (r = 0; r < UDP_DROP_COUNT; r++)
+		put(o, "sockechod_udp_dropped_datagrams_total{reason=\"%s\"} %"
+		    PRIu64 "\n", udp_policy_drop_name((enum udp_drop)r),
+		    s->udp.dropped[r]);
+}
+
 static void
 format_totals(struct out *o, const struct metrics_snapshot *s)
 {
@@ -130,6 +155,7 @@ format_totals(struct out *o, const struct metrics_snapshot *s)
 	    "Bytes read from clients.", s->bytes_in);
 	one(o, "sockechod_sent_bytes_total", "counter",
 	    "Bytes echoed back to clients.", s->bytes_out);
+	format_udp(o, s);
 }
 
 static void

@@ -29,7 +29,7 @@ enum scoreboard_state {
 #define SCOREBOARD_LINE_BYTES	64
 
 /* Why a datagram went unanswered; udp_policy.h names each reason. */
-#define SCOREBOARD_UDP_DROP_REASONS	8
+#define SCOREBOARD_UDP_DROP_REASONS	11
 
 /* What became of the PROXY headers a worker waited for. */
 enum scoreboard_proxy {

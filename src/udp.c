@@ -4,10 +4,12 @@
  * datagrams in batches (recvmmsg), asks udp_policy.c which ones it may
  * answer, and sends those back byte for byte in batches (sendmmsg), from
  * the address they were sent to. An answer is never larger than its
- * question. It never binds, never blocks and never logs per datagram.
+ * question. It remembers a digest of its recent answers, for the loop
+ * detector. It never binds, never blocks and never logs per datagram.
  */
 #include "build-config.h"
 
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -23,10 +25,27 @@
 #define UDP_ROUNDS		4	/* batches per wakeup, then others' turn */
 #define UDP_BUF_BYTES		65536	/* more than any UDP payload */
 #define UDP_WARN_EVERY_MS	10000
+#define UDP_LOOP_SLOTS		4096	/* answers remembered; a power of 2 */
+#define UDP_DIGEST_END_BYTES	1024	/* of a long datagram, from each end */
+
+/* An IPv4 datagram on a dual-stack socket comes with both pktinfos. */
+union udp_cmsg_in {
+	char		buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+			    CMSG_SPACE(sizeof(struct in_pktinfo))];
+	struct cmsghdr	align;
+};
 
 union udp_cmsg {
 	char		buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 	struct cmsghdr	align;
+};
+
+/* What the kernel said of where a datagram was sent: its pktinfos. */
+struct udp_dest {
+	bool			has4;	/* IP_PKTINFO, IPv4-mapped ones too */
+	bool			has6;	/* IPV6_PKTINFO */
+	struct in_pktinfo	pi;
+	struct in6_pktinfo	pi6;
 };
 
 struct udp_server {
@@ -38,12 +57,15 @@ struct udp_server {
 	struct udp_rate		 client_rate;
 	struct udp_rate		 global_rate;
 	uint64_t		 warned_ms;
+	uint64_t		 key[2];	/* of the digests, from getrandom() */
+	struct udp_echo_memo	*memo;		/* UDP_LOOP_SLOTS */
 	unsigned char		*bufs;		/* UDP_BATCH * UDP_BUF_BYTES */
 	struct mmsghdr		 in[UDP_BATCH];
 	struct iovec		 iov_in[UDP_BATCH];
 	struct sockaddr_storage	 peer[UDP_BATCH];
-	struct sockaddr_storage	 dst[UDP_BATCH];	/* sent to, if known */
-	union udp_cmsg		 cmsg_in[UDP_BATCH];
+	struct udp_dest		 dest[UDP_BATCH];
+	uint64_t		 digest[UDP_BATCH];	/* of source and bytes */
+	union udp_cmsg_in	 cmsg_in[UDP_BATCH];
 	struct mmsghdr		 out[UDP_BATCH];
 	struct iovec		 iov_out[UDP_BATCH];
 	union udp_cmsg		 cmsg_out[UDP_BATCH];
@@ -84,6 +106,8 @@ udp_server_new(const struct config *cfg, struct scoreboard_slot *slot,
 	u->slot = slot;
 	u->limit = limit;
 	if ((u->bufs = malloc((size_t)UDP_BATCH * UDP_BUF_BYTES)) == NULL ||
+	    (u->memo = calloc(UDP_LOOP_SLOTS, sizeof(*u->memo))) == NULL ||
+	    getrandom(u->key, sizeof(u->key), 0) != (ssize_t)sizeof(u->key) ||
 	    policy_init(u, ls) == -1) {
 		udp_server_free(u);
 		return NULL;
@@ -106,6 +130,7 @@ udp_server_free(struct udp_server *u)
 	if (u == NULL)
 		return;
 	free(u->bufs);
+	free(u->memo);
 	free(u->self);
 	free(u);
 }
@@ -123,94 +148,174 @@ arm_receive(struct udp_server *u)
 	}
 }
 
-/* The address a question was sent to, from its pktinfo; false: unknown. */
-static bool
-question_dest(struct msghdr *in, struct sockaddr_storage *ss)
+/* The pktinfos the kernel gave with a question. */
+static void
+read_dest(struct msghdr *in, struct udp_dest *d)
 {
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-	struct cmsghdr		*c;
-	struct in_pktinfo	 pi;
-	struct in6_pktinfo	 pi6;
+	struct cmsghdr	*c;
 
-	memset(ss, 0, sizeof(*ss));
+	memset(d, 0, sizeof(*d));
 	for (c = CMSG_FIRSTHDR(in); c != NULL; c = CMSG_NXTHDR(in, c)) {
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			sin->sin_family = AF_INET;
-			sin->sin_addr = pi.ipi_addr;
-			return true;
-		}
-		if (c->cmsg_level == IPPROTO_IPV6 &&
+			memcpy(&d->pi, CMSG_DATA(c), sizeof(d->pi));
+			d->has4 = true;
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
 		    c->cmsg_type == IPV6_PKTINFO) {
-			memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
-			sin6->sin6_family = AF_INET6;
-			sin6->sin6_addr = pi6.ipi6_addr;
-			return true;
+			memcpy(&d->pi6, CMSG_DATA(c), sizeof(d->pi6));
+			d->has6 = true;
 		}
 	}
-	return false;
+}
+
+/*
+ * The policy's view of a question: the address it was sent to and, for
+ * IPv4, the local one the kernel would answer from; NULL if not known.
+ */
+static void
+policy_addrs(const struct udp_dest *d, struct sockaddr_storage *dst,
+    struct sockaddr_in *local, const struct sockaddr **dp,
+    const struct sockaddr **lp)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)dst;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)dst;
+
+	memset(dst, 0, sizeof(*dst));
+	memset(local, 0, sizeof(*local));
+	*dp = *lp = NULL;
+	if (d->has4) {
+		sin->sin_family = local->sin_family = AF_INET;
+		sin->sin_addr = d->pi.ipi_addr;
+		local->sin_addr = d->pi.ipi_spec_dst;
+		*dp = (struct sockaddr *)dst;
+		*lp = (struct sockaddr *)local;
+	} else if (d->has6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = d->pi6.ipi6_addr;
+		*dp = (struct sockaddr *)dst;
+	}
 }
 
 /*
  * The pktinfo that makes the answer leave from the address the question
- * was sent to, built from the one the kernel gave with the question.
- * Returns its length, 0 if there is none to give.
+ * was sent to: IP_PKTINFO for IPv4, on a dual-stack socket too, where
+ * the kernel takes it for an IPv4-mapped destination. Returns its
+ * length, 0 if there is none to give.
  */
 static size_t
-reply_source(struct msghdr *in, union udp_cmsg *out)
+reply_source(const struct udp_dest *d, union udp_cmsg *out)
 {
-	struct cmsghdr		*c, *o = &out->align;
+	struct cmsghdr		*o = &out->align;
 	struct in_pktinfo	 pi;
-	struct in6_pktinfo	 pi6;
 
-	for (c = CMSG_FIRSTHDR(in); c != NULL; c = CMSG_NXTHDR(in, c)) {
-		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			pi.ipi_spec_dst = pi.ipi_addr;
-			pi.ipi_ifindex = 0;
-			o->cmsg_level = IPPROTO_IP;
-			o->cmsg_type = IP_PKTINFO;
-			o->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
-			return CMSG_SPACE(sizeof(pi));
-		}
-		if (c->cmsg_level == IPPROTO_IPV6 &&
-		    c->cmsg_type == IPV6_PKTINFO) {
-			memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
-			/* A dual-stack socket's IPv4 question: let routing pick. */
-			if (IN6_IS_ADDR_V4MAPPED(&pi6.ipi6_addr))
-				return 0;
-			o->cmsg_level = IPPROTO_IPV6;
-			o->cmsg_type = IPV6_PKTINFO;
-			o->cmsg_len = CMSG_LEN(sizeof(pi6));
-			memcpy(CMSG_DATA(o), &pi6, sizeof(pi6));
-			return CMSG_SPACE(sizeof(pi6));
-		}
+	if (d->has4) {
+		pi = d->pi;
+		pi.ipi_spec_dst = pi.ipi_addr;
+		pi.ipi_ifindex = 0;
+		o->cmsg_level = IPPROTO_IP;
+		o->cmsg_type = IP_PKTINFO;
+		o->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(o), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
 	}
-	return 0;
+	if (!d->has6 || IN6_IS_ADDR_V4MAPPED(&d->pi6.ipi6_addr))
+		return 0;
+	o->cmsg_level = IPPROTO_IPV6;
+	o->cmsg_type = IPV6_PKTINFO;
+	o->cmsg_len = CMSG_LEN(sizeof(d->pi6));
+	memcpy(CMSG_DATA(o), &d->pi6, sizeof(d->pi6));
+	return CMSG_SPACE(sizeof(d->pi6));
+}
+
+/*
+ * A keyed 64-bit mix, standing in for the SipHash module to come: the
+ * key is drawn from getrandom() at start, so a peer cannot choose which
+ * of our memos its datagrams share.
+ */
+static uint64_t
+mix(uint64_t h, uint64_t v)
+{
+	h ^= v;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+static uint64_t
+mix_bytes(uint64_t h, const void *buf, size_t n)
+{
+	const unsigned char	*p = buf;
+	uint64_t		 v;
+
+	for (; n >= sizeof(v); p += sizeof(v), n -= sizeof(v)) {
+		memcpy(&v, p, sizeof(v));
+		h = mix(h, v);
+	}
+	v = 0;
+	memcpy(&v, p, n);
+	return mix(h, v ^ ((uint64_t)n << 56));
+}
+
+/*
+ * Datagram i's digest: its source address and port, its length and its
+ * bytes; of a datagram longer than twice UDP_DIGEST_END_BYTES, those at
+ * either end only, so that a 64 KiB one costs no more than 2 KiB.
+ */
+static uint64_t
+digest(const struct udp_server *u, size_t i)
+{
+	const struct sockaddr_in	*sin = (const void *)&u->peer[i];
+	const struct sockaddr_in6	*sin6 = (const void *)&u->peer[i];
+	const unsigned char		*p = u->iov_in[i].iov_base;
+	size_t				 len = u->in[i].msg_len;
+	uint64_t			 h = u->key[0];
+
+	if (u->peer[i].ss_family == AF_INET6)
+		h = mix_bytes(mix(h, sin6->sin6_port), &sin6->sin6_addr,
+		    sizeof(sin6->sin6_addr));
+	else
+		h = mix_bytes(mix(h, sin->sin_port), &sin->sin_addr,
+		    sizeof(sin->sin_addr));
+	h = mix(h ^ u->key[1], len);
+	if (len <= 2 * UDP_DIGEST_END_BYTES)
+		h = mix_bytes(h, p, len);
+	else
+		h = mix_bytes(mix_bytes(h, p, UDP_DIGEST_END_BYTES),
+		    p + len - UDP_DIGEST_END_BYTES, UDP_DIGEST_END_BYTES);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 33);
+}
+
+static struct udp_echo_memo *
+memo_of(struct udp_server *u, uint64_t digest)
+{
+	return &u->memo[digest & (UDP_LOOP_SLOTS - 1)];
 }
 
 /*
  * Whether datagram i gets an answer: allow/deny first, as for TCP, then
- * the loop and forgery rules, then the rates, so that a dropped datagram
- * costs its source no tokens.
+ * the forgery, broadcast and loop rules, then the rates, so that a
+ * dropped datagram costs its source no tokens.
  */
 static enum udp_drop
 judge(struct udp_server *u, size_t i, uint64_t now_ms)
 {
 	struct mmsghdr		*m = &u->in[i];
 	const struct sockaddr	*src = (struct sockaddr *)&u->peer[i];
+	const struct sockaddr	*dp, *lp;
+	struct sockaddr_storage	 dst;
+	struct sockaddr_in	 local;
 	enum udp_drop		 why;
-	bool			 known;
 
 	if (m->msg_hdr.msg_flags & MSG_TRUNC)
 		return UDP_DROP_TRUNCATED;
 	if (acl_check(&u->cfg->acl, src, m->msg_hdr.msg_namelen) != ACL_ALLOW)
 		return UDP_DROP_DENIED;
-	known = question_dest(&m->msg_hdr, &u->dst[i]);
-	why = udp_policy_check(&u->policy, src, known ?
-	    (struct sockaddr *)&u->dst[i] : NULL);
+	read_dest(&m->msg_hdr, &u->dest[i]);
+	policy_addrs(&u->dest[i], &dst, &local, &dp, &lp);
+	if ((why = udp_policy_check(&u->policy, src, dp, lp)) != UDP_DROP_NONE)
+		return why;
+	u->digest[i] = digest(u, i);
+	why = udp_loop_check(memo_of(u, u->digest[i]), u->digest[i], now_ms);
 	if (why != UDP_DROP_NONE)
 		return why;
 	return udp_limit_take(u->limit, src, &u->client_rate, &u->global_rate,
@@ -227,7 +332,7 @@ queue_answer(struct udp_server *u, size_t k, size_t i)
 	h->msg_namelen = u->in[i].msg_hdr.msg_namelen;
 	u->iov_out[k].iov_base = u->iov_in[i].iov_base;
 	u->iov_out[k].iov_len = u->in[i].msg_len;
-	h->msg_controllen = reply_source(&u->in[i].msg_hdr, &u->cmsg_out[k]);
+	h->msg_controllen = reply_source(&u->dest[i], &u->cmsg_out[k]);
 	h->msg_control = h->msg_controllen ? u->cmsg_out[k].buf : NULL;
 	h->msg_flags = 0;
 }
@@ -294,6 +399,8 @@ serve_batch(struct udp_server *u, int fd, uint64_t now_ms)
 			continue;
 		}
 		queue_answer(u, k++, i);
+		udp_loop_answered(memo_of(u, u->digest[i]), u->digest[i],
+		    now_ms);
 	}
 	if (k > 0)
 		send_answers(u, fd, k);

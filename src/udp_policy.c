@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * udp_policy.c: the rules that keep a UDP echo server out of loops and
- * reflection attacks, as pure functions of addresses, ports, times and
- * counts. No sockets, no clocks, no shared memory here.
+ * reflection attacks, as pure functions of addresses, ports, digests,
+ * times and counts. No sockets, no clocks, no shared memory here.
  */
 #include "build-config.h"
 
@@ -79,13 +79,47 @@ ip_group(const struct ip *a)
 	return a->b[0] == 0xff;
 }
 
-/* Nobody can be answered at these; only a forger would write them. */
+/*
+ * Nobody can be answered at these; only a forger would write them. A
+ * loopback source is answered only at a loopback destination: from
+ * outside, it is a forgery the kernel lets through with route_localnet.
+ */
 static bool
-bad_source(const struct ip *src)
+bad_source(const struct ip *src, const struct ip *dst)
 {
 	if (src->family == 0 || ip_unspecified(src) || ip_group(src))
 		return true;
-	return src->family == AF_INET && src->b[0] == 0;	/* 0/8 */
+	if (src->family == AF_INET && src->b[0] == 0)	/* 0/8 */
+		return true;
+	return dst != NULL && ip_loopback(src) && !ip_loopback(dst);
+}
+
+/*
+ * An IPv4 datagram, IPv4-mapped ones included, is answered only when the
+ * kernel said that it was sent to a unicast address of ours: then the
+ * local address it gives (IP_PKTINFO's ipi_spec_dst) is the destination
+ * itself, while for a subnet's broadcast it is the interface's address.
+ * Whatever it did not say, we cannot tell. IPv6 has no broadcast; its
+ * groups are ip_group()'s.
+ */
+static bool
+unicast_to_us(const struct ip *src, const struct ip *dst,
+    const struct ip *local)
+{
+	const struct ip	*a = dst != NULL ? dst : src;
+
+	if (a->family != AF_INET)
+		return true;
+	return dst != NULL && local != NULL && ip_same(dst, local);
+}
+
+/* A service's port on an address of this host: it may answer back. */
+static bool
+local_service(const struct ip *src, const struct ip *dst)
+{
+	if (src->port >= UDP_SERVICE_PORTS_BELOW)
+		return false;
+	return ip_loopback(src) || (dst != NULL && ip_same(src, dst));
 }
 
 static bool
@@ -128,25 +162,69 @@ from_self(const struct udp_policy *p, const struct ip *src,
 }
 
 /*
- * Whether to answer a datagram from "src" sent to "dst" (NULL: unknown),
- * before any rate limit: loops and forgeries first.
+ * Whether to answer a datagram from "src" sent to "dst", for which the
+ * kernel would answer from "local" (NULL: not known), before the loop
+ * detector and the rates: forgeries, groups, broadcasts, then loops.
  */
 enum udp_drop
 udp_policy_check(const struct udp_policy *p, const struct sockaddr *src,
-    const struct sockaddr *dst)
+    const struct sockaddr *dst, const struct sockaddr *local)
 {
-	struct ip	s, d;
+	struct ip	s, d, l;
+	const struct ip	*dp = NULL, *lp = NULL;
 
 	ip_of(src, &s);
-	if (dst != NULL)
+	if (dst != NULL) {
 		ip_of(dst, &d);
-	if (bad_source(&s) || (dst != NULL && ip_group(&d)))
-		return UDP_DROP_ADDRESS;
-	if (dropped_port(p, s.port))
+		dp = &d;
+	}
+	if (local != NULL) {
+		ip_of(local, &l);
+		lp = &l;
+	}
+	if (bad_source(&s, dp))
+		return UDP_DROP_SOURCE;
+	if (dp != NULL && ip_group(dp))
+		return UDP_DROP_GROUP;
+	if (!unicast_to_us(&s, dp, lp))
+		return UDP_DROP_BROADCAST;
+	if (dropped_port(p, s.port) || local_service(&s, dp))
 		return UDP_DROP_PORT;
-	if (from_self(p, &s, dst != NULL ? &d : NULL))
+	if (from_self(p, &s, dp))
 		return UDP_DROP_SELF;
 	return UDP_DROP_NONE;
+}
+
+/*
+ * A datagram whose digest (of its source and bytes) is "digest" came in:
+ * UDP_DROP_LOOP if it is, for the UDP_LOOP_RETURNS-th time in a row, the
+ * answer we just sent its source. The memo is then forgotten: the loop is
+ * broken, and a client that asks the same once more gets its answer.
+ */
+enum udp_drop
+udp_loop_check(struct udp_echo_memo *m, uint64_t digest, uint64_t now_ms)
+{
+	if (m->sent_ms == 0 || m->digest != digest)
+		return UDP_DROP_NONE;
+	if (now_ms < m->sent_ms || now_ms - m->sent_ms > UDP_LOOP_WINDOW_MS) {
+		m->returns = 0;
+		return UDP_DROP_NONE;
+	}
+	if (++m->returns < UDP_LOOP_RETURNS)
+		return UDP_DROP_NONE;
+	memset(m, 0, sizeof(*m));
+	return UDP_DROP_LOOP;
+}
+
+/* We answered a datagram of this digest: its answer has the same one. */
+void
+udp_loop_answered(struct udp_echo_memo *m, uint64_t digest, uint64_t now_ms)
+{
+	if (m->sent_ms == 0 || m->digest != digest) {
+		m->digest = digest;
+		m->returns = 0;
+	}
+	m->sent_ms = now_ms > 0 ? now_ms : 1;
 }
 
 /* Tokens after "elapsed_ms" at "rate" a second, never above "cap". */
@@ -204,7 +282,10 @@ udp_policy_drop_name(enum udp_drop why)
 	static const char *const names[UDP_DROP_COUNT] = {
 		[UDP_DROP_PORT] = "port",
 		[UDP_DROP_SELF] = "self",
-		[UDP_DROP_ADDRESS] = "address",
+		[UDP_DROP_SOURCE] = "source",
+		[UDP_DROP_GROUP] = "group",
+		[UDP_DROP_BROADCAST] = "broadcast",
+		[UDP_DROP_LOOP] = "loop",
 		[UDP_DROP_DENIED] = "denied",
 		[UDP_DROP_CLIENT_RATE] = "client_rate",
 		[UDP_DROP_GLOBAL_RATE] = "global_rate",

@@ -239,7 +239,8 @@ START_TEST(test_udp_listed_source_port_gets_no_answer)
 	/* Counted: in the status table and in systemd's STATUS=. */
 	ck_assert_int_eq(kill(d.pid, SIGUSR1), 0);
 	expect_log("status: udp: 2 datagrams received, 1 echoed, 1 dropped "
-	    "(port 1, self 0, address 0, denied 0, client_rate 0, ", 5000);
+	    "(port 1, self 0, source 0, group 0, broadcast 0, loop 0, "
+	    "denied 0, client_rate 0, ", 5000);
 	expect_notify("UDP: 2 datagrams, 1 echoed, 1 dropped", 8000, NULL, 0);
 	close(fd);
 }
@@ -262,7 +263,8 @@ START_TEST(test_udp_deny_is_checked_first)
 	expect_silence(fd, "denied, from a listed port");
 	ck_assert_int_eq(kill(d.pid, SIGUSR1), 0);
 	expect_log("status: udp: 2 datagrams received, 1 echoed, 1 dropped "
-	    "(port 0, self 0, address 0, denied 1, ", 5000);
+	    "(port 0, self 0, source 0, group 0, broadcast 0, loop 0, "
+	    "denied 1, ", 5000);
 	close(fd);
 }
 END_TEST
@@ -309,8 +311,9 @@ START_TEST(test_udp_rate_cuts_one_source_only)
 	    (unsigned long long)elapsed_ms);
 	/* Every datagram unanswered was dropped for its rate, and counted. */
 	snprintf(line, sizeof(line), "status: udp: 215 datagrams received, %u "
-	    "echoed, %u dropped (port 0, self 0, address 0, denied 0, "
-	    "client_rate %u, global_rate 0,", fast_got + 15, 200 - fast_got,
+	    "echoed, %u dropped (port 0, self 0, source 0, group 0, "
+	    "broadcast 0, loop 0, denied 0, client_rate %u, global_rate 0,",
+	    fast_got + 15, 200 - fast_got,
 	    200 - fast_got);
 	ck_assert_int_eq(kill(d.pid, SIGUSR1), 0);
 	expect_log(line, 5000);

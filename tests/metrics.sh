@@ -3,9 +3,10 @@
 # metrics.sh: the Prometheus exporter, live. It starts the real sockechod
 # with metrics_listen on loopback, checks the HTTP answers (404, 405, HEAD,
 # an oversized request, a silent client that must not block the master),
-# checks that the counters survive a killed worker and a reload, validates
-# a scrape with promtool, and lets a real Prometheus server scrape it and
-# answer up == 1 and the accepted-connections count through its HTTP API.
+# counts a UDP echo, checks that the counters survive a killed worker and
+# a reload, validates a scrape with promtool, and lets a real Prometheus
+# server scrape it and answer up == 1 and the accepted-connections count
+# through its HTTP API.
 # Exits 0 when all passed, 77 when promtool, prometheus or curl is missing
 # (Debian packages prometheus and curl), 1 otherwise.
 
@@ -79,7 +80,7 @@ start_daemon() {
 		EPORT=$((20000 + RANDOM % 10000))
 		MPORT=$((EPORT + 1))
 		cat >"$T/c.conf" <<-CONF
-		listen = [ "127.0.0.1:$EPORT" ];
+		listen = [ "127.0.0.1:$EPORT", "udp:127.0.0.1:$EPORT" ];
 		workers = 2;
 		allow = [ "127.0.0.1" ];
 		metrics_listen = "127.0.0.1:$MPORT";
@@ -125,6 +126,12 @@ check "HELP and TYPE for sockechod_connections_accepted_total" \
 curl -s -m 5 --interface 127.0.0.2 "http://127.0.0.1:$EPORT/" >/dev/null 2>&1
 check "a connection from 127.0.0.2 counts as refused{reason=deny}" \
     wait_for 5 metric_is 'sockechod_connections_refused_total{reason="deny"}' 1
+check "a UDP echo counts in udp_received and udp_echoed" \
+    eval '[ "$("$SOCKECHO" -u -m udp 127.0.0.1 "$EPORT")" = udp ] &&
+	wait_for 5 metric_is sockechod_udp_echoed_datagrams_total 1 &&
+	metric_is sockechod_udp_received_datagrams_total 1'
+check "udp_dropped has a series for each reason, at 0" \
+    eval '[ "$(scrape | grep -c "^sockechod_udp_dropped_datagrams_total{reason=\".*\"} 0$")" = 11 ]'
 check "GET /other is 404" test "$(status_of "$M/other")" = 404
 check "POST /metrics is 405" test "$(status_of -X POST "$M/metrics")" = 405
 check "HEAD /metrics is 200 without a body" \
@@ -141,9 +148,10 @@ victim=$(a_worker)
 kill -KILL "$victim"
 check "after a SIGKILLed worker: exits{cause=crashed} is 1" \
     wait_for 10 metric_is 'sockechod_worker_exits_total{cause="crashed"}' 1
-check "after it: 3 worker starts, and accepted_total still 3" \
+check "after it: 3 worker starts, accepted_total still 3, udp_echoed 1" \
     eval 'wait_for 10 metric_is sockechod_worker_starts_total 3 &&
-	metric_is sockechod_connections_accepted_total 3'
+	metric_is sockechod_connections_accepted_total 3 &&
+	metric_is sockechod_udp_echoed_datagrams_total 1'
 kill -HUP "$DPID"
 check "after a reload: reloads{result=ok} is 1, generation 2" \
     eval 'wait_for 10 metric_is "sockechod_reloads_total{result=\"ok\"}" 1 &&

@@ -12,6 +12,7 @@
 
 #include "metrics.h"
 #include "metrics_http.h"
+#include "udp_policy.h"
 
 #define EXITED(code)	(((code) & 0xff) << 8)
 #define SIGNALED(sig)	((sig) & 0x7f)
@@ -105,6 +106,10 @@ snapshot(const struct metrics_worker *w, size_t nw)
 	s.refused_limit = 8;
 	s.proxy[SCOREBOARD_PROXY_OK] = 11;
 	s.proxy[SCOREBOARD_PROXY_UNTRUSTED] = 3;
+	s.udp.received = 60;
+	s.udp.echoed = 50;
+	s.udp.dropped[UDP_DROP_BROADCAST] = 6;
+	s.udp.dropped[UDP_DROP_LOOP] = 4;
 	s.c.worker_starts = 5;
 	s.c.worker_exits[METRICS_EXIT_CRASHED] = 1;
 	s.c.worker_exits[METRICS_EXIT_HUNG] = 1;
@@ -137,6 +142,22 @@ static const char *const want_lines[] = {
 	"sockechod_sessions_completed_total 40",
 	"sockechod_received_bytes_total 1000",
 	"sockechod_sent_bytes_total 999",
+	"# TYPE sockechod_udp_received_datagrams_total counter",
+	"sockechod_udp_received_datagrams_total 60",
+	"# TYPE sockechod_udp_echoed_datagrams_total counter",
+	"sockechod_udp_echoed_datagrams_total 50",
+	"# TYPE sockechod_udp_dropped_datagrams_total counter",
+	"sockechod_udp_dropped_datagrams_total{reason=\"port\"} 0",
+	"sockechod_udp_dropped_datagrams_total{reason=\"self\"} 0",
+	"sockechod_udp_dropped_datagrams_total{reason=\"source\"} 0",
+	"sockechod_udp_dropped_datagrams_total{reason=\"group\"} 0",
+	"sockechod_udp_dropped_datagrams_total{reason=\"broadcast\"} 6",
+	"sockechod_udp_dropped_datagrams_total{reason=\"loop\"} 4",
+	"sockechod_udp_dropped_datagrams_total{reason=\"denied\"} 0",
+	"sockechod_udp_dropped_datagrams_total{reason=\"client_rate\"} 0",
+	"sockechod_udp_dropped_datagrams_total{reason=\"global_rate\"} 0",
+	"sockechod_udp_dropped_datagrams_total{reason=\"truncated\"} 0",
+	"sockechod_udp_dropped_datagrams_total{reason=\"send_failed\"} 0",
 	"sockechod_worker_starts_total 5",
 	"# TYPE sockechod_worker_exits_total counter",
 	"sockechod_worker_exits_total{cause=\"asked\"} 0",
@@ -178,7 +199,7 @@ START_TEST(test_format)
 		{ 7, 3, 1, 30, 900, 800 },
 	};
 	struct metrics_snapshot	 s = snapshot(w, 2);
-	char			 buf[8192], *p;
+	char			 buf[16384], *p;
 	int			 len;
 	size_t			 i, help = 0, type = 0;
 
@@ -189,20 +210,20 @@ START_TEST(test_format)
 	for (i = 0; i < nitems(want_lines); i++)
 		ck_assert_msg(has_line(buf, want_lines[i]), "no line \"%s\" in:\n%s",
 		    want_lines[i], buf);
-	/* One HELP and one TYPE for each of the 19 families. */
+	/* One HELP and one TYPE for each of the 22 families. */
 	for (p = buf; (p = strstr(p, "# HELP ")) != NULL; p++)
 		help++;
 	for (p = buf; (p = strstr(p, "# TYPE ")) != NULL; p++)
 		type++;
-	ck_assert_uint_eq(help, 19);
-	ck_assert_uint_eq(type, 19);
+	ck_assert_uint_eq(help, 22);
+	ck_assert_uint_eq(type, 22);
 }
 END_TEST
 
 START_TEST(test_format_does_not_fit)
 {
 	struct metrics_snapshot	 s = snapshot(NULL, 0);
-	char			 buf[8192];
+	char			 buf[16384];
 	int			 len;
 
 	len = metrics_format(&s, buf, sizeof(buf));

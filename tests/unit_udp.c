@@ -38,84 +38,211 @@ sa(const char *host, unsigned port, struct sockaddr_storage *ss)
 	sin6->sin6_port = htons(port);
 }
 
+/*
+ * "dst" is where the datagram was sent (NULL: not known), "local" the
+ * address the kernel would answer from (IP_PKTINFO's ipi_spec_dst): NULL
+ * for the same as dst, the address of ours it was sent to; "-" for not
+ * known.
+ */
 static const struct policy_case {
 	const char	*src;
 	unsigned	 sport;
-	const char	*dst;		/* NULL: not known */
+	const char	*dst;
+	const char	*local;
 	enum udp_drop	 want;
 } policy_cases[] = {
-	{ "127.0.0.1", 40000, "127.0.0.1", UDP_DROP_NONE },
-	{ "192.0.2.1", 40000, "192.0.2.9", UDP_DROP_NONE },
-	{ "::1", 40000, "::1", UDP_DROP_NONE },
-	{ "192.0.2.1", 40000, NULL, UDP_DROP_NONE },
+	{ "127.0.0.1", 40000, "127.0.0.1", NULL, UDP_DROP_NONE },
+	{ "192.0.2.1", 40000, "192.0.2.9", NULL, UDP_DROP_NONE },
+	{ "::1", 40000, "::1", NULL, UDP_DROP_NONE },
+	{ "2001:db8::1", 40000, NULL, NULL, UDP_DROP_NONE },
+	{ "2001:db8::1", 40000, "2001:db8::9", "-", UDP_DROP_NONE },
+	{ "::ffff:192.0.2.1", 40000, "::ffff:192.0.2.9", "192.0.2.9",
+	    UDP_DROP_NONE },
 	/* Source ports that answer back. */
-	{ "192.0.2.1", 0, "192.0.2.9", UDP_DROP_PORT },
-	{ "192.0.2.1", 7, "192.0.2.9", UDP_DROP_PORT },
-	{ "192.0.2.1", 19, "192.0.2.9", UDP_DROP_PORT },
-	{ "2001:db8::1", 19, "2001:db8::9", UDP_DROP_PORT },
-	{ "192.0.2.1", 20, "192.0.2.9", UDP_DROP_NONE },
-	{ "192.0.2.1", 18, "192.0.2.9", UDP_DROP_NONE },
+	{ "192.0.2.1", 0, "192.0.2.9", NULL, UDP_DROP_PORT },
+	{ "192.0.2.1", 7, "192.0.2.9", NULL, UDP_DROP_PORT },
+	{ "192.0.2.1", 19, "192.0.2.9", NULL, UDP_DROP_PORT },
+	{ "2001:db8::1", 19, "2001:db8::9", NULL, UDP_DROP_PORT },
+	{ "192.0.2.1", 20, "192.0.2.9", NULL, UDP_DROP_NONE },
+	{ "192.0.2.1", 18, "192.0.2.9", NULL, UDP_DROP_NONE },
+	/* A service's port (below 1024) on an address of this host. */
+	{ "127.0.0.1", 53, "127.0.0.1", NULL, UDP_DROP_PORT },
+	{ "127.0.0.2", 1023, "127.0.0.1", NULL, UDP_DROP_PORT },
+	{ "::1", 123, "::1", NULL, UDP_DROP_PORT },
+	{ "192.0.2.9", 500, "192.0.2.9", NULL, UDP_DROP_PORT },
+	{ "::ffff:192.0.2.9", 500, "::ffff:192.0.2.9", "192.0.2.9",
+	    UDP_DROP_PORT },
+	{ "127.0.0.1", 1024, "127.0.0.1", NULL, UDP_DROP_NONE },
+	{ "192.0.2.1", 500, "192.0.2.9", NULL, UDP_DROP_NONE },
+	{ "2001:db8::1", 500, "2001:db8::9", NULL, UDP_DROP_NONE },
 	/* Our own sockets: 127.0.0.1:7007, 0.0.0.0:9000, [::]:9001. */
-	{ "127.0.0.1", 7007, "127.0.0.1", UDP_DROP_SELF },
-	{ "::ffff:127.0.0.1", 7007, NULL, UDP_DROP_SELF },
-	{ "127.0.0.2", 7007, "127.0.0.1", UDP_DROP_NONE },
-	{ "192.0.2.1", 7007, "127.0.0.1", UDP_DROP_NONE },
-	{ "192.0.2.5", 9000, "192.0.2.5", UDP_DROP_SELF },
-	{ "192.0.2.6", 9000, "192.0.2.5", UDP_DROP_NONE },
-	{ "192.0.2.6", 9000, NULL, UDP_DROP_NONE },
-	{ "127.0.0.9", 9000, "127.0.0.1", UDP_DROP_SELF },
-	{ "2001:db8::1", 9001, "2001:db8::1", UDP_DROP_SELF },
-	{ "::1", 9001, "::1", UDP_DROP_SELF },
-	{ "2001:db8::1", 9001, "2001:db8::2", UDP_DROP_NONE },
+	{ "127.0.0.1", 7007, "127.0.0.1", NULL, UDP_DROP_SELF },
+	{ "::ffff:127.0.0.1", 7007, "::ffff:127.0.0.1", "127.0.0.1",
+	    UDP_DROP_SELF },
+	{ "127.0.0.2", 7007, "127.0.0.1", NULL, UDP_DROP_NONE },
+	{ "192.0.2.1", 7007, "192.0.2.9", NULL, UDP_DROP_NONE },
+	{ "192.0.2.5", 9000, "192.0.2.5", NULL, UDP_DROP_SELF },
+	{ "192.0.2.6", 9000, "192.0.2.5", NULL, UDP_DROP_NONE },
+	{ "2001:db8::6", 9000, NULL, NULL, UDP_DROP_NONE },
+	{ "127.0.0.9", 9000, "127.0.0.1", NULL, UDP_DROP_SELF },
+	{ "2001:db8::1", 9001, "2001:db8::1", NULL, UDP_DROP_SELF },
+	{ "::1", 9001, "::1", NULL, UDP_DROP_SELF },
+	{ "2001:db8::1", 9001, "2001:db8::2", NULL, UDP_DROP_NONE },
 	/* Sent to itself from a port we hold on [::]: ours, or harmless. */
-	{ "192.0.2.5", 9001, "192.0.2.5", UDP_DROP_SELF },
-	/* Addresses nobody can be answered at, or that reach many. */
-	{ "0.0.0.0", 40000, "192.0.2.9", UDP_DROP_ADDRESS },
-	{ "0.1.2.3", 40000, "192.0.2.9", UDP_DROP_ADDRESS },
-	{ "255.255.255.255", 40000, "192.0.2.9", UDP_DROP_ADDRESS },
-	{ "224.0.0.1", 40000, "192.0.2.9", UDP_DROP_ADDRESS },
-	{ "192.0.2.1", 40000, "255.255.255.255", UDP_DROP_ADDRESS },
-	{ "192.0.2.1", 40000, "239.1.2.3", UDP_DROP_ADDRESS },
-	{ "::", 40000, "2001:db8::9", UDP_DROP_ADDRESS },
-	{ "ff02::1", 40000, "2001:db8::9", UDP_DROP_ADDRESS },
-	{ "2001:db8::1", 40000, "ff02::1", UDP_DROP_ADDRESS },
-	{ "::ffff:224.0.0.1", 40000, NULL, UDP_DROP_ADDRESS },
-	/* The address rule comes first: it says more. */
-	{ "224.0.0.1", 19, "192.0.2.9", UDP_DROP_ADDRESS },
+	{ "192.0.2.5", 9001, "192.0.2.5", NULL, UDP_DROP_SELF },
+	/* Addresses nobody can be answered at. */
+	{ "0.0.0.0", 40000, "192.0.2.9", NULL, UDP_DROP_SOURCE },
+	{ "0.1.2.3", 40000, "192.0.2.9", NULL, UDP_DROP_SOURCE },
+	{ "255.255.255.255", 40000, "192.0.2.9", NULL, UDP_DROP_SOURCE },
+	{ "224.0.0.1", 40000, "192.0.2.9", NULL, UDP_DROP_SOURCE },
+	{ "::", 40000, "2001:db8::9", NULL, UDP_DROP_SOURCE },
+	{ "ff02::1", 40000, "2001:db8::9", NULL, UDP_DROP_SOURCE },
+	{ "::ffff:224.0.0.1", 40000, NULL, NULL, UDP_DROP_SOURCE },
+	/* Loopback from outside: a forgery. */
+	{ "127.0.0.1", 40000, "192.0.2.9", NULL, UDP_DROP_SOURCE },
+	{ "::ffff:127.0.0.1", 40000, "::ffff:192.0.2.9", "192.0.2.9",
+	    UDP_DROP_SOURCE },
+	{ "::1", 40000, "2001:db8::9", NULL, UDP_DROP_SOURCE },
+	/* Groups: multicast and the limited broadcast, on every family. */
+	{ "192.0.2.1", 40000, "255.255.255.255", "192.0.2.9", UDP_DROP_GROUP },
+	{ "192.0.2.1", 40000, "239.1.2.3", "192.0.2.9", UDP_DROP_GROUP },
+	{ "2001:db8::1", 40000, "ff02::1", NULL, UDP_DROP_GROUP },
+	{ "::ffff:192.0.2.1", 40000, "::ffff:224.0.0.1", "-", UDP_DROP_GROUP },
+	/*
+	 * A subnet's broadcast address: the kernel answers from the
+	 * interface's, so the destination is not a unicast address of ours.
+	 * Over a dual-stack socket too, and wherever the kernel did not say.
+	 */
+	{ "192.0.2.1", 40000, "192.0.2.255", "192.0.2.9", UDP_DROP_BROADCAST },
+	{ "::ffff:192.0.2.1", 40000, "::ffff:192.0.2.255", "192.0.2.9",
+	    UDP_DROP_BROADCAST },
+	{ "::ffff:192.0.2.1", 40000, "::ffff:192.0.2.255", "-",
+	    UDP_DROP_BROADCAST },
+	{ "192.0.2.1", 40000, "192.0.2.9", "-", UDP_DROP_BROADCAST },
+	{ "192.0.2.1", 40000, NULL, NULL, UDP_DROP_BROADCAST },
+	{ "::ffff:192.0.2.1", 40000, NULL, NULL, UDP_DROP_BROADCAST },
+	/* The address rules come first: they say more. */
+	{ "224.0.0.1", 19, "192.0.2.9", NULL, UDP_DROP_SOURCE },
+	{ "192.0.2.1", 19, "192.0.2.255", "192.0.2.9", UDP_DROP_BROADCAST },
 };
 
 START_TEST(test_policy)
 {
 	static const uint16_t		 ports[] = { 7, 19 };
 	const struct policy_case	*c = &policy_cases[_i];
-	struct sockaddr_storage		 self[3], src, dst;
+	struct sockaddr_storage		 self[3], src, dst, local;
 	struct udp_policy		 p = { ports, 2, self, 3 };
+	const struct sockaddr		*dp = NULL, *lp = NULL;
 
 	sa("127.0.0.1", 7007, &self[0]);
 	sa("0.0.0.0", 9000, &self[1]);
 	sa("::", 9001, &self[2]);
 	sa(c->src, c->sport, &src);
-	if (c->dst != NULL)
+	if (c->dst != NULL) {
 		sa(c->dst, 7, &dst);
-	ck_assert_msg(udp_policy_check(&p, (struct sockaddr *)&src,
-	    c->dst ? (struct sockaddr *)&dst : NULL) == c->want,
-	    "%s port %u to %s: want %s", c->src, c->sport,
-	    c->dst ? c->dst : "?", c->want == UDP_DROP_NONE ? "an answer" :
+		dp = lp = (struct sockaddr *)&dst;
+	}
+	if (c->local != NULL && strcmp(c->local, "-") == 0)
+		lp = NULL;
+	else if (c->local != NULL) {
+		sa(c->local, 0, &local);
+		lp = (struct sockaddr *)&local;
+	}
+	ck_assert_msg(udp_policy_check(&p, (struct sockaddr *)&src, dp, lp) ==
+	    c->want, "%s port %u to %s (local %s): want %s", c->src, c->sport,
+	    c->dst ? c->dst : "?", c->local ? c->local : "the same",
+	    c->want == UDP_DROP_NONE ? "an answer" :
 	    udp_policy_drop_name(c->want));
 }
 END_TEST
 
 START_TEST(test_policy_empty_port_list)
 {
-	struct sockaddr_storage	src;
+	struct sockaddr_storage	src, dst;
 	struct udp_policy	p = { NULL, 0, NULL, 0 };
 
 	sa("192.0.2.1", 19, &src);
-	ck_assert_int_eq(udp_policy_check(&p, (struct sockaddr *)&src, NULL),
-	    UDP_DROP_NONE);
+	sa("192.0.2.9", 7, &dst);
+	ck_assert_int_eq(udp_policy_check(&p, (struct sockaddr *)&src,
+	    (struct sockaddr *)&dst, (struct sockaddr *)&dst), UDP_DROP_NONE);
 	sa("192.0.2.1", 0, &src);
-	ck_assert_int_eq(udp_policy_check(&p, (struct sockaddr *)&src, NULL),
-	    UDP_DROP_PORT);
+	ck_assert_int_eq(udp_policy_check(&p, (struct sockaddr *)&src,
+	    (struct sockaddr *)&dst, (struct sockaddr *)&dst), UDP_DROP_PORT);
+	/* A local chargen is still a service, whatever the list says. */
+	sa("192.0.2.9", 19, &src);
+	ck_assert_int_eq(udp_policy_check(&p, (struct sockaddr *)&src,
+	    (struct sockaddr *)&dst, (struct sockaddr *)&dst), UDP_DROP_PORT);
+}
+END_TEST
+
+#define LOOP_STEPS	14
+
+/*
+ * The loop detector, step by step: 'a' we answered digest d at t, 'q' a
+ * datagram of digest d came in at t and must get "want".
+ */
+static const struct loop_case {
+	const char	*what;
+	struct {
+		char		 ev;	/* 'a', 'q'; 0 ends */
+		uint64_t	 digest;
+		uint64_t	 now_ms;
+		enum udp_drop	 want;
+	} step[LOOP_STEPS];
+} loop_cases[] = {
+	{ "a loop: the 4th return in a row within the window is dropped", {
+	    { 'q', 7, 100, UDP_DROP_NONE }, { 'a', 7, 100, 0 },
+	    { 'q', 7, 101, UDP_DROP_NONE }, { 'a', 7, 101, 0 },
+	    { 'q', 7, 102, UDP_DROP_NONE }, { 'a', 7, 102, 0 },
+	    { 'q', 7, 103, UDP_DROP_NONE }, { 'a', 7, 103, 0 },
+	    { 'q', 7, 104, UDP_DROP_LOOP },
+	    /* Forgotten: the same question again is a question. */
+	    { 'q', 7, 105, UDP_DROP_NONE }, { 'a', 7, 105, 0 },
+	    { 'q', 7, 106, UDP_DROP_NONE } } },
+	{ "another question between returns starts the count again", {
+	    { 'a', 7, 100, 0 }, { 'q', 7, 101, UDP_DROP_NONE },
+	    { 'a', 7, 101, 0 }, { 'q', 7, 102, UDP_DROP_NONE },
+	    { 'a', 7, 102, 0 }, { 'q', 8, 103, UDP_DROP_NONE },
+	    { 'a', 8, 103, 0 }, { 'q', 7, 104, UDP_DROP_NONE },
+	    { 'a', 7, 104, 0 }, { 'q', 7, 105, UDP_DROP_NONE },
+	    { 'a', 7, 105, 0 }, { 'q', 7, 106, UDP_DROP_NONE } } },
+	{ "a return later than the window starts the count again", {
+	    { 'a', 7, 100, 0 }, { 'q', 7, 200, UDP_DROP_NONE },
+	    { 'a', 7, 200, 0 }, { 'q', 7, 300, UDP_DROP_NONE },
+	    { 'a', 7, 300, 0 }, { 'q', 7, 1301, UDP_DROP_NONE },
+	    { 'a', 7, 1301, 0 }, { 'q', 7, 1400, UDP_DROP_NONE },
+	    { 'a', 7, 1400, 0 }, { 'q', 7, 2400, UDP_DROP_NONE },
+	    { 'a', 7, 2400, 0 }, { 'q', 7, 2500, UDP_DROP_NONE },
+	    { 'a', 7, 2500, 0 }, { 'q', 7, 2501, UDP_DROP_LOOP } } },
+	{ "returns unanswered (a rate limit) still count; a clock gone back "
+	    "counts nothing", {
+	    { 'a', 7, 500, 0 }, { 'q', 7, 501, UDP_DROP_NONE },
+	    { 'q', 7, 502, UDP_DROP_NONE }, { 'q', 7, 400, UDP_DROP_NONE },
+	    { 'q', 7, 503, UDP_DROP_NONE }, { 'q', 7, 504, UDP_DROP_NONE },
+	    { 'q', 7, 505, UDP_DROP_NONE }, { 'q', 7, 506, UDP_DROP_LOOP } } },
+	{ "nothing answered, nothing to return", {
+	    { 'q', 0, 1, UDP_DROP_NONE }, { 'q', 0, 2, UDP_DROP_NONE },
+	    { 'q', 0, 3, UDP_DROP_NONE }, { 'q', 0, 4, UDP_DROP_NONE },
+	    { 'q', 0, 5, UDP_DROP_NONE } } },
+};
+
+START_TEST(test_loop)
+{
+	const struct loop_case	*c = &loop_cases[_i];
+	struct udp_echo_memo	 m;
+	size_t			 i;
+
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < LOOP_STEPS && c->step[i].ev != 0; i++) {
+		if (c->step[i].ev == 'a') {
+			udp_loop_answered(&m, c->step[i].digest,
+			    c->step[i].now_ms);
+			continue;
+		}
+		ck_assert_msg(udp_loop_check(&m, c->step[i].digest,
+		    c->step[i].now_ms) == c->step[i].want, "%s: step %zu",
+		    c->what, i);
+	}
 }
 END_TEST
 
@@ -265,6 +392,7 @@ suite(void)
 
 	tcase_add_loop_test(tc, test_policy, 0, nitems(policy_cases));
 	tcase_add_test(tc, test_policy_empty_port_list);
+	tcase_add_loop_test(tc, test_loop, 0, nitems(loop_cases));
 	tcase_add_loop_test(tc, test_bucket, 0, nitems(bucket_cases));
 	tcase_add_test(tc, test_limit_sources_apart);
 	tcase_add_test(tc, test_limit_global_ceiling);
