@@ -130,7 +130,7 @@ udp_limit_take(struct udp_limit *l, const struct sockaddr *src,
 {
 	struct udp_source	 k;
 	struct udp_group	*g;
-	bool			 ok = true;
+	bool			 ok;
 
 	if (client->datagrams || client->bytes) {
 		key_of(src, &k);
