@@ -28,13 +28,13 @@
 
 #include <libconfig.h>
 
-#include "confdump.h"
-#include "config.h"
-#include "log.h"
-#include "master.h"
-#include "notify.h"
-#include "pidfile.h"
-#include "safepath.h"
+#include "config/confdump.h"
+#include "config/config.h"
+#include "core/log.h"
+#include "master/master.h"
+#include "core/notify.h"
+#include "core/pidfile.h"
+#include "core/safepath.h"
 
 #ifndef SOCKECHOD_CONFIG_PATH
 #define SOCKECHOD_CONFIG_PATH	"/etc/sockecho.conf"

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli.h"
+#include "client/cli.h"
 
 void
 cli_vfail(int status, const char *fmt, va_list ap)

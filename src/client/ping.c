@@ -23,10 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "ping.h"
-#include "probe.h"
-#include "sig.h"
+#include "client/cli.h"
+#include "client/ping.h"
+#include "client/probe.h"
+#include "core/sig.h"
 
 #define EXIT_LOST	1
 

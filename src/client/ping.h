@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "stats.h"
+#include "client/stats.h"
 
 #define PING_NS_PER_MS		1000000ull
 #define PING_NS_PER_S		1000000000ull

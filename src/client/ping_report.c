@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ping.h"
+#include "client/ping.h"
 
 /* Milliseconds with about three significant digits, as ping(8) has them. */
 static const char *

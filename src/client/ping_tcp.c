@@ -20,8 +20,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "ping.h"
-#include "probe.h"
+#include "client/ping.h"
+#include "client/probe.h"
 
 enum xfer {
 	XFER_OK,

@@ -17,8 +17,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "ping.h"
-#include "probe.h"
+#include "client/ping.h"
+#include "client/probe.h"
 
 /* A socket connected to the target: only its replies, and its ICMP errors. */
 int

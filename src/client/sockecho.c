@@ -28,10 +28,10 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "ping.h"
-#include "sig.h"
-#include "sockecho_udp.h"
+#include "client/cli.h"
+#include "client/ping.h"
+#include "core/sig.h"
+#include "client/sockecho_udp.h"
 
 #define DEFAULT_PORT		"7"
 #define CONNECT_TIMEOUT_MS	10000

@@ -18,9 +18,9 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "sig.h"
-#include "sockecho_udp.h"
+#include "client/cli.h"
+#include "core/sig.h"
+#include "client/sockecho_udp.h"
 
 #define UDP_MAX_BYTES		65527	/* the largest over IPv6 */
 #define UDP4_MAX_BYTES		65507

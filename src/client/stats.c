@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stats.h"
+#include "client/stats.h"
 
 const unsigned stats_pctl[STATS_NPCTL] = { 50, 90, 99 };
 

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "config_int.h"
+#include "config/config_int.h"
 
 /*
  * Secure by default: loopback and the private ranges. "allow = [];"

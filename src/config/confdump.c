@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <syslog.h>
 
-#include "confdump.h"
+#include "config/confdump.h"
 
 #define MS_PER_SEC	1000
 

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "config.h"
+#include "config/config.h"
 
 void	confdump_write(FILE *, const struct config *);
 

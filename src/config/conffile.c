@@ -19,10 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conffile.h"
-#include "confscan.h"
-#include "log.h"
-#include "safepath.h"
+#include "config/conffile.h"
+#include "config/confscan.h"
+#include "core/log.h"
+#include "core/safepath.h"
 
 /*
  * Room for the files, a newline after each included one, and an "L"

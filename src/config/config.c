@@ -14,8 +14,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "config_int.h"
-#include "peerlog.h"
+#include "config/config_int.h"
+#include "core/peerlog.h"
 
 void
 config_free(struct config *cfg)

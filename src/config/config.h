@@ -9,10 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "acl.h"
-#include "echo.h"
-#include "listen.h"
-#include "log.h"
+#include "net/acl.h"
+#include "net/echo.h"
+#include "net/listen.h"
+#include "core/log.h"
 
 #define CONFIG_WORKERS_MAX	512
 #define CONFIG_UDP_DROP_PORTS_MAX 64

@@ -14,9 +14,9 @@
 
 #include <libconfig.h>
 
-#include "conffile.h"
-#include "config.h"
-#include "log.h"
+#include "config/conffile.h"
+#include "config/config.h"
+#include "core/log.h"
 
 #define MS_PER_SEC		1000ULL
 #define MIB			(1024ULL * 1024)

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config_int.h"
+#include "config/config_int.h"
 
 #define FIELD(f)	offsetof(struct config, f), sizeof(((struct config *)0)->f)
 

@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "confscan.h"
-#include "log.h"
+#include "config/confscan.h"
+#include "core/log.h"
 
 struct scanner {
 	const char		*text;

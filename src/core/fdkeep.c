@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "fdkeep.h"
+#include "core/fdkeep.h"
 
 static int
 cmp_int(const void *a, const void *b)

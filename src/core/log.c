@@ -21,7 +21,7 @@
 
 #include <systemd/sd-journal.h>
 
-#include "log.h"
+#include "core/log.h"
 
 #define LOG_LINE_BYTES	2048
 /* Batched lines are flushed in writes that pipes keep whole (PIPE_BUF). */

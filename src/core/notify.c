@@ -13,8 +13,8 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "notify.h"
-#include "sig.h"
+#include "core/notify.h"
+#include "core/sig.h"
 
 void
 notify_ready(const char *status)

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "log.h"
+#include "core/log.h"
 
 void	notify_ready(const char *status);
 void	notify_reloading(void);

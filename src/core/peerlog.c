@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "peerlog.h"
+#include "core/peerlog.h"
 
 #define US_PER_SECOND	1000000
 

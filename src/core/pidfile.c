@@ -19,8 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pidfile.h"
-#include "safepath.h"
+#include "core/pidfile.h"
+#include "core/safepath.h"
 
 #define PIDFILE_BYTES	32	/* "4194304\n" and room for junk to show */
 #define PIDFILE_MODE	0644	/* anyone may read it, less the umask */

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "priv.h"
+#include "core/priv.h"
 
 int
 priv_switch_user(const char *user, uid_t uid, gid_t gid)

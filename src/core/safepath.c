@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "safepath.h"
+#include "core/safepath.h"
 
 #define TEMP_TRIES	16	/* names tried before a temporary file fails */
 #define TEMP_SUFFIX	".0123456789abcdef.tmp"

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sig.h"
+#include "core/sig.h"
 
 /* Block "signals" in this process and return a non-blocking signalfd for them. */
 int

@@ -12,7 +12,7 @@
 
 #include <errno.h>
 
-#include "siphash.h"
+#include "core/siphash.h"
 
 #define ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 

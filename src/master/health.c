@@ -8,11 +8,11 @@
 
 #include <string.h>
 
-#include "health.h"
-#include "log.h"
-#include "notify.h"
-#include "status.h"
-#include "supervise.h"
+#include "master/health.h"
+#include "core/log.h"
+#include "core/notify.h"
+#include "master/status.h"
+#include "master/supervise.h"
 
 void
 health_init(struct health *h, uint64_t watchdog_ms)

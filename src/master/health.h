@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "pool.h"
+#include "master/pool.h"
 
 struct health {
 	uint64_t	watchdog_ms;	/* WATCHDOG_USEC in ms, or 0 */

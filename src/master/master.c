@@ -20,15 +20,15 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "master.h"
-#include "msgid.h"
-#include "notify.h"
-#include "pidfile.h"
-#include "status.h"
-#include "scoreboard.h"
-#include "sig.h"
-#include "master_int.h"
+#include "core/log.h"
+#include "master/master.h"
+#include "core/msgid.h"
+#include "core/notify.h"
+#include "core/pidfile.h"
+#include "master/status.h"
+#include "shm/scoreboard.h"
+#include "core/sig.h"
+#include "master/master_int.h"
 
 /* The configuration file, then the command line's overrides. */
 int

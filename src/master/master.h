@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "config/config.h"
 
 /*
  * "sockechod --reload PID" sends SIGHUP with this value (sigqueue), and the

@@ -2,9 +2,9 @@
 /* master_clients.c: the master's side of the per-client table: free a dead worker's share, sweep, report. */
 #include "build-config.h"
 
-#include "clients.h"
-#include "log.h"
-#include "master_int.h"
+#include "shm/clients.h"
+#include "core/log.h"
+#include "master/master_int.h"
 
 /*
  * A dead worker's share of every client is free again, whatever killed

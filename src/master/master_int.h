@@ -7,15 +7,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "clients.h"
-#include "health.h"
-#include "master.h"
-#include "metrics.h"
-#include "metrics_http.h"
-#include "pool.h"
-#include "reload.h"
-#include "supervise.h"
-#include "udp_limit.h"
+#include "shm/clients.h"
+#include "master/health.h"
+#include "master/master.h"
+#include "master/metrics.h"
+#include "master/metrics_http.h"
+#include "master/pool.h"
+#include "master/reload.h"
+#include "master/supervise.h"
+#include "shm/udp_limit.h"
 
 #define TICK_MS			250	/* housekeeping: hung workers, status */
 #define CLIENTS_SWEEP_MS	1000	/* rate entries of seconds gone by */

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "listen.h"
-#include "log.h"
-#include "master_int.h"
-#include "scoreboard.h"
+#include "net/listen.h"
+#include "core/log.h"
+#include "master/master_int.h"
+#include "shm/scoreboard.h"
 
 /*
  * The exposition for GET /metrics: the pool's totals (exited workers'

@@ -12,8 +12,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "metrics.h"
-#include "udp_policy.h"
+#include "master/metrics.h"
+#include "shm/udp_policy.h"
 
 static const char *const cause_names[METRICS_EXIT_NCAUSES] = {
 	[METRICS_EXIT_ASKED] = "asked",

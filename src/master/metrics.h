@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "scoreboard.h"
+#include "shm/scoreboard.h"
 
 /* Why a worker exited, as the label "cause" of sockechod_worker_exits_total. */
 enum metrics_exit_cause {

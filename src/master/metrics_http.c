@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "metrics_http.h"
+#include "master/metrics_http.h"
 
 #define BODY_FIRST_BYTES	65536
 

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "listen.h"
+#include "net/listen.h"
 
 #define METRICS_HTTP_REQUEST_MAX	4096	/* bytes of request line and headers */
 #define METRICS_HTTP_TIMEOUT_MS		5000	/* a request, from accept to the last byte */

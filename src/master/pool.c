@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "pool.h"
+#include "core/log.h"
+#include "master/pool.h"
 
 static const char *const stop_reason_text[] = {
 	[POOL_STOP_NONE] = "unexpectedly",

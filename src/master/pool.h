@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "scoreboard.h"
-#include "worker.h"
+#include "shm/scoreboard.h"
+#include "worker/worker.h"
 
 /* What becomes of a worker: one fate a slot, changed only by the master. */
 enum pool_fate {

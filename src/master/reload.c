@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "master.h"
-#include "priv.h"
-#include "reload.h"
+#include "core/log.h"
+#include "master/master.h"
+#include "core/priv.h"
+#include "master/reload.h"
 
 #define DESCRIPTORS_SPARE	32	/* a worker's own: listeners, epoll, log */
 

@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "listen.h"
-#include "pool.h"
+#include "config/config.h"
+#include "net/listen.h"
+#include "master/pool.h"
 
 #define RELOAD_TIMEOUT_MS	30000	/* for the new generation to serve */
 #define RELOAD_WAITERS_MAX	1024

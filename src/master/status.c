@@ -12,11 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
-#include "msgid.h"
-#include "status.h"
-#include "supervise.h"
-#include "udp_policy.h"
+#include "core/log.h"
+#include "core/msgid.h"
+#include "master/status.h"
+#include "master/supervise.h"
+#include "shm/udp_policy.h"
 
 static void
 worker_fields(struct log_fields *f, const struct pool_slot *s, unsigned idx)

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pool.h"
-#include "reload.h"
+#include "master/pool.h"
+#include "master/reload.h"
 
 /* What the status line is made of. */
 struct status_view {

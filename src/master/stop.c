@@ -4,11 +4,11 @@
 
 #include <signal.h>
 
-#include "listen.h"
-#include "log.h"
-#include "master_int.h"
-#include "notify.h"
-#include "status.h"
+#include "net/listen.h"
+#include "core/log.h"
+#include "master/master_int.h"
+#include "core/notify.h"
+#include "master/status.h"
 
 static void
 stop_announce(struct master *m, bool fast)

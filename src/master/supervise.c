@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "supervise.h"
+#include "master/supervise.h"
 
 /*
  * An early death is a worker that never started serving, or that crashed

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acl.h"
+#include "net/acl.h"
 
 #define V4_BITS		32
 #define V6_BITS		128

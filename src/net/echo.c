@@ -13,8 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "echo.h"
-#include "echo_int.h"
+#include "net/echo.h"
+#include "net/echo_int.h"
 
 #define MESSAGE_FIRST_BYTES	4096
 

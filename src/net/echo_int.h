@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "echo.h"
+#include "net/echo.h"
 
 /* After this many reads a connection yields, so one fast peer cannot starve others. */
 #define ECHO_READS_PER_STEP	16

@@ -14,8 +14,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "echo.h"
-#include "echo_int.h"
+#include "net/echo.h"
+#include "net/echo_int.h"
 
 #define PIPE_DEFAULT_BYTES	65536	/* what a new pipe holds on Linux */
 

@@ -20,10 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "listen.h"
-#include "listen_int.h"
-#include "log.h"
-#include "safepath.h"
+#include "net/listen.h"
+#include "net/listen_int.h"
+#include "core/log.h"
+#include "core/safepath.h"
 
 #define UNIX_SOCKET_MODE	0666	/* an echo service is for every local user */
 

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "listen.h"
-#include "log.h"
-#include "listen_int.h"
+#include "net/listen.h"
+#include "core/log.h"
+#include "net/listen_int.h"
 
 bool
 listen_all_digits(const char *s, size_t n)

@@ -17,8 +17,8 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "listen.h"
-#include "listen_int.h"
+#include "net/listen.h"
+#include "net/listen_int.h"
 
 /*
  * What a passed socket is for: SOCK_STREAM (listening), SOCK_DGRAM

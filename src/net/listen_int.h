@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "listen.h"
+#include "net/listen.h"
 
 /* n > 0 characters, all decimal digits. */
 bool	listen_all_digits(const char *, size_t);

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "listen.h"
-#include "listen_int.h"
+#include "net/listen.h"
+#include "net/listen_int.h"
 
 static int
 resolve_unix(const struct listen_addr *a, struct listen_sockaddr *sa)

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proxy.h"
+#include "net/proxy.h"
 
 #define V1_PREFIX		"PROXY "
 #define V1_PREFIX_BYTES		(sizeof(V1_PREFIX) - 1)

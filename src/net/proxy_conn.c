@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "proxy_conn.h"
+#include "net/proxy_conn.h"
 
 /*
  * Read the header if it is whole. The kernel keeps what was peeked, so

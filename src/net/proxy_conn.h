@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "proxy.h"
+#include "net/proxy.h"
 
 enum proxy_conn_status {
 	PROXY_CONN_AGAIN,	/* a valid prefix so far: wait for more */

@@ -8,7 +8,7 @@
  */
 #include "build-config.h"
 
-#include "balance.h"
+#include "shm/balance.h"
 
 /*
  * How far above the least loaded a worker may still take connections: none

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "scoreboard.h"
+#include "shm/scoreboard.h"
 
 /*
  * A peer whose loop has not turned for this long is hung or stopped: its

@@ -20,9 +20,9 @@
 #include <string.h>
 #include <sys/types.h>
 
-#include "clients.h"
-#include "fault_point.h"
-#include "siphash.h"
+#include "shm/clients.h"
+#include "core/fault_point.h"
+#include "core/siphash.h"
 
 #define MS_PER_SECOND	1000
 

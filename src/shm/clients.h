@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "acl.h"
+#include "net/acl.h"
 
 /* Entries of the table: 65536 of 48 bytes, 3 MiB of shared memory. */
 #define CLIENTS_ENTRIES		65536

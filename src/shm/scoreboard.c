@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "scoreboard.h"
+#include "shm/scoreboard.h"
 
 _Static_assert(sizeof(struct scoreboard_head) <= sizeof(struct scoreboard_slot),
     "the head fits in the line before the slots");

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "peerlog.h"
+#include "config/config.h"
+#include "core/peerlog.h"
 
 /*
  * Enough for the largest pool, plus old generations still draining

@@ -21,9 +21,9 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "fault_point.h"
-#include "siphash.h"
-#include "udp_limit.h"
+#include "core/fault_point.h"
+#include "core/siphash.h"
+#include "shm/udp_limit.h"
 
 #define MS_PER_SECOND		1000
 #define LARGEST_BYTES		65527	/* as udp_policy.c's byte bucket */

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "udp_policy.h"
+#include "shm/udp_policy.h"
 
 #define UDP_LIMIT_GROUPS	1024	/* of UDP_LIMIT_WAYS sources each */
 #define UDP_LIMIT_WAYS		8

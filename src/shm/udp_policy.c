@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "udp_policy.h"
+#include "shm/udp_policy.h"
 
 #define MILLI			1000
 #define UDP_LARGEST_BYTES	65527	/* a byte bucket always holds one */

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "scoreboard.h"
+#include "shm/scoreboard.h"
 
 /*
  * Why a datagram went unanswered: the scoreboard counts each, and

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "admit.h"
-#include "listen.h"
-#include "log.h"
+#include "worker/admit.h"
+#include "net/listen.h"
+#include "core/log.h"
 
 void
 admit_init(struct admit *a, const struct config *cfg,

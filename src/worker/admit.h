@@ -8,12 +8,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "acl.h"
-#include "clients.h"
-#include "config.h"
-#include "peerlog.h"
-#include "proxy.h"
-#include "scoreboard.h"
+#include "net/acl.h"
+#include "shm/clients.h"
+#include "config/config.h"
+#include "core/peerlog.h"
+#include "net/proxy.h"
+#include "shm/scoreboard.h"
 
 /* Sources noticed in the last minute: one notice each, the rest at debug. */
 #define ADMIT_NOTICE_SOURCES	64

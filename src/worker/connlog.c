@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "connlog.h"
-#include "log.h"
-#include "msgid.h"
+#include "worker/connlog.h"
+#include "core/log.h"
+#include "core/msgid.h"
 
 static const char *const reason_names[] = {
 #define CONNLOG_NAME(name, text)	[CONNLOG_##name] = text,

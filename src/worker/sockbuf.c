@@ -12,7 +12,7 @@
  */
 #include "build-config.h"
 
-#include "sockbuf.h"
+#include "worker/sockbuf.h"
 
 /*
  * The autotuned connections of every worker that is alive, whatever its

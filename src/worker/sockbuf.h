@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "scoreboard.h"
+#include "shm/scoreboard.h"
 
 uint64_t sockbuf_autotuned(const struct scoreboard_slot *board, size_t nused);
 bool	sockbuf_may_autotune(const struct scoreboard_slot *board, size_t nused,

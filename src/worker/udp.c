@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "udp.h"
-#include "udp_policy.h"
+#include "core/log.h"
+#include "worker/udp.h"
+#include "shm/udp_policy.h"
 
 #define UDP_BATCH		32	/* datagrams per recvmmsg/sendmmsg */
 #define UDP_ROUNDS		4	/* batches per wakeup, then others' turn */

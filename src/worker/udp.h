@@ -3,10 +3,10 @@
 #ifndef SOCKECHOD_UDP_H
 #define SOCKECHOD_UDP_H
 
-#include "config.h"
-#include "listen.h"
-#include "scoreboard.h"
-#include "udp_limit.h"
+#include "config/config.h"
+#include "net/listen.h"
+#include "shm/scoreboard.h"
+#include "shm/udp_limit.h"
 
 struct udp_server;
 

@@ -23,18 +23,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "balance.h"
-#include "connlog.h"
-#include "echo.h"
-#include "fdkeep.h"
-#include "log.h"
-#include "notify.h"
-#include "priv.h"
-#include "sig.h"
-#include "supervise.h"
-#include "udp.h"
-#include "worker.h"
-#include "worker_int.h"
+#include "shm/balance.h"
+#include "worker/connlog.h"
+#include "net/echo.h"
+#include "core/fdkeep.h"
+#include "core/log.h"
+#include "core/notify.h"
+#include "core/priv.h"
+#include "core/sig.h"
+#include "master/supervise.h"
+#include "worker/udp.h"
+#include "worker/worker.h"
+#include "worker/worker_int.h"
 
 #define HEARTBEAT_MS		500	/* the longest the loop sleeps */
 #define DRAIN_BATCH		64	/* accepts per round when draining */

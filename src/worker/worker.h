@@ -7,11 +7,11 @@
 
 #include <stddef.h>
 
-#include "clients.h"
-#include "config.h"
-#include "listen.h"
-#include "scoreboard.h"
-#include "udp_limit.h"
+#include "shm/clients.h"
+#include "config/config.h"
+#include "net/listen.h"
+#include "shm/scoreboard.h"
+#include "shm/udp_limit.h"
 
 /* Everything a freshly forked worker needs from its master. */
 struct worker_params {

@@ -17,16 +17,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "admit.h"
-#include "balance.h"
-#include "connlog.h"
-#include "echo.h"
-#include "listen.h"
-#include "log.h"
-#include "pool.h"
-#include "sig.h"
-#include "sockbuf.h"
-#include "worker_int.h"
+#include "worker/admit.h"
+#include "shm/balance.h"
+#include "worker/connlog.h"
+#include "net/echo.h"
+#include "net/listen.h"
+#include "core/log.h"
+#include "master/pool.h"
+#include "core/sig.h"
+#include "worker/sockbuf.h"
+#include "worker/worker_int.h"
 
 #define ACCEPT_BATCH	16	/* connections a listener event at most */
 

@@ -11,11 +11,11 @@
 
 #include <stddef.h>
 
-#include "connlog.h"
-#include "echo.h"
-#include "listen.h"
-#include "log.h"
-#include "worker_int.h"
+#include "worker/connlog.h"
+#include "net/echo.h"
+#include "net/listen.h"
+#include "core/log.h"
+#include "worker/worker_int.h"
 
 /*
  * Whom to close when a parked connection waits and nothing will free

@@ -21,15 +21,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "admit.h"
-#include "connlog.h"
-#include "echo.h"
-#include "listen.h"
-#include "log.h"
-#include "scoreboard.h"
-#include "sig.h"
-#include "sockbuf.h"
-#include "worker_int.h"
+#include "worker/admit.h"
+#include "worker/connlog.h"
+#include "net/echo.h"
+#include "net/listen.h"
+#include "core/log.h"
+#include "shm/scoreboard.h"
+#include "core/sig.h"
+#include "worker/sockbuf.h"
+#include "worker/worker_int.h"
 
 void
 worker_peer_name(const struct conn *c, char *buf, size_t size)

@@ -14,12 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "admit.h"
-#include "config.h"
-#include "connlog.h"
-#include "echo.h"
-#include "scoreboard.h"
-#include "udp.h"
+#include "worker/admit.h"
+#include "config/config.h"
+#include "worker/connlog.h"
+#include "net/echo.h"
+#include "shm/scoreboard.h"
+#include "worker/udp.h"
 
 enum ev_kind {
 	EV_SIGNAL,

@@ -12,11 +12,11 @@
 
 #include <string.h>
 
-#include "admit.h"
-#include "connlog.h"
-#include "proxy_conn.h"
-#include "scoreboard.h"
-#include "worker_int.h"
+#include "worker/admit.h"
+#include "worker/connlog.h"
+#include "net/proxy_conn.h"
+#include "shm/scoreboard.h"
+#include "worker/worker_int.h"
 
 /* A PROXY header that failed: reset, as a refusal is, and counted. */
 static void

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acl.h"
+#include "net/acl.h"
 #include "fuzz.h"
 
 int

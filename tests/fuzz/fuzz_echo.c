@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "echo.h"
+#include "net/echo.h"
 #include "fuzz.h"
 
 #define SCRATCH_BYTES	4096

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "listen.h"
+#include "net/listen.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

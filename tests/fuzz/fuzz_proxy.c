@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "proxy.h"
+#include "net/proxy.h"
 
 /* A header that parses whole must need more at every shorter length. */
 static void

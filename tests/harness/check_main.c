@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "check_main.h"
+#include "harness/check_main.h"
 
 #define EXIT_SKIP	77	/* automake's test protocol */
 

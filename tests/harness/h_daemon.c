@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "harness/harness.h"
 
 void
 h_init(struct daemon *d)
@@ -40,7 +40,7 @@ h_init(struct daemon *d)
 	d->listen_fd = -1;
 	d->metrics_fd = -1;
 	d->pid = -1;
-	d->binary = h_env("SOCKECHOD", "../src/sockechod");
+	d->binary = h_env("SOCKECHOD", "../../src/sockechod");
 	snprintf(d->dir, sizeof(d->dir), "%s/sockechod-test.XXXXXX",
 	    h_env("TMPDIR", "/tmp"));
 	if (mkdtemp(d->dir) == NULL) {

@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "harness/harness.h"
 
 /* CPU time of a process (user + system), with its reaped children's. */
 unsigned long

@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "harness/harness.h"
 
 static ssize_t
 drain_into(int fd, char *buf, size_t size, size_t *len)

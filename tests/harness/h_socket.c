@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "harness/harness.h"
 
 static int
 connect_deadline(int fd, const struct sockaddr *sa, socklen_t len,

@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "harness/harness.h"
 
 uint64_t
 h_now_ms(void)

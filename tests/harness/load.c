@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "load.h"
+#include "harness/load.h"
 
 const char *const load_outcome_names[LOAD_NOUTCOMES] = {
 	[LOAD_OK] = "ok",

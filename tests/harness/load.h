@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "harness.h"
+#include "harness/harness.h"
 
 #define LOAD_CHUNKS_MAX		8
 

@@ -18,8 +18,8 @@
 
 #include <check.h>
 
-#include "check_main.h"
-#include "integ.h"
+#include "harness/check_main.h"
+#include "integ/integ.h"
 
 #define DEADLINE_MS	5000
 #define GOOD		"listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n"

@@ -10,7 +10,7 @@
 
 #include <check.h>
 
-#include "integ.h"
+#include "integ/integ.h"
 
 struct daemon	d;
 

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "harness.h"
+#include "harness/harness.h"
 
 extern struct daemon	d;
 

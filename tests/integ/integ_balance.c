@@ -20,8 +20,8 @@
 
 #include <check.h>
 
-#include "check_main.h"
-#include "integ.h"
+#include "harness/check_main.h"
+#include "integ/integ.h"
 
 #define WORKERS_MAX	8
 #define CONNS_MAX	1000

@@ -21,8 +21,8 @@
 
 #include <check.h>
 
-#include "check_main.h"
-#include "integ.h"
+#include "harness/check_main.h"
+#include "integ/integ.h"
 
 #define NPORTS		100
 #define START_TRIES	5

@@ -23,8 +23,8 @@
 
 #include <check.h>
 
-#include "check_main.h"
-#include "integ.h"
+#include "harness/check_main.h"
+#include "integ/integ.h"
 
 START_TEST(test_stream_binary_megabytes)
 {
@@ -388,7 +388,7 @@ client(const char *const *args, const char *input, size_t inlen, char *out,
 	const char	*argv[16];
 	size_t		 n = 0;
 
-	argv[n++] = h_env("SOCKECHO", "../src/sockecho");
+	argv[n++] = h_env("SOCKECHO", "../../src/sockecho");
 	while (*args != NULL && n < 15)
 		argv[n++] = *args++;
 	argv[n] = NULL;

@@ -23,8 +23,8 @@
 
 #include <check.h>
 
-#include "check_main.h"
-#include "integ.h"
+#include "harness/check_main.h"
+#include "integ/integ.h"
 
 static bool
 environ_has(pid_t pid, const char *name)
@@ -101,7 +101,7 @@ START_TEST(test_ready_status_and_only_the_master_notifies)
 }
 END_TEST
 
-/* READY=1 waits for every worker, the slow one too (tests/fault.c). */
+/* READY=1 waits for every worker, the slow one too (tests/stress/fault.c). */
 START_TEST(test_ready_waits_for_the_slowest_worker)
 {
 	char		record[256], msg[2048];

@@ -22,8 +22,8 @@
 
 #include <check.h>
 
-#include "check_main.h"
-#include "integ.h"
+#include "harness/check_main.h"
+#include "integ/integ.h"
 
 #define IO_MS		5000
 #define FLOOD_SOURCES	3000

@@ -23,8 +23,8 @@
 
 #include <check.h>
 
-#include "check_main.h"
-#include "integ.h"
+#include "harness/check_main.h"
+#include "integ/integ.h"
 
 /* Run "binary" with args; stdout and stderr into out and err. */
 static int
@@ -45,7 +45,7 @@ run(const char *binary, const char *const *args, char *out, size_t outsize,
 static const char *
 client_binary(void)
 {
-	return h_env("SOCKECHO", "../src/sockecho");
+	return h_env("SOCKECHO", "../../src/sockecho");
 }
 
 START_TEST(test_help_lists_every_address_form)

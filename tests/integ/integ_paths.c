@@ -29,8 +29,8 @@
 
 #include <check.h>
 
-#include "check_main.h"
-#include "integ.h"
+#include "harness/check_main.h"
+#include "integ/integ.h"
 
 #define RACE_ROUNDS	40	/* starts or reloads per race */
 #define RACE_MS		30000	/* and at most this long */

@@ -21,9 +21,9 @@
 
 #include <check.h>
 
-#include "check_main.h"
-#include "integ.h"
-#include "testserv.h"
+#include "harness/check_main.h"
+#include "integ/integ.h"
+#include "integ/testserv.h"
 
 #define OUT_BYTES	65536
 
@@ -35,7 +35,7 @@ ping(const char *const *args)
 	const char	*argv[24];
 	size_t		 n = 0, outlen;
 
-	argv[n++] = h_env("SOCKECHO", "../src/sockecho");
+	argv[n++] = h_env("SOCKECHO", "../../src/sockecho");
 	argv[n++] = "--ping";
 	while (*args != NULL && n < 23)
 		argv[n++] = *args++;
@@ -303,7 +303,7 @@ bg_start(struct bg *b, const char *const *args)
 	size_t		 n = 0;
 
 	memset(b, 0, sizeof(*b));
-	argv[n++] = h_env("SOCKECHO", "../src/sockecho");
+	argv[n++] = h_env("SOCKECHO", "../../src/sockecho");
 	while (*args != NULL && n < 15)
 		argv[n++] = *args++;
 	argv[n] = NULL;

@@ -23,8 +23,8 @@
 
 #include <check.h>
 
-#include "check_main.h"
-#include "integ.h"
+#include "harness/check_main.h"
+#include "integ/integ.h"
 
 #define IO_MS		5000
 #define V2_SIG		"\r\n\r\n\0\r\nQUIT\n"

@@ -26,8 +26,8 @@
 
 #include <check.h>
 
-#include "check_main.h"
-#include "integ.h"
+#include "harness/check_main.h"
+#include "integ/integ.h"
 
 /* An odd size that the kernel doubles: autotuning never lands on it. */
 #define CAP		100000

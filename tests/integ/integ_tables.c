@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * integ_tables.c: the real daemon's shared tables under attack. A worker
- * SIGKILLed inside each table's lock (tests/sockechod-faulty) leaves UDP
+ * SIGKILLed inside each table's lock (tests/stress/sockechod-faulty) leaves UDP
  * and TCP echo working and no worker "killed as hung"; eight sources
  * that collide with a victim under main's old FNV-1a group cannot reset
  * its UDP bucket.
@@ -20,8 +20,8 @@
 
 #include <check.h>
 
-#include "check_main.h"
-#include "integ.h"
+#include "harness/check_main.h"
+#include "integ/integ.h"
 
 #define ANSWER_MS	10000	/* service must be back within this */
 #define HUNG_WATCH_MS	5000	/* 2.5 worker_timeouts without a hung kill */

@@ -23,8 +23,8 @@
 
 #include <check.h>
 
-#include "check_main.h"
-#include "integ.h"
+#include "harness/check_main.h"
+#include "integ/integ.h"
 
 #define UDP4_MAX	65507
 #define UDP6_MAX	65527
@@ -333,7 +333,7 @@ sockecho(const char *const *args, const char *input, char *out,
 	int		 st;
 
 	snprintf(port, sizeof(port), "%u", d.port);
-	argv[n++] = h_env("SOCKECHO", "../src/sockecho");
+	argv[n++] = h_env("SOCKECHO", "../../src/sockecho");
 	argv[n++] = "-u";
 	while (*args != NULL && n < 17)
 		argv[n++] = *args++;
@@ -450,7 +450,7 @@ START_TEST(test_udp_socket_activation)
 {
 	struct sockaddr_storage	 from;
 	char			 addr[64], in[64];
-	const char		*bin = h_env("SOCKECHOD", "../src/sockechod");
+	const char		*bin = h_env("SOCKECHOD", "../../src/sockechod");
 	unsigned		 port = h_free_port("127.0.0.1");
 	pid_t			 pid;
 	int			 fd = client(AF_INET, 0), st;

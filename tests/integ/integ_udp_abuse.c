@@ -29,8 +29,8 @@
 
 #include <check.h>
 
-#include "check_main.h"
-#include "integ.h"
+#include "harness/check_main.h"
+#include "integ/integ.h"
 
 #define NET_SERVER	"10.99.0.1"	/* the daemon's namespace, on v0 */
 #define NET_SERVER2	"10.99.0.3"	/* its second address there */

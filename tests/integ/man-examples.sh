@@ -9,8 +9,8 @@
 set -u
 
 srcdir=${SOCKECHOD_SRCDIR:-..}
-SOCKECHOD=${SOCKECHOD:-../src/sockechod}
-SOCKECHO=${SOCKECHO:-../src/sockecho}
+SOCKECHOD=${SOCKECHOD:-../../src/sockechod}
+SOCKECHO=${SOCKECHO:-../../src/sockecho}
 
 if [ -z "${MAN_EXAMPLES_INSIDE:-}" ]; then
 	if ! unshare -mn --propagation private true 2>/dev/null; then

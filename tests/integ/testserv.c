@@ -20,8 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "testserv.h"
+#include "harness/harness.h"
+#include "integ/testserv.h"
 
 static int
 bound_socket(int type, unsigned *port)

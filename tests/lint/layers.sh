@@ -17,7 +17,7 @@ make_file() {
 	shift 2
 	mkdir -p "$(dirname "$f")"
 	{
-		printf '/* %s: planted by tests/layers.sh. */\n' "$(basename "$f")"
+		printf '/* %s: planted by tests/lint/layers.sh. */\n' "$(basename "$f")"
 		for c in "$@"; do
 			printf 'int\t%s(void);\n' "$c"
 		done

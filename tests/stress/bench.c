@@ -36,9 +36,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench_udp.h"
-#include "harness.h"
-#include "load.h"
+#include "stress/bench_udp.h"
+#include "harness/harness.h"
+#include "harness/load.h"
 
 #define MIB			(1024 * 1024)
 /* A throughput case sends this much, or for this long, whichever ends first. */

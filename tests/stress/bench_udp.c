@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench_udp.h"
-#include "harness.h"
+#include "stress/bench_udp.h"
+#include "harness/harness.h"
 
 #define UDP_BYTES		64
 #define UDP_IN_FLIGHT		8

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * fault.c: the fault hooks of tests/sockechod-faulty, a test-only build of
+ * fault.c: the fault hooks of tests/stress/sockechod-faulty, a test-only build of
  * the daemon. It replaces the weak no-op worker_fault_point() of
- * src/worker.c; the production binary has no hooks at all.
+ * src/worker/worker.c; the production binary has no hooks at all.
  *
  * SOCKECHOD_FAULT=crash-at-start: every worker aborts right before it
  * would start serving, after appending "MONOTONIC_MS PID" to the file
@@ -27,9 +27,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fault_point.h"
-#include "sig.h"
-#include "worker.h"
+#include "core/fault_point.h"
+#include "core/sig.h"
+#include "worker/worker.h"
 
 #define SLOW_START_MS	1500
 

@@ -30,8 +30,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "load.h"
+#include "harness/harness.h"
+#include "harness/load.h"
 
 #define CONCURRENCY	32
 #define CHUNKS		4

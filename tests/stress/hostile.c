@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "harness/harness.h"
 
 /*
  * Under AddressSanitizer (make check-sanitizers builds the daemon and this
@@ -996,7 +996,7 @@ case_nofile(void)
 int
 main(int argc, char *argv[])
 {
-	/* In the order; "tests/hostile N" runs the Nth (5b is 6). */
+	/* In the order; "tests/stress/hostile N" runs the Nth (5b is 6). */
 	static void (*const cases[])(void) = { case_slowloris,
 	    case_never_reading, case_messages, case_per_client, case_access,
 	    case_mapped, case_resets, case_nofile, case_killed_worker };

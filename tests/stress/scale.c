@@ -23,9 +23,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "load.h"
-#include "scale.h"
+#include "harness/harness.h"
+#include "harness/load.h"
+#include "stress/scale.h"
 
 #define CONCURRENCY	16	/* load sessions at once */
 #define CHUNKS		3

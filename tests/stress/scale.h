@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "harness.h"
-#include "load.h"
+#include "harness/harness.h"
+#include "harness/load.h"
 
 #define SCALE_BACKENDS	3
 #define SCALE_LB_ADDR	"10.77.0.1"	/* the balancer, on the bridge */

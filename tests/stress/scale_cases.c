@@ -17,9 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "load.h"
-#include "scale.h"
+#include "harness/harness.h"
+#include "harness/load.h"
+#include "stress/scale.h"
 
 static bool
 logged_all(void *arg)

@@ -20,8 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "scale.h"
+#include "harness/harness.h"
+#include "stress/scale.h"
 
 #define HAPROXY_START_MS	10000
 #define HAPROXY_CMD_MS		5000

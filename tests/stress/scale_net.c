@@ -27,8 +27,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "scale.h"
+#include "harness/harness.h"
+#include "stress/scale.h"
 
 #define NETNS_DIR	"/run/netns"
 #define NS_PREFIX	"sockechod-scale"	/* then "<pid>-<role>" */

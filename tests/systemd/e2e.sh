@@ -157,7 +157,7 @@ build_packages() {
 	    fail "cannot make the upgrade package of $deb"
 	chmod 0644 "$dir"/upgrade/*.deb
 	say "packages: $(cd "$dir" && ls install/*.deb upgrade/*.deb | tr '\n' ' ')"
-	MSGID_H=$abs_top_srcdir/src/msgid.h
+	MSGID_H=$abs_top_srcdir/src/core/msgid.h
 }
 
 # The test, its unit and the MESSAGE_IDs go into the container.

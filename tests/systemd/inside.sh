@@ -261,7 +261,7 @@ write_conf() {
 	cp "$1" "$CONF.tmp" && chmod 0644 "$CONF.tmp" && mv "$CONF.tmp" "$CONF"
 }
 
-# The MESSAGE_IDs, from the daemon's own src/msgid.h (copied next to us).
+# The MESSAGE_IDs, from the daemon's own src/core/msgid.h (copied next to us).
 declare -A MSGID
 while read -r name id; do
 	MSGID[$name]=$id

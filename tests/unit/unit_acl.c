@@ -10,10 +10,10 @@
 
 #include <check.h>
 
-#include "check_main.h"
+#include "harness/check_main.h"
 
-#include "acl.h"
-#include "admit.h"
+#include "net/acl.h"
+#include "worker/admit.h"
 
 static const struct parse_case {
 	const char	*text;

@@ -6,9 +6,9 @@
 
 #include <check.h>
 
-#include "check_main.h"
+#include "harness/check_main.h"
 
-#include "balance.h"
+#include "shm/balance.h"
 
 #define NOW	100000
 #define PEERS	4

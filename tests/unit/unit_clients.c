@@ -12,9 +12,9 @@
 
 #include <check.h>
 
-#include "check_main.h"
+#include "harness/check_main.h"
 
-#include "clients.h"
+#include "shm/clients.h"
 
 static const struct clients_limits limits3 = { 3, 0, 32, 64 };
 

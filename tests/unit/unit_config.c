@@ -10,10 +10,10 @@
 
 #include <check.h>
 
-#include "check_main.h"
+#include "harness/check_main.h"
 
-#include "config.h"
-#include "log.h"
+#include "config/config.h"
+#include "core/log.h"
 
 static char	dir[128];
 static char	path[192];

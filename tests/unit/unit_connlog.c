@@ -10,10 +10,10 @@
 
 #include <check.h>
 
-#include "check_main.h"
-#include "connlog.h"
-#include "log.h"
-#include "peerlog.h"
+#include "harness/check_main.h"
+#include "worker/connlog.h"
+#include "core/log.h"
+#include "core/peerlog.h"
 
 START_TEST(test_reason_names)
 {

@@ -22,9 +22,9 @@
 
 #include <check.h>
 
-#include "check_main.h"
+#include "harness/check_main.h"
 
-#include "echo.h"
+#include "net/echo.h"
 
 #define SCRATCH		4096
 

@@ -16,10 +16,10 @@
 
 #include <check.h>
 
-#include "check_main.h"
+#include "harness/check_main.h"
 
-#include "fdkeep.h"
-#include "log.h"
+#include "core/fdkeep.h"
+#include "core/log.h"
 
 #define KEEP_MAX	8
 #define SCAN_MAX	2048	/* past the highest descriptor the tests open */

@@ -20,9 +20,9 @@
 
 #include <check.h>
 
-#include "check_main.h"
+#include "harness/check_main.h"
 
-#include "listen.h"
+#include "net/listen.h"
 
 static const struct good_case {
 	const char	*text;

@@ -19,12 +19,12 @@
 
 #include <check.h>
 
-#include "check_main.h"
+#include "harness/check_main.h"
 
-#include "health.h"
-#include "master.h"
-#include "pool.h"
-#include "reload.h"
+#include "master/health.h"
+#include "master/master.h"
+#include "master/pool.h"
+#include "master/reload.h"
 
 #define T0_MS		1000000
 #define FAKES_MAX	32

@@ -8,11 +8,11 @@
 
 #include <check.h>
 
-#include "check_main.h"
+#include "harness/check_main.h"
 
-#include "metrics.h"
-#include "metrics_http.h"
-#include "udp_policy.h"
+#include "master/metrics.h"
+#include "master/metrics_http.h"
+#include "shm/udp_policy.h"
 
 #define EXITED(code)	(((code) & 0xff) << 8)
 #define SIGNALED(sig)	((sig) & 0x7f)

@@ -15,8 +15,8 @@
 
 #include <check.h>
 
-#include "check_main.h"
-#include "pidfile.h"
+#include "harness/check_main.h"
+#include "core/pidfile.h"
 
 static const struct {
 	const char	*text;

@@ -18,9 +18,9 @@
 
 #include <check.h>
 
-#include "check_main.h"
+#include "harness/check_main.h"
 
-#include "priv.h"
+#include "core/priv.h"
 
 /* From now on capset(2) fails with EPERM, as systemd's filter makes it. */
 static int

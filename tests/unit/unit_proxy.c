@@ -11,9 +11,9 @@
 
 #include <check.h>
 
-#include "check_main.h"
+#include "harness/check_main.h"
 
-#include "proxy.h"
+#include "net/proxy.h"
 
 /* The longest lines of proxy-protocol.txt section 2.1, and its examples. */
 #define V4_LONGEST "PROXY TCP4 255.255.255.255 255.255.255.255 65535 65535\r\n"

@@ -18,10 +18,10 @@
 
 #include <check.h>
 
-#include "check_main.h"
+#include "harness/check_main.h"
 
-#include "admit.h"
-#include "proxy_conn.h"
+#include "worker/admit.h"
+#include "net/proxy_conn.h"
 
 static int	sv[2];
 

@@ -28,8 +28,8 @@
 
 #include <check.h>
 
-#include "check_main.h"
-#include "safepath.h"
+#include "harness/check_main.h"
+#include "core/safepath.h"
 
 #define HANG_S		10	/* a call still running after this has hung */
 #define RACE_ROUNDS	1000000

@@ -9,9 +9,9 @@
 
 #include <check.h>
 
-#include "check_main.h"
+#include "harness/check_main.h"
 
-#include "sockbuf.h"
+#include "worker/sockbuf.h"
 
 #define SLOTS	4
 

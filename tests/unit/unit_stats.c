@@ -12,11 +12,11 @@
 
 #include <check.h>
 
-#include "check_main.h"
+#include "harness/check_main.h"
 
-#include "ping.h"
-#include "probe.h"
-#include "stats.h"
+#include "client/ping.h"
+#include "client/probe.h"
+#include "client/stats.h"
 
 #define MS	1000000ull
 

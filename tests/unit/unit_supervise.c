@@ -10,9 +10,9 @@
 
 #include <check.h>
 
-#include "check_main.h"
+#include "harness/check_main.h"
 
-#include "supervise.h"
+#include "master/supervise.h"
 
 /* Wait statuses as waitpid() reports them. */
 #define EXITED(code)	(((code) & 0xff) << 8)

@@ -21,12 +21,12 @@
 
 #include <check.h>
 
-#include "check_main.h"
+#include "harness/check_main.h"
 
-#include "clients.h"
-#include "fault_point.h"
-#include "siphash.h"
-#include "udp_limit.h"
+#include "shm/clients.h"
+#include "core/fault_point.h"
+#include "core/siphash.h"
+#include "shm/udp_limit.h"
 
 /* The reference implementation's vectors.h: key 00..0f, message 00..n-1. */
 static const char *const sip64[64] = {

@@ -14,10 +14,10 @@
 
 #include <check.h>
 
-#include "check_main.h"
+#include "harness/check_main.h"
 
-#include "udp_limit.h"
-#include "udp_policy.h"
+#include "shm/udp_limit.h"
+#include "shm/udp_policy.h"
 
 /* "1.2.3.4" or "2001:db8::1" and a port into a socket address. */
 static void
