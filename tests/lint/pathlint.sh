@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
-# pathlint.sh: no file in src/*.c acts on a path but through src/core/safepath.c
+# pathlint.sh: no file in src/**/*.c acts on a path but through src/core/safepath.c
 # (tools/pathlint), and the checker itself still fails on a bare call
 # planted in a copy of a daemon file, and passes one in a comment, a
 # string, a safepath_ call or listen.c's bind() of an IP address.
@@ -14,6 +14,7 @@ mkdir "$tmp/src"
 status=0
 # $1: the name of the planted file under $tmp/src, $2: 0 if it must pass.
 plant() {
+	mkdir -p "$(dirname "$tmp/src/$1")"
 	cp "$srcdir/src/core/pidfile.c" "$tmp/src/$1"
 	cat >>"$tmp/src/$1"
 	if "$pathlint" "$tmp/src/$1" >"$tmp/out" 2>&1; then
@@ -41,9 +42,9 @@ printf 'static const char *s = "rename(a, b)";\n' | plant string.c 0
 printf 'static void\nf(void)\n{\n\t(void)safepath_unlink("x", 0);\n}\n' |
     plant routed.c 0
 printf 'static void\nf(int fd)\n{\n\t(void)bind(fd, 0, 0);\n}\n' |
-    plant listen.c 0
-if "$pathlint" "$srcdir"/src/*.c; then
-	echo "ok: no bare path call in src/*.c outside src/core/safepath.c"
+    plant net/listen.c 0
+if "$pathlint" $(find "$srcdir"/src -name '*.c' | sort); then
+	echo "ok: no bare path call in src/**/*.c outside src/core/safepath.c"
 else
 	status=1
 fi
