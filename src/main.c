@@ -32,6 +32,7 @@
 #include "config/config.h"
 #include "core/log.h"
 #include "master/master.h"
+#include "master/reload.h"
 #include "core/notify.h"
 #include "core/pidfile.h"
 #include "core/safepath.h"
@@ -131,7 +132,7 @@ print_config_errors(const struct config_errors *errs)
 
 /* -l must be right on its own: a bad one is a usage error, not a config error. */
 static int
-check_listen(const struct master_options *o)
+check_listen(const struct config_options *o)
 {
 	struct config_errors	errs = { NULL, 0 };
 	struct config		cfg;
@@ -219,7 +220,7 @@ become_owner(long pid)
 static int
 send_reload(long pid, int pidfd)
 {
-	union sigval	v = { .sival_int = MASTER_RELOAD_COOKIE };
+	union sigval	v = { .sival_int = RELOAD_COOKIE };
 	siginfo_t	si;
 
 	if (pidfd != -1) {
@@ -249,7 +250,7 @@ static int explain_failure(long);
 /*
  * Wait for the master's answer on a signalfd, and for its death on the
  * pidfd (Linux 5.3 and later; elsewhere a check every second): a master
- * that dies is noticed at once, not after MASTER_RELOAD_WAIT_MS.
+ * that dies is noticed at once, not after RELOAD_WAIT_MS.
  */
 static int
 wait_answer(long pid, int pidfd, int sigfd)
@@ -262,14 +263,14 @@ wait_answer(long pid, int pidfd, int sigfd)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	deadline_ms = now.tv_sec * 1000LL + now.tv_nsec / 1000000 +
-	    MASTER_RELOAD_WAIT_MS;
+	    RELOAD_WAIT_MS;
 	for (;;) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		left_ms = deadline_ms - (now.tv_sec * 1000LL +
 		    now.tv_nsec / 1000000);
 		if (left_ms <= 0) {
 			fprintf(stderr, "sockechod: no answer from process %ld "
-			    "within %d s\n", pid, MASTER_RELOAD_WAIT_MS / 1000);
+			    "within %d s\n", pid, RELOAD_WAIT_MS / 1000);
 			return EX_TEMPFAIL;
 		}
 		if (poll(pfd, pidfd != -1 ? 2 : 1, pidfd != -1 ? (int)left_ms :
@@ -285,7 +286,7 @@ wait_answer(long pid, int pidfd, int sigfd)
 		    read(sigfd, &si, sizeof(si)) != sizeof(si) ||
 		    si.ssi_pid != (uint32_t)pid)
 			continue;
-		if (si.ssi_signo == MASTER_RELOAD_OK)
+		if (si.ssi_signo == RELOAD_OK)
 			return 0;
 		if (explain_failure(pid) == -1)
 			fprintf(stderr, "sockechod: the reload failed; the "
@@ -330,8 +331,8 @@ reload_and_wait(const char *arg)
 		goto out;
 	}
 	sigemptyset(&set);
-	sigaddset(&set, MASTER_RELOAD_OK);
-	sigaddset(&set, MASTER_RELOAD_FAILED);
+	sigaddset(&set, RELOAD_OK);
+	sigaddset(&set, RELOAD_FAILED);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	if ((sigfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1 ||
 	    send_reload(pid, pidfd) == -1) {
@@ -350,13 +351,13 @@ out:
 
 /* -T: "configuration OK" goes to stderr, the configuration alone to stdout. */
 static int
-dump_config(const struct master_options *o)
+dump_config(const struct config_options *o)
 {
 	struct config_errors	errs = { NULL, 0 };
 	struct config		cfg;
 	int			r;
 
-	r = master_configure(o, &cfg, &errs);
+	r = config_load_options(o, &cfg, &errs);
 	print_config_errors(&errs);
 	if (r == 0) {
 		confdump_write(stdout, &cfg);
@@ -370,13 +371,13 @@ dump_config(const struct master_options *o)
 }
 
 static int
-test_config(const struct master_options *o)
+test_config(const struct config_options *o)
 {
 	struct config_errors	errs = { NULL, 0 };
 	struct config		cfg;
 	int			r;
 
-	r = master_configure(o, &cfg, &errs);
+	r = config_load_options(o, &cfg, &errs);
 	print_config_errors(&errs);
 	if (r == 0)
 		printf("configuration OK%s%s%s\n",
@@ -426,7 +427,7 @@ claim_pid_file(const char *path)
 }
 
 static int
-start(const struct master_options *o)
+start(const struct config_options *o)
 {
 	struct config_errors	 errs = { NULL, 0 };
 	struct config		*cfg;
@@ -438,7 +439,7 @@ start(const struct master_options *o)
 		log_error("cannot start");
 		return EX_OSERR;
 	}
-	if (master_configure(o, cfg, &errs) == -1) {
+	if (config_load_options(o, cfg, &errs) == -1) {
 		for (i = 0; i < errs.n; i++)
 			log_errorx("%s", errs.v[i]);
 		snprintf(status, sizeof(status), "Failed to start: invalid "
@@ -484,7 +485,7 @@ static const struct option longopts[] = {
 
 /* An option that sets one of the master's options. */
 static int
-set_option(int ch, char *arg, char *argv[], struct master_options *o)
+set_option(int ch, char *arg, char *argv[], struct config_options *o)
 {
 	char	**lv;
 
@@ -517,7 +518,7 @@ set_option(int ch, char *arg, char *argv[], struct master_options *o)
 
 /* One option: returns -1 to go on, or the exit status. */
 static int
-one_option(int ch, char *argv[], struct master_options *o,
+one_option(int ch, char *argv[], struct config_options *o,
     enum action *action, const char **reload)
 {
 	switch (ch) {
@@ -546,7 +547,7 @@ one_option(int ch, char *argv[], struct master_options *o,
 
 /* Returns -1 to go on with *action, or the exit status. */
 static int
-parse_args(int argc, char *argv[], struct master_options *o,
+parse_args(int argc, char *argv[], struct config_options *o,
     enum action *action, const char **reload)
 {
 	int	ch, status;
@@ -594,7 +595,7 @@ command_line(long pid, char *buf, char **argv, int *argc)
 static int
 explain_failure(long pid)
 {
-	struct master_options	 o = { SOCKECHOD_CONFIG_PATH, true, NULL, 0,
+	struct config_options	 o = { SOCKECHOD_CONFIG_PATH, true, NULL, 0,
 				    -1, false, NULL };
 	struct config_errors	 errs = { NULL, 0 };
 	struct config		 cfg;
@@ -618,7 +619,7 @@ explain_failure(long pid)
 		snprintf(path, sizeof(path), "%s/%s", cwd, o.config_path);
 		o.config_path = path;
 	}
-	if (master_configure(&o, &cfg, &errs) == -1 && errs.n > 0) {
+	if (config_load_options(&o, &cfg, &errs) == -1 && errs.n > 0) {
 		fprintf(stderr, "sockechod: the reload failed; the previous "
 		    "configuration is still serving. The configuration:\n");
 		print_config_errors(&errs);
@@ -635,7 +636,7 @@ out:
 int
 main(int argc, char *argv[])
 {
-	struct master_options	 o;
+	struct config_options	 o;
 	enum action		 action = ACTION_RUN;
 	const char		*reload = NULL;
 	int			 status;

@@ -233,3 +233,20 @@ config_load(struct config *cfg, const char *path, bool optional,
 		    (unsigned long long)cfg->max_message_bytes);
 	return errs->n == before ? 0 : -1;
 }
+
+/* The configuration file, then the command line's overrides. */
+int
+config_load_options(const struct config_options *o, struct config *cfg,
+    struct config_errors *errs)
+{
+	if (config_load(cfg, o->config_path, o->config_optional, errs) == -1)
+		return -1;
+	if (o->nlisten > 0 &&
+	    config_set_listen(cfg, o->listen, o->nlisten, errs) == -1)
+		return -1;
+	if (o->workers >= 0)
+		cfg->workers = o->workers;
+	if (o->verbose)
+		cfg->log_level = LOG_DEBUG;
+	return 0;
+}

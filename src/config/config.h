@@ -89,6 +89,20 @@ uint64_t config_per_client(const struct config *);
 uint64_t config_buffered(const struct config *);
 bool	config_listen_proxy(const struct config *, size_t i);
 void	config_free(struct config *);
+
+/* What the command line says, applied again on every reload. */
+struct config_options {
+	const char	*config_path;
+	bool		 config_optional;	/* the default path: may be absent */
+	char	       **listen;		/* -l: replaces the config's list */
+	size_t		 nlisten;
+	int		 workers;		/* -w, or -1 */
+	bool		 verbose;		/* -v: debug logging */
+	const char	*pid_file;		/* --pid-file, or NULL */
+};
+
+int	config_load_options(const struct config_options *, struct config *,
+	    struct config_errors *);
 void	config_discard(struct config *);
 void	config_errors_free(struct config_errors *);
 

@@ -30,30 +30,23 @@
 #include "core/sig.h"
 #include "master/master_int.h"
 
-/* The configuration file, then the command line's overrides. */
-int
-master_configure(const struct master_options *o, struct config *cfg,
-    struct config_errors *errs)
-{
-	if (config_load(cfg, o->config_path, o->config_optional, errs) == -1)
-		return -1;
-	if (o->nlisten > 0 &&
-	    config_set_listen(cfg, o->listen, o->nlisten, errs) == -1)
-		return -1;
-	if (o->workers >= 0)
-		cfg->workers = o->workers;
-	if (o->verbose)
-		cfg->log_level = LOG_DEBUG;
-	return 0;
-}
-
-void
+static void
 master_describe(const struct master *m, char *buf, size_t size)
 {
 	struct status_view	v = { &m->pool, &m->gen, m->reload.error,
 	    m->phase == PHASE_STOPPING };
 
 	status_describe(&v, buf, size);
+}
+
+/* stop.c drains; the master says that it stops (its status, STOPPING=1). */
+static void
+begin_stop(struct master *m, bool fast)
+{
+	if (!stop_begin(m, fast))
+		return;
+	master_describe(m, m->status, sizeof(m->status));
+	notify_stopping(m->status);
 }
 
 static void
@@ -253,7 +246,7 @@ fatal_worker(struct master *m)
 	    "status %d): stopping", WORKER_EXIT_FATAL);
 	notify_failure(EPERM, "A worker cannot work: see the journal");
 	m->exit_status = EX_OSERR;
-	stop_begin(m, false);
+	begin_stop(m, false);
 }
 
 static void
@@ -340,16 +333,16 @@ master_signal(struct master *m, const struct signalfd_siginfo *si)
 		break;
 	case SIGHUP:
 		if (si->ssi_code == SI_QUEUE &&
-		    si->ssi_int == MASTER_RELOAD_COOKIE)
+		    si->ssi_int == RELOAD_COOKIE)
 			reload_wait(&m->reload, (pid_t)si->ssi_pid);
 		reload_request(m);
 		break;
 	case SIGTERM:
 	case SIGINT:
-		stop_begin(m, m->phase == PHASE_STOPPING);
+		begin_stop(m, m->phase == PHASE_STOPPING);
 		break;
 	case SIGQUIT:
-		stop_begin(m, true);
+		begin_stop(m, true);
 		break;
 	case SIGTTIN:
 		resize(m, 1);
@@ -435,7 +428,7 @@ next_timeout(const struct master *m)
 	return deadline > m->now_ms ? (int)(deadline - m->now_ms) : 0;
 }
 
-int
+static int
 master_start_failed(struct master *m, int errnum, const char *what)
 {
 	char	status[MASTER_STATUS_BYTES];
@@ -449,7 +442,7 @@ master_start_failed(struct master *m, int errnum, const char *what)
 
 /* A master that serves "cfg" (now its own) once master_start() did. */
 struct master *
-master_new(const struct master_options *o, struct config *cfg,
+master_new(const struct config_options *o, struct config *cfg,
     const struct pool_ops *ops)
 {
 	struct master	*m;
@@ -490,7 +483,7 @@ master_start(struct master *m)
 {
 	static const int sigs[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT,
 	    SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2 };
-	char		 err[LISTEN_ERROR_BYTES];
+	char		 err[LISTEN_ERROR_BYTES + 64];	/* and what failed */
 
 	srandom(getpid() ^ (unsigned)m->now_ms);
 	signal(SIGPIPE, SIG_IGN);
@@ -503,7 +496,9 @@ master_start(struct master *m)
 	if (reload_first(&m->gen, &m->activated, &m->http.ls, err,
 	    sizeof(err)) == -1)
 		return master_start_failed(m, errno, err);
-	if (master_open_metrics(m) == -1 || write_pid_file(m) == -1)
+	if (master_open_metrics(m, err, sizeof(err)) == -1)
+		return master_start_failed(m, errno ? errno : EADDRNOTAVAIL, err);
+	if (write_pid_file(m) == -1)
 		return -1;
 	m->gen.wanted = config_workers(m->gen.cfg);
 	m->gen.id = m->reload.last_id = 1;
@@ -553,7 +548,7 @@ master_wait(struct master *m)
 	nhttp = metrics_http_pollfds(&m->http, pfd + 2, nitems(pfd) - 2);
 	if (poll(pfd, 2 + nhttp, next_timeout(m)) == -1 && errno != EINTR) {
 		log_error("poll");
-		stop_begin(m, true);
+		begin_stop(m, true);
 	}
 	m->now_ms = sig_monotonic_ms();
 	if (pfd[1].revents & POLLIN)
@@ -593,7 +588,7 @@ master_end(struct master *m, bool started)
 
 /* Supervise until stopped; returns the process exit status. */
 int
-master_run(const struct master_options *o, struct config *cfg)
+master_run(const struct config_options *o, struct config *cfg)
 {
 	struct master	*m;
 

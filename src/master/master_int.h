@@ -48,7 +48,7 @@ struct stop {
 };
 
 struct master {
-	const struct master_options *opts;
+	const struct config_options *opts;
 	struct reload_gen	 gen;		/* the one being served */
 	bool			 activated;	/* sockets came from systemd */
 	struct pool		 pool;
@@ -74,11 +74,9 @@ struct master {
 	int			 exit_status;
 };
 
-void	master_describe(const struct master *, char *, size_t);
-int	master_start_failed(struct master *, int, const char *);
 
 /* stop.c */
-void	stop_begin(struct master *, bool);
+bool	stop_begin(struct master *, bool);
 void	stop_progress(struct master *);
 
 /* master_clients.c */
@@ -88,6 +86,6 @@ void	master_report_clients(struct master *);
 
 /* master_metrics.c */
 int	master_render_metrics(void *, char *, size_t);
-int	master_open_metrics(struct master *);
+int	master_open_metrics(struct master *, char *what, size_t size);
 
 #endif

@@ -61,12 +61,14 @@ master_render_metrics(void *arg, char *buf, size_t size)
 
 /*
  * metrics_listen: opened once, at start; a reload keeps it. A socket
- * systemd passed by the name "metrics" takes its place.
+ * systemd passed by the name "metrics" takes its place. -1 with errno
+ * and "what" failed (the master gives up starting).
  */
 int
-master_open_metrics(struct master *m)
+master_open_metrics(struct master *m, char *what, size_t size)
 {
-	char	err[LISTEN_ERROR_BYTES], what[LISTEN_ERROR_BYTES + 64];
+	char	err[LISTEN_ERROR_BYTES];
+	int	saved;
 
 	if (m->http.ls.n > 0) {
 		log_info("Prometheus metrics on %s, the socket systemd passed "
@@ -79,9 +81,11 @@ master_open_metrics(struct master *m)
 		return 0;
 	if (metrics_http_open(&m->http, &m->gen.cfg->metrics_addr, err,
 	    sizeof(err)) == -1) {
-		snprintf(what, sizeof(what), "metrics_listen %s: %s",
+		saved = errno;
+		snprintf(what, size, "metrics_listen %s: %s",
 		    m->gen.cfg->metrics_listen, err);
-		return master_start_failed(m, errno ? errno : EADDRNOTAVAIL, what);
+		errno = saved;
+		return -1;
 	}
 	log_info("Prometheus metrics on http://%s/metrics",
 	    m->gen.cfg->metrics_listen);

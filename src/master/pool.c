@@ -81,20 +81,6 @@ pool_open(struct pool *p, size_t nslots, const struct pool_ops *ops)
 	return 0;
 }
 
-/*
- * Tell every worker that the least load on the board may have risen (one
- * stopped taking connections), so that those waiting for their turn look
- * again. Each worker watches the eventfd edge-triggered and never reads
- * it: every write wakes them all, and nobody consumes another's wakeup.
- */
-void
-pool_turn(int turn_fd)
-{
-	uint64_t	one = 1;
-
-	(void)!write(turn_fd, &one, sizeof(one));
-}
-
 void
 pool_close(struct pool *p)
 {
@@ -193,7 +179,7 @@ release(struct pool *p, unsigned idx)
 	memset(&p->slots[idx], 0, sizeof(p->slots[idx]));
 	SCOREBOARD_STORE(p->sb[idx].state, (uint32_t)SCOREBOARD_FREE);
 	/* A worker that died without a word may have held the least load. */
-	pool_turn(p->turn_fd);
+	worker_turn_wake(p->turn_fd);
 }
 
 /*

@@ -84,7 +84,7 @@ struct pool {
 	struct scoreboard_slot	*sb;
 	struct pool_slot	*slots;
 	size_t			 nslots;
-	int			 turn_fd;	/* eventfd: see pool_turn() */
+	int			 turn_fd;	/* eventfd: see worker_turn_wake() */
 	struct pool_totals	 exited;	/* counters of reaped workers */
 };
 
@@ -95,7 +95,6 @@ int	pool_spawn(struct pool *, struct worker_params *, unsigned generation,
 	    uint64_t conn_limit, uint64_t now_ms);
 int	pool_reap(struct pool *, struct pool_death *, uint64_t now_ms);
 void	pool_scan(struct pool *, uint64_t now_ms);
-void	pool_turn(int turn_fd);
 
 void	pool_stop(struct pool *, unsigned idx, enum pool_stop_reason, int sig);
 void	pool_stop_all(struct pool *, enum pool_stop_reason, int sig);

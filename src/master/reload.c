@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "master/master.h"
 #include "core/priv.h"
 #include "master/reload.h"
 
@@ -64,12 +63,12 @@ reload_wait(struct reload *r, pid_t pid)
 static void
 answer(const struct reload *r, struct reload_waiters *w, bool ok)
 {
-	union sigval	v = { .sival_int = MASTER_RELOAD_COOKIE };
+	union sigval	v = { .sival_int = RELOAD_COOKIE };
 	size_t		i;
 
 	for (i = 0; i < w->n; i++)
-		if (r->ops->sigqueue(w->pid[i], ok ? MASTER_RELOAD_OK :
-		    MASTER_RELOAD_FAILED, v, r->ops->arg) == -1 &&
+		if (r->ops->sigqueue(w->pid[i], ok ? RELOAD_OK :
+		    RELOAD_FAILED, v, r->ops->arg) == -1 &&
 		    errno != ESRCH)
 			log_warn("cannot answer reload request of process %ld",
 			    (long)w->pid[i]);
@@ -242,7 +241,7 @@ join_errors(const struct config_errors *errs)
  * with *why saying why (allocated; NULL when out of memory).
  */
 int
-reload_load(const struct master_options *o, const struct reload_gen *cur,
+reload_load(const struct config_options *o, const struct reload_gen *cur,
     bool activated, struct reload_gen *next, char **why)
 {
 	struct config_errors	 errs = { NULL, 0 };
@@ -254,7 +253,7 @@ reload_load(const struct master_options *o, const struct reload_gen *cur,
 		*why = strdup(strerror(errno));
 		return -1;
 	}
-	if (master_configure(o, next->cfg, &errs) == -1) {
+	if (config_load_options(o, next->cfg, &errs) == -1) {
 		if ((*why = join_errors(&errs)) == NULL)
 			*why = strdup("invalid configuration");
 		goto fail;

@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <signal.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +14,16 @@
 #include "config/config.h"
 #include "net/listen.h"
 #include "master/pool.h"
+
+/*
+ * "sockechod --reload PID" sends SIGHUP with this value (sigqueue), and the
+ * master answers SIGUSR1 when the new configuration serves, SIGUSR2 when
+ * the reload failed and the old one still serves.
+ */
+#define RELOAD_COOKIE	0x53454852	/* "SEHR" */
+#define RELOAD_OK	SIGUSR1
+#define RELOAD_FAILED	SIGUSR2
+#define RELOAD_WAIT_MS	120000
 
 #define RELOAD_TIMEOUT_MS	30000	/* for the new generation to serve */
 #define RELOAD_WAITERS_MAX	1024
@@ -58,10 +70,10 @@ void	reload_refuse_all(struct reload *);
 
 bool	reload_busy(const struct reload *);
 void	reload_begin(struct reload *);
-struct master_options;
+struct config_options;
 int	reload_first(struct reload_gen *, bool *activated,
 	    struct listeners *metrics, char *err, size_t);
-int	reload_load(const struct master_options *, const struct reload_gen *cur,
+int	reload_load(const struct config_options *, const struct reload_gen *cur,
 	    bool activated, struct reload_gen *next, char **why);
 void	reload_start(struct reload *, struct reload_gen *cur,
 	    const struct reload_gen *next, uint64_t now_ms);

@@ -24,25 +24,28 @@ stop_announce(struct master *m, bool fast)
 	pool_totals(&m->pool, m->gen.id, &t);
 	m->stop.last_open = t.open;
 	status_stopping(t.open, fast, m->gen.cfg->shutdown_timeout_ms);
-	master_describe(m, m->status, sizeof(m->status));
-	notify_stopping(m->status);
 }
 
 /*
  * SIGTERM/SIGINT: stop accepting and drain, within shutdown_timeout.
- * A second one, or SIGQUIT, closes everything at once.
+ * A second one, or SIGQUIT, closes everything at once. True when the stop
+ * has just begun: the master then says so (its status, STOPPING=1).
  */
-void
+bool
 stop_begin(struct master *m, bool fast)
 {
+	bool	begun;
+
 	if (m->phase == PHASE_STOPPING && (!fast || m->stop.fast))
-		return;
-	if (m->phase != PHASE_STOPPING)
+		return false;
+	begun = m->phase != PHASE_STOPPING;
+	if (begun)
 		stop_announce(m, fast);
 	else
 		log_notice("stopping at once: closing every connection");
 	m->stop.fast = fast;
 	pool_stop_all(&m->pool, POOL_STOP_SHUTDOWN, fast ? SIGINT : SIGTERM);
+	return begun;
 }
 
 /* While the drain makes progress, ask systemd for more time. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "master/supervise.h"
+#include "worker/worker.h"
 
 /*
  * An early death is a worker that never started serving, or that crashed

@@ -6,9 +6,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* A worker that could not start serving (it cannot drop privileges, say). */
-#define WORKER_EXIT_FATAL		71	/* EX_OSERR */
-
 #define SUPERVISE_HEALTHY_MS		10000	/* this long up ends a crash streak */
 #define SUPERVISE_BACKOFF_MIN_MS	100
 #define SUPERVISE_BACKOFF_MAX_MS	30000

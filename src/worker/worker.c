@@ -31,7 +31,6 @@
 #include "core/notify.h"
 #include "core/priv.h"
 #include "core/sig.h"
-#include "master/supervise.h"
 #include "worker/udp.h"
 #include "worker/worker.h"
 #include "worker/worker_int.h"
@@ -377,7 +376,7 @@ setup_udp(const struct worker_params *p, struct worker *w)
 	return 0;
 }
 
-/* Edge-triggered and never read: see pool_turn(). */
+/* Edge-triggered and never read: see worker_turn_wake(). */
 static int
 watch_turns(struct worker *w)
 {

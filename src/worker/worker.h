@@ -20,7 +20,7 @@ struct worker_params {
 	struct scoreboard_slot	*slot;
 	unsigned		 slot_index;
 	struct scoreboard_slot	*board;		/* every slot, for balance.c */
-	int			 turn_fd;	/* eventfd: pool_turn() */
+	int			 turn_fd;	/* eventfd: worker_turn_wake() */
 	pid_t			 master_pid;
 	int			 master_fd;	/* eventfd: wakes the master */
 	struct udp_limit	*udp_limit;	/* the shared UDP rate buckets */
@@ -29,8 +29,11 @@ struct worker_params {
 
 /* It could not set up its process: an ordinary crash, respawned. */
 #define WORKER_EXIT_SETUP	1
+/* It could not start serving (it cannot drop privileges, say): fatal. */
+#define WORKER_EXIT_FATAL	71	/* EX_OSERR */
 
 int	worker_main(const struct worker_params *);
+void	worker_turn_wake(int turn_fd);
 
 /* Called once per worker, after setup and before serving; tests may replace it. */
 void	worker_fault_point(const char *where);

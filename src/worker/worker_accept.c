@@ -23,9 +23,9 @@
 #include "net/echo.h"
 #include "net/listen.h"
 #include "core/log.h"
-#include "master/pool.h"
 #include "core/sig.h"
 #include "worker/sockbuf.h"
+#include "worker/worker.h"
 #include "worker/worker_int.h"
 
 #define ACCEPT_BATCH	16	/* connections a listener event at most */
@@ -68,10 +68,10 @@ watch_listeners(struct worker *w, bool want)
  * exclusive: every worker whose turn it is hears of a waiting connection,
  * and one that adds the socket while connections wait is told at once,
  * so none waits for the next to arrive. Leaving its turn, a worker tells
- * the others (pool_turn()) when none of them watches: the least load may
- * have risen, theirs may be the turn now. The fence orders its store
- * before its look at theirs: of two that leave at once, one sees the
- * other gone and wakes the pool.
+ * the others (worker_turn_wake()) when none of them watches: the least
+ * load may have risen, theirs may be the turn now. The fence orders its
+ * store before its look at theirs: of two that leave at once, one sees
+ * the other gone and wakes the pool.
  */
 void
 worker_update_accepting(struct worker *w)
@@ -94,7 +94,7 @@ worker_update_accepting(struct worker *w)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (!balance_watched(w->board, SCOREBOARD_LOAD(w->head->nused),
 	    w->slot_index, w->now_ms))
-		pool_turn(w->turn_fd);
+		worker_turn_wake(w->turn_fd);
 }
 
 static struct conn *
@@ -318,4 +318,19 @@ worker_accept_turn(struct worker *w, struct wlistener *l)
 		    !balance_eligible(w->board,
 		    SCOREBOARD_LOAD(w->head->nused), w->slot_index, w->now_ms))
 			break;
+}
+
+/*
+ * Tell every worker that the least load on the board may have risen (one
+ * stopped taking connections), so that those waiting for their turn look
+ * again. Each worker watches the eventfd edge-triggered and never reads
+ * it: every write wakes them all, and nobody consumes another's wakeup.
+ * The master's pool calls it too, for a worker that died without a word.
+ */
+void
+worker_turn_wake(int turn_fd)
+{
+	uint64_t	one = 1;
+
+	(void)!write(turn_fd, &one, sizeof(one));
 }

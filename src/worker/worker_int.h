@@ -25,7 +25,7 @@ enum ev_kind {
 	EV_SIGNAL,
 	EV_LISTENER,
 	EV_CONN,
-	EV_TURN,	/* a peer stopped taking: see pool_turn() */
+	EV_TURN,	/* a peer stopped taking: see worker_turn_wake() */
 };
 
 /* The first member of everything registered with epoll. */

@@ -186,7 +186,7 @@ check_patterns(unsigned workers, double limit)
 	check_spread(&v, STEADY, "steady arrival", limit);
 	/*
 	 * Never a queue without a waiter: a worker leaving its turn wakes the
-	 * next at once (pool_turn()), not at its BALANCE_RECHECK_MS timer,
+	 * next at once (worker_turn_wake()), not at its BALANCE_RECHECK_MS timer,
 	 * which costs up to 100 ms to one connection in four here (1 s).
 	 */
 	printf("balance: %d workers, steady arrival of %d took %llu ms\n", v.n,

@@ -63,7 +63,7 @@ static struct fake	 fk;
 static char		 dir[PATH_MAX], conf[PATH_MAX + 16];
 static struct master	*m;
 static uint64_t		 now_ms;
-static struct master_options opts;
+static struct config_options opts;
 
 static void
 fake_dies(struct fake_worker *w, int wstatus)
@@ -128,7 +128,7 @@ fake_sigqueue(pid_t pid, int sig, union sigval v, void *arg)
 {
 	(void)arg;
 	ck_assert_int_eq(pid, WAITER_PID);
-	ck_assert_int_eq(v.sival_int, MASTER_RELOAD_COOKIE);
+	ck_assert_int_eq(v.sival_int, RELOAD_COOKIE);
 	ck_assert_uint_lt(fk.nanswers, ANSWERS_MAX);
 	fk.answers[fk.nanswers++] = sig;
 	return 0;
@@ -312,7 +312,7 @@ static void
 send_signal(int signo, int code, pid_t from)
 {
 	struct signalfd_siginfo	si = { .ssi_signo = signo, .ssi_code = code,
-	    .ssi_pid = from, .ssi_int = MASTER_RELOAD_COOKIE };
+	    .ssi_pid = from, .ssi_int = RELOAD_COOKIE };
 
 	master_signal(m, &si);
 }
@@ -363,9 +363,9 @@ expect_answers(int ok, int failed)
 	size_t	i;
 
 	for (i = 0; i < fk.nanswers; i++)
-		if (fk.answers[i] == MASTER_RELOAD_OK)
+		if (fk.answers[i] == RELOAD_OK)
 			n_ok++;
-		else if (fk.answers[i] == MASTER_RELOAD_FAILED)
+		else if (fk.answers[i] == RELOAD_FAILED)
 			n_failed++;
 	ck_assert_msg(n_ok == ok && n_failed == failed, "%s, step %d: %d ok "
 	    "and %d failed answers, not %d and %d", script_name, step_no, n_ok,
@@ -465,7 +465,7 @@ setup(void)
 	opts.config_path = conf;
 	opts.workers = -1;
 	ck_assert_ptr_nonnull(cfg = calloc(1, sizeof(*cfg)));
-	ck_assert_int_eq(master_configure(&opts, cfg, &(struct config_errors){
+	ck_assert_int_eq(config_load_options(&opts, cfg, &(struct config_errors){
 	    NULL, 0 }), 0);
 	ck_assert_ptr_nonnull(m = master_new(&opts, cfg, &fake_ops));
 	now_ms = T0_MS;

@@ -13,6 +13,7 @@
 #include "harness/check_main.h"
 
 #include "master/supervise.h"
+#include "worker/worker.h"
 
 /* Wait statuses as waitpid() reports them. */
 #define EXITED(code)	(((code) & 0xff) << 8)
