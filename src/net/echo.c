@@ -53,13 +53,6 @@ account(struct echo_conn *c, size_t old_cap)
 		c->budget->held = c->budget->held - old_cap + c->cap;
 }
 
-bool
-echo_fits(const struct echo_conn *c, size_t more)
-{
-	return c->budget == NULL || c->budget->max == 0 ||
-	    c->budget->held + more <= c->budget->max;
-}
-
 void
 echo_release(struct echo_conn *c)
 {
@@ -71,12 +64,6 @@ echo_release(struct echo_conn *c)
 	free(c->buf);
 	c->buf = NULL;
 	c->len = c->off = c->cap = 0;
-}
-
-bool
-echo_would_block(void)
-{
-	return errno == EAGAIN || errno == EWOULDBLOCK;
 }
 
 static ssize_t
