@@ -3,7 +3,8 @@
  * ping.c: sockecho --ping: its command line, its signals (read from a
  * signalfd: SIGINT and SIGTERM stop, SIGQUIT shows the running summary),
  * the probe schedule and the exit status. The probes themselves are in
- * ping_tcp.c and ping_udp.c; what is printed is in ping_report.c.
+ * ping_tcp.c and ping_udp.c; what is printed is in ping_report.c; the
+ * waits, the signals and the fatal exit in ping_wait.c.
  */
 #include "build-config.h"
 
@@ -287,83 +288,6 @@ ping_parse(int argc, char *argv[], struct ping_opts *o, char *err,
 	return check_opts(argc - optind, argv + optind, o, err, errsize);
 }
 
-uint64_t
-ping_now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * PING_NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
-void
-ping_fatal(int status, const char *fmt, ...)
-{
-	va_list	ap;
-
-	fflush(stdout);
-	va_start(ap, fmt);
-	cli_vfail(status, fmt, ap);
-}
-
-/* The signals that arrived: 1 if one of them asks to stop. */
-static int
-read_signals(struct ping *p)
-{
-	struct signalfd_siginfo	si;
-	int			r, stop = 0;
-
-	while ((r = sig_read(p->sigfd, &si)) == 1) {
-		switch (si.ssi_signo) {
-		case SIGQUIT:
-			ping_report_running(p, stderr);
-			break;
-		default:	/* SIGINT, SIGTERM */
-			stop = 1;
-			break;
-		}
-	}
-	if (r == -1)
-		ping_fatal(EX_OSERR, "signalfd: %s", strerror(errno));
-	return stop;
-}
-
-/*
- * Wait until "fd" (-1: none) has "events", or "until" passes, reading the
- * signals meanwhile. Nanosecond timeouts (ppoll): probes may be 1 ms apart.
- */
-enum ping_wait
-ping_wait(struct ping *p, int fd, short events, uint64_t until_ns)
-{
-	struct pollfd	pfd[2];
-	struct timespec	ts;
-	uint64_t	now, end;
-
-	for (;;) {
-		now = ping_now_ns();
-		if (now >= p->stop_at_ns)
-			p->stopping = true;
-		if (p->stopping)
-			return PING_STOP;
-		if (now >= until_ns)
-			return PING_TIMEOUT;
-		end = until_ns < p->stop_at_ns ? until_ns : p->stop_at_ns;
-		ts.tv_sec = (end - now) / PING_NS_PER_S;
-		ts.tv_nsec = (end - now) % PING_NS_PER_S;
-		pfd[0] = (struct pollfd){ p->sigfd, POLLIN, 0 };
-		pfd[1] = (struct pollfd){ fd, events, 0 };
-		if (ppoll(pfd, 2, &ts, NULL) == -1) {
-			if (errno == EINTR)
-				continue;
-			ping_fatal(EX_OSERR, "ppoll: %s", strerror(errno));
-		}
-		if (pfd[0].revents && read_signals(p))
-			p->stopping = p->interrupted = true;
-		else if (pfd[1].revents)
-			return PING_READY;
-	}
-}
-
 /* "unix:/path" or "unix:@name" as a socket address. */
 static void
 resolve_unix(struct ping *p, const char *path)
@@ -458,14 +382,14 @@ open_target(struct ping *p)
 static void
 run_tcp(struct ping *p)
 {
-	uint64_t	next = ping_now_ns(), start;
+	uint64_t	next = sig_monotonic_ns(), start;
 
 	for (;;) {
 		if (p->o.count && p->probes.next_seq > p->o.count)
 			break;
 		if (ping_wait(p, -1, 0, next) == PING_STOP)
 			break;
-		start = ping_now_ns();
+		start = sig_monotonic_ns();
 		ping_tcp_probe(p);
 		if (p->stopping)
 			break;
@@ -506,7 +430,7 @@ setup(struct ping *p)
 	p->fd = -1;
 	p->socktype = p->o.udp ? SOCK_DGRAM : SOCK_STREAM;
 	p->fp = stdout;
-	p->start_ns = ping_now_ns();
+	p->start_ns = sig_monotonic_ns();
 	p->stop_at_ns = p->o.deadline_ns ? p->start_ns + p->o.deadline_ns :
 	    UINT64_MAX;
 }
@@ -558,7 +482,7 @@ ping_main(int argc, char *argv[])
 		ping_udp_run(p);
 	else
 		run_tcp(p);
-	p->end_ns = ping_now_ns();
+	p->end_ns = sig_monotonic_ns();
 	if (p->o.json)
 		ping_report_json(p, stdout);
 	else

@@ -81,7 +81,6 @@ int	ping_main(int argc, char *argv[]);
 int	ping_parse(int argc, char *argv[], struct ping_opts *, char *err,
 	    size_t errsize);
 bool	ping_interval_allowed(uint64_t interval_ns, bool root);
-uint64_t ping_now_ns(void);
 enum ping_wait ping_wait(struct ping *, int fd, short events,
 	    uint64_t until_ns);
 void	ping_fatal(int status, const char *fmt, ...)

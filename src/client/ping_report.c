@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "client/ping.h"
+#include "core/sig.h"
 
 /* Milliseconds with about three significant digits, as ping(8) has them. */
 static const char *
@@ -150,7 +151,7 @@ durations(const char *what, struct stats_rtt *r, FILE *fp)
 void
 ping_report_summary(struct ping *p, FILE *fp)
 {
-	uint64_t	end = p->end_ns ? p->end_ns : ping_now_ns();
+	uint64_t	end = p->end_ns ? p->end_ns : sig_monotonic_ns();
 
 	fprintf(fp, "\n--- %s echo ping statistics ---\n", p->label);
 	counts(&p->probes, fp);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "client/ping.h"
+#include "core/sig.h"
 #include "client/probe.h"
 
 enum xfer {
@@ -191,7 +192,7 @@ settle(struct ping *p, uint64_t seq, enum xfer x, bool connecting,
 		lost(p, seq, x, connecting, got, err);
 		return false;
 	}
-	stats_probes_reply(&p->probes, seq, ping_now_ns(), &ignored);
+	stats_probes_reply(&p->probes, seq, sig_monotonic_ns(), &ignored);
 	if (stats_rtt_add(&p->rtt, rtt_ns) == -1 || (p->o.connect_each &&
 	    stats_rtt_add(&p->conn, connect_ns) == -1))
 		ping_fatal(EX_OSERR, "out of memory");
@@ -208,7 +209,7 @@ persistent_probe(struct ping *p)
 	size_t		got = 0;
 	int		err = 0;
 
-	t0 = ping_now_ns();
+	t0 = sig_monotonic_ns();
 	seq = stats_probes_send(&p->probes, t0);
 	probe_fill(p->out, p->o.size, seq, p->run_id);
 	until = t0 + p->o.timeout_ns;
@@ -220,9 +221,9 @@ persistent_probe(struct ping *p)
 			return;
 		}
 	}
-	t1 = ping_now_ns();
+	t1 = sig_monotonic_ns();
 	x = tcp_echo(p, p->fd, until, false, &got, &err);
-	t1 = ping_now_ns() - t1;
+	t1 = sig_monotonic_ns() - t1;
 	if (!settle(p, seq, x, false, got, err, t1, 0)) {
 		close(p->fd);
 		p->fd = -1;
@@ -238,7 +239,7 @@ session_probe(struct ping *p)
 	size_t		got = 0;
 	int		fd, err = 0;
 
-	t0 = p->fd >= 0 ? p->first_t0_ns : ping_now_ns();
+	t0 = p->fd >= 0 ? p->first_t0_ns : sig_monotonic_ns();
 	seq = stats_probes_send(&p->probes, t0);
 	probe_fill(p->out, p->o.size, seq, p->run_id);
 	until = t0 + p->o.timeout_ns;
@@ -252,11 +253,11 @@ session_probe(struct ping *p)
 			settle(p, seq, x, true, 0, err, 0, 0);
 			return;
 		}
-		connect_ns = ping_now_ns() - t0;
+		connect_ns = sig_monotonic_ns() - t0;
 	}
-	t1 = ping_now_ns();
+	t1 = sig_monotonic_ns();
 	x = tcp_echo(p, fd, until, true, &got, &err);
-	t1 = ping_now_ns() - t1;
+	t1 = sig_monotonic_ns() - t1;
 	if (x == XFER_OK)
 		x = tcp_wait_eof(p, fd, until, &err);
 	close(fd);
@@ -279,7 +280,7 @@ ping_tcp_probe(struct ping *p)
 int
 ping_tcp_first_connect(struct ping *p)
 {
-	uint64_t	t0 = ping_now_ns();
+	uint64_t	t0 = sig_monotonic_ns();
 	enum xfer	x;
 	int		fd;
 
@@ -289,7 +290,7 @@ ping_tcp_first_connect(struct ping *p)
 		    (x == XFER_STOP && !p->interrupted);
 		return -1;
 	}
-	p->first_connect_ns = ping_now_ns() - t0;
+	p->first_connect_ns = sig_monotonic_ns() - t0;
 	p->first_t0_ns = t0;
 	p->fd = fd;
 	return 0;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "client/ping.h"
+#include "core/sig.h"
 #include "client/probe.h"
 
 /* A socket connected to the target: only its replies, and its ICMP errors. */
@@ -112,7 +113,7 @@ receive_all(struct ping *p)
 	for (;;) {
 		n = recv(p->fd, p->in, p->o.size + 1, MSG_DONTWAIT | MSG_TRUNC);
 		if (n >= 0) {
-			take_reply(p, (size_t)n, ping_now_ns());
+			take_reply(p, (size_t)n, sig_monotonic_ns());
 			continue;
 		}
 		if (errno == EAGAIN || errno == EINTR)
@@ -141,11 +142,11 @@ expire(struct ping *p, uint64_t now)
 void
 ping_udp_run(struct ping *p)
 {
-	uint64_t	next = ping_now_ns(), until, now, expiry;
+	uint64_t	next = sig_monotonic_ns(), until, now, expiry;
 	bool		done_sending;
 
 	for (;;) {
-		now = ping_now_ns();
+		now = sig_monotonic_ns();
 		expire(p, now);
 		done_sending = p->o.count && p->probes.next_seq > p->o.count;
 		if (done_sending && p->probes.out == 0)

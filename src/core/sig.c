@@ -47,13 +47,20 @@ sig_read(int fd, struct signalfd_siginfo *si)
 	return -1;
 }
 
+/* The one monotonic clock of both programs, in ns, us and ms. */
 uint64_t
-sig_monotonic_us(void)
+sig_monotonic_ns(void)
 {
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+sig_monotonic_us(void)
+{
+	return sig_monotonic_ns() / 1000;
 }
 
 uint64_t

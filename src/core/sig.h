@@ -10,6 +10,7 @@
 
 int	sig_open(const int *signals, size_t n);
 int	sig_read(int fd, struct signalfd_siginfo *);
+uint64_t sig_monotonic_ns(void);
 uint64_t sig_monotonic_ms(void);
 uint64_t sig_monotonic_us(void);
 
