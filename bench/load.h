@@ -64,6 +64,7 @@ struct procs {
 /* load.c: clocks, the histogram, the pattern, the RESULT line. */
 uint64_t	load_now_ns(void);
 void		hist_add(struct hist *, uint64_t ns);
+void		pattern_init(void);
 void		hist_merge(struct hist *, const struct hist *);
 double		hist_pctl_us(const struct hist *, double p);
 void		tally_merge(struct tally *, const struct tally *);
