@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "net/acl.h"
 #include "net/echo.h"
@@ -105,5 +106,6 @@ int	config_load_options(const struct config_options *, struct config *,
 	    struct config_errors *);
 void	config_discard(struct config *);
 void	config_errors_free(struct config_errors *);
+void	config_errors_print(FILE *, const struct config_errors *);
 
 #endif

@@ -62,6 +62,16 @@ config_errors_free(struct config_errors *errs)
 	errs->n = 0;
 }
 
+/* -t, -T and a bad -l: each "file:line: message" on a line of its own. */
+void
+config_errors_print(FILE *fp, const struct config_errors *errs)
+{
+	size_t	i;
+
+	for (i = 0; i < errs->n; i++)
+		fprintf(fp, "sockechod: %s\n", errs->v[i]);
+}
+
 /* The line of the text that holds byte "off" (lines start at 1). */
 static unsigned
 merged_line_of(const struct conffile *cf, size_t off)
