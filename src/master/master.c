@@ -29,6 +29,7 @@
 #include "shm/scoreboard.h"
 #include "core/sig.h"
 #include "master/master_int.h"
+#include "worker/worker.h"
 
 static void
 master_describe(const struct master *m, char *buf, size_t size)
@@ -489,7 +490,7 @@ master_start(struct master *m)
 	signal(SIGPIPE, SIG_IGN);
 	if ((m->sigfd = sig_open(sigs, nitems(sigs))) == -1 ||
 	    (m->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
-	    pool_open(&m->pool, SCOREBOARD_SLOTS, m->ops) == -1 ||
+	    pool_open(&m->pool, SCOREBOARD_SLOTS, m->ops, worker_main) == -1 ||
 	    (m->udp_limit = udp_limit_create()) == NULL ||
 	    (m->clients = clients_create(CLIENTS_ENTRIES)) == NULL)
 		return master_start_failed(m, errno, strerror(errno));
@@ -497,7 +498,8 @@ master_start(struct master *m)
 	    sizeof(err)) == -1)
 		return master_start_failed(m, errno, err);
 	if (master_open_metrics(m, err, sizeof(err)) == -1)
-		return master_start_failed(m, errno ? errno : EADDRNOTAVAIL, err);
+		return master_start_failed(m, errno ? errno : EADDRNOTAVAIL,
+		    err);
 	if (write_pid_file(m) == -1)
 		return -1;
 	m->gen.wanted = config_workers(m->gen.cfg);

@@ -3,6 +3,7 @@
  * pool.c: the worker slot table. It spawns, signals and reaps workers and
  * answers questions about them; each death is reported as data. It
  * decides nothing: whether to respawn, abort a reload or stop is master.c's.
+ * It is handed what a new worker runs, and never names the worker.
  */
 #include "build-config.h"
 
@@ -27,13 +28,14 @@ static const char *const stop_reason_text[] = {
 };
 
 static pid_t
-os_fork_worker(const struct worker_params *p, void *arg)
+os_fork_worker(worker_entry_fn *entry, const struct worker_params *p,
+    void *arg)
 {
 	pid_t	pid;
 
 	(void)arg;
 	if ((pid = fork()) == 0)
-		_exit(worker_main(p));
+		_exit(entry(p));
 	return pid;
 }
 
@@ -63,10 +65,12 @@ const struct pool_ops pool_os_ops = {
 };
 
 int
-pool_open(struct pool *p, size_t nslots, const struct pool_ops *ops)
+pool_open(struct pool *p, size_t nslots, const struct pool_ops *ops,
+    worker_entry_fn *entry)
 {
 	memset(p, 0, sizeof(*p));
 	p->ops = ops;
+	p->entry = entry;
 	p->nslots = nslots;
 	if ((p->turn_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
 		return -1;
@@ -127,7 +131,7 @@ pool_spawn(struct pool *p, struct worker_params *wp, unsigned generation,
 	wp->slot_index = idx;
 	wp->board = p->sb;
 	wp->turn_fd = p->turn_fd;
-	if ((pid = p->ops->fork_worker(wp, p->ops->arg)) == -1) {
+	if ((pid = p->ops->fork_worker(p->entry, wp, p->ops->arg)) == -1) {
 		log_error("cannot start a worker: fork");
 		p->sb[idx].state = SCOREBOARD_FREE;
 		return -1;

@@ -65,12 +65,20 @@ struct pool_totals {
 };
 
 /*
+ * What a new worker runs. The pool is handed it (master.c hands it
+ * worker_main()), as nginx's ngx_spawn_process() is, and never names the
+ * worker itself.
+ */
+typedef int	worker_entry_fn(const struct worker_params *);
+
+/*
  * The pool's ways of touching processes. pool_os_ops are the real ones
- * (fork and run worker_main(), kill, waitpid, sigqueue); tests replace
+ * (fork and run the entry point, kill, waitpid, sigqueue); tests replace
  * them to drive the master's transactions without processes or timing.
  */
 struct pool_ops {
-	pid_t	(*fork_worker)(const struct worker_params *, void *arg);
+	pid_t	(*fork_worker)(worker_entry_fn *, const struct worker_params *,
+		    void *arg);
 	int	(*kill)(pid_t, int sig, void *arg);
 	pid_t	(*reap)(int *wstatus, void *arg);	/* never blocks */
 	int	(*sigqueue)(pid_t, int sig, union sigval, void *arg);
@@ -81,14 +89,16 @@ extern const struct pool_ops pool_os_ops;
 
 struct pool {
 	const struct pool_ops	*ops;
+	worker_entry_fn		*entry;
 	struct scoreboard_slot	*sb;
 	struct pool_slot	*slots;
 	size_t			 nslots;
-	int			 turn_fd;	/* eventfd: see worker_turn_wake() */
+	int			 turn_fd;	/* eventfd: worker_turn_wake() */
 	struct pool_totals	 exited;	/* counters of reaped workers */
 };
 
-int	pool_open(struct pool *, size_t nslots, const struct pool_ops *);
+int	pool_open(struct pool *, size_t nslots, const struct pool_ops *,
+	    worker_entry_fn *);
 void	pool_close(struct pool *);
 
 int	pool_spawn(struct pool *, struct worker_params *, unsigned generation,

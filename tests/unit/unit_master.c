@@ -76,10 +76,11 @@ fake_dies(struct fake_worker *w, int wstatus)
 }
 
 static pid_t
-fake_fork(const struct worker_params *p, void *arg)
+fake_fork(worker_entry_fn *entry, const struct worker_params *p, void *arg)
 {
 	struct fake_worker	*w;
 
+	(void)entry;
 	(void)arg;
 	ck_assert_uint_lt(fk.nw, FAKES_MAX);
 	w = &fk.w[fk.nw];
@@ -465,8 +466,8 @@ setup(void)
 	opts.config_path = conf;
 	opts.workers = -1;
 	ck_assert_ptr_nonnull(cfg = calloc(1, sizeof(*cfg)));
-	ck_assert_int_eq(config_load_options(&opts, cfg, &(struct config_errors){
-	    NULL, 0 }), 0);
+	ck_assert_int_eq(config_load_options(&opts, cfg,
+	    &(struct config_errors){ NULL, 0 }), 0);
 	ck_assert_ptr_nonnull(m = master_new(&opts, cfg, &fake_ops));
 	now_ms = T0_MS;
 	master_set_clock(m, now_ms);
@@ -525,7 +526,7 @@ START_TEST(test_watchdog_heartbeat)
 
 	memset(&fk, 0, sizeof(fk));
 	memset(&wp, 0, sizeof(wp));
-	ck_assert_int_eq(pool_open(&p, 4, &fake_ops), 0);
+	ck_assert_int_eq(pool_open(&p, 4, &fake_ops, NULL), 0);
 	ck_assert_int_ne(pool_spawn(&p, &wp, 1, 0, now), -1);
 	SCOREBOARD_STORE(fk.w[0].slot->heartbeat_ms, now - c->age_ms);
 	health_init(&h, 400);
