@@ -378,6 +378,9 @@ test_config(const struct master_options *o)
 
 	r = master_configure(o, &cfg, &errs);
 	print_config_errors(&errs);
+	if (r == 0 && config_warning(&cfg) != NULL)
+		fprintf(stderr, "sockechod: warning: %s\n",
+		    config_warning(&cfg));
 	if (r == 0)
 		printf("configuration OK%s%s%s\n",
 		    cfg.path ? "" : " (no ", cfg.path ? "" : o->config_path,

@@ -89,6 +89,8 @@ policy_init(struct udp_server *u, const struct listeners *ls)
 	u->policy.ndrop_ports = cfg->nudp_drop_source_ports;
 	u->client_rate.datagrams = cfg->udp_max_datagrams_per_client;
 	u->client_rate.bytes = cfg->udp_max_bytes_per_client;
+	u->client_rate.prefix_v4 = cfg->client_prefix_v4;
+	u->client_rate.prefix_v6 = cfg->client_prefix_v6;
 	u->global_rate.datagrams = cfg->udp_max_datagrams;
 	return 0;
 }
