@@ -25,6 +25,8 @@
 #include "siphash.h"
 
 #define MS_PER_SECOND	1000
+/* A bound, never reached: each pass leaves fewer entries out of place. */
+#define CLIENTS_REPAIR_PASSES	8
 
 /*
  * One worker's connections of one client (owner = its slot, n = count),
@@ -231,6 +233,7 @@ remove_at(struct clients *t, size_t hole)
 
 	t->e[hole].used = 0;
 	t->used--;
+	fault_point("clients-hole");
 	for (;;) {
 		j = (j + 1) & mask;
 		if (!t->e[j].used)
@@ -264,24 +267,56 @@ count(struct clients *t, const struct acl_addr *key)
 }
 
 /*
- * After a holder died inside: the count of places in use, and no entry
- * twice (a removal cut short copies one back without clearing it) or out
- * of reach of its lookup.
+ * One entry out of reach of its lookup (after a hole that a removal cut
+ * short left in its run): out, then back where its lookup finds it. One
+ * that its lookup finds elsewhere is the copy a shift cut short left
+ * behind (entries are unique per key and owner until the next insert,
+ * which comes after this repair): that one goes. Says if it moved one.
+ */
+static bool
+reinsert(struct clients *t, size_t i)
+{
+	struct entry	e = t->e[i];
+	size_t		at;
+
+	if (find(t, &e.key, e.owner) == &t->e[i])
+		return false;
+	remove_at(t, i);
+	if (lookup(t, &e.key, e.owner, &at) == NULL) {
+		if (at == SIZE_MAX)
+			t->full++;	/* cannot happen: its old place is free */
+		else {
+			t->e[at] = e;
+			t->used++;
+		}
+	}
+	return true;
+}
+
+/*
+ * After a holder died inside: the count of places in use, and every
+ * entry once and within reach of its lookup; a live count is never
+ * dropped. A pass may move an entry behind i; passes repeat until one
+ * moves nothing (the second, in every case the tests could make).
  */
 static void
 repair(struct clients *t)
 {
 	size_t	i, n = 0;
+	bool	moved;
+	int	pass = 0;
 
 	for (i = 0; i < t->nentries; i++)
 		n += t->e[i].used;
 	t->used = n;
-	for (i = 0; i < t->nentries; )
-		if (t->e[i].used &&
-		    find(t, &t->e[i].key, t->e[i].owner) != &t->e[i])
-			remove_at(t, i);
-		else
-			i++;
+	do {
+		moved = false;
+		for (i = 0; i < t->nentries; )
+			if (t->e[i].used && reinsert(t, i))
+				moved = true;
+			else
+				i++;
+	} while (moved && ++pass < CLIENTS_REPAIR_PASSES);
 }
 
 static enum clients_verdict

@@ -325,6 +325,40 @@ START_TEST(test_clients_killed_in_shift)
 }
 END_TEST
 
+/*
+ * Killed right after a removal freed A's place, before B (same home,
+ * next place) moved back into it: B is out of reach of its lookup. The
+ * next holder puts it back; before, repair() deleted it, and client B's
+ * two connections counted 0.
+ */
+START_TEST(test_clients_killed_at_hole)
+{
+	struct clients	*t = clients_create(64);
+	size_t		 used;
+	uint64_t	 full;
+
+	memset(&shift_a, 0, sizeof(shift_a));
+	shift_a.family = AF_INET;
+	shift_b = shift_a;
+	do
+		shift_b.bytes[3]++;
+	while (clients_home(t, &shift_b) != clients_home(t, &shift_a));
+	ck_assert_int_eq(clients_enter(t, &shift_a, 1, &lim, 0), CLIENTS_OK);
+	ck_assert_int_eq(clients_enter(t, &shift_b, 1, &lim, 0), CLIENTS_OK);
+	ck_assert_int_eq(clients_enter(t, &shift_b, 1, &lim, 0), CLIENTS_OK);
+	kill_inside("clients-hole", clients_leave_a, t);
+	ck_assert_uint_eq(clients_count(t, &shift_b), 2);
+	clients_stats(t, &used, &full);
+	ck_assert_uint_eq(used, 1);
+	clients_leave(t, &shift_b, 1);
+	clients_leave(t, &shift_b, 1);
+	ck_assert_uint_eq(clients_count(t, &shift_b), 0);
+	clients_stats(t, &used, &full);
+	ck_assert_uint_eq(used, 0);
+	clients_destroy(t);
+}
+END_TEST
+
 static const struct {
 	size_t			probed;
 	bool			used, same;
@@ -497,6 +531,7 @@ suite(void)
 	tcase_add_loop_test(tc, test_udp_holder_killed, 0, 2);
 	tcase_add_test(tc, test_clients_holder_killed);
 	tcase_add_test(tc, test_clients_killed_in_shift);
+	tcase_add_test(tc, test_clients_killed_at_hole);
 	tcase_add_loop_test(tc, test_probe_step, 0, nitems(probe_cases));
 	tcase_add_test(tc, test_probe_bound);
 	tcase_add_test(tc, test_crafted_runs_harmless);
