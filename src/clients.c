@@ -304,7 +304,7 @@ reinsert(struct clients *t, size_t i)
 	remove_at(t, i);
 	if (lookup(t, &e.key, e.owner, &at) == NULL) {
 		if (at == SIZE_MAX)
-			t->full++;	/* cannot happen: its old place is free */
+			t->full++;	/* past the probe bound: lost, counted */
 		else {
 			t->e[at] = e;
 			t->used++;
