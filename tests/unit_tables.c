@@ -114,7 +114,8 @@ START_TEST(test_keys_differ)
 		same += udp_limit_group(a, (struct sockaddr *)&src) ==
 		    udp_limit_group(b, (struct sockaddr *)&src);
 		k.bytes[3] = (uint8_t)i;
-		same_home += clients_home(ca, &k) == clients_home(cb, &k);
+		same_home += clients_home(ca, &k, 1) ==
+		    clients_home(cb, &k, 1);
 	}
 	ck_assert_uint_lt(same, 4);
 	ck_assert_uint_lt(same_home, 4);
@@ -407,13 +408,49 @@ START_TEST(test_clients_killed_in_shift)
 	shift_b = shift_a;
 	do
 		shift_b.bytes[3]++;
-	while (clients_home(t, &shift_b) != clients_home(t, &shift_a));
+	while (clients_home(t, &shift_b, 1) !=
+	    clients_home(t, &shift_a, 1));
 	ck_assert_int_eq(clients_enter(t, &shift_a, 1, &lim, 0), CLIENTS_OK);
 	ck_assert_int_eq(clients_enter(t, &shift_b, 1, &lim, 0), CLIENTS_OK);
 	kill_inside("clients-shift", clients_leave_a, t);
 	ck_assert_uint_eq(clients_count(t, &shift_b), 1);
 	clients_stats(t, &used, &full);
-	ck_assert_uint_eq(used, 1);
+	ck_assert_uint_eq(used, 2);	/* B's of worker 1 and its total */
+	clients_leave(t, &shift_b, 1);
+	ck_assert_uint_eq(clients_count(t, &shift_b), 0);
+	clients_stats(t, &used, &full);
+	ck_assert_uint_eq(used, 0);
+	clients_destroy(t);
+}
+END_TEST
+
+/*
+ * Killed right after a removal freed A's place, before B (same home,
+ * next place) moved back into it: B is out of reach of its lookup. The
+ * next holder puts it back; before, repair() deleted it, and client B's
+ * two connections counted 0.
+ */
+START_TEST(test_clients_killed_at_hole)
+{
+	struct clients	*t = clients_create(64);
+	size_t		 used;
+	uint64_t	 full;
+
+	memset(&shift_a, 0, sizeof(shift_a));
+	shift_a.family = AF_INET;
+	shift_b = shift_a;
+	do
+		shift_b.bytes[3]++;
+	while (clients_home(t, &shift_b, 1) !=
+	    clients_home(t, &shift_a, 1));
+	ck_assert_int_eq(clients_enter(t, &shift_a, 1, &lim, 0), CLIENTS_OK);
+	ck_assert_int_eq(clients_enter(t, &shift_b, 1, &lim, 0), CLIENTS_OK);
+	ck_assert_int_eq(clients_enter(t, &shift_b, 1, &lim, 0), CLIENTS_OK);
+	kill_inside("clients-hole", clients_leave_a, t);
+	ck_assert_uint_eq(clients_count(t, &shift_b), 2);
+	clients_stats(t, &used, &full);
+	ck_assert_uint_eq(used, 2);	/* B's of worker 1 and its total */
+	clients_leave(t, &shift_b, 1);
 	clients_leave(t, &shift_b, 1);
 	ck_assert_uint_eq(clients_count(t, &shift_b), 0);
 	clients_stats(t, &used, &full);
@@ -444,10 +481,19 @@ START_TEST(test_probe_step)
 }
 END_TEST
 
+/* Is the client's total entry's home away from [home - 512, home + 512)? */
+static bool
+total_far(struct clients *t, const struct acl_addr *k, size_t home)
+{
+	return ((clients_home(t, k, CLIENTS_TOTAL) - home + 512) & 4095) >=
+	    1024;
+}
+
 /*
- * 300 clients with one home (found under the table's key): the first
- * CLIENTS_PROBE_MAX are counted, the rest refused as a full table, and a
- * client of another home is not slowed down or refused.
+ * 300 clients whose entries of worker 1 have one home (found under the
+ * table's key; their totals elsewhere): the first CLIENTS_PROBE_MAX are
+ * counted, the rest refused as a full table, and a client of another
+ * home is not slowed down or refused.
  */
 START_TEST(test_probe_bound)
 {
@@ -459,10 +505,10 @@ START_TEST(test_probe_bound)
 
 	memset(&k, 0, sizeof(k));
 	k.family = AF_INET;
-	home = clients_home(t, &k);
+	home = clients_home(t, &k, 1);
 	for (; n < 300; a++) {
 		memcpy(k.bytes, &a, 4);
-		if (clients_home(t, &k) != home)
+		if (clients_home(t, &k, 1) != home || !total_far(t, &k, home))
 			continue;
 		n++;
 		switch (clients_enter(t, &k, 1, &lim, 0)) {
@@ -481,7 +527,7 @@ START_TEST(test_probe_bound)
 	ck_assert_uint_eq(full, 300 - CLIENTS_PROBE_MAX);
 	other = k;
 	other.bytes[0] ^= 0x80;
-	while (((clients_home(t, &other) - home) & 4095) <
+	while (((clients_home(t, &other, 1) - home) & 4095) <
 	    2 * CLIENTS_PROBE_MAX)
 		other.bytes[1]++;
 	ck_assert_int_eq(clients_enter(t, &other, 1, &lim, 0), CLIENTS_OK);
@@ -595,6 +641,7 @@ suite(void)
 	tcase_add_loop_test(tc, test_udp_holder_killed, 0, 2);
 	tcase_add_test(tc, test_clients_holder_killed);
 	tcase_add_test(tc, test_clients_killed_in_shift);
+	tcase_add_test(tc, test_clients_killed_at_hole);
 	tcase_add_loop_test(tc, test_probe_step, 0, nitems(probe_cases));
 	tcase_add_test(tc, test_probe_bound);
 	tcase_add_test(tc, test_crafted_runs_harmless);
