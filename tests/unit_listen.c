@@ -172,7 +172,9 @@ static const struct {
 } unix_cases[] = {
 	{ PATH("\0name"), "unix:@name" },
 	{ PATH("\0evil\nsockechod[1]: error: FORGED"),
-	    "unix:@evil\\x0asockechod[1]: error: FORGED" },
+	    "unix:@evil\\x0asockechod[1]:\\x20error:\\x20FORGED" },
+	{ PATH("\0x listener=unix:/a reason=\"\""),
+	    "unix:@x\\x20listener\\x3dunix:/a\\x20reason\\x3d\\x22\\x22" },
 	{ PATH("\0a\0b\x1b\\"), "unix:@a\\x00b\\x1b\\x5c" },
 	{ PATH("/run/x\r.sock"), "unix:/run/x\\x0d.sock" },
 	{ PATH("/run/x.sock\0\0"), "unix:/run/x.sock" },
