@@ -643,6 +643,13 @@ main(int argc, char *argv[])
 	const char		*reload = NULL;
 	int			 status;
 
+	/*
+	 * First of all: a descriptor opened while 0, 1 or 2 is closed
+	 * would be taken for standard error by the logger and inherited as
+	 * such by every worker.
+	 */
+	if (safepath_std_fds() == -1)
+		return EX_OSERR;
 	notify_claim_environment();
 	memset(&o, 0, sizeof(o));
 	o.config_path = SOCKECHOD_CONFIG_PATH;
