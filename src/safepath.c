@@ -372,54 +372,6 @@ sun_fd(struct sockaddr_un *sun, int dirfd, const char *name)
 	return 0;
 }
 
-static void
-sun_here(struct sockaddr_un *sun, const struct where *w)
-{
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	memcpy(sun->sun_path, w->name,
-	    strnlen(w->name, sizeof(sun->sun_path) - 1));
-}
-
-/*
- * Run fn inside w's directory, for a name too long for sun_fd(). The
- * current directory is the process's, which is why only the
- * single-threaded master (or a test) may call this. The way back is
- * /proc/self/cwd, which, unlike ".", opens when the current directory
- * is one we may not search; but fchdir() back into such a directory
- * fails, so it is tried first, before we leave it.
- */
-static int
-in_dir(const struct where *w, int (*fn)(int, const struct sockaddr_un *,
-    mode_t), int fd, mode_t mode)
-{
-	struct sockaddr_un	sun;
-	int			cwd, r, saved;
-
-	if (strlen(w->name) >= sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((cwd = open("/proc/self/cwd", O_PATH | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
-		return -1;
-	sun_here(&sun, w);
-	if (fchdir(cwd) == -1 || fchdir(w->dirfd) == -1) {
-		r = -1;
-		saved = errno;
-	} else {
-		r = fn(fd, &sun, mode);
-		saved = errno;
-		if (fchdir(cwd) == -1) {
-			r = -1;
-			saved = errno;
-		}
-	}
-	close(cwd);
-	errno = saved;
-	return r;
-}
-
 /*
  * 1 if a process listens on the socket that sockfd (O_PATH) holds, 0 if
  * nobody does, -1 if that cannot be told. The connect() goes through the
@@ -526,22 +478,25 @@ bind_mode(int fd, const struct sockaddr_un *sun, mode_t mode)
  * Bind the Unix socket fd to the file at path, created with "mode". The
  * mode comes from a umask around bind(): a chmod() on the path after it
  * would follow whatever link the directory's writers put there meanwhile.
+ * The path is bound as it is (the configuration gives absolute ones):
+ * bind() never follows a link at the name (EADDRINUSE), the directories
+ * before it are the administrator's, the current directory does not
+ * matter, and ss(8), getsockname() and the clients see the name that
+ * was configured.
  */
 int
 safepath_bind_unix(int fd, const char *path, mode_t mode)
 {
 	struct sockaddr_un	sun;
-	struct where		w;
-	int			r;
 
-	if (where_open(&w, path) == -1)
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
 		return -1;
-	if (sun_fd(&sun, w.dirfd, w.name) == 0)
-		r = bind_mode(fd, &sun, mode);
-	else
-		r = in_dir(&w, bind_mode, fd, mode);
-	where_close(&w);
-	return r;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	return bind_mode(fd, &sun, mode);
 }
 
 /*

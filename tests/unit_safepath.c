@@ -290,6 +290,18 @@ START_TEST(test_unlink_only_its_kind)
 }
 END_TEST
 
+/* The name a Unix socket is bound to, as getsockname() tells it. */
+static const char *
+bound_name(int fd)
+{
+	static struct sockaddr_un	sun;
+	socklen_t			len = sizeof(sun);
+
+	memset(&sun, 0, sizeof(sun));
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sun, &len), 0);
+	return sun.sun_path;
+}
+
 /*
  * The socket's mode is the one asked for whatever the umask, the umask
  * and the current directory are as they were, and a stale socket is
@@ -308,6 +320,7 @@ START_TEST(test_bind_unix)
 	ck_assert_int_eq(safepath_unix_clear(path), 0);
 	ck_assert_int_eq(safepath_bind_unix(fd, path, 0666), 0);
 	ck_assert_uint_eq(umask(old), 077);
+	ck_assert_str_eq(bound_name(fd), path);
 	ck_assert_ptr_nonnull(getcwd(now, sizeof(now)));
 	ck_assert_str_eq(now, cwd);
 	ck_assert_int_eq(lstat(path, &st), 0);
@@ -329,17 +342,24 @@ START_TEST(test_bind_unix)
 	close(again);
 	ck_assert_int_eq(lstat(target, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0644 & ~old);
-	/* Too long for /proc/self/fd/N/NAME: bound from inside the directory. */
+	/* As long as sun_path takes: bound, the current directory kept. */
 	ck_assert_int_lt(snprintf(target, sizeof(target), "%s/%0*d", dir,
-	    (int)(sizeof(((struct sockaddr_un *)0)->sun_path) - 10), 0),
-	    (int)sizeof(target));
+	    (int)(sizeof(((struct sockaddr_un *)0)->sun_path) - 2 -
+	    strlen(dir)), 0), (int)sizeof(target));
 	again = socket(AF_UNIX, SOCK_STREAM, 0);
 	ck_assert_int_eq(safepath_bind_unix(again, target, 0600), 0);
+	ck_assert_str_eq(bound_name(again), target);
 	close(again);
 	ck_assert_ptr_nonnull(getcwd(now, sizeof(now)));
 	ck_assert_str_eq(now, cwd);
 	ck_assert_int_eq(lstat(target, &st), 0);
 	ck_assert(S_ISSOCK(st.st_mode));
+	/* One byte more does not fit. */
+	strcat(target, "0");
+	again = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(safepath_bind_unix(again, target, 0600), -1);
+	ck_assert_int_eq(errno, ENAMETOOLONG);
+	close(again);
 }
 END_TEST
 
@@ -492,7 +512,7 @@ bind_as_nobody(const struct passwd *pw, const char *priv, const char *pub,
 	    safepath_bind_unix(fd, at, 0600) == -1)
 		_exit(3);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (safepath_bind_unix(fd, longname, 0600) != -1 || errno != EACCES)
+	if (safepath_bind_unix(fd, longname, 0600) == -1)
 		_exit(4);
 	n = readlink("/proc/self/cwd", cwd, sizeof(cwd) - 1);
 	if (n == -1)
@@ -503,10 +523,9 @@ bind_as_nobody(const struct passwd *pw, const char *priv, const char *pub,
 
 /*
  * Bound as a user who may not search the current directory (a daemon
- * started from root's home): through /proc/self/fd/DIR/NAME it needs no
- * change of directory (before: open(".") failed, EACCES, exit 3). A
- * name too long for that fails, EACCES, and leaves the process where it
- * was: it could not come back.
+ * started from root's home): an absolute path needs no current directory
+ * (before: open(".") failed, EACCES, exit 3), a short name and one as long
+ * as sun_path takes, and the process stays where it was.
  */
 START_TEST(test_bind_from_unsearchable_cwd)
 {
@@ -524,8 +543,8 @@ START_TEST(test_bind_from_unsearchable_cwd)
 	ck_assert_int_eq(mkdir(pub, 0777), 0);
 	ck_assert_int_eq(chmod(pub, 0777), 0);
 	ck_assert_int_lt(snprintf(name, sizeof(name), "%s/%0*d", pub,
-	    (int)(sizeof(((struct sockaddr_un *)0)->sun_path) - 10), 0),
-	    (int)sizeof(name));
+	    (int)(sizeof(((struct sockaddr_un *)0)->sun_path) - 2 -
+	    strlen(pub)), 0), (int)sizeof(name));
 	if ((pid = fork()) == 0)
 		bind_as_nobody(pw, priv, pub, name);
 	ck_assert_int_gt(pid, 0);
@@ -533,7 +552,7 @@ START_TEST(test_bind_from_unsearchable_cwd)
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "bind as nobody from a 0700 directory: exit %d",
 	    WEXITSTATUS(status));
-	ck_assert_int_eq(access(name, F_OK), -1);
+	ck_assert_int_eq(access(name, F_OK), 0);
 }
 END_TEST
 
