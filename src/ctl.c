@@ -62,6 +62,9 @@ ctl_test_config(const struct config_options *o)
 
 	r = config_load_options(o, &cfg, &errs);
 	config_errors_print(stderr, &errs);
+	if (r == 0 && config_warning(&cfg) != NULL)
+		fprintf(stderr, "sockechod: warning: %s\n",
+		    config_warning(&cfg));
 	if (r == 0)
 		printf("configuration OK%s%s%s\n",
 		    cfg.path ? "" : " (no ", cfg.path ? "" : o->config_path,

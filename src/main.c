@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/notify.h"
 #include "core/pidfile.h"
+#include "core/safepath.h"
 #include "master/master.h"
 #include "ctl.h"
 
@@ -331,6 +332,13 @@ main(int argc, char *argv[])
 	const char		*reload = NULL;
 	int			 status;
 
+	/*
+	 * First of all: a descriptor opened while 0, 1 or 2 is closed
+	 * would be taken for standard error by the logger and inherited as
+	 * such by every worker.
+	 */
+	if (safepath_std_fds() == -1)
+		return EX_OSERR;
 	notify_claim_environment();
 	options_init(&o);
 	log_init(PACKAGE);

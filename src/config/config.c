@@ -129,6 +129,22 @@ config_buffered(const struct config *cfg)
 	return 16 * one > 16 * MIB ? 16 * one : 16 * MIB;
 }
 
+/*
+ * What a valid configuration allows that it should not, or NULL. The
+ * per-client datagram rate is what bounds a loop with another echo service
+ * whose answers differ each time (a counter appended): the loop detector
+ * knows only answers that come back the same.
+ */
+const char *
+config_warning(const struct config *cfg)
+{
+	if (cfg->udp_max_datagrams_per_client == 0)
+		return "udp_max_datagrams_per_client = 0: a UDP loop with "
+		    "another echo service that changes its answers is bounded "
+		    "only by udp_max_bytes_per_client and udp_max_datagrams";
+	return NULL;
+}
+
 unsigned
 config_workers(const struct config *cfg)
 {

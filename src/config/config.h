@@ -88,6 +88,7 @@ int	config_set_listen(struct config *, char *const *texts, size_t n,
 unsigned config_workers(const struct config *);
 uint64_t config_per_client(const struct config *);
 uint64_t config_buffered(const struct config *);
+const char *config_warning(const struct config *);
 bool	config_listen_proxy(const struct config *, size_t i);
 void	config_free(struct config *);
 

@@ -118,7 +118,9 @@ close_range_call(unsigned first, unsigned last)
 /*
  * Close every descriptor not in "keep" (n entries, sorted here): with
  * close_range(2) around the kept ones, else as fdkeep_close_listed(), else
- * one by one. Returns 0, or -1 with errno.
+ * one by one. Any failure of close_range(2) falls back, not only ENOSYS:
+ * a seccomp policy older than the call (container profiles, systemd's
+ * SystemCallErrorNumber=EPERM) makes it EPERM. Returns 0, or -1 with errno.
  */
 int
 fdkeep_close_others(int *keep, size_t n)
@@ -133,8 +135,7 @@ fdkeep_close_others(int *keep, size_t n)
 	for (i = 0; i < nr; i++)
 		if ((rc = close_range_call(r[i].first, r[i].last)) == -1)
 			break;
-	if (rc == -1 && errno == ENOSYS &&
-	    (rc = fdkeep_close_listed(keep, n)) == -1)
+	if (rc == -1 && (rc = fdkeep_close_listed(keep, n)) == -1)
 		rc = fdkeep_close_counted(r, nr, open_limit());
 	free(r);
 	return rc;

@@ -169,19 +169,25 @@ log_level_parse(const char *name)
 	return -1;
 }
 
-/* Whether a byte is written as \xNN: controls always, the rest with "all". */
+/*
+ * Whether a byte is written as \xNN: controls always; with "all" also
+ * what is not ASCII, the backslash, and the space, '=' and '"' that
+ * delimit the connection log's key=value fields.
+ */
 static bool
 escaped(unsigned char c, bool all)
 {
 	if (c < 0x20 || c == 0x7f)
 		return true;
-	return all && (c > 0x7e || c == '\\');
+	return all && (c > 0x7e || c == '\\' || c == ' ' || c == '=' ||
+	    c == '"');
 }
 
 /*
  * Copy "n" bytes of "src" into "dst" as text that cannot break a line:
- * with "all", every byte that is not printable ASCII and the backslash
- * become \xNN (so that the text reads back unambiguously); without, only
+ * with "all", every byte that is not printable ASCII, the backslash,
+ * space, '=' and '"' become \xNN (so that the text reads back
+ * unambiguously and stays one key=value field); without, only
  * the control characters. Returns the length written; "dst" is always
  * terminated, and cut before an escape that would not fit whole.
  */

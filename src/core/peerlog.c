@@ -74,11 +74,27 @@ peerlog_allow(struct peerlog *p, enum peerlog_kind kind, uint64_t now_us,
 }
 
 /*
- * The lines cut since the last summary, once none has been cut for
- * PEERLOG_QUIET_MS (the flood is over) or PEERLOG_PERIOD_MS after the
- * first (it goes on); false when there is nothing to say yet. Only the
- * master asks, so the period ends once; a line cut meanwhile goes to
- * this summary or opens the next period.
+ * Whether the summary is due at "now_ms": a line was cut ("since_ms" is
+ * not 0), and none for PEERLOG_QUIET_MS (the flood is over) or the first
+ * PEERLOG_PERIOD_MS ago (it goes on). The workers read their clocks after
+ * the master did, so "last_ms" or "since_ms" may lie ahead of "now_ms": a
+ * cut that recent is no quiet, and no period has passed since it.
+ */
+bool
+peerlog_summary_due(uint64_t since_ms, uint64_t last_ms, uint64_t now_ms)
+{
+	if (since_ms == 0)
+		return false;
+	if (last_ms < now_ms && now_ms - last_ms >= PEERLOG_QUIET_MS)
+		return true;
+	return since_ms < now_ms && now_ms - since_ms >= PEERLOG_PERIOD_MS;
+}
+
+/*
+ * The lines cut since the last summary when peerlog_summary_due() says
+ * so; false when there is nothing to say yet. Only the master asks, so
+ * the period ends once; a line cut meanwhile goes to this summary or
+ * opens the next period, which must again be quiet or last a period.
  */
 bool
 peerlog_summary(struct peerlog *p, uint64_t now_ms, struct peerlog_summary *s)
@@ -88,8 +104,7 @@ peerlog_summary(struct peerlog *p, uint64_t now_ms, struct peerlog_summary *s)
 
 	since = __atomic_load_n(&p->since_ms, __ATOMIC_RELAXED);
 	last = __atomic_load_n(&p->last_ms, __ATOMIC_RELAXED);
-	if (since == 0 || (now_ms - last < PEERLOG_QUIET_MS &&
-	    now_ms - since < PEERLOG_PERIOD_MS))
+	if (!peerlog_summary_due(since, last, now_ms))
 		return false;
 	__atomic_store_n(&p->since_ms, 0, __ATOMIC_SEQ_CST);
 	memset(s, 0, sizeof(*s));

@@ -49,6 +49,8 @@ struct peerlog_summary {
 
 bool	peerlog_allow(struct peerlog *, enum peerlog_kind, uint64_t now_us,
 	    uint64_t per_second);
+bool	peerlog_summary_due(uint64_t since_ms, uint64_t last_ms,
+	    uint64_t now_ms);
 bool	peerlog_summary(struct peerlog *, uint64_t now_ms,
 	    struct peerlog_summary *);
 const char *peerlog_kind_name(enum peerlog_kind);

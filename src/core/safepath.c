@@ -10,8 +10,11 @@
  * a socket gets its mode from a umask around bind() (never a chmod on the
  * path after it), and each step acts on a descriptor or relative to the
  * directory, opened once. The directories leading to the last component
- * are the configuration's, links included (/var/run is one). It logs
- * nothing and never exits.
+ * are the configuration's, links included (/var/run is one). A socket
+ * looked at is probed through /proc/self/fd, never by its name again,
+ * and bound through its directory's /proc/self/fd/N/NAME: the current
+ * directory changes only for a name too long for that. It logs nothing
+ * and never exits.
  */
 #include "build-config.h"
 
@@ -31,6 +34,7 @@
 #include "core/safepath.h"
 
 #define TEMP_TRIES	16	/* names tried before a temporary file fails */
+#define STD_FDS		3	/* standard input, output and error */
 #define TEMP_SUFFIX	".0123456789abcdef.tmp"
 
 /* A path as its directory, held open, and its last component. */
@@ -342,81 +346,107 @@ safepath_unlink(const char *path, mode_t type)
 	return r;
 }
 
-static void
-sun_here(struct sockaddr_un *sun, const struct where *w)
-{
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	memcpy(sun->sun_path, w->name,
-	    strnlen(w->name, sizeof(sun->sun_path) - 1));
-}
-
 /*
- * Run fn inside w's directory: bind() and connect() take no directory
- * descriptor. The current directory is the process's, which is why only
- * the single-threaded master (or a test) may call this.
+ * The address of "name" inside the directory dirfd without a change of
+ * directory: /proc/self/fd/DIRFD/NAME, which the kernel resolves through
+ * the descriptor (name NULL: the file that dirfd itself holds). -1 with
+ * ENAMETOOLONG when it does not fit in sun_path.
  */
 static int
-in_dir(const struct where *w, int (*fn)(const struct where *, int, mode_t),
-    int fd, mode_t mode)
+sun_fd(struct sockaddr_un *sun, int dirfd, const char *name)
 {
-	int	cwd, r, saved;
+	int	n;
 
-	if (strlen(w->name) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (name != NULL)
+		n = snprintf(sun->sun_path, sizeof(sun->sun_path),
+		    "/proc/self/fd/%d/%s", dirfd, name);
+	else
+		n = snprintf(sun->sun_path, sizeof(sun->sun_path),
+		    "/proc/self/fd/%d", dirfd);
+	if (n < 0 || (size_t)n >= sizeof(sun->sun_path)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if ((cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	if (fchdir(w->dirfd) == -1) {
-		r = -1;
-		saved = errno;
-	} else {
-		r = fn(w, fd, mode);
-		saved = errno;
-		if (fchdir(cwd) == -1) {
-			r = -1;
-			saved = errno;
-		}
-	}
-	close(cwd);
-	errno = saved;
-	return r;
+	return 0;
 }
 
-/* In the directory: remove a socket that nobody listens on. */
+/*
+ * 1 if a process listens on the socket that sockfd (O_PATH) holds, 0 if
+ * nobody does, -1 if that cannot be told. The connect() goes through the
+ * descriptor, so it reaches that very socket whatever is at its name by
+ * then, and never waits: a full queue (EAGAIN) is a listener too.
+ */
 static int
-clear_here(const struct where *w, int unused_fd, mode_t unused_mode)
+listened(int sockfd)
 {
 	struct sockaddr_un	sun;
-	struct stat		st;
 	int			probe, r, saved;
 
-	(void)unused_fd;
-	(void)unused_mode;
-	if (fstatat(w->dirfd, w->name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISSOCK(st.st_mode))
-		return wrong_kind();
-	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if (sun_fd(&sun, sockfd, NULL) == -1)
 		return -1;
-	sun_here(&sun, w);
+	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		return -1;
 	r = connect(probe, (struct sockaddr *)&sun, sizeof(sun));
 	saved = errno;
 	close(probe);
-	if (r == 0) {
+	if (r == 0 || saved == EAGAIN || saved == EINPROGRESS)
+		return 1;
+	if (saved == ECONNREFUSED)
+		return 0;
+	errno = saved;
+	return -1;
+}
+
+/* Remove w's name if it is still the file st describes. */
+static int
+unlink_same(const struct where *w, const struct stat *st)
+{
+	struct stat	now;
+
+	if (fstatat(w->dirfd, w->name, &now, AT_SYMLINK_NOFOLLOW) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (now.st_dev != st->st_dev || now.st_ino != st->st_ino)
+		return 0;	/* replaced: whoever did it owns the name */
+	return unlinkat(w->dirfd, w->name, 0);
+}
+
+/* Remove w's name if it is a socket that nobody listens on. */
+static int
+clear_at(const struct where *w)
+{
+	struct stat	st;
+	int		fd, r;
+
+	fd = openat(w->dirfd, w->name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (fstat(fd, &st) == -1) {
+		close_keep_errno(fd);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		close(fd);
+		return wrong_kind();
+	}
+	r = listened(fd);
+	close_keep_errno(fd);
+	if (r == 1) {
 		errno = EADDRINUSE;
 		return -1;
 	}
-	if (saved != ECONNREFUSED)
-		return 0;
-	return unlinkat(w->dirfd, w->name, 0);
+	if (r == -1)
+		return 0;	/* bind() will say what is wrong */
+	return unlink_same(w, &st);
 }
 
 /*
  * Make path free for a socket: a socket file left behind by a dead
- * process is removed. EADDRINUSE when a live process listens on it,
- * SAFEPATH_EKIND when it is not a socket (a link to one included).
+ * process is removed. EADDRINUSE when a live process listens on it (or
+ * fills its queue), SAFEPATH_EKIND when it is not a socket (a link to
+ * one included). A link is never followed, not even by connect().
  */
 int
 safepath_unix_clear(const char *path)
@@ -426,22 +456,20 @@ safepath_unix_clear(const char *path)
 
 	if (where_open(&w, path) == -1)
 		return -1;
-	r = in_dir(&w, clear_here, -1, 0);
+	r = clear_at(&w);
 	where_close(&w);
 	return r;
 }
 
-/* In the directory: the socket file is born with its mode. */
+/* The socket file is born with its mode. */
 static int
-bind_here(const struct where *w, int fd, mode_t mode)
+bind_mode(int fd, const struct sockaddr_un *sun, mode_t mode)
 {
-	struct sockaddr_un	sun;
-	mode_t			old;
-	int			r;
+	mode_t	old;
+	int	r;
 
-	sun_here(&sun, w);
 	old = umask(~mode & 0777);
-	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	r = bind(fd, (const struct sockaddr *)sun, sizeof(*sun));
 	umask(old);
 	return r;
 }
@@ -450,16 +478,50 @@ bind_here(const struct where *w, int fd, mode_t mode)
  * Bind the Unix socket fd to the file at path, created with "mode". The
  * mode comes from a umask around bind(): a chmod() on the path after it
  * would follow whatever link the directory's writers put there meanwhile.
+ * The path is bound as it is (the configuration gives absolute ones):
+ * bind() never follows a link at the name (EADDRINUSE), the directories
+ * before it are the administrator's, the current directory does not
+ * matter, and ss(8), getsockname() and the clients see the name that
+ * was configured.
  */
 int
 safepath_bind_unix(int fd, const char *path, mode_t mode)
 {
-	struct where	w;
-	int		r;
+	struct sockaddr_un	sun;
 
-	if (where_open(&w, path) == -1)
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
 		return -1;
-	r = in_dir(&w, bind_here, fd, mode);
-	where_close(&w);
-	return r;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	return bind_mode(fd, &sun, mode);
+}
+
+/*
+ * Put /dev/null at each of fds 0, 1 and 2 that is closed, so that what
+ * the process opens next (a signalfd, a socket) is never taken for its
+ * standard input, output or error, by it or by the children that inherit
+ * them. The device is checked to be one after it is opened.
+ */
+int
+safepath_std_fds(void)
+{
+	struct stat	st;
+	int		fd, i;
+
+	for (i = 0; i < STD_FDS; i++) {
+		if (fcntl(i, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		fd = open("/dev/null", O_RDWR | O_NOCTTY | O_NOFOLLOW);
+		if (fd == -1)
+			return -1;
+		/* The lowest free descriptor: i, as 0 to i - 1 are open. */
+		if (fstat(fd, &st) == -1 || !S_ISCHR(st.st_mode)) {
+			close(fd);
+			return wrong_kind();
+		}
+	}
+	return 0;
 }

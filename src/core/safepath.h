@@ -26,5 +26,6 @@ int	safepath_replace(const char *path, const void *data, size_t len,
 int	safepath_unlink(const char *path, mode_t type);
 int	safepath_unix_clear(const char *path);
 int	safepath_bind_unix(int fd, const char *path, mode_t mode);
+int	safepath_std_fds(void);
 
 #endif

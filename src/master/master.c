@@ -384,7 +384,9 @@ pool_progress(struct master *m)
 /*
  * What log_peer_lines_per_second cut from the workers' lines about
  * peers, summed up once the flood is over, or once a minute while it
- * lasts. The master's own line: no peer can make it more frequent.
+ * lasts. The master's own line: no peer can make it more frequent. Its
+ * clock is read here, not at the wake-up: a worker that cut a line since
+ * then must not look to be ahead of it.
  */
 static void
 summarize_peer_lines(struct master *m)
@@ -393,7 +395,7 @@ summarize_peer_lines(struct master *m)
 	char			text[512];
 
 	if (m->pool.sb == NULL || !peerlog_summary(
-	    &scoreboard_head(m->pool.sb)->peerlog, m->now_ms, &s))
+	    &scoreboard_head(m->pool.sb)->peerlog, sig_monotonic_ms(), &s))
 		return;
 	(void)peerlog_format(&s, text, sizeof(text));
 	log_warnx("%s", text);

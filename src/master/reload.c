@@ -161,6 +161,7 @@ new_listeners(struct listeners *ls, const struct reload_gen *cur,
 }
 
 /*
+ * Say what the configuration allows that it should not (config_warning).
  * Workers use epoll, not select(): the soft descriptor limit can be the
  * hard one. Say so when max_connections cannot fit even then.
  */
@@ -169,6 +170,8 @@ check_descriptors(const struct config *cfg)
 {
 	struct rlimit	rl;
 
+	if (config_warning(cfg) != NULL)
+		log_warnx("%s", config_warning(cfg));
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return;
 	if (rl.rlim_cur < rl.rlim_max) {

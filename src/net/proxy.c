@@ -266,8 +266,10 @@ parse_v2(const unsigned char *b, size_t len, struct proxy_header *h,
 		return PROXY_NEED_MORE;
 	h->version = 2;
 	h->bytes = total;
-	if ((b[12] & 0xf) == V2_CMD_LOCAL)
-		return PROXY_OK;	/* a health check: its own addresses */
+	if ((b[12] & 0xf) == V2_CMD_LOCAL) {
+		h->local = true;	/* a health check: its own addresses */
+		return PROXY_OK;
+	}
 	alen = v2_addresses(b[13], b + PROXY_V2_FIXED_BYTES, rest, h, why);
 	if (alen < 0)
 		return PROXY_ERROR;

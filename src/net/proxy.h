@@ -23,7 +23,8 @@ enum proxy_status {
 
 struct proxy_header {
 	int			version;	/* 1 or 2 */
-	bool			has_addr;	/* false: LOCAL, UNKNOWN, UNSPEC */
+	bool			has_addr;	/* false: LOCAL, UNKNOWN, UNSPEC, UNIX */
+	bool			local;		/* v2 LOCAL: the sender's own */
 	struct sockaddr_storage	src;		/* the real client */
 	struct sockaddr_storage	dst;		/* the address it connected to */
 	socklen_t		srclen;

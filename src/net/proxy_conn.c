@@ -60,8 +60,8 @@ proxy_conn_read(int fd, bool hangup, struct proxy_header *h, const char **why)
 }
 
 /*
- * The client's address: the header's, unless it carries none (LOCAL,
- * UNKNOWN: the load balancer's own health check), then the peer's.
+ * The client's address: the header's, unless it carries none we can use
+ * (v2 LOCAL, v1 UNKNOWN, v2 UNSPEC or AF_UNIX), then the balancer's.
  */
 const struct sockaddr *
 proxy_conn_source(const struct proxy_header *h, const struct sockaddr *peer,

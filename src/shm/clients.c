@@ -2,14 +2,17 @@
 /*
  * clients.c: a fixed-size table in shared memory that counts, for each
  * client (an address, or an address prefix), the connections each worker
- * holds, and the connections the client opened in the current second.
- * Workers enter and leave; the master releases a dead worker's share and
- * drops stale rate entries. A robust process-shared mutex guards it, so a
- * worker killed while holding the lock cannot wedge the others (the next
- * holder repairs what it left half done). A client's home is SipHash of
- * its address under a key drawn at start, so nobody can choose addresses
- * that pile up on one run, and no lookup walks more than CLIENTS_PROBE_MAX
- * entries. No sockets, no logging, no policy beyond the two limits.
+ * holds, their total, and the connections the client opened in the
+ * current second. Workers enter and leave; the master releases a dead
+ * worker's share and drops stale rate entries. A robust process-shared
+ * mutex guards it, so a worker killed while holding the lock cannot wedge
+ * the others (the next holder repairs what it left half done). An entry's
+ * home is SipHash of its client's address and its owner under a key drawn
+ * at start: nobody can choose addresses that pile up on one run, and one
+ * client's many workers (up to 512, twice during a reload) spread over the
+ * table instead of filling one run; admission reads the client's total
+ * entry, so no lookup walks more than CLIENTS_PROBE_MAX entries. No
+ * sockets, no logging, no policy beyond the two limits.
  */
 #include "build-config.h"
 
@@ -25,10 +28,14 @@
 #include "core/siphash.h"
 
 #define MS_PER_SECOND	1000
+#define TOTAL		CLIENTS_TOTAL
+/* A bound, never reached: each pass leaves fewer entries out of place. */
+#define CLIENTS_REPAIR_PASSES	8
 
 /*
- * One worker's connections of one client (owner = its slot, n = count),
- * or the client's rate this second (owner = CLIENTS_NO_OWNER, second, n).
+ * One worker's connections of one client (owner = its pid, n = count),
+ * the client's total over its workers (owner = TOTAL, n), or the client's
+ * rate this second (owner = CLIENTS_NO_OWNER, second, n).
  */
 struct entry {
 	struct acl_addr	key;
@@ -123,19 +130,26 @@ clients_key(const struct acl_addr *a, const struct clients_limits *l,
 	acl_addr_mask(key, a->family == AF_INET ? l->prefix_v4 : l->prefix_v6);
 }
 
-/* Keyed: every entry of a client is on one probe sequence. */
+/*
+ * Keyed, and by owner too: the entries of one client's workers each have
+ * a home of their own, so many workers of one client do not make one run.
+ */
 static size_t
-home(const struct clients *t, const struct acl_addr *key)
+home(const struct clients *t, const struct acl_addr *key, uint32_t owner)
 {
-	return (size_t)siphash24(&t->key, key, sizeof(*key)) &
-	    (t->nentries - 1);
+	uint8_t	b[sizeof(*key) + sizeof(owner)];
+
+	memcpy(b, key, sizeof(*key));
+	memcpy(b + sizeof(*key), &owner, sizeof(owner));
+	return (size_t)siphash24(&t->key, b, sizeof(b)) & (t->nentries - 1);
 }
 
-/* Where a key's run begins: for the tests, which look for collisions. */
+/* Where an entry's run begins: for the tests, which look for collisions. */
 size_t
-clients_home(const struct clients *t, const struct acl_addr *key)
+clients_home(const struct clients *t, const struct acl_addr *key,
+    uint32_t owner)
 {
-	return home(t, key);
+	return home(t, key, owner);
 }
 
 /*
@@ -172,7 +186,7 @@ static struct entry *
 lookup(struct clients *t, const struct acl_addr *key, uint32_t owner,
     size_t *free_at)
 {
-	size_t	i = home(t, key), n;
+	size_t	i = home(t, key, owner), n;
 
 	*free_at = SIZE_MAX;
 	for (n = 0; n < t->nentries; n++, i = (i + 1) & (t->nentries - 1))
@@ -231,11 +245,12 @@ remove_at(struct clients *t, size_t hole)
 
 	t->e[hole].used = 0;
 	t->used--;
+	fault_point("clients-hole");
 	for (;;) {
 		j = (j + 1) & mask;
 		if (!t->e[j].used)
 			return;
-		h = home(t, &t->e[j].key);
+		h = home(t, &t->e[j].key, t->e[j].owner);
 		/* Stays if its home lies cyclically in (hole, j]. */
 		if (((j - h) & mask) < ((j - hole) & mask))
 			continue;
@@ -246,42 +261,139 @@ remove_at(struct clients *t, size_t hole)
 	}
 }
 
+/* The client's connections over all workers: its total entry's. */
 static uint64_t
 count(struct clients *t, const struct acl_addr *key)
 {
-	uint64_t	n = 0;
-	size_t		i, k;
+	struct entry	*e = find(t, key, TOTAL);
 
-	for (i = home(t, key), k = 0; k < t->nentries && t->e[i].used;
-	    i = (i + 1) & (t->nentries - 1), k++) {
-		if (t->e[i].owner != CLIENTS_NO_OWNER &&
-		    memcmp(&t->e[i].key, key, sizeof(*key)) == 0)
-			n += t->e[i].n;
-		if (clients_probe_step(k, true, false) == CLIENTS_PROBE_GIVE_UP)
-			break;
-	}
-	return n;
+	return e == NULL ? 0 : e->n;
+}
+
+/* Remove the entry of key and owner if it counts nothing. */
+static void
+remove_if_zero(struct clients *t, const struct acl_addr *key, uint32_t owner)
+{
+	struct entry	*e;
+
+	if ((e = find(t, key, owner)) != NULL && e->n == 0)
+		remove_at(t, (size_t)(e - t->e));
+}
+
+static bool
+worker_entry(const struct entry *e)
+{
+	return e->used && e->owner != CLIENTS_NO_OWNER && e->owner != TOTAL;
 }
 
 /*
- * After a holder died inside: the count of places in use, and no entry
- * twice (a removal cut short copies one back without clearing it) or out
- * of reach of its lookup.
+ * One entry out of reach of its lookup (after a hole that a removal cut
+ * short left in its run): out, then back where its lookup finds it. One
+ * that its lookup finds elsewhere is the copy a shift cut short left
+ * behind (entries are unique per key and owner until the next insert,
+ * which comes after this repair): that one goes. Says if it moved one.
+ */
+static bool
+reinsert(struct clients *t, size_t i)
+{
+	struct entry	e = t->e[i];
+	size_t		at;
+
+	if (find(t, &e.key, e.owner) == &t->e[i])
+		return false;
+	remove_at(t, i);
+	if (lookup(t, &e.key, e.owner, &at) == NULL) {
+		if (at == SIZE_MAX)
+			t->full++;	/* past the probe bound: lost, counted */
+		else {
+			t->e[at] = e;
+			t->used++;
+		}
+	}
+	return true;
+}
+
+/* Remove every entry that matches (a removal may move an entry into i). */
+static size_t
+sweep_locked(struct clients *t, bool (*match)(const struct entry *, uint64_t),
+    uint64_t arg)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < t->nentries; )
+		if (t->e[i].used && match(&t->e[i], arg)) {
+			remove_at(t, i);
+			n++;
+		} else
+			i++;
+	return n;
+}
+
+static bool
+owned_by(const struct entry *e, uint64_t owner)
+{
+	return e->owner == owner;
+}
+
+static bool
+empty_total(const struct entry *e, uint64_t unused)
+{
+	(void)unused;
+	return e->owner == TOTAL && e->n == 0;
+}
+
+static bool
+stale_rate(const struct entry *e, uint64_t second)
+{
+	return e->owner == CLIENTS_NO_OWNER && e->second < second;
+}
+
+/*
+ * Each client's total is the sum of its workers' counts again (a holder
+ * killed between the two increments left it one off). A total that finds
+ * no room is lost: that client counts from 0 (cannot happen below 3/4).
+ */
+static void
+recount(struct clients *t)
+{
+	struct entry	*total;
+	size_t		 i;
+
+	for (i = 0; i < t->nentries; i++)
+		if (t->e[i].used && t->e[i].owner == TOTAL)
+			t->e[i].n = 0;
+	for (i = 0; i < t->nentries; i++)
+		if (worker_entry(&t->e[i]) &&
+		    (total = insert(t, &t->e[i].key, TOTAL)) != NULL)
+			total->n += t->e[i].n;
+	(void)sweep_locked(t, empty_total, 0);
+}
+
+/*
+ * After a holder died inside: the count of places in use, every entry
+ * once and within reach of its lookup (a live count is never dropped; a
+ * pass may move an entry behind i, so passes repeat until one moves
+ * nothing), and the totals recounted.
  */
 static void
 repair(struct clients *t)
 {
 	size_t	i, n = 0;
+	bool	moved;
+	int	pass = 0;
 
 	for (i = 0; i < t->nentries; i++)
 		n += t->e[i].used;
 	t->used = n;
-	for (i = 0; i < t->nentries; )
-		if (t->e[i].used &&
-		    find(t, &t->e[i].key, t->e[i].owner) != &t->e[i])
-			remove_at(t, i);
-		else
-			i++;
+	do {
+		moved = false;
+		for (i = 0; i < t->nentries; )
+			if (t->e[i].used && reinsert(t, i))
+				moved = true;
+			else
+				i++;
+	} while (moved && ++pass < CLIENTS_REPAIR_PASSES);
+	recount(t);
 }
 
 static enum clients_verdict
@@ -302,6 +414,30 @@ check_rate(struct clients *t, const struct acl_addr *key,
 }
 
 /*
+ * Count one connection in the client's total and the worker's entry
+ * (inserts move no entry, so "rate" stays valid), or say CLIENTS_FULL
+ * and count nothing.
+ */
+static enum clients_verdict
+count_in(struct clients *t, const struct acl_addr *key, uint32_t owner,
+    struct entry *rate)
+{
+	struct entry	*total, *mine;
+
+	if ((total = insert(t, key, TOTAL)) == NULL)
+		return CLIENTS_FULL;
+	if ((mine = insert(t, key, owner)) == NULL) {
+		remove_if_zero(t, key, TOTAL);
+		return CLIENTS_FULL;
+	}
+	mine->n++;
+	total->n++;
+	if (rate != NULL)
+		rate->n++;
+	return CLIENTS_OK;
+}
+
+/*
  * A connection of "key" wants to be served by worker "owner": count it
  * and say CLIENTS_OK, or say why not (and count nothing). Only what is
  * admitted counts against the rate, so a refused flood does not keep a
@@ -312,7 +448,7 @@ clients_enter(struct clients *t, const struct acl_addr *key, uint32_t owner,
     const struct clients_limits *l, uint64_t now_ms)
 {
 	enum clients_verdict	 v;
-	struct entry		*rate, *mine;
+	struct entry		*rate;
 
 	clients_lock(t);
 	fault_point("clients");
@@ -320,27 +456,26 @@ clients_enter(struct clients *t, const struct acl_addr *key, uint32_t owner,
 	if (v == CLIENTS_OK && l->max_connections > 0 &&
 	    count(t, key) >= l->max_connections)
 		v = CLIENTS_TOO_MANY;
-	if (v == CLIENTS_OK) {
-		if ((mine = insert(t, key, owner)) == NULL)
-			v = CLIENTS_FULL;
-		else {
-			mine->n++;
-			if (rate != NULL)
-				rate->n++;
-		}
-	}
+	if (v == CLIENTS_OK)
+		v = count_in(t, key, owner, rate);
 	clients_unlock(t);
 	return v;
 }
 
+/* A removal moves entries: both counts first, then the removals. */
 void
 clients_leave(struct clients *t, const struct acl_addr *key, uint32_t owner)
 {
-	struct entry	*e;
+	struct entry	*e, *total;
 
 	clients_lock(t);
-	if ((e = find(t, key, owner)) != NULL && --e->n == 0)
-		remove_at(t, (size_t)(e - t->e));
+	if ((e = find(t, key, owner)) != NULL && e->n > 0) {
+		e->n--;
+		if ((total = find(t, key, TOTAL)) != NULL && total->n > 0)
+			total->n--;
+		remove_if_zero(t, key, owner);
+		remove_if_zero(t, key, TOTAL);
+	}
 	clients_unlock(t);
 }
 
@@ -372,55 +507,48 @@ try_lock(struct clients *t)
 	return r == 0 ? 0 : -1;
 }
 
-/*
- * Remove every entry that matches (a removal may move an entry into i);
- * -1 when the lock is busy.
- */
-static ssize_t
-sweep(struct clients *t, bool (*match)(const struct entry *, uint64_t),
-    uint64_t arg)
+/* Take a worker's count of its client out of the client's total. */
+static void
+uncount(struct clients *t, const struct entry *e)
 {
-	size_t	i, n = 0;
+	struct entry	*total;
 
-	if (try_lock(t) == -1)
-		return -1;
-	for (i = 0; i < t->nentries; )
-		if (t->e[i].used && match(&t->e[i], arg)) {
-			remove_at(t, i);
-			n++;
-		} else
-			i++;
-	clients_unlock(t);
-	return (ssize_t)n;
-}
-
-static bool
-owned_by(const struct entry *e, uint64_t owner)
-{
-	return e->owner == owner;
-}
-
-static bool
-stale_rate(const struct entry *e, uint64_t second)
-{
-	return e->owner == CLIENTS_NO_OWNER && e->second < second;
+	if ((total = find(t, &e->key, TOTAL)) != NULL)
+		total->n -= total->n < e->n ? total->n : e->n;
 }
 
 /*
  * The master reaped worker "owner" (its pid): what it held is free
- * again. -1 if the lock is busy: try again later.
+ * again, its entries (their number is returned) and its share of each
+ * client's total. -1 if the lock is busy: try again later.
  */
 ssize_t
 clients_release_owner(struct clients *t, uint32_t owner)
 {
-	return sweep(t, owned_by, owner);
+	size_t	i, n;
+
+	if (try_lock(t) == -1)
+		return -1;
+	for (i = 0; i < t->nentries; i++)
+		if (worker_entry(&t->e[i]) && t->e[i].owner == owner)
+			uncount(t, &t->e[i]);
+	n = sweep_locked(t, owned_by, owner);
+	(void)sweep_locked(t, empty_total, 0);
+	clients_unlock(t);
+	return (ssize_t)n;
 }
 
 /* Rate entries of seconds gone by; -1 if the lock is busy. */
 ssize_t
 clients_expire(struct clients *t, uint64_t now_ms)
 {
-	return sweep(t, stale_rate, now_ms / MS_PER_SECOND);
+	size_t	n;
+
+	if (try_lock(t) == -1)
+		return -1;
+	n = sweep_locked(t, stale_rate, now_ms / MS_PER_SECOND);
+	clients_unlock(t);
+	return (ssize_t)n;
 }
 
 /* How many entries are in use, and how many inserts found no room. */

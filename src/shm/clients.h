@@ -11,11 +11,17 @@
 
 #include "net/acl.h"
 
-/* Entries of the table: 65536 of 48 bytes, 3 MiB of shared memory. */
-#define CLIENTS_ENTRIES		65536
+/*
+ * Entries of the table: 131072 of 40 bytes, 5 MiB of shared memory. A
+ * client takes two (its worker's count, its total): 3/4 of it holds
+ * 49152 clients with one connection each.
+ */
+#define CLIENTS_ENTRIES		131072
 /* Inserts stop at 3/4 full, which keeps the probe sequences short. */
 #define CLIENTS_MAX_USED	(CLIENTS_ENTRIES / 4 * 3)
 #define CLIENTS_NO_OWNER	UINT32_MAX
+/* The owner of a client's total: no pid is this high (PID_MAX_LIMIT 2^22). */
+#define CLIENTS_TOTAL		(CLIENTS_NO_OWNER - 1)
 /*
  * No entry lies this many places or more past its home: a lookup walks at
  * most this many. With a keyed hash, runs this long come by chance only
@@ -59,7 +65,8 @@ ssize_t	clients_release_owner(struct clients *, uint32_t owner);
 ssize_t	clients_expire(struct clients *, uint64_t now_ms);
 void	clients_stats(struct clients *, size_t *used, uint64_t *full);
 void	clients_lock(struct clients *);
-size_t	clients_home(const struct clients *, const struct acl_addr *);
+size_t	clients_home(const struct clients *, const struct acl_addr *,
+	    uint32_t owner);
 enum clients_probe clients_probe_step(size_t probed, bool used, bool same);
 void	clients_unlock(struct clients *);
 

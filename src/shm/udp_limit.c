@@ -6,9 +6,12 @@
  * table of groups, found by SipHash under a key drawn at start (and kept
  * in the mapping across reloads), so that nobody can choose sources that
  * share a group. A new source takes a free place, or the place of the one
- * seen longest ago once that one's bucket has had time to fill up again
- * (so nothing is gained by evicting it); while every place is hot, new
- * sources share the group's overflow bucket. Each group has a robust
+ * seen longest ago among those whose bucket is full again by now (so
+ * nothing is gained by evicting it; a source keeps its place only by
+ * spending at its rate); while no place is cold, new
+ * sources share one of the group's UDP_LIMIT_SPILLS overflow buckets,
+ * chosen by the same keyed hash. A source is its address cut to the
+ * client prefix, as for TCP. Each group has a robust
  * mutex: a worker killed inside resets that group and no other worker
  * waits for it. The decisions are udp_policy.c's.
  */
@@ -23,10 +26,9 @@
 
 #include "core/fault_point.h"
 #include "core/siphash.h"
+#include "net/acl.h"
 #include "shm/udp_limit.h"
 
-#define MS_PER_SECOND		1000
-#define LARGEST_BYTES		65527	/* as udp_policy.c's byte bucket */
 #define SOURCE_KEY_BYTES	17	/* family, then the address */
 
 struct udp_source {
@@ -37,7 +39,7 @@ struct udp_source {
 
 struct udp_group {
 	pthread_mutex_t		lock;
-	struct udp_bucket	overflow;	/* new sources while all are hot */
+	struct udp_bucket	overflow[UDP_LIMIT_SPILLS]; /* while all are hot */
 	struct udp_source	v[UDP_LIMIT_WAYS];
 } __attribute__((aligned(64)));
 
@@ -118,9 +120,29 @@ unlock(struct udp_group *g)
 	pthread_mutex_unlock(&g->lock);
 }
 
-/* The source's key: IPv4 (mapped or not) in 4 bytes, IPv6 in 16. */
+/* The address cut to its first "len" bits (0: all of them). */
 static void
-key_of(const struct sockaddr *sa, struct udp_source *k)
+cut(struct udp_source *k, unsigned len)
+{
+	struct acl_addr	a;
+
+	if (len == 0)
+		return;
+	memset(&a, 0, sizeof(a));
+	a.family = k->family;
+	memcpy(a.bytes, k->addr, sizeof(k->addr));
+	acl_addr_mask(&a, len);
+	memcpy(k->addr, a.bytes, sizeof(k->addr));
+}
+
+/*
+ * The client's key: IPv4 (mapped or not) in 4 bytes, IPv6 in 16, cut to
+ * the rate's prefix, so that one host's many IPv6 addresses (a /64 of
+ * its own) are one client, as in TCP's table.
+ */
+static void
+key_of(const struct sockaddr *sa, const struct udp_rate *r,
+    struct udp_source *k)
 {
 	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)sa;
 
@@ -135,71 +157,61 @@ key_of(const struct sockaddr *sa, struct udp_source *k)
 		k->family = AF_INET6;
 		memcpy(k->addr, &sin6->sin6_addr, 16);
 	}
+	cut(k, k->family == AF_INET ? r->prefix_v4 : r->prefix_v6);
 }
 
-static size_t
-group_of(const struct udp_limit *l, const struct udp_source *k)
+/* Its low bits name the group; the next ones, the overflow bucket. */
+static uint64_t
+hash_of(const struct udp_limit *l, const struct udp_source *k)
 {
 	uint8_t	b[SOURCE_KEY_BYTES];
 
 	b[0] = k->family;
 	memcpy(b + 1, k->addr, sizeof(k->addr));
-	return siphash24(&l->key, b, sizeof(b)) % UDP_LIMIT_GROUPS;
+	return siphash24(&l->key, b, sizeof(b));
 }
 
-/* The group a source falls in: for the tests, which look for collisions. */
+/*
+ * The group a source falls in, its whole address the client: for the
+ * tests, which look for collisions.
+ */
 size_t
 udp_limit_group(const struct udp_limit *l, const struct sockaddr *src)
 {
-	struct udp_source	k;
+	static const struct udp_rate	whole;
+	struct udp_source		k;
 
-	key_of(src, &k);
-	return group_of(l, &k);
+	key_of(src, &whole, &k);
+	return hash_of(l, &k) % UDP_LIMIT_GROUPS;
 }
 
 /*
- * How long an empty bucket takes to fill up: a datagram bucket holds one
- * second's worth, a byte bucket at least one largest datagram.
- */
-uint64_t
-udp_limit_refill_ms(const struct udp_rate *r)
-{
-	uint64_t	ms = r->datagrams ? MS_PER_SECOND : 0, cap, b;
-
-	if (r->bytes) {
-		cap = r->bytes > LARGEST_BYTES ? r->bytes : LARGEST_BYTES;
-		b = (cap * MS_PER_SECOND + r->bytes - 1) / r->bytes;
-		if (b > ms)
-			ms = b;
-	}
-	return ms;
-}
-
-/*
- * The source's bucket: its own, a free place, the place of the source
- * seen longest ago if that one is cold (its bucket full again by now), or
- * else the group's overflow bucket. Eviction thus never hands out tokens
- * that the evicted source would not have had anyway.
+ * The source's bucket: its own, a free place, the place seen longest ago
+ * among the cold ones (their bucket full again by now), or else "spill",
+ * its overflow bucket. Eviction thus never hands out tokens that the
+ * evicted source would not have had anyway, and an attacker holds a place
+ * against new sources only by spending its full rate there.
  */
 static struct udp_bucket *
-find_or_take(struct udp_group *g, const struct udp_source *k,
-    uint64_t refill_ms, uint64_t now_ms)
+find_or_take(struct udp_group *g, struct udp_bucket *spill,
+    const struct udp_source *k, const struct udp_rate *r, uint64_t now_ms)
 {
-	struct udp_source	*oldest = &g->v[0];
+	struct udp_source	*cold = NULL;
 	size_t			 i;
 
 	for (i = 0; i < UDP_LIMIT_WAYS; i++) {
 		if (g->v[i].family == k->family &&
 		    memcmp(g->v[i].addr, k->addr, sizeof(k->addr)) == 0)
 			return &g->v[i].bucket;
-		if (g->v[i].bucket.updated_ms < oldest->bucket.updated_ms)
-			oldest = &g->v[i];
+		if ((cold == NULL ||
+		    g->v[i].bucket.updated_ms < cold->bucket.updated_ms) &&
+		    udp_bucket_full(&g->v[i].bucket, r, now_ms))
+			cold = &g->v[i];
 	}
-	if (oldest->bucket.updated_ms != 0 &&
-	    now_ms < oldest->bucket.updated_ms + refill_ms)
-		return &g->overflow;
-	*oldest = *k;
-	return &oldest->bucket;
+	if (cold == NULL)
+		return spill;
+	*cold = *k;
+	return &cold->bucket;
 }
 
 static bool
@@ -208,15 +220,19 @@ take_client(struct udp_limit *l, const struct sockaddr *src,
 {
 	struct udp_source	 k;
 	struct udp_group	*g;
+	struct udp_bucket	*spill;
+	uint64_t		 h;
 	bool			 ok;
 
-	key_of(src, &k);
-	g = &l->g[group_of(l, &k)];
+	key_of(src, client, &k);
+	h = hash_of(l, &k);
+	g = &l->g[h % UDP_LIMIT_GROUPS];
+	spill = &g->overflow[h / UDP_LIMIT_GROUPS % UDP_LIMIT_SPILLS];
 	if (lock(g) == -1)
 		return false;
 	fault_point("udp-limit");
-	ok = udp_bucket_take(find_or_take(g, &k, udp_limit_refill_ms(client),
-	    now_ms), client, now_ms, bytes);
+	ok = udp_bucket_take(find_or_take(g, spill, &k, client, now_ms),
+	    client, now_ms, bytes);
 	unlock(g);
 	return ok;
 }

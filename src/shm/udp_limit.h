@@ -12,6 +12,7 @@
 
 #define UDP_LIMIT_GROUPS	1024	/* of UDP_LIMIT_WAYS sources each */
 #define UDP_LIMIT_WAYS		8
+#define UDP_LIMIT_SPILLS	8	/* overflow buckets a group */
 
 struct udp_limit;
 
@@ -21,6 +22,5 @@ enum udp_drop udp_limit_take(struct udp_limit *, const struct sockaddr *src,
 	    const struct udp_rate *client, const struct udp_rate *global,
 	    uint64_t now_ms, uint64_t bytes);
 size_t	udp_limit_group(const struct udp_limit *, const struct sockaddr *);
-uint64_t udp_limit_refill_ms(const struct udp_rate *);
 
 #endif

@@ -239,6 +239,41 @@ refill(uint64_t tokens, uint64_t rate, uint64_t cap, uint64_t elapsed_ms)
 	return tokens > cap ? cap : tokens;
 }
 
+/* What a bucket holds when full, in thousandths. */
+static uint64_t
+datagrams_cap(const struct udp_rate *r)
+{
+	return r->datagrams * MILLI;
+}
+
+static uint64_t
+bytes_cap(const struct udp_rate *r)
+{
+	return (r->bytes > UDP_LARGEST_BYTES ? r->bytes : UDP_LARGEST_BYTES) *
+	    MILLI;
+}
+
+/*
+ * Whether the bucket is full again at "now_ms" (a never used one is):
+ * its source could not be given more by starting it over. A source keeps
+ * its bucket from being full only by spending at its rate.
+ */
+bool
+udp_bucket_full(const struct udp_bucket *b, const struct udp_rate *r,
+    uint64_t now_ms)
+{
+	uint64_t	elapsed_ms;
+
+	if (b->updated_ms == 0)
+		return true;
+	elapsed_ms = now_ms > b->updated_ms ? now_ms - b->updated_ms : 0;
+	if (r->datagrams && refill(b->datagrams_milli, r->datagrams,
+	    datagrams_cap(r), elapsed_ms) < datagrams_cap(r))
+		return false;
+	return r->bytes == 0 || refill(b->bytes_milli, r->bytes,
+	    bytes_cap(r), elapsed_ms) >= bytes_cap(r);
+}
+
 /*
  * Take one datagram of "bytes" from the bucket, or say false and take
  * nothing. A bucket holds one second's worth (and at least one datagram
@@ -249,9 +284,7 @@ bool
 udp_bucket_take(struct udp_bucket *b, const struct udp_rate *r,
     uint64_t now_ms, uint64_t bytes)
 {
-	uint64_t	dcap = r->datagrams * MILLI;
-	uint64_t	bcap = (r->bytes > UDP_LARGEST_BYTES ? r->bytes :
-	    UDP_LARGEST_BYTES) * MILLI;
+	uint64_t	dcap = datagrams_cap(r), bcap = bytes_cap(r);
 
 	if (b->updated_ms == 0) {
 		b->datagrams_milli = dcap;

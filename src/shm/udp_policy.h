@@ -46,9 +46,11 @@ _Static_assert(UDP_DROP_COUNT == SCOREBOARD_UDP_DROP_REASONS,
  * the bytes we answered it, that datagram is dropped, which ends a loop
  * between two echo services. A client that asks the same again and again
  * loses one question in UDP_LOOP_RETURNS + 1, and is answered again after
- * it.
+ * it. Whoever can forge a client's address can have one of its datagrams
+ * dropped by sending UDP_LOOP_RETURNS copies of it just before: the long
+ * run makes that cost as much as the loop it breaks (SECURITY.md).
  */
-#define UDP_LOOP_RETURNS	4
+#define UDP_LOOP_RETURNS	8
 #define UDP_LOOP_WINDOW_MS	1000
 
 /* What a worker remembers of the last answer whose digest fell here. */
@@ -73,10 +75,16 @@ struct udp_bucket {
 	uint64_t	bytes_milli;
 };
 
-/* Per second; 0 means no limit. */
+/*
+ * Per second; 0 means no limit. For the per-client rate, a client is its
+ * source address cut to /prefix_v4 or /prefix_v6 (0: the whole address),
+ * as TCP's client table counts them (client_prefix_v4, client_prefix_v6).
+ */
 struct udp_rate {
 	uint64_t	datagrams;
 	uint64_t	bytes;
+	unsigned	prefix_v4;
+	unsigned	prefix_v6;
 };
 
 enum udp_drop udp_policy_check(const struct udp_policy *,
@@ -88,6 +96,8 @@ void	udp_loop_answered(struct udp_echo_memo *, uint64_t digest,
 	    uint64_t now_ms);
 bool	udp_bucket_take(struct udp_bucket *, const struct udp_rate *,
 	    uint64_t now_ms, uint64_t bytes);
+bool	udp_bucket_full(const struct udp_bucket *, const struct udp_rate *,
+	    uint64_t now_ms);
 const char *udp_policy_drop_name(enum udp_drop);
 
 #endif

@@ -48,7 +48,8 @@ admit_reason_text(enum admit_reason r)
 	case ADMIT_TABLE_FULL:
 		return "the client table is full";
 	case ADMIT_PROXY_UNTRUSTED:
-		return "not in proxy_trusted, on a PROXY listener";
+		return "not in proxy_trusted (or, on a Unix socket, not root, "
+		    "our user or our group), on a PROXY listener";
 	}
 	return "?";
 }
@@ -78,6 +79,21 @@ admit_notice_due(struct admit_notices *n, const struct acl_addr *addr,
 	n->addr[oldest] = *addr;
 	n->at_ms[oldest] = now_ms == 0 ? 1 : now_ms;
 	return true;
+}
+
+/*
+ * The notice admit_notice_due() gave this source was not written (the
+ * log's budget cut it): the source is due again at its next refusal.
+ */
+void
+admit_notice_forget(struct admit_notices *n, const struct acl_addr *addr)
+{
+	size_t	i;
+
+	for (i = 0; i < ADMIT_NOTICE_SOURCES; i++)
+		if (n->at_ms[i] != 0 &&
+		    memcmp(&n->addr[i], addr, sizeof(*addr)) == 0)
+			n->at_ms[i] = 0;
 }
 
 /*
@@ -117,9 +133,13 @@ say_refused(struct admit *a, const struct sockaddr *sa, socklen_t len,
 	if (acl_addr_from_sockaddr(sa, len, &addr) == -1)
 		memset(&addr, 0, sizeof(addr));
 	due = admit_notice_due(&a->notices, &addr, now_ms);
-	if (!log_enabled(due ? LOG_NOTICE : LOG_DEBUG) ||
-	    !admit_line_allowed(a, PEERLOG_REFUSAL, now_ms))
+	if (!log_enabled(due ? LOG_NOTICE : LOG_DEBUG))
 		return;
+	if (!admit_line_allowed(a, PEERLOG_REFUSAL, now_ms)) {
+		if (due)
+			admit_notice_forget(&a->notices, &addr);
+		return;
+	}
 	listen_format(sa, len, peer, sizeof(peer));
 	log_field(&f, "REMOTE_ADDR", "%s", peer);
 	log_field(&f, "REFUSED", "%s", admit_reason_text(r));
@@ -188,8 +208,8 @@ admit_connection(struct admit *a, int fd, const struct sockaddr *sa,
 
 /*
  * A PROXY listener serves only the load balancers in proxy_trusted: from
- * anyone else a header would be a forged client address. The peers of a
- * Unix socket are trusted: its file's permissions decide who connects.
+ * anyone else a header would be a forged client address. A Unix socket's
+ * peers have no address to list: admit_unix_peer_trusted() decides.
  */
 bool
 admit_proxy_trusted(const struct acl_list *trusted, const struct sockaddr *sa,
@@ -198,8 +218,6 @@ admit_proxy_trusted(const struct acl_list *trusted, const struct sockaddr *sa,
 	struct acl_addr	addr;
 	size_t		i;
 
-	if (sa->sa_family == AF_UNIX)
-		return true;
 	if (acl_addr_from_sockaddr(sa, len, &addr) == -1)
 		return false;
 	for (i = 0; i < trusted->n; i++)
@@ -208,12 +226,40 @@ admit_proxy_trusted(const struct acl_list *trusted, const struct sockaddr *sa,
 	return false;
 }
 
+/*
+ * The peer of a Unix PROXY listener, by the credentials the kernel gives
+ * (SO_PEERCRED): root, our own user, or a process whose group is ours
+ * (HAProxy's "group" setting). Any local user may connect to the socket
+ * (its file is 0666; an abstract one has no file), and none of them may
+ * name a client address.
+ */
+bool
+admit_unix_peer_trusted(uid_t uid, gid_t gid, uid_t self_uid, gid_t self_gid)
+{
+	return uid == 0 || uid == self_uid || gid == self_gid;
+}
+
+static bool
+proxy_peer_trusted(const struct admit *a, int fd, const struct sockaddr *sa,
+    socklen_t len)
+{
+	struct ucred	cred;
+	socklen_t	clen = sizeof(cred);
+
+	if (sa->sa_family != AF_UNIX)
+		return admit_proxy_trusted(&a->cfg->proxy_trusted, sa, len);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1)
+		return false;
+	return admit_unix_peer_trusted(cred.uid, cred.gid, geteuid(),
+	    getegid());
+}
+
 /* A peer of a PROXY listener: true if it may send a header, else reset. */
 bool
 admit_proxy_peer(struct admit *a, int fd, const struct sockaddr *sa,
     socklen_t len, uint64_t now_ms)
 {
-	if (admit_proxy_trusted(&a->cfg->proxy_trusted, sa, len))
+	if (proxy_peer_trusted(a, fd, sa, len))
 		return true;
 	refuse(fd);
 	SCOREBOARD_ADD(a->slot->proxy[SCOREBOARD_PROXY_UNTRUSTED], 1);
@@ -223,21 +269,26 @@ admit_proxy_peer(struct admit *a, int fd, const struct sockaddr *sa,
 
 /*
  * A connection whose PROXY header is read. With an address, it is that
- * client's, admitted as if it had come itself. Without one (v2 LOCAL, v1
- * UNKNOWN) it is the trusted balancer's own, its health check: admitted,
- * and outside the per-client limits. proxy_trusted let the balancer in
- * at accept, and a balancer that can name any client address anyway
- * gains nothing from this, while refusing its checks because allow lists
- * only the client networks would take every backend out of its pool.
+ * client's, admitted as if it had come itself. A v2 LOCAL header is the
+ * trusted balancer's own connection, its health check: admitted, and
+ * outside the per-client limits (proxy_trusted let the balancer in at
+ * accept; refusing its checks because allow lists only the client
+ * networks would take every backend out of its pool). Any other header
+ * without a usable address (v1 UNKNOWN, v2 UNSPEC or AF_UNIX) passes on a
+ * client we cannot name: it is admitted as the balancer, "peer", with
+ * allow/deny and the per-client limits.
  */
 bool
 admit_proxied(struct admit *a, int fd, const struct proxy_header *h,
-    uint64_t now_ms, struct admit_ticket *t)
+    const struct sockaddr *peer, socklen_t peerlen, uint64_t now_ms,
+    struct admit_ticket *t)
 {
-	if (!h->has_addr) {
+	if (h->local) {
 		memset(t, 0, sizeof(*t));
 		return true;
 	}
-	return admit_connection(a, fd, (const struct sockaddr *)&h->src,
-	    h->srclen, now_ms, t);
+	if (h->has_addr)
+		return admit_connection(a, fd, (const struct sockaddr *)&h->src,
+		    h->srclen, now_ms, t);
+	return admit_connection(a, fd, peer, peerlen, now_ms, t);
 }

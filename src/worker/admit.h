@@ -4,6 +4,7 @@
 #define SOCKECHOD_ADMIT_H
 
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -52,15 +53,18 @@ struct admit_ticket {
 
 void	admit_init(struct admit *, const struct config *,
 	    struct scoreboard_slot *, struct clients *, uint32_t owner);
+void	admit_notice_forget(struct admit_notices *, const struct acl_addr *);
 bool	admit_connection(struct admit *, int fd, const struct sockaddr *,
 	    socklen_t, uint64_t now_ms, struct admit_ticket *);
 void	admit_leave(struct admit *, struct admit_ticket *);
 bool	admit_proxy_trusted(const struct acl_list *, const struct sockaddr *,
 	    socklen_t);
+bool	admit_unix_peer_trusted(uid_t, gid_t, uid_t self_uid, gid_t self_gid);
 bool	admit_proxy_peer(struct admit *, int fd, const struct sockaddr *,
 	    socklen_t, uint64_t now_ms);
 bool	admit_proxied(struct admit *, int fd, const struct proxy_header *,
-	    uint64_t now_ms, struct admit_ticket *);
+	    const struct sockaddr *peer, socklen_t peerlen, uint64_t now_ms,
+	    struct admit_ticket *);
 bool	admit_notice_due(struct admit_notices *, const struct acl_addr *,
 	    uint64_t now_ms);
 const char *admit_reason_text(enum admit_reason);

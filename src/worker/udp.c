@@ -9,7 +9,6 @@
  */
 #include "build-config.h"
 
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -18,6 +17,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/siphash.h"
 #include "worker/udp.h"
 #include "shm/udp_policy.h"
 
@@ -57,7 +57,7 @@ struct udp_server {
 	struct udp_rate		 client_rate;
 	struct udp_rate		 global_rate;
 	uint64_t		 warned_ms;
-	uint64_t		 key[2];	/* of the digests, from getrandom() */
+	struct siphash_key	 key;		/* of the digests, from getrandom() */
 	struct udp_echo_memo	*memo;		/* UDP_LOOP_SLOTS */
 	unsigned char		*bufs;		/* UDP_BATCH * UDP_BUF_BYTES */
 	struct mmsghdr		 in[UDP_BATCH];
@@ -89,6 +89,8 @@ policy_init(struct udp_server *u, const struct listeners *ls)
 	u->policy.ndrop_ports = cfg->nudp_drop_source_ports;
 	u->client_rate.datagrams = cfg->udp_max_datagrams_per_client;
 	u->client_rate.bytes = cfg->udp_max_bytes_per_client;
+	u->client_rate.prefix_v4 = cfg->client_prefix_v4;
+	u->client_rate.prefix_v6 = cfg->client_prefix_v6;
 	u->global_rate.datagrams = cfg->udp_max_datagrams;
 	return 0;
 }
@@ -107,7 +109,7 @@ udp_server_new(const struct config *cfg, struct scoreboard_slot *slot,
 	u->limit = limit;
 	if ((u->bufs = malloc((size_t)UDP_BATCH * UDP_BUF_BYTES)) == NULL ||
 	    (u->memo = calloc(UDP_LOOP_SLOTS, sizeof(*u->memo))) == NULL ||
-	    getrandom(u->key, sizeof(u->key), 0) != (ssize_t)sizeof(u->key) ||
+	    siphash_key_random(&u->key) == -1 ||
 	    policy_init(u, ls) == -1) {
 		udp_server_free(u);
 		return NULL;
@@ -227,37 +229,11 @@ reply_source(const struct udp_dest *d, union udp_cmsg *out)
 }
 
 /*
- * A keyed 64-bit mix, standing in for the SipHash module to come: the
- * key is drawn from getrandom() at start, so a peer cannot choose which
- * of our memos its datagrams share.
- */
-static uint64_t
-mix(uint64_t h, uint64_t v)
-{
-	h ^= v;
-	h *= 0x9e3779b97f4a7c15ULL;
-	return h ^ (h >> 29);
-}
-
-static uint64_t
-mix_bytes(uint64_t h, const void *buf, size_t n)
-{
-	const unsigned char	*p = buf;
-	uint64_t		 v;
-
-	for (; n >= sizeof(v); p += sizeof(v), n -= sizeof(v)) {
-		memcpy(&v, p, sizeof(v));
-		h = mix(h, v);
-	}
-	v = 0;
-	memcpy(&v, p, n);
-	return mix(h, v ^ ((uint64_t)n << 56));
-}
-
-/*
- * Datagram i's digest: its source address and port, its length and its
- * bytes; of a datagram longer than twice UDP_DIGEST_END_BYTES, those at
- * either end only, so that a 64 KiB one costs no more than 2 KiB.
+ * Datagram i's digest, SipHash-2-4 under a key drawn at start, so that a
+ * peer cannot choose which of our memos its datagrams share: its source
+ * address and port, its length and its bytes; of a datagram longer than
+ * twice UDP_DIGEST_END_BYTES, those at either end only, so that a 64 KiB
+ * one costs no more than 2 KiB.
  */
 static uint64_t
 digest(const struct udp_server *u, size_t i)
@@ -265,24 +241,33 @@ digest(const struct udp_server *u, size_t i)
 	const struct sockaddr_in	*sin = (const void *)&u->peer[i];
 	const struct sockaddr_in6	*sin6 = (const void *)&u->peer[i];
 	const unsigned char		*p = u->iov_in[i].iov_base;
-	size_t				 len = u->in[i].msg_len;
-	uint64_t			 h = u->key[0];
+	unsigned char			 buf[sizeof(struct in6_addr) +
+					     sizeof(uint16_t) + sizeof(uint32_t) +
+					     2 * UDP_DIGEST_END_BYTES];
+	uint32_t			 len = u->in[i].msg_len;
+	size_t				 n = 0;
 
-	if (u->peer[i].ss_family == AF_INET6)
-		h = mix_bytes(mix(h, sin6->sin6_port), &sin6->sin6_addr,
-		    sizeof(sin6->sin6_addr));
-	else
-		h = mix_bytes(mix(h, sin->sin_port), &sin->sin_addr,
-		    sizeof(sin->sin_addr));
-	h = mix(h ^ u->key[1], len);
-	if (len <= 2 * UDP_DIGEST_END_BYTES)
-		h = mix_bytes(h, p, len);
-	else
-		h = mix_bytes(mix_bytes(h, p, UDP_DIGEST_END_BYTES),
+	memset(buf, 0, sizeof(struct in6_addr) + sizeof(uint16_t));
+	if (u->peer[i].ss_family == AF_INET6) {
+		memcpy(buf, &sin6->sin6_addr, sizeof(sin6->sin6_addr));
+		memcpy(buf + sizeof(struct in6_addr), &sin6->sin6_port, 2);
+	} else {
+		memcpy(buf, &sin->sin_addr, sizeof(sin->sin_addr));
+		memcpy(buf + sizeof(struct in6_addr), &sin->sin_port, 2);
+	}
+	n = sizeof(struct in6_addr) + sizeof(uint16_t);
+	memcpy(buf + n, &len, sizeof(len));
+	n += sizeof(len);
+	if (len <= 2 * UDP_DIGEST_END_BYTES) {
+		memcpy(buf + n, p, len);
+		n += len;
+	} else {
+		memcpy(buf + n, p, UDP_DIGEST_END_BYTES);
+		memcpy(buf + n + UDP_DIGEST_END_BYTES,
 		    p + len - UDP_DIGEST_END_BYTES, UDP_DIGEST_END_BYTES);
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	return h ^ (h >> 33);
+		n += 2 * UDP_DIGEST_END_BYTES;
+	}
+	return siphash24(&u->key, buf, n);
 }
 
 static struct udp_echo_memo *

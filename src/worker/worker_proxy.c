@@ -33,7 +33,8 @@ header_fail(struct worker *w, struct conn *c, enum scoreboard_proxy result,
 /*
  * The header is read: from now on the connection is the client's it
  * names, admitted (allow/deny, per-client limits) as if it had come
- * itself, or the balancer's own health check (admit_proxied()), then
+ * itself (or as the balancer, when the header names no usable address),
+ * or the balancer's own health check (v2 LOCAL, admit_proxied()), then
  * echoed like any other, starting with what followed the header.
  */
 static void
@@ -48,7 +49,9 @@ header_admit(struct worker *w, struct conn *c, const struct proxy_header *h)
 		memcpy(&c->peer, src, len);
 		c->peerlen = len;
 	}
-	if (!admit_proxied(&w->admit, c->echo.fd, h, w->now_ms, &c->ticket)) {
+	if (!admit_proxied(&w->admit, c->echo.fd, h,
+	    (const struct sockaddr *)&c->peer, c->peerlen, w->now_ms,
+	    &c->ticket)) {
 		worker_refuse_log(w, &c->peer, c->peerlen, c->listener,
 		    worker_refusal_reason(c->ticket.why));
 		worker_conn_release(w, c);	/* admit.c closed it */

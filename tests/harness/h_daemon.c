@@ -199,6 +199,11 @@ child_exec(struct daemon *d, const char *argv[])
 		    setuid(pw->pw_uid) == -1)
 			_exit(126);
 	}
+	if (d->close_std) {
+		close(STDIN_FILENO);
+		close(STDOUT_FILENO);
+		close(STDERR_FILENO);
+	}
 	execv(d->binary, (char *const *)argv);
 	_exit(127);
 }

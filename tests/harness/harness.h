@@ -37,6 +37,7 @@ struct daemon {
 	bool		 as_nobody;	/* drop to "nobody" before exec */
 	unsigned	 nofile;	/* > 0: RLIMIT_NOFILE for the daemon */
 	bool		 no_wait_ready;
+	bool		 close_std;	/* exec with fds 0, 1 and 2 closed */
 };
 
 /* harness.c */

@@ -30,6 +30,7 @@
 #define FLOOD_MS	60000	/* the flood's bound, however slow the host */
 #define LINES_MAX	100
 #define FORGED		"sockechod[1]: error: FORGED LINE: "
+#define FORGED_ESCAPED	"sockechod[1]:\\x20error:\\x20FORGED\\x20LINE:\\x20"
 
 /* A Unix client bound to an abstract name of its own choosing. */
 static int
@@ -76,12 +77,42 @@ START_TEST(test_abstract_name_escaped)
 	ck_assert_int_eq(h_echo(fd, "hi", 2, in, IO_MS), 0);
 	close(fd);
 	expect_log("connection peer=unix:@c", IO_MS);
-	expect_log("\\x0a" FORGED "\\x1b[31m\\x0d\\x5c\\x00z listener=unix:",
-	    IO_MS);
+	expect_log("\\x0a" FORGED_ESCAPED "\\x1b[31m\\x0d\\x5c\\x00z "
+	    "listener=unix:", IO_MS);
 	ck_assert_int_eq(h_log_count(&d, "\n" FORGED), 0);
-	ck_assert_int_eq(h_log_count(&d, FORGED), 1);
+	ck_assert_int_eq(h_log_count(&d, FORGED), 0);
 	ck_assert(!h_log_has(&d, "\x1b"));
 	ck_assert(!h_log_has(&d, "\r"));
+}
+END_TEST
+
+/*
+ * The name is "x listener=unix:/run/admin.sock reason=served detail=\"\"":
+ * the connection log's key=value text gets no field from it, the space,
+ * '=' and '"' come out as \x20, \x3d and \x22.
+ */
+START_TEST(test_name_forges_no_field)
+{
+	static const char	name[] = "x listener=unix:/run/admin.sock "
+	    "reason=served detail=\"\"";
+	char			path[256], body[512], in[8], needle[512];
+	int			fd;
+
+	snprintf(path, sizeof(path), "%s/echo.sock", d.dir);
+	snprintf(body, sizeof(body), "listen = [ \"127.0.0.1:%%P\", "
+	    "\"unix:%s\" ];\nworkers = 1;\nlog_connections = true;\n", path);
+	start(body);
+	fd = connect_named(path, name, sizeof(name) - 1);
+	ck_assert_int_eq(h_echo(fd, "hi", 2, in, IO_MS), 0);
+	close(fd);
+	snprintf(needle, sizeof(needle), "connection peer=unix:@x\\x20"
+	    "listener\\x3dunix:/run/admin.sock\\x20reason\\x3dserved\\x20"
+	    "detail\\x3d\\x22\\x22 listener=unix:%s reason=client-closed ",
+	    path);
+	expect_log(needle, IO_MS);
+	ck_assert_int_eq(h_log_count(&d, " listener=unix:/run/admin.sock"), 0);
+	ck_assert_int_eq(h_log_count(&d, " reason=served"), 0);
+	ck_assert_int_eq(h_log_count(&d, "detail=\""), 0);
 }
 END_TEST
 
@@ -190,6 +221,33 @@ START_TEST(test_refusal_flood)
 END_TEST
 
 /*
+ * log_peer_lines_per_second = 1 (a burst of 2): the refusal notices of
+ * 127.0.0.2 and .3 are written, those of .4 and .5 cut. Once the summary
+ * says the flood is over, .5 refused again gets its notice: a notice the
+ * budget cut was never given, and does not silence the source for a
+ * minute.
+ */
+START_TEST(test_cut_notice_not_given)
+{
+	static const char *const	srcs[] = { "127.0.0.2", "127.0.0.3",
+	    "127.0.0.4", "127.0.0.5" };
+	size_t				i;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n"
+	    "allow = [ \"127.0.0.1\" ];\nlog_peer_lines_per_second = 1;\n");
+	for (i = 0; i < nitems(srcs); i++)
+		ck_assert_int_eq(refused(srcs[i]), 1);
+	expect_log("2 lines about clients not logged", 15000);
+	ck_assert_int_eq(h_log_count(&d, "connection refused: denied"), 2);
+	ck_assert_int_eq(h_log_count(&d, "127.0.0.5:"), 0);
+	ck_assert_int_eq(refused("127.0.0.5"), 1);
+	ck_assert_msg(h_log_wait_count(&d, "127.0.0.5:", 1, IO_MS) == 0,
+	    "the notice of 127.0.0.5, cut before, is not written now");
+	ck_assert_int_eq(h_log_count(&d, "connection refused: denied"), 3);
+}
+END_TEST
+
+/*
  * 300 clients each send a message too large (message mode, no connection
  * log): with log_peer_lines_per_second = 5, the warnings are a burst of
  * 10 and 5 a second, and the summary counts the rest.
@@ -235,6 +293,8 @@ suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_checked_fixture(tc, integ_setup, integ_teardown);
 	tcase_add_test(tc, test_abstract_name_escaped);
+	tcase_add_test(tc, test_name_forges_no_field);
+	tcase_add_test(tc, test_cut_notice_not_given);
 	tcase_add_loop_test(tc, test_refusal_flood, 0, 2);
 	tcase_add_test(tc, test_warning_flood);
 	suite_add_tcase(s, tc);

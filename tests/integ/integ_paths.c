@@ -6,14 +6,20 @@
  * as it can, over many starts and reloads: the target's mode never
  * changes. A FIFO at the PID file's old temporary name, at the PID file
  * itself, or swapped in while the master runs, never hangs it, and a link
- * there is never followed.
+ * there is never followed. A listener whose queue the user keeps full,
+ * at the socket's name, makes the start fail at once instead of hanging
+ * it in connect(). A master that is not root binds its socket from a
+ * current directory it may not search, and one started with fds 0-2
+ * closed gives its workers /dev/null there.
  */
 #include "build-config.h"
 
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -424,6 +430,139 @@ START_TEST(test_fifo_swapped_in_does_not_hang_the_stop)
 }
 END_TEST
 
+/* A listener at "at" whose queue is full: a connect() to it would block. */
+static int
+squat(const char *at, int *client)
+{
+	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
+	int			fd, c, i;
+
+	ck_assert_uint_lt(strlen(at), sizeof(sun.sun_path));
+	memcpy(sun.sun_path, at, strlen(at));
+	ck_assert_int_ge(fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0),
+	    0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(listen(fd, 0), 0);
+	for (i = 0; i < 4; i++) {
+		c = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+		ck_assert_int_ge(c, 0);
+		if (connect(c, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+			ck_assert_int_eq(errno, EAGAIN);
+			close(c);
+			return fd;
+		}
+		*client = c;
+	}
+	ck_abort_msg("the queue of %s never filled", at);
+	return -1;
+}
+
+/*
+ * At the listener's and at the metrics socket's name: the start fails at
+ * once, exit 71, with the reason. The blocking probe slept in connect()
+ * for as long as the squatter liked: no READY, no exit, no SIGTERM.
+ */
+START_TEST(test_full_queue_at_socket_fails_fast)
+{
+	char	at[192];
+	int	fd, client = -1, i;
+
+	snprintf(at, sizeof(at), "%s/squat.sock", d.dir);
+	fd = squat(at, &client);
+	for (i = 0; i < 2; i++) {
+		if (i == 0)
+			h_write_config(&d, "listen = [ \"unix:%s\" ];\n"
+			    "workers = 1;\n", at);
+		else
+			h_write_config(&d, "listen = [ \"127.0.0.1:%%P\" ];"
+			    "\nmetrics_listen = \"unix:%s\";\nworkers = 1;\n",
+			    at);
+		d.no_wait_ready = true;
+		ck_assert_int_eq(h_start(&d), 0);
+		if (h_wait_exit(&d, 5000) != 71) {
+			h_log_dump(&d);
+			ck_abort_msg("case %d: no exit 71 in 5 s with a full "
+			    "queue at %s", i, at);
+		}
+		ck_assert(h_log_has(&d, "another process listens on it"));
+	}
+	close(client);
+	close(fd);
+}
+END_TEST
+
+/*
+ * As "nobody", started from a directory only root may search: the
+ * socket is bound all the same (it failed, "Permission denied", when
+ * bind() needed an fd of "." to come back to).
+ */
+START_TEST(test_unix_bind_from_unsearchable_cwd)
+{
+	char		priv[192], at[192];
+	struct stat	st;
+	int		cwd, r;
+
+	make_shared();
+	snprintf(priv, sizeof(priv), "%s/priv", d.dir);
+	snprintf(at, sizeof(at), "%s/nr.sock", shared);
+	ck_assert_int_eq(mkdir(priv, 0700), 0);
+	ck_assert_int_ge(cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC), 0);
+	ck_assert_int_eq(chdir(priv), 0);
+	d.as_nobody = true;
+	h_write_config(&d, "listen = [ \"unix:%s\" ];\nworkers = 1;\n", at);
+	r = h_start(&d);
+	ck_assert_int_eq(fchdir(cwd), 0);
+	close(cwd);
+	if (r != 0) {
+		h_log_dump(&d);
+		ck_abort_msg("not ready as nobody from a 0700 directory");
+	}
+	ck_assert_int_eq(lstat(at, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_int_eq(h_stop(&d, SIGTERM, 10000), 0);
+}
+END_TEST
+
+/* 1 if fd of process pid is /dev/null. */
+static int
+is_null(pid_t pid, int fd)
+{
+	char	path[64], to[64];
+	ssize_t	n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd/%d", (long)pid, fd);
+	if ((n = readlink(path, to, sizeof(to) - 1)) == -1)
+		return 0;
+	to[n] = '\0';
+	return strcmp(to, "/dev/null") == 0;
+}
+
+/*
+ * Started with fds 0, 1 and 2 closed: the master and its workers have
+ * /dev/null there, not the signalfd and eventfds that took those numbers
+ * (and every log line to a signalfd as "standard error" was lost).
+ */
+START_TEST(test_closed_std_fds_become_dev_null)
+{
+	pid_t	pids[8];
+	int	n, i, fd;
+
+	d.close_std = true;
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n");
+	ck_assert_int_eq(h_wait_children(d.pid, 2, 5000), 0);
+	ck_assert_int_ge(n = h_children(d.pid, pids + 1, 7), 2);
+	pids[0] = d.pid;
+	for (i = 0; i <= n; i++)
+		for (fd = 0; fd <= 2; fd++)
+			ck_assert_msg(is_null(pids[i], fd), "process %ld "
+			    "(%s): fd %d is not /dev/null", (long)pids[i],
+			    i == 0 ? "master" : "worker", fd);
+	ck_assert_int_eq(h_roundtrip(d.host, d.port, "served"), 0);
+	ck_assert_int_eq(h_stop(&d, SIGTERM, 10000), 0);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -438,6 +577,9 @@ suite(void)
 	tcase_add_test(tc, test_fifo_at_pid_file_fails_fast);
 	tcase_add_test(tc, test_link_at_pid_file_not_followed);
 	tcase_add_test(tc, test_fifo_swapped_in_does_not_hang_the_stop);
+	tcase_add_test(tc, test_full_queue_at_socket_fails_fast);
+	tcase_add_test(tc, test_unix_bind_from_unsearchable_cwd);
+	tcase_add_test(tc, test_closed_std_fds_become_dev_null);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -8,14 +8,21 @@
  */
 #include "build-config.h"
 
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,9 +353,10 @@ END_TEST
 
 /*
  * allow names only the client network: the trusted balancer's health
- * checks (v2 LOCAL, v1 UNKNOWN) from its own address, which allow does
- * not list, are admitted and echoed all the same; its clients are
- * admitted by their own address.
+ * check (v2 LOCAL) from its own address, which allow does not list, is
+ * admitted and echoed all the same; its clients are admitted by their
+ * own address; a client it passes on without one (v1 UNKNOWN, v2 PROXY
+ * UNSPEC) is admitted as the balancer, which allow refuses.
  */
 START_TEST(test_local_admitted_outside_allow)
 {
@@ -370,8 +378,19 @@ START_TEST(test_local_admitted_outside_allow)
 	close(fd);
 	expect_conn(peer, "client-closed bytes_in=6");
 	fd = connect_from("127.0.0.1");
-	expect_echo(fd, unknown, sizeof(unknown) - 1, "check");
+	snprintf(peer, sizeof(peer), "127.0.0.1:%u", local_port(fd));
+	ck_assert_int_eq(h_send_all(fd, unknown, sizeof(unknown) - 1, IO_MS),
+	    0);
+	ck_assert_int_eq(read_error(fd), ECONNRESET);
 	close(fd);
+	expect_conn(peer, "refused-denied");
+	n = v2_header(hdr, 1, AF_UNSPEC, NULL, NULL, 0, 0, false);
+	fd = connect_from("127.0.0.1");
+	snprintf(peer, sizeof(peer), "127.0.0.1:%u", local_port(fd));
+	ck_assert_int_eq(h_send_all(fd, hdr, n, IO_MS), 0);
+	ck_assert_int_eq(read_error(fd), ECONNRESET);
+	close(fd);
+	expect_conn(peer, "refused-denied");
 	n = v2_header(hdr, 1, AF_INET, "198.51.100.7", "198.51.100.8", 5555, 7,
 	    true);
 	fd = connect_from("127.0.0.1");
@@ -384,7 +403,7 @@ START_TEST(test_local_admitted_outside_allow)
 	ck_assert_int_eq(read_error(fd), ECONNRESET);
 	close(fd);
 	expect_conn("203.0.113.9:9", "refused-denied");
-	expect_counts(4, 0, 0, 0);
+	expect_counts(5, 0, 0, 0);
 }
 END_TEST
 
@@ -510,6 +529,94 @@ START_TEST(test_unix_listener)
 END_TEST
 
 /*
+ * As "nobody": a PROXY header with "payload" to the Unix socket "name"
+ * (unix:@x for an abstract one). 0: refused, no echo; else why not.
+ */
+static int
+forge_as_nobody(const struct passwd *pw, const char *name)
+{
+	static const char	hdr[] = "PROXY TCP4 10.6.6.6 192.0.2.2 666 7\r\n"
+	    "forged";
+	struct sockaddr_un	sun;
+	struct pollfd		pfd;
+	socklen_t		len;
+	char			c;
+	int			fd;
+
+	if (setgroups(0, NULL) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		return 10;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", name);
+	len = sizeof(sun);
+	if (name[0] == '@') {
+		sun.sun_path[0] = '\0';
+		len = offsetof(struct sockaddr_un, sun_path) + strlen(name);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, len) == -1)
+		return 11;
+	if (send(fd, hdr, sizeof(hdr) - 1, MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(hdr) - 1)
+		return 0;	/* reset already */
+	pfd = (struct pollfd){ fd, POLLIN, 0 };
+	if (poll(&pfd, 1, IO_MS) != 1)
+		return 12;
+	return recv(fd, &c, 1, 0) > 0 ? 13 : 0;
+}
+
+/*
+ * On a Unix PROXY listener, a path one (a 0666 file) and an abstract one
+ * (no file at all), a local user other than root, the daemon's user or
+ * group cannot name a client: "nobody" sending PROXY TCP4 10.6.6.6 is
+ * reset, and no connection of 10.6.6.6 is logged; root is served.
+ */
+START_TEST(test_unix_peer_credentials)
+{
+	static const char	hdr[] = "PROXY TCP4 192.0.2.45 192.0.2.2 4545 7\r\n";
+	char			body[1024], path[256], abstract[64];
+	const char		*names[2] = { path, abstract };
+	struct passwd		*pw;
+	pid_t			pid;
+	int			fd, status, i;
+
+	if (geteuid() != 0)
+		CHECK_SKIP("not root: no other user to connect as");
+	ck_assert_ptr_nonnull(pw = getpwnam("nobody"));
+	ck_assert_int_eq(chmod(d.dir, 0711), 0);
+	snprintf(path, sizeof(path), "%s/proxy.sock", d.dir);
+	snprintf(abstract, sizeof(abstract), "@sockechod-proxy-%ld",
+	    (long)getpid());
+	snprintf(body, sizeof(body), "listen = ( \"127.0.0.1:%%P\",\n"
+	    "  { address = \"unix:%s\"; proxy_protocol = true; },\n"
+	    "  { address = \"unix:%s\"; proxy_protocol = true; } );\n"
+	    "workers = 1;\nlog_connections = true;\nallow = [];\n"
+	    "proxy_trusted = [ \"192.0.2.0/24\" ];\n", path, abstract);
+	start(body);
+	for (i = 0; i < 2; i++) {
+		if ((pid = fork()) == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			_exit(forge_as_nobody(pw, names[i]));
+		}
+		ck_assert_int_gt(pid, 0);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "%s: status %#x", names[i], status);
+	}
+	expect_log("connection refused: not in proxy_trusted", IO_MS);
+	ck_assert_int_eq(h_log_count(&d, "peer=10.6.6.6"), 0);
+	fd = h_connect_unix(path, IO_MS);
+	ck_assert_int_ge(fd, 0);
+	expect_echo(fd, hdr, sizeof(hdr) - 1, "as root");
+	close(fd);
+	expect_log("connection peer=192.0.2.45:4545 listener=unix:", IO_MS);
+	expect_counts(1, 0, 0, 2);
+}
+END_TEST
+
+/*
  * A socket systemd passes is a PROXY socket when a listen group with its
  * address says so; a reload (which keeps the passed sockets) can turn it
  * off again.
@@ -603,6 +710,7 @@ suite(void)
 	tcase_add_test(tc, test_local_admitted_outside_allow);
 	tcase_add_test(tc, test_reload_turns_it_off);
 	tcase_add_test(tc, test_unix_listener);
+	tcase_add_test(tc, test_unix_peer_credentials);
 	tcase_add_test(tc, test_socket_activation);
 	tcase_add_test(tc, test_dump_round_trip);
 	tcase_add_loop_test(tc, test_config_errors, 0,

@@ -301,7 +301,7 @@ static void
 stop_with_echo_queued(int sig)
 {
 	struct queues	q;
-	uint64_t	began;
+	uint64_t	began, deadline;
 	int		fds[FLOOD_AUTOTUNED + 1], i;
 
 	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n"
@@ -311,7 +311,12 @@ stop_with_echo_queued(int sig)
 		ck_assert_int_ge(fds[i] = h_connect(d.host, d.port, 5000), 0);
 		(void)flood_client(fds[i]);
 	}
-	server_queues(&q);
+	/* The worker echoes what the clients sent: wait for it to queue. */
+	deadline = h_now_ms() + 10000;
+	do
+		server_queues(&q);
+	while (q.queued < FLOOD_AUTOTUNED && h_remaining_ms(deadline) > 0 &&
+	    usleep(20 * 1000) == 0);
 	ck_assert_int_ge(q.queued, FLOOD_AUTOTUNED);
 	began = h_now_ms();
 	ck_assert_int_eq(h_stop(&d, sig, 10000), 0);

@@ -12,7 +12,8 @@
  * named by SOCKECHOD_FAULT_RECORD waits SLOW_START_MS before it serves.
  *
  * SOCKECHOD_FAULT=kill-in-WHERE (kill-in-udp-limit, kill-in-udp-limit-global,
- * kill-in-clients): the first worker to reach fault_point("WHERE"), inside
+ * kill-in-clients, kill-in-clients-hole, kill-in-clients-shift): the first
+ * worker to reach fault_point("WHERE"), inside
  * that shared table's lock, and to create the file named by
  * SOCKECHOD_FAULT_RECORD, SIGKILLs itself there, lock held.
  */

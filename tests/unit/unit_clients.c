@@ -81,7 +81,7 @@ START_TEST(test_limit_across_workers)
 	clients_leave(t, &a, 1);
 	ck_assert_uint_eq(clients_count(t, &a), 2);
 	ck_assert_int_eq(clients_enter(t, &a, 3, &limits3, 0), CLIENTS_OK);
-	ck_assert_uint_eq(used(t), 4);
+	ck_assert_uint_eq(used(t), 6);	/* 4 of workers, 2 totals */
 	/* Worker 0 dies: its share of every client is released. */
 	ck_assert_uint_eq(clients_release_owner(t, 0), 2);
 	ck_assert_uint_eq(clients_count(t, &a), 2);
@@ -157,11 +157,11 @@ START_TEST(test_full_table_fails_safe)
 			ck_abort_msg("unexpected verdict");
 		}
 	}
-	ck_assert_uint_eq(ok, 12);		/* 3/4 of 16 */
-	ck_assert_uint_eq(full, 28);
-	ck_assert_uint_eq(full_count(t), 28);
+	ck_assert_uint_eq(ok, 6);	/* 3/4 of 16, 2 entries each */
+	ck_assert_uint_eq(full, 34);
+	ck_assert_uint_eq(full_count(t), 34);
 	/* Every counted client can still be found and leave. */
-	for (i = 0; i < 12; i++) {
+	for (i = 0; i < 6; i++) {
 		snprintf(text, sizeof(text), "10.0.0.%u", i + 1);
 		a = key(text, &l);
 		ck_assert_uint_eq(clients_count(t, &a), 1);
@@ -195,6 +195,39 @@ START_TEST(test_removal_keeps_runs)
 		a = key(text, &l);
 		ck_assert_uint_eq(clients_count(t, &a), i % 4 == 0 ? 1 : i % 4);
 	}
+	clients_destroy(t);
+}
+END_TEST
+
+#define OWNERS	1024	/* 512 workers, old and new during a reload */
+
+/*
+ * One client's connections on OWNERS workers: all counted up to the
+ * limit, whatever the number of workers (before: the entries of one
+ * client's workers shared one home, and its 256th worker was refused as
+ * a full table with 512 of 65,536 entries in use).
+ */
+START_TEST(test_one_client_on_many_workers)
+{
+	static const struct clients_limits l = { OWNERS, 0, 32, 64 };
+	struct clients	*t = clients_create(CLIENTS_ENTRIES);
+	struct acl_addr	 a = key("192.0.2.1", &l);
+	uint32_t	 pid;
+	unsigned	 ok = 0;
+
+	for (pid = 1000; pid < 1000 + OWNERS; pid++)
+		ok += clients_enter(t, &a, pid, &l, 0) == CLIENTS_OK;
+	ck_assert_uint_eq(ok, OWNERS);
+	ck_assert_uint_eq(clients_count(t, &a), OWNERS);
+	ck_assert_uint_eq(full_count(t), 0);
+	ck_assert_int_eq(clients_enter(t, &a, 999, &l, 0), CLIENTS_TOO_MANY);
+	for (pid = 1000; pid < 1000 + OWNERS; pid += 2)
+		clients_leave(t, &a, pid);
+	ck_assert_uint_eq(clients_count(t, &a), OWNERS / 2);
+	for (pid = 1001; pid < 1000 + OWNERS; pid += 2)
+		ck_assert_int_eq(clients_release_owner(t, pid), 1);
+	ck_assert_uint_eq(clients_count(t, &a), 0);
+	ck_assert_uint_eq(used(t), 0);
 	clients_destroy(t);
 }
 END_TEST
@@ -238,6 +271,7 @@ suite(void)
 	tcase_add_test(tc, test_rate_per_second);
 	tcase_add_test(tc, test_full_table_fails_safe);
 	tcase_add_test(tc, test_removal_keeps_runs);
+	tcase_add_test(tc, test_one_client_on_many_workers);
 	tcase_add_test(tc, test_holder_killed);
 	suite_add_tcase(s, tc);
 	return s;

@@ -189,12 +189,17 @@ START_TEST(test_udp_settings)
 	ck_assert_uint_eq(cfg.udp_max_datagrams_per_client, 100);
 	ck_assert_uint_eq(cfg.udp_max_bytes_per_client, 1048576);
 	ck_assert_uint_eq(cfg.udp_max_datagrams, 100000);
+	ck_assert_ptr_null(config_warning(&cfg));
 	config_free(&cfg);
 	ck_assert_int_eq(load("listen = [ \"udp:127.0.0.1:7007\" ];\n"
 	    "udp_drop_source_ports = [ 19, 65535 ];\n"
 	    "udp_max_datagrams_per_client = 0;\n"
 	    "udp_max_bytes_per_client = 5000;\n"
 	    "udp_max_datagrams = 7;\n", &cfg, &errs), 0);
+	/* Valid, but only the per-client rate bounds a changing loop. */
+	ck_assert_ptr_nonnull(config_warning(&cfg));
+	ck_assert_ptr_nonnull(strstr(config_warning(&cfg),
+	    "udp_max_datagrams_per_client = 0: a UDP loop"));
 	ck_assert_int_eq(cfg.listen[0].socktype, SOCK_DGRAM);
 	ck_assert_uint_eq(cfg.nudp_drop_source_ports, 2);
 	ck_assert_uint_eq(cfg.udp_drop_source_ports[1], 65535);

@@ -140,7 +140,13 @@ static const struct {
 	size_t		 size;
 	const char	*out;
 } escape_cases[] = {
-	{ "plain text", 10, true, 64, "plain text" },
+	{ "plain-text", 10, true, 64, "plain-text" },
+	{ "plain text", 10, false, 64, "plain text" },
+	/* A Unix peer's name stays one key=value field. */
+	{ "x listener=unix:/a", 18, true, 64,
+	    "x\\x20listener\\x3dunix:/a" },
+	{ "detail=\"y\"", 10, true, 64, "detail\\x3d\\x22y\\x22" },
+	{ "a b=c\"", 6, false, 64, "a b=c\"" },
 	{ "a\nFORGED", 8, true, 64, "a\\x0aFORGED" },
 	{ "a\nFORGED", 8, false, 64, "a\\x0aFORGED" },
 	{ "cr\r\x1b[2J", 7, true, 64, "cr\\x0d\\x1b[2J" },
@@ -246,6 +252,60 @@ START_TEST(test_peerlog_summary)
 }
 END_TEST
 
+/*
+ * peerlog_summary_due(): quiet for a second, or a period long; a worker's
+ * clock read after the master's may put the last cut (or the first)
+ * ahead of "now": not quiet, no period, whatever the unsigned gap.
+ */
+static const struct {
+	uint64_t	since_ms, last_ms, now_ms;
+	bool		due;
+} due_cases[] = {
+	{ 0, 0, 50000, false },				/* nothing cut */
+	{ 10000, 10000, 10999, false },			/* not yet quiet */
+	{ 10000, 10000, 11000, true },			/* quiet */
+	{ 10000, 69000, 69999, false },			/* flood, < period */
+	{ 10000, 69500, 70000, true },			/* flood, a period */
+	{ 10000, 10005, 10000, false },			/* last ahead */
+	{ 10000, 10000, 10000, false },			/* last == now */
+	{ 10005, 10005, 10000, false },			/* both ahead */
+	{ 70000, UINT64_MAX, 10000, false },		/* far ahead */
+	{ 1, 10, 9, false },				/* ahead, small */
+};
+
+START_TEST(test_peerlog_summary_due)
+{
+	ck_assert_msg(peerlog_summary_due(due_cases[_i].since_ms,
+	    due_cases[_i].last_ms, due_cases[_i].now_ms) == due_cases[_i].due,
+	    "row %d", _i);
+}
+END_TEST
+
+/*
+ * A worker cut lines 5 ms after the master read its clock: no summary at
+ * the master's older "now", and one only after a real second of quiet.
+ */
+START_TEST(test_peerlog_summary_skew)
+{
+	struct peerlog		p;
+	struct peerlog_summary	s;
+	int			i;
+
+	memset(&p, 0, sizeof(p));
+	for (i = 0; i < 30; i++)
+		(void)peerlog_allow(&p, PEERLOG_REFUSAL, 10005000, 10);
+	ck_assert(!peerlog_summary(&p, 10000, &s));
+	ck_assert(!peerlog_summary(&p, 10005, &s));
+	ck_assert(!peerlog_summary(&p, 11004, &s));
+	ck_assert(peerlog_summary(&p, 11005, &s));
+	ck_assert_uint_eq(s.cut[PEERLOG_REFUSAL], 10);
+	ck_assert_uint_eq(s.period_ms, 1000);
+	/* One summary for the quiet period, not one per wake-up. */
+	ck_assert(!peerlog_summary(&p, 11006, &s));
+	ck_assert(!peerlog_summary(&p, 20000, &s));
+}
+END_TEST
+
 static const struct {
 	uint64_t	cut[PEERLOG_NKINDS];
 	uint64_t	period_ms;
@@ -339,6 +399,8 @@ suite(void)
 	tcase_add_test(tc, test_format_parse_bad);
 	tcase_add_loop_test(tc, test_escape, 0, nitems(escape_cases));
 	tcase_add_loop_test(tc, test_peerlog_bucket, 0, nitems(bucket_cases));
+	tcase_add_loop_test(tc, test_peerlog_summary_due, 0, nitems(due_cases));
+	tcase_add_test(tc, test_peerlog_summary_skew);
 	tcase_add_test(tc, test_peerlog_summary);
 	tcase_add_loop_test(tc, test_peerlog_format, 0, nitems(summary_cases));
 	tcase_add_test(tc, test_unserved);

@@ -2,12 +2,19 @@
 /* unit_fdkeep.c: fdkeep.c: the ranges to close, and each way of closing them. */
 #include "build-config.h"
 
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -72,7 +79,33 @@ static const struct {
 	{ 1501, false },
 };
 
-enum way { WAY_ANY, WAY_LISTED, WAY_COUNTED };
+enum way { WAY_ANY, WAY_LISTED, WAY_COUNTED, WAY_NO_CLOSE_RANGE };
+
+/*
+ * From now on close_range(2) fails with EPERM, as a seccomp policy older
+ * than the call makes it (container profiles, systemd's
+ * SystemCallErrorNumber=EPERM). -1 where there is no such call to forbid.
+ */
+static int
+forbid_close_range(void)
+{
+#ifdef SYS_close_range
+	struct sock_filter	f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close_range, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog	prog = { (unsigned short)nitems(f), f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+#else
+	return -1;
+#endif
+}
 
 /*
  * In a grandchild (Check's own descriptors must live): open the table's
@@ -100,7 +133,10 @@ close_in_child(enum way way)
 		if (opened[i].kept)
 			keep[nkeep++] = opened[i].fd;
 	}
-	if (way == WAY_ANY && fdkeep_close_others(keep, nkeep) == -1)
+	if (way == WAY_NO_CLOSE_RANGE && forbid_close_range() == -1)
+		_exit(103);
+	if ((way == WAY_ANY || way == WAY_NO_CLOSE_RANGE) &&
+	    fdkeep_close_others(keep, nkeep) == -1)
 		_exit(101);
 	nr = fdkeep_ranges(keep, nkeep, r);
 	if (way == WAY_LISTED && fdkeep_close_listed(keep, nkeep) == -1)
@@ -117,6 +153,16 @@ close_in_child(enum way way)
 START_TEST(test_close_others)
 {
 	ck_assert_int_eq(close_in_child(WAY_ANY), 0);
+}
+END_TEST
+
+/*
+ * close_range(2) forbidden with EPERM: the fallback closes them all the
+ * same (before: fdkeep_close_others() failed, and every worker died).
+ */
+START_TEST(test_close_range_forbidden)
+{
+	ck_assert_int_eq(close_in_child(WAY_NO_CLOSE_RANGE), 0);
 }
 END_TEST
 
@@ -169,6 +215,7 @@ suite(void)
 
 	tcase_add_loop_test(tc, test_ranges, 0, (int)nitems(cases));
 	tcase_add_test(tc, test_close_others);
+	tcase_add_test(tc, test_close_range_forbidden);
 	tcase_add_test(tc, test_close_listed);
 	tcase_add_test(tc, test_close_counted);
 	tcase_add_test(tc, test_logger_names_the_journal_socket);

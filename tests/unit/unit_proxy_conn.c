@@ -211,7 +211,7 @@ START_TEST(test_trusted_peers)
 }
 END_TEST
 
-/* Nobody is trusted by an empty list, but a Unix peer always is. */
+/* Nobody is trusted by an empty list, nor a Unix peer by any list. */
 START_TEST(test_trust_edges)
 {
 	struct acl_list		l = { NULL, 0 };
@@ -219,52 +219,106 @@ START_TEST(test_trust_edges)
 	struct sockaddr_un	un = { .sun_family = AF_UNIX };
 
 	ck_assert(!admit_proxy_trusted(&l, (struct sockaddr *)&ss, sizeof(ss)));
-	ck_assert(admit_proxy_trusted(&l, (struct sockaddr *)&un, sizeof(un)));
+	ck_assert(!admit_proxy_trusted(&l, (struct sockaddr *)&un, sizeof(un)));
+}
+END_TEST
+
+/*
+ * A Unix PROXY listener's peer by its credentials, the daemon's user
+ * being 998:997: root, that user, or that group; not any other user.
+ */
+static const struct {
+	uid_t	uid;
+	gid_t	gid;
+	bool	trusted;
+} unix_peer_cases[] = {
+	{ 0, 0, true },			/* root */
+	{ 0, 1000, true },		/* root, another group */
+	{ 998, 997, true },		/* the daemon's user */
+	{ 998, 1000, true },		/* the daemon's user, another group */
+	{ 1000, 997, true },		/* HAProxy with group = ours */
+	{ 1000, 1000, false },		/* any local user */
+	{ 65534, 65534, false },	/* nobody */
+	{ 997, 998, false },		/* the numbers swapped */
+};
+
+START_TEST(test_unix_peer_trusted)
+{
+	ck_assert_msg(admit_unix_peer_trusted(unix_peer_cases[_i].uid,
+	    unix_peer_cases[_i].gid, 998, 997) == unix_peer_cases[_i].trusted,
+	    "uid %u gid %u", (unsigned)unix_peer_cases[_i].uid,
+	    (unsigned)unix_peer_cases[_i].gid);
 }
 END_TEST
 
 /*
  * allow = [ "198.51.100.0/24" ] only (the client network): a header with
- * a client address is admitted as that client; one without (the trusted
- * balancer's health check, v2 LOCAL or v1 UNKNOWN) is admitted as the
- * balancer's own, whatever allow says about the balancer.
+ * a client address is admitted as that client; a v2 LOCAL header (the
+ * trusted balancer's health check) is admitted whatever allow says about
+ * the balancer; any other header without a usable address (v1 UNKNOWN, v2
+ * UNSPEC, v2 AF_UNIX) passes a client on and is admitted as the balancer,
+ * through allow/deny. A NULL "bytes" is a v2 AF_UNIX header.
  */
+#define V2_PROXY_UNIX_BYTES	(16 + 216)
 static const struct {
 	const char	*what;
 	const char	*bytes;
 	size_t		 n;
+	const char	*balancer;
 	bool		 admitted;
 } proxied_cases[] = {
-	{ "v2 LOCAL", "\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00", 16, true },
+	{ "v2 LOCAL", "\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00", 16,
+	    "127.0.0.1", true },
 	{ "v2 LOCAL, TLVs", "\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x04"
-	    "\x04\x00\x01\x00", 20, true },
-	{ "v1 UNKNOWN", "PROXY UNKNOWN\r\n", 15, true },
+	    "\x04\x00\x01\x00", 20, "127.0.0.1", true },
+	{ "v1 UNKNOWN, balancer not allowed", "PROXY UNKNOWN\r\n", 15,
+	    "127.0.0.1", false },
+	{ "v1 UNKNOWN, balancer allowed", "PROXY UNKNOWN\r\n", 15,
+	    "198.51.100.1", true },
+	{ "v1 UNKNOWN with addresses", "PROXY UNKNOWN 198.51.100.7 x 1 2\r\n",
+	    34, "127.0.0.1", false },
+	{ "v2 PROXY UNSPEC, balancer not allowed",
+	    "\r\n\r\n\0\r\nQUIT\n\x21\x00\x00\x00", 16, "127.0.0.1", false },
+	{ "v2 PROXY UNSPEC, balancer allowed",
+	    "\r\n\r\n\0\r\nQUIT\n\x21\x00\x00\x00", 16, "198.51.100.1", true },
+	{ "v2 PROXY AF_UNIX, balancer not allowed", NULL,
+	    V2_PROXY_UNIX_BYTES, "127.0.0.1", false },
+	{ "v2 PROXY AF_UNIX, balancer allowed", NULL,
+	    V2_PROXY_UNIX_BYTES, "198.51.100.1", true },
 	{ "v1 client allowed", "PROXY TCP4 198.51.100.7 10.0.0.1 1000 7\r\n",
-	    41, true },
+	    41, "127.0.0.1", true },
 	{ "v1 client not allowed", "PROXY TCP4 203.0.113.9 10.0.0.1 1000 7\r\n",
-	    40, false },
+	    40, "198.51.100.1", false },
 	{ "v2 client not allowed", "\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c"
-	    "\xcb\x00\x71\x09\x0a\x00\x00\x01\x03\xe8\x00\x07", 28, false },
+	    "\xcb\x00\x71\x09\x0a\x00\x00\x01\x03\xe8\x00\x07", 28,
+	    "198.51.100.1", false },
 };
 
 START_TEST(test_proxied_admission)
 {
 	static struct scoreboard_slot	 slot;
+	static char			 unix_hdr[V2_PROXY_UNIX_BYTES];
+	struct sockaddr_storage		 bal;
 	struct config			 cfg;
 	struct admit			 a;
 	struct admit_ticket		 t;
 	struct acl_prefix		 p;
 	struct proxy_header		 h;
-	const char			*why;
+	const char			*why, *bytes = proxied_cases[_i].bytes;
 	char				 err[ACL_WHY_BYTES];
 
+	memcpy(unix_hdr, "\r\n\r\n\0\r\nQUIT\n\x21\x31\x00\xd8", 16);
+	if (bytes == NULL)
+		bytes = unix_hdr;
+	bal = inet_sa(proxied_cases[_i].balancer);
 	memset(&cfg, 0, sizeof(cfg));
 	ck_assert_int_eq(acl_parse("198.51.100.0/24", &p, err, sizeof(err)), 0);
 	ck_assert_int_eq(acl_list_add(&cfg.acl.allow, &p), 0);
 	admit_init(&a, &cfg, &slot, NULL, 1);
-	ck_assert_int_eq(proxy_parse(proxied_cases[_i].bytes,
-	    proxied_cases[_i].n, &h, &why), PROXY_OK);
-	ck_assert_msg(admit_proxied(&a, -1, &h, 1000, &t) ==
+	ck_assert_int_eq(proxy_parse(bytes, proxied_cases[_i].n, &h, &why),
+	    PROXY_OK);
+	ck_assert_msg(admit_proxied(&a, -1, &h, (struct sockaddr *)&bal,
+	    sizeof(struct sockaddr_in), 1000, &t) ==
 	    proxied_cases[_i].admitted, "%s", proxied_cases[_i].what);
 	ck_assert(!t.counted);
 	acl_list_free(&cfg.acl.allow);
@@ -311,6 +365,8 @@ suite(void)
 	tcase_add_loop_test(tt, test_trusted_peers, 0,
 	    (int)(sizeof(trust_cases) / sizeof(trust_cases[0])));
 	tcase_add_test(tt, test_trust_edges);
+	tcase_add_loop_test(tt, test_unix_peer_trusted, 0,
+	    nitems(unix_peer_cases));
 	tcase_add_test(tt, test_source);
 	tcase_add_loop_test(tt, test_proxied_admission, 0,
 	    nitems(proxied_cases));

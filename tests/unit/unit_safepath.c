@@ -4,11 +4,14 @@
  * a link, a device, a directory, a socket) is refused without being
  * followed, opened or waited on; files are created exclusively and
  * replaced atomically; a socket file gets its mode from bind() itself.
- * alarm() turns a hang into a failure.
+ * The stale-socket probe never waits on a full queue and never connects
+ * through a link swapped in after the look. alarm() turns a hang into a
+ * failure.
  */
 #include "build-config.h"
 
 #include <sys/inotify.h>
+#include <sys/param.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,6 +19,8 @@
 #include <sys/wait.h>
 
 #include <dirent.h>
+#include <grp.h>
+#include <pwd.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -35,7 +40,7 @@
 #define RACE_ROUNDS	1000000
 #define RACE_S		3	/* or this long */
 
-static char	dir[64], path[128], target[128];
+static char	dir[64], path[128], target[256];
 
 static void
 setup(void)
@@ -285,6 +290,18 @@ START_TEST(test_unlink_only_its_kind)
 }
 END_TEST
 
+/* The name a Unix socket is bound to, as getsockname() tells it. */
+static const char *
+bound_name(int fd)
+{
+	static struct sockaddr_un	sun;
+	socklen_t			len = sizeof(sun);
+
+	memset(&sun, 0, sizeof(sun));
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sun, &len), 0);
+	return sun.sun_path;
+}
+
 /*
  * The socket's mode is the one asked for whatever the umask, the umask
  * and the current directory are as they were, and a stale socket is
@@ -303,6 +320,7 @@ START_TEST(test_bind_unix)
 	ck_assert_int_eq(safepath_unix_clear(path), 0);
 	ck_assert_int_eq(safepath_bind_unix(fd, path, 0666), 0);
 	ck_assert_uint_eq(umask(old), 077);
+	ck_assert_str_eq(bound_name(fd), path);
 	ck_assert_ptr_nonnull(getcwd(now, sizeof(now)));
 	ck_assert_str_eq(now, cwd);
 	ck_assert_int_eq(lstat(path, &st), 0);
@@ -324,6 +342,217 @@ START_TEST(test_bind_unix)
 	close(again);
 	ck_assert_int_eq(lstat(target, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0644 & ~old);
+	/* As long as sun_path takes: bound, the current directory kept. */
+	ck_assert_int_lt(snprintf(target, sizeof(target), "%s/%0*d", dir,
+	    (int)(sizeof(((struct sockaddr_un *)0)->sun_path) - 2 -
+	    strlen(dir)), 0), (int)sizeof(target));
+	again = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(safepath_bind_unix(again, target, 0600), 0);
+	ck_assert_str_eq(bound_name(again), target);
+	close(again);
+	ck_assert_ptr_nonnull(getcwd(now, sizeof(now)));
+	ck_assert_str_eq(now, cwd);
+	ck_assert_int_eq(lstat(target, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	/* One byte more does not fit. */
+	strcat(target, "0");
+	again = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(safepath_bind_unix(again, target, 0600), -1);
+	ck_assert_int_eq(errno, ENAMETOOLONG);
+	close(again);
+}
+END_TEST
+
+/* A socket at "at" that listens with a full queue; *client holds it full. */
+static int
+full_listener(const char *at, int *client)
+{
+	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
+	int			fd, c, i;
+
+	ck_assert_uint_lt(strlen(at), sizeof(sun.sun_path));
+	memcpy(sun.sun_path, at, strlen(at));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(listen(fd, 0), 0);
+	*client = -1;
+	for (i = 0; i < 4; i++) {
+		c = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		ck_assert_int_ge(c, 0);
+		if (connect(c, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+			ck_assert_int_eq(errno, EAGAIN);
+			close(c);
+			return fd;
+		}
+		*client = c;
+	}
+	ck_abort_msg("the queue of %s never filled", at);
+	return -1;
+}
+
+/*
+ * A listener whose queue a local user keeps full: in use, said at once.
+ * A blocking probe slept in connect() until alarm() ended the test.
+ */
+START_TEST(test_full_queue_is_in_use)
+{
+	struct stat	st;
+	int		fd, client;
+
+	fd = full_listener(path, &client);
+	ck_assert_int_eq(safepath_unix_clear(path), -1);
+	ck_assert_int_eq(errno, EADDRINUSE);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	close(client);
+	close(fd);
+}
+END_TEST
+
+/* A socket bound at "at", then closed: a stale one. */
+static void
+stale_socket(const char *at)
+{
+	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
+	int			fd;
+
+	memcpy(sun.sun_path, at, MIN(strlen(at), sizeof(sun.sun_path) - 1));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		_exit(1);
+	(void)bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+}
+
+/* Connections waiting on the listener fd (non-blocking), accepted. */
+static int
+drain(int fd)
+{
+	int	c, n = 0;
+
+	while ((c = accept(fd, NULL, NULL)) != -1) {
+		close(c);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Between the look at the name (a stale socket) and the probe, a writer
+ * of the directory puts a link to a victim socket there, in a loop: the
+ * probe never reaches the victim, and the link is never removed in the
+ * stale socket's place. By name, the probe connected in about 1 call of
+ * 20 (the reviewer's figure: 9 of 60 root daemon starts).
+ */
+START_TEST(test_probe_never_follows_a_swapped_link)
+{
+	char		victim[160], stale[160], link[160];
+	struct timespec	ts;
+	long		rounds, sockets = 0, links = 0;
+	int		vfd, reached = 0, client;
+	pid_t		pid;
+	time_t		end;
+
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	snprintf(stale, sizeof(stale), "%s/stale", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	vfd = full_listener(victim, &client);
+	close(client);
+	ck_assert_int_eq(fcntl(vfd, F_SETFL, O_NONBLOCK), 0);
+	drain(vfd);
+	ck_assert_int_eq(listen(vfd, SOMAXCONN), 0);
+	if ((pid = fork()) == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;) {
+			stale_socket(stale);
+			(void)rename(stale, path);
+			(void)symlink(victim, link);
+			(void)rename(link, path);
+		}
+	}
+	ck_assert_int_gt(pid, 0);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = ts.tv_sec + RACE_S;
+	for (rounds = 0; rounds < RACE_ROUNDS; rounds++) {
+		if (safepath_unix_clear(path) == 0)
+			sockets++;
+		else if (errno == SAFEPATH_EKIND)
+			links++;
+		reached += drain(vfd);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (ts.tv_sec >= end)
+			break;
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	reached += drain(vfd);
+	printf("SAFEPATH probe race: %d of %ld probes reached the victim "
+	    "(%ld sockets, %ld links seen)\n", reached, rounds, sockets, links);
+	ck_assert_msg(sockets > 0 && links > 0, "the race never ran");
+	ck_assert_int_eq(reached, 0);
+	close(vfd);
+}
+END_TEST
+
+/* In the child, as nobody in priv: the exit status says what failed. */
+static void
+bind_as_nobody(const struct passwd *pw, const char *priv, const char *pub,
+    const char *longname)
+{
+	char	at[PATH_MAX], cwd[PATH_MAX];
+	ssize_t	n;
+	int	fd;
+
+	snprintf(at, sizeof(at), "%s/short", pub);
+	if (chdir(priv) == -1 || setgroups(0, NULL) == -1 ||
+	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)
+		_exit(2);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (safepath_unix_clear(at) == -1 ||
+	    safepath_bind_unix(fd, at, 0600) == -1)
+		_exit(3);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (safepath_bind_unix(fd, longname, 0600) == -1)
+		_exit(4);
+	n = readlink("/proc/self/cwd", cwd, sizeof(cwd) - 1);
+	if (n == -1)
+		_exit(5);
+	cwd[n] = '\0';
+	_exit(strcmp(cwd, priv) == 0 ? 0 : 6);
+}
+
+/*
+ * Bound as a user who may not search the current directory (a daemon
+ * started from root's home): an absolute path needs no current directory
+ * (before: open(".") failed, EACCES, exit 3), a short name and one as long
+ * as sun_path takes, and the process stays where it was.
+ */
+START_TEST(test_bind_from_unsearchable_cwd)
+{
+	char		priv[160], pub[160], name[400];
+	struct passwd	*pw;
+	pid_t		pid;
+	int		status;
+
+	if (geteuid() != 0 || (pw = getpwnam("nobody")) == NULL)
+		return;
+	snprintf(priv, sizeof(priv), "%s/priv", dir);
+	snprintf(pub, sizeof(pub), "%s/pub", dir);
+	ck_assert_int_eq(chmod(dir, 0711), 0);
+	ck_assert_int_eq(mkdir(priv, 0700), 0);
+	ck_assert_int_eq(mkdir(pub, 0777), 0);
+	ck_assert_int_eq(chmod(pub, 0777), 0);
+	ck_assert_int_lt(snprintf(name, sizeof(name), "%s/%0*d", pub,
+	    (int)(sizeof(((struct sockaddr_un *)0)->sun_path) - 2 -
+	    strlen(pub)), 0), (int)sizeof(name));
+	if ((pid = fork()) == 0)
+		bind_as_nobody(pw, priv, pub, name);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "bind as nobody from a 0700 directory: exit %d",
+	    WEXITSTATUS(status));
+	ck_assert_int_eq(access(name, F_OK), 0);
 }
 END_TEST
 
@@ -342,6 +571,9 @@ suite(void)
 	tcase_add_test(tc, test_replace);
 	tcase_add_test(tc, test_unlink_only_its_kind);
 	tcase_add_test(tc, test_bind_unix);
+	tcase_add_test(tc, test_full_queue_is_in_use);
+	tcase_add_test(tc, test_probe_never_follows_a_swapped_link);
+	tcase_add_test(tc, test_bind_from_unsearchable_cwd);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -114,7 +114,8 @@ START_TEST(test_keys_differ)
 		same += udp_limit_group(a, (struct sockaddr *)&src) ==
 		    udp_limit_group(b, (struct sockaddr *)&src);
 		k.bytes[3] = (uint8_t)i;
-		same_home += clients_home(ca, &k) == clients_home(cb, &k);
+		same_home += clients_home(ca, &k, 1) ==
+		    clients_home(cb, &k, 1);
 	}
 	ck_assert_uint_lt(same, 4);
 	ck_assert_uint_lt(same_home, 4);
@@ -150,7 +151,7 @@ colliding(struct udp_limit *l, struct sockaddr_storage *v, int n)
 START_TEST(test_eviction_refills_nothing)
 {
 	struct udp_limit	*l = udp_limit_create();
-	struct udp_rate		 client = { 100, 0 }, global = { 0, 0 };
+	struct udp_rate		 client = { 100, 0, 0, 0 }, global = { 0, 0, 0, 0 };
 	struct sockaddr_storage	 s[9];
 	unsigned		 answered = 0, attackers = 0, i;
 	uint64_t		 t;
@@ -171,47 +172,144 @@ START_TEST(test_eviction_refills_nothing)
 }
 END_TEST
 
-/* A new source is answered as long as its group has a cold place. */
+/*
+ * A new source is answered as long as its group has a cold place: one
+ * whose bucket is full again. While all eight sources of a group spend
+ * at their rate, a ninth uses its overflow bucket.
+ */
 START_TEST(test_new_source_answered)
 {
 	struct udp_limit	*l = udp_limit_create();
-	struct udp_rate		 client = { 10, 0 }, global = { 0, 0 };
+	struct udp_rate		 client = { 10, 0, 0, 0 }, global = { 0, 0, 0, 0 };
 	struct sockaddr_storage	 s[10];
-	unsigned		 i;
+	unsigned		 i, j;
 
 	colliding(l, s, 10);
 	for (i = 0; i < 8; i++)
-		ck_assert_int_eq(udp_limit_take(l, (struct sockaddr *)&s[i],
-		    &client, &global, 5000, 64), UDP_DROP_NONE);
-	/* All eight places hot: the ninth gets the overflow's full bucket. */
+		for (j = 0; j < 10; j++)
+			ck_assert_int_eq(udp_limit_take(l,
+			    (struct sockaddr *)&s[i], &client, &global, 5000,
+			    64), UDP_DROP_NONE);
+	/* All eight places hot: the ninth gets a full overflow bucket. */
 	for (i = 0; i < 10; i++)
 		ck_assert_int_eq(udp_limit_take(l, (struct sockaddr *)&s[8],
 		    &client, &global, 5100, 64), UDP_DROP_NONE);
-	ck_assert_int_eq(udp_limit_take(l, (struct sockaddr *)&s[9],
+	ck_assert_int_eq(udp_limit_take(l, (struct sockaddr *)&s[8],
 	    &client, &global, 5100, 64), UDP_DROP_CLIENT_RATE);
-	/* A second later the oldest place is cold: a place of its own. */
-	ck_assert_int_eq(udp_limit_take(l, (struct sockaddr *)&s[9],
-	    &client, &global, 6000, 64), UDP_DROP_NONE);
+	/* A second later the places are full again: a place of its own. */
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(udp_limit_take(l, (struct sockaddr *)&s[9],
+		    &client, &global, 6000, 64), UDP_DROP_NONE);
 	udp_limit_destroy(l);
 }
 END_TEST
 
-static const struct {
-	struct udp_rate	rate;
-	uint64_t	ms;
-} refill_cases[] = {
-	{ { 100, 0 }, 1000 },
-	{ { 0, 1048576 }, 1000 },
-	{ { 0, 65527 }, 1000 },
-	{ { 0, 6553 }, 10000 },		/* a largest datagram takes 10 s */
-	{ { 5, 1000 }, 65527 },
-	{ { 0, 0 }, 0 },
-};
-
-START_TEST(test_refill_ms)
+/*
+ * One source of a full group floods its overflow bucket: of 16 new
+ * sources of that group, most are answered, in the others of its
+ * UDP_LIMIT_SPILLS overflow buckets (one shared bucket: none).
+ */
+START_TEST(test_overflow_spread)
 {
-	ck_assert_uint_eq(udp_limit_refill_ms(&refill_cases[_i].rate),
-	    refill_cases[_i].ms);
+	struct udp_limit	*l = udp_limit_create();
+	struct udp_rate		 client = { 10, 0, 0, 0 }, global = { 0, 0, 0, 0 };
+	struct sockaddr_storage	 s[25];
+	unsigned		 i, j, answered = 0;
+
+	colliding(l, s, 25);
+	for (i = 0; i < 9; i++)
+		for (j = 0; j < 20; j++)
+			udp_limit_take(l, (struct sockaddr *)&s[i], &client,
+			    &global, 5000, 64);
+	for (i = 9; i < 25; i++)
+		answered += udp_limit_take(l, (struct sockaddr *)&s[i],
+		    &client, &global, 5000, 64) == UDP_DROP_NONE;
+	ck_assert_msg(answered >= 8, "%u of 16 answered", answered);
+	udp_limit_destroy(l);
+}
+END_TEST
+
+#define FLOOD_RATE	10		/* udp_max_datagrams_per_client */
+#define FLOODERS	4096		/* each at twice that rate */
+#define FLOOD_STEP_MS	10
+
+/* Eight holders in every group: sources 10.0.0.1 and on, by the table's key. */
+static struct sockaddr_storage *
+holders(struct udp_limit *l)
+{
+	struct sockaddr_storage	*h, ss;
+	unsigned		 n[UDP_LIMIT_GROUPS] = { 0 }, found = 0;
+	uint32_t		 a = 0x0a000001;
+	size_t			 g;
+
+	h = calloc(UDP_LIMIT_GROUPS * UDP_LIMIT_WAYS, sizeof(*h));
+	ck_assert_ptr_nonnull(h);
+	while (found < UDP_LIMIT_GROUPS * UDP_LIMIT_WAYS) {
+		sa4(a++, &ss);
+		g = udp_limit_group(l, (struct sockaddr *)&ss);
+		if (n[g] < UDP_LIMIT_WAYS) {
+			h[g * UDP_LIMIT_WAYS + n[g]++] = ss;
+			found++;
+		}
+	}
+	return h;
+}
+
+/*
+ * One 10 ms step: the holders' turn, then the flooders' after the first
+ * second, when the holders have their places.
+ */
+static void
+flood_step(struct udp_limit *l, const struct sockaddr_storage *h,
+    unsigned step, uint64_t t)
+{
+	struct udp_rate		client = { FLOOD_RATE, 0, 32, 64 };
+	struct udp_rate		global = { 0, 0, 0, 0 };
+	struct sockaddr_storage	ss;
+	unsigned		i, per_second = 1000 / FLOOD_STEP_MS;
+
+	for (i = step % per_second; i < UDP_LIMIT_GROUPS * UDP_LIMIT_WAYS;
+	    i += per_second)
+		udp_limit_take(l, (const struct sockaddr *)&h[i], &client,
+		    &global, t, 64);
+	for (i = step % 5; step >= per_second && i < FLOODERS; i += 5) {
+		sa4(0xac100001 + i, &ss);
+		udp_limit_take(l, (struct sockaddr *)&ss, &client, &global,
+		    t, 64);
+	}
+}
+
+/*
+ * The reviewer's flood (issue 21, second round): 8,192 holders touch
+ * every place once a second, 4,096 flooders send twice the per-client
+ * rate, never near the server's ceiling. A fresh source's first datagram
+ * must still be answered: it was 10 in 30 before, as the old rule kept
+ * every place "hot" and the one overflow bucket of a group was empty.
+ */
+START_TEST(test_flood_does_not_starve_new_sources)
+{
+	struct udp_limit	*l = udp_limit_create();
+	struct udp_rate		 client = { FLOOD_RATE, 0, 32, 64 };
+	struct udp_rate		 global = { 0, 0, 0, 0 };
+	struct sockaddr_storage	*h = holders(l), probe;
+	unsigned		 step, probes = 0, answered = 0;
+	uint64_t		 t = 10000;
+
+	for (step = 0; step < 600; step++, t += FLOOD_STEP_MS) {
+		flood_step(l, h, step, t);
+		if (step < 300)
+			continue;
+		sa4(0xc0a80001 + step, &probe);
+		probes++;
+		answered += udp_limit_take(l, (struct sockaddr *)&probe,
+		    &client, &global, t, 64) == UDP_DROP_NONE;
+	}
+	fprintf(stderr, "flood: %u of %u fresh sources answered\n", answered,
+	    probes);
+	ck_assert_msg(answered * 100 >= probes * 95, "only %u of %u fresh "
+	    "sources answered", answered, probes);
+	free(h);
+	udp_limit_destroy(l);
 }
 END_TEST
 
@@ -238,7 +336,7 @@ kill_inside(const char *where, void (*enter)(void *), void *arg)
 }
 
 static struct sockaddr_storage	udp_src;
-static struct udp_rate		udp_client = { 100, 0 }, udp_global = { 1000, 0 };
+static struct udp_rate		udp_client = { 100, 0, 0, 0 }, udp_global = { 1000, 0, 0, 0 };
 
 static void
 udp_enter(void *arg)
@@ -310,13 +408,49 @@ START_TEST(test_clients_killed_in_shift)
 	shift_b = shift_a;
 	do
 		shift_b.bytes[3]++;
-	while (clients_home(t, &shift_b) != clients_home(t, &shift_a));
+	while (clients_home(t, &shift_b, 1) !=
+	    clients_home(t, &shift_a, 1));
 	ck_assert_int_eq(clients_enter(t, &shift_a, 1, &lim, 0), CLIENTS_OK);
 	ck_assert_int_eq(clients_enter(t, &shift_b, 1, &lim, 0), CLIENTS_OK);
 	kill_inside("clients-shift", clients_leave_a, t);
 	ck_assert_uint_eq(clients_count(t, &shift_b), 1);
 	clients_stats(t, &used, &full);
-	ck_assert_uint_eq(used, 1);
+	ck_assert_uint_eq(used, 2);	/* B's of worker 1 and its total */
+	clients_leave(t, &shift_b, 1);
+	ck_assert_uint_eq(clients_count(t, &shift_b), 0);
+	clients_stats(t, &used, &full);
+	ck_assert_uint_eq(used, 0);
+	clients_destroy(t);
+}
+END_TEST
+
+/*
+ * Killed right after a removal freed A's place, before B (same home,
+ * next place) moved back into it: B is out of reach of its lookup. The
+ * next holder puts it back; before, repair() deleted it, and client B's
+ * two connections counted 0.
+ */
+START_TEST(test_clients_killed_at_hole)
+{
+	struct clients	*t = clients_create(64);
+	size_t		 used;
+	uint64_t	 full;
+
+	memset(&shift_a, 0, sizeof(shift_a));
+	shift_a.family = AF_INET;
+	shift_b = shift_a;
+	do
+		shift_b.bytes[3]++;
+	while (clients_home(t, &shift_b, 1) !=
+	    clients_home(t, &shift_a, 1));
+	ck_assert_int_eq(clients_enter(t, &shift_a, 1, &lim, 0), CLIENTS_OK);
+	ck_assert_int_eq(clients_enter(t, &shift_b, 1, &lim, 0), CLIENTS_OK);
+	ck_assert_int_eq(clients_enter(t, &shift_b, 1, &lim, 0), CLIENTS_OK);
+	kill_inside("clients-hole", clients_leave_a, t);
+	ck_assert_uint_eq(clients_count(t, &shift_b), 2);
+	clients_stats(t, &used, &full);
+	ck_assert_uint_eq(used, 2);	/* B's of worker 1 and its total */
+	clients_leave(t, &shift_b, 1);
 	clients_leave(t, &shift_b, 1);
 	ck_assert_uint_eq(clients_count(t, &shift_b), 0);
 	clients_stats(t, &used, &full);
@@ -347,10 +481,19 @@ START_TEST(test_probe_step)
 }
 END_TEST
 
+/* Is the client's total entry's home away from [home - 512, home + 512)? */
+static bool
+total_far(struct clients *t, const struct acl_addr *k, size_t home)
+{
+	return ((clients_home(t, k, CLIENTS_TOTAL) - home + 512) & 4095) >=
+	    1024;
+}
+
 /*
- * 300 clients with one home (found under the table's key): the first
- * CLIENTS_PROBE_MAX are counted, the rest refused as a full table, and a
- * client of another home is not slowed down or refused.
+ * 300 clients whose entries of worker 1 have one home (found under the
+ * table's key; their totals elsewhere): the first CLIENTS_PROBE_MAX are
+ * counted, the rest refused as a full table, and a client of another
+ * home is not slowed down or refused.
  */
 START_TEST(test_probe_bound)
 {
@@ -362,10 +505,10 @@ START_TEST(test_probe_bound)
 
 	memset(&k, 0, sizeof(k));
 	k.family = AF_INET;
-	home = clients_home(t, &k);
+	home = clients_home(t, &k, 1);
 	for (; n < 300; a++) {
 		memcpy(k.bytes, &a, 4);
-		if (clients_home(t, &k) != home)
+		if (clients_home(t, &k, 1) != home || !total_far(t, &k, home))
 			continue;
 		n++;
 		switch (clients_enter(t, &k, 1, &lim, 0)) {
@@ -384,7 +527,7 @@ START_TEST(test_probe_bound)
 	ck_assert_uint_eq(full, 300 - CLIENTS_PROBE_MAX);
 	other = k;
 	other.bytes[0] ^= 0x80;
-	while (((clients_home(t, &other) - home) & 4095) <
+	while (((clients_home(t, &other, 1) - home) & 4095) <
 	    2 * CLIENTS_PROBE_MAX)
 		other.bytes[1]++;
 	ck_assert_int_eq(clients_enter(t, &other, 1, &lim, 0), CLIENTS_OK);
@@ -493,10 +636,12 @@ suite(void)
 	tcase_add_test(tc, test_keys_differ);
 	tcase_add_test(tc, test_eviction_refills_nothing);
 	tcase_add_test(tc, test_new_source_answered);
-	tcase_add_loop_test(tc, test_refill_ms, 0, nitems(refill_cases));
+	tcase_add_test(tc, test_overflow_spread);
+	tcase_add_test(tc, test_flood_does_not_starve_new_sources);
 	tcase_add_loop_test(tc, test_udp_holder_killed, 0, 2);
 	tcase_add_test(tc, test_clients_holder_killed);
 	tcase_add_test(tc, test_clients_killed_in_shift);
+	tcase_add_test(tc, test_clients_killed_at_hole);
 	tcase_add_loop_test(tc, test_probe_step, 0, nitems(probe_cases));
 	tcase_add_test(tc, test_probe_bound);
 	tcase_add_test(tc, test_crafted_runs_harmless);

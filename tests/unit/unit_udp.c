@@ -175,7 +175,7 @@ START_TEST(test_policy_empty_port_list)
 }
 END_TEST
 
-#define LOOP_STEPS	14
+#define LOOP_STEPS	26
 
 /*
  * The loop detector, step by step: 'a' we answered digest d at t, 'q' a
@@ -190,36 +190,59 @@ static const struct loop_case {
 		enum udp_drop	 want;
 	} step[LOOP_STEPS];
 } loop_cases[] = {
-	{ "a loop: the 4th return in a row within the window is dropped", {
+	{ "a loop: the 8th return in a row within the window is dropped", {
 	    { 'q', 7, 100, UDP_DROP_NONE }, { 'a', 7, 100, 0 },
 	    { 'q', 7, 101, UDP_DROP_NONE }, { 'a', 7, 101, 0 },
 	    { 'q', 7, 102, UDP_DROP_NONE }, { 'a', 7, 102, 0 },
 	    { 'q', 7, 103, UDP_DROP_NONE }, { 'a', 7, 103, 0 },
-	    { 'q', 7, 104, UDP_DROP_LOOP },
-	    /* Forgotten: the same question again is a question. */
+	    { 'q', 7, 104, UDP_DROP_NONE }, { 'a', 7, 104, 0 },
 	    { 'q', 7, 105, UDP_DROP_NONE }, { 'a', 7, 105, 0 },
-	    { 'q', 7, 106, UDP_DROP_NONE } } },
+	    { 'q', 7, 106, UDP_DROP_NONE }, { 'a', 7, 106, 0 },
+	    { 'q', 7, 107, UDP_DROP_NONE }, { 'a', 7, 107, 0 },
+	    { 'q', 7, 108, UDP_DROP_LOOP },
+	    /* Forgotten: the same question again is a question. */
+	    { 'q', 7, 109, UDP_DROP_NONE }, { 'a', 7, 109, 0 },
+	    { 'q', 7, 110, UDP_DROP_NONE } } },
+	{ "four forged copies just before a datagram do not drop it", {
+	    { 'q', 7, 100, UDP_DROP_NONE }, { 'a', 7, 100, 0 },
+	    { 'q', 7, 101, UDP_DROP_NONE }, { 'a', 7, 101, 0 },
+	    { 'q', 7, 102, UDP_DROP_NONE }, { 'a', 7, 102, 0 },
+	    { 'q', 7, 103, UDP_DROP_NONE }, { 'a', 7, 103, 0 },
+	    { 'q', 7, 104, UDP_DROP_NONE } } },
 	{ "another question between returns starts the count again", {
-	    { 'a', 7, 100, 0 }, { 'q', 7, 101, UDP_DROP_NONE },
-	    { 'a', 7, 101, 0 }, { 'q', 7, 102, UDP_DROP_NONE },
-	    { 'a', 7, 102, 0 }, { 'q', 8, 103, UDP_DROP_NONE },
-	    { 'a', 8, 103, 0 }, { 'q', 7, 104, UDP_DROP_NONE },
-	    { 'a', 7, 104, 0 }, { 'q', 7, 105, UDP_DROP_NONE },
-	    { 'a', 7, 105, 0 }, { 'q', 7, 106, UDP_DROP_NONE } } },
+	    { 'a', 7, 100, 0 },
+	    { 'q', 7, 101, UDP_DROP_NONE }, { 'a', 7, 101, 0 },
+	    { 'q', 7, 102, UDP_DROP_NONE }, { 'a', 7, 102, 0 },
+	    { 'q', 7, 103, UDP_DROP_NONE }, { 'a', 7, 103, 0 },
+	    { 'q', 8, 104, UDP_DROP_NONE }, { 'a', 8, 104, 0 },
+	    { 'q', 7, 105, UDP_DROP_NONE }, { 'a', 7, 105, 0 },
+	    { 'q', 7, 106, UDP_DROP_NONE }, { 'a', 7, 106, 0 },
+	    { 'q', 7, 107, UDP_DROP_NONE }, { 'a', 7, 107, 0 },
+	    { 'q', 7, 108, UDP_DROP_NONE }, { 'a', 7, 108, 0 },
+	    { 'q', 7, 109, UDP_DROP_NONE }, { 'a', 7, 109, 0 },
+	    { 'q', 7, 110, UDP_DROP_NONE }, { 'a', 7, 110, 0 },
+	    { 'q', 7, 111, UDP_DROP_NONE }, { 'a', 7, 111, 0 },
+	    { 'q', 7, 112, UDP_DROP_NONE }, { 'a', 7, 112, 0 } } },
 	{ "a return later than the window starts the count again", {
 	    { 'a', 7, 100, 0 }, { 'q', 7, 200, UDP_DROP_NONE },
-	    { 'a', 7, 200, 0 }, { 'q', 7, 300, UDP_DROP_NONE },
-	    { 'a', 7, 300, 0 }, { 'q', 7, 1301, UDP_DROP_NONE },
-	    { 'a', 7, 1301, 0 }, { 'q', 7, 1400, UDP_DROP_NONE },
-	    { 'a', 7, 1400, 0 }, { 'q', 7, 2400, UDP_DROP_NONE },
-	    { 'a', 7, 2400, 0 }, { 'q', 7, 2500, UDP_DROP_NONE },
-	    { 'a', 7, 2500, 0 }, { 'q', 7, 2501, UDP_DROP_LOOP } } },
+	    { 'a', 7, 200, 0 }, { 'q', 7, 1201, UDP_DROP_NONE },
+	    { 'a', 7, 1201, 0 }, { 'q', 7, 1300, UDP_DROP_NONE },
+	    { 'a', 7, 1300, 0 }, { 'q', 7, 2300, UDP_DROP_NONE },
+	    { 'a', 7, 2300, 0 }, { 'q', 7, 2400, UDP_DROP_NONE },
+	    { 'a', 7, 2400, 0 }, { 'q', 7, 2401, UDP_DROP_NONE },
+	    { 'a', 7, 2401, 0 }, { 'q', 7, 2402, UDP_DROP_NONE },
+	    { 'a', 7, 2402, 0 }, { 'q', 7, 2403, UDP_DROP_NONE },
+	    { 'a', 7, 2403, 0 }, { 'q', 7, 2404, UDP_DROP_NONE },
+	    { 'a', 7, 2404, 0 }, { 'q', 7, 2405, UDP_DROP_LOOP } } },
 	{ "returns unanswered (a rate limit) still count; a clock gone back "
 	    "counts nothing", {
 	    { 'a', 7, 500, 0 }, { 'q', 7, 501, UDP_DROP_NONE },
 	    { 'q', 7, 502, UDP_DROP_NONE }, { 'q', 7, 400, UDP_DROP_NONE },
 	    { 'q', 7, 503, UDP_DROP_NONE }, { 'q', 7, 504, UDP_DROP_NONE },
-	    { 'q', 7, 505, UDP_DROP_NONE }, { 'q', 7, 506, UDP_DROP_LOOP } } },
+	    { 'q', 7, 505, UDP_DROP_NONE }, { 'q', 7, 506, UDP_DROP_NONE },
+	    { 'q', 7, 507, UDP_DROP_NONE }, { 'q', 7, 508, UDP_DROP_NONE },
+	    { 'q', 7, 509, UDP_DROP_NONE },
+	    { 'q', 7, 510, UDP_DROP_LOOP } } },
 	{ "nothing answered, nothing to return", {
 	    { 'q', 0, 1, UDP_DROP_NONE }, { 'q', 0, 2, UDP_DROP_NONE },
 	    { 'q', 0, 3, UDP_DROP_NONE }, { 'q', 0, 4, UDP_DROP_NONE },
@@ -257,31 +280,31 @@ static const struct bucket_case {
 		bool	 ok;
 	} step[STEPS];		/* up to the first now_ms == 0 */
 } bucket_cases[] = {
-	{ "2 a second: a second's worth, then one each 500 ms", { 2, 0 }, {
+	{ "2 a second: a second's worth, then one each 500 ms", { 2, 0, 0, 0 }, {
 	    { 1000, 10, true }, { 1000, 10, true }, { 1000, 10, false },
 	    { 1499, 10, false }, { 1500, 10, true }, { 1500, 10, false },
 	    { 9000, 10, true }, { 9000, 10, true }, { 9000, 10, false } } },
-	{ "bytes: 100000 a second", { 0, 100000 }, {
+	{ "bytes: 100000 a second", { 0, 100000, 0, 0 }, {
 	    { 1, 60000, true }, { 1, 40000, true }, { 1, 1, false },
 	    { 501, 50000, true }, { 501, 1, false } } },
 	{ "bytes: a datagram larger than what is left waits, and takes nothing",
-	    { 0, 100000 }, {
+	    { 0, 100000, 0, 0 }, {
 	    { 1, 60000, true }, { 1, 50000, false }, { 1, 40000, true },
 	    { 1, 1, false } } },
 	{ "a byte rate below one datagram still lets the largest through",
-	    { 0, 1000 }, {
+	    { 0, 1000, 0, 0 }, {
 	    { 1, 65527, true }, { 1, 1, false }, { 2, 1, true },
 	    { 2, 1, false } } },
 	{ "both: the emptier bucket decides, and a refusal takes nothing",
-	    { 1, 100000 }, {
+	    { 1, 100000, 0, 0 }, {
 	    { 1, 70000, true }, { 1, 1, false }, { 1001, 70000, true },
 	    { 1001, 1, false }, { 2001, 1, true } } },
-	{ "no limit", { 0, 0 }, {
+	{ "no limit", { 0, 0, 0, 0 }, {
 	    { 1, 65527, true }, { 1, 65527, true }, { 1, 65527, true } } },
-	{ "another worker's older clock refills nothing", { 2, 0 }, {
+	{ "another worker's older clock refills nothing", { 2, 0, 0, 0 }, {
 	    { 1000, 1, true }, { 1000, 1, true }, { 900, 1, false },
 	    { 1000, 1, false }, { 1500, 1, true } } },
-	{ "a long silence refills to the cap, not beyond", { 1000000000, 0 }, {
+	{ "a long silence refills to the cap, not beyond", { 1000000000, 0, 0, 0 }, {
 	    { 1, 1, true }, { UINT64_MAX / 2, 1, true } } },
 };
 
@@ -299,11 +322,44 @@ START_TEST(test_bucket)
 }
 END_TEST
 
+/*
+ * When a bucket is full again, so that starting it over gives nothing:
+ * after one datagram of "bytes" at 1000, at "now_ms".
+ */
+static const struct full_case {
+	struct udp_rate	rate;
+	uint64_t	bytes;
+	uint64_t	now_ms;
+	bool		full;
+} full_cases[] = {
+	{ { 10, 0, 0, 0 }, 1, 1000, false },
+	{ { 10, 0, 0, 0 }, 1, 1099, false },
+	{ { 10, 0, 0, 0 }, 1, 1100, true },
+	{ { 0, 100000, 0, 0 }, 50000, 1499, false },
+	{ { 0, 100000, 0, 0 }, 50000, 1500, true },
+	{ { 10, 100000, 0, 0 }, 50000, 1100, false },	/* the bytes are not */
+	{ { 10, 100000, 0, 0 }, 50000, 1500, true },
+	{ { 10, 100000, 0, 0 }, 50000, 900, false },	/* an older clock */
+};
+
+START_TEST(test_bucket_full)
+{
+	const struct full_case	*c = &full_cases[_i];
+	struct udp_bucket	 b;
+
+	memset(&b, 0, sizeof(b));
+	ck_assert(udp_bucket_full(&b, &c->rate, 1000));
+	ck_assert(udp_bucket_take(&b, &c->rate, 1000, c->bytes));
+	ck_assert_msg(udp_bucket_full(&b, &c->rate, c->now_ms) == c->full,
+	    "case %d", _i);
+}
+END_TEST
+
 /* One source over its rate does not touch another's bucket. */
 START_TEST(test_limit_sources_apart)
 {
 	struct udp_limit	*l = udp_limit_create();
-	struct udp_rate		 client = { 3, 0 }, global = { 0, 0 };
+	struct udp_rate		 client = { 3, 0, 0, 0 }, global = { 0, 0, 0, 0 };
 	struct sockaddr_storage	 a, b, a_mapped;
 	int			 i;
 
@@ -324,10 +380,47 @@ START_TEST(test_limit_sources_apart)
 }
 END_TEST
 
+/*
+ * A client is its address cut to client_prefix_v4 / client_prefix_v6, as
+ * for TCP: two addresses of one /64 share a bucket, another /64 has its
+ * own; so do two IPv4 addresses of one /24 when the prefix is 24.
+ */
+START_TEST(test_limit_client_prefix)
+{
+	struct udp_limit	*l = udp_limit_create();
+	struct udp_rate		 client = { 3, 0, 24, 64 }, global = { 0, 0, 0, 0 };
+	struct sockaddr_storage	 a, b, c;
+	int			 i;
+
+	ck_assert_ptr_nonnull(l);
+	sa("2001:db8:1::1", 1000, &a);
+	sa("2001:db8:1::ffff:2", 1000, &b);
+	sa("2001:db8:2::1", 1000, &c);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(udp_limit_take(l, (struct sockaddr *)&a,
+		    &client, &global, 5000, 1), UDP_DROP_NONE);
+	ck_assert_int_eq(udp_limit_take(l, (struct sockaddr *)&b,
+	    &client, &global, 5000, 1), UDP_DROP_CLIENT_RATE);
+	ck_assert_int_eq(udp_limit_take(l, (struct sockaddr *)&c,
+	    &client, &global, 5000, 1), UDP_DROP_NONE);
+	sa("192.0.2.1", 1000, &a);
+	sa("::ffff:192.0.2.77", 1000, &b);
+	sa("192.0.3.1", 1000, &c);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(udp_limit_take(l, (struct sockaddr *)&a,
+		    &client, &global, 5000, 1), UDP_DROP_NONE);
+	ck_assert_int_eq(udp_limit_take(l, (struct sockaddr *)&b,
+	    &client, &global, 5000, 1), UDP_DROP_CLIENT_RATE);
+	ck_assert_int_eq(udp_limit_take(l, (struct sockaddr *)&c,
+	    &client, &global, 5000, 1), UDP_DROP_NONE);
+	udp_limit_destroy(l);
+}
+END_TEST
+
 START_TEST(test_limit_global_ceiling)
 {
 	struct udp_limit	*l = udp_limit_create();
-	struct udp_rate		 client = { 0, 0 }, global = { 10, 0 };
+	struct udp_rate		 client = { 0, 0, 0, 0 }, global = { 10, 0, 0, 0 };
 	struct sockaddr_storage	 src;
 	unsigned		 i, ok = 0;
 	char			 host[32];
@@ -347,7 +440,7 @@ END_TEST
 START_TEST(test_limit_shared_across_processes)
 {
 	struct udp_limit	*l = udp_limit_create();
-	struct udp_rate		 client = { 1000, 0 }, global = { 0, 0 };
+	struct udp_rate		 client = { 1000, 0, 0, 0 }, global = { 0, 0, 0, 0 };
 	struct sockaddr_storage	 src;
 	unsigned		 ok = 0, i, got, sum = 0;
 	pid_t			 kids[4];
@@ -394,7 +487,9 @@ suite(void)
 	tcase_add_test(tc, test_policy_empty_port_list);
 	tcase_add_loop_test(tc, test_loop, 0, nitems(loop_cases));
 	tcase_add_loop_test(tc, test_bucket, 0, nitems(bucket_cases));
+	tcase_add_loop_test(tc, test_bucket_full, 0, nitems(full_cases));
 	tcase_add_test(tc, test_limit_sources_apart);
+	tcase_add_test(tc, test_limit_client_prefix);
 	tcase_add_test(tc, test_limit_global_ceiling);
 	tcase_add_test(tc, test_limit_shared_across_processes);
 	suite_add_tcase(s, tc);
