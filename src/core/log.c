@@ -19,6 +19,12 @@
 #include <strings.h>
 #include <unistd.h>
 
+/*
+ * Every message goes through journal_sendv(): the CODE_FILE, CODE_LINE and
+ * CODE_FUNC that sd_journal_sendv() would add name that one line for all,
+ * which says nothing and misleads a reader of journalctl -o verbose.
+ */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
 #include "core/log.h"
