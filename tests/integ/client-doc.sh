@@ -171,16 +171,19 @@ EOF
 # background): silent (accepts, reads, never answers), half (echoes the
 # first half of what it read, then stalls), alter (flips the first byte),
 # early (closes after the first read, before the input is all sent),
-# reset (an RST on the first read), udpsilent, full (a backlog that
+# short (echoes half, then closes), double (echoes everything twice),
+# reset (an RST on the first read), udpsilent, udpalter, full (a backlog that
 # fills up: never accepts).
 cat >"$T/stall.py" <<'EOF'
 import socket, struct, sys, threading, time
 kind, port = sys.argv[1], int(sys.argv[2])
-if kind == "udpsilent":
+if kind in ("udpsilent", "udpalter"):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", port))
     while True:
-        s.recv(65536)
+        b, peer = s.recvfrom(65536)
+        if kind == "udpalter":
+            s.sendto(bytes([b[0] ^ 1]) + b[1:], peer)
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", port))
@@ -198,6 +201,13 @@ def serve(c):
         if kind == "half":
             c.sendall(b[:max(1, len(b) // 2)])
             time.sleep(60)
+        elif kind == "short":
+            c.sendall(b[:max(1, len(b) // 2)])
+            c.close()
+            return
+        elif kind == "double":
+            c.sendall(b + b)
+            c.shutdown(socket.SHUT_WR)
         elif kind == "alter":
             c.sendall(bytes([b[0] ^ 1]) + b[1:])
             c.shutdown(socket.SHUT_WR)
@@ -214,27 +224,37 @@ while True:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 EOF
 port=7100
-for k in silent half alter early reset udpsilent full; do
+for k in silent half alter early reset udpsilent full short double \
+    udpalter; do
 	port=$((port + 1))
 	python3 "$T/stall.py" "$k" "$port" &
 	PIDS+=($!)
 	eval "P_$k=$port"
 done
-# Each TCP one accepts connections once it listens (full: its SYN queue).
-for k in silent half alter early reset; do
+# Each is ready once ss(8) shows its socket bound (listening, for TCP).
+for k in silent half alter early reset udpsilent full short double udpalter; do
 	eval "p=\$P_$k"
 	end=$((SECONDS + 10))
-	until (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do
-		[ "$SECONDS" -ge "$end" ] && { fail "$k server never listened"; break; }
-		sleep 0.1
+	until [ -n "$(ss -Hltun "sport = :$p")" ]; do
+		[ "$SECONDS" -ge "$end" ] && { fail "$k server never bound"; break; }
+		sleep 0.05
 	done
 done
-sleep 0.3	# only for udpsilent and full, whose readiness no peer sees
 
 # 1: --check and a reply that differs.
 run 1 "--check, a byte altered" --check --message hello 127.0.0.1 "$P_alter" &&
     expect_grep err 'reply differs from what was sent at byte 0' \
     "--check: names the byte"
+run 1 "--check, more bytes back than sent" --check --message hello \
+    127.0.0.1 "$P_double" &&
+    expect_grep err 'reply differs: more bytes came back than were sent \(6\)' \
+    "--check: more bytes, the count sent"
+run 1 "--check, the server closes early" --check --message hello-world \
+    127.0.0.1 "$P_short" &&
+    expect_grep err 'reply differs: 6 bytes short \(12 sent, 6 received\)' \
+    "--check: bytes short, the counts"
+run 1 "--udp --check, an answer altered" --udp --check --message hello \
+    127.0.0.1 "$P_udpalter"
 # 64: usage errors.
 run 64 "an unknown option" --no-such-option 127.0.0.1 7007
 run 64 "a bad number of seconds" --timeout abc 127.0.0.1 7007
