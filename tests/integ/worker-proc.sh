@@ -3,7 +3,7 @@
 # worker-proc.sh: a worker as the kernel shows it after the privilege drop,
 # checked against sockechod(8) ("PROCESS MODEL", "ENVIRONMENT") and the
 # user and group settings of sockecho.conf(5): /proc/PID/status (Uid, Gid,
-# Groups, CapEff, CapPrm, CapInh, CapAmb, NoNewPrivs), /proc/PID/environ
+# Groups, CapEff, CapPrm, CapInh, CapAmb, CapBnd, NoNewPrivs), /proc/PID/environ
 # (no NOTIFY_SOCKET, WATCHDOG_* or LISTEN_*) and /proc/PID/fd (standard
 # input, output and error, the listening sockets, two eventfds, nothing
 # the master was started with), for a root start with user, with user and
@@ -103,9 +103,9 @@ want_field() {
 	fi
 }
 
-# check_worker WHAT UID GID "GROUPS"
+# check_worker WHAT UID GID "GROUPS" CAPBND
 check_worker() {
-	local what=$1 uid=$2 gid=$3 groups=$4 env fds f
+	local what=$1 uid=$2 gid=$3 groups=$4 bnd=$5 env fds f
 
 	want_field "$what" Uid "$uid $uid $uid $uid"
 	want_field "$what" Gid "$gid $gid $gid $gid"
@@ -114,6 +114,7 @@ check_worker() {
 	want_field "$what" CapPrm 0000000000000000
 	want_field "$what" CapInh 0000000000000000
 	want_field "$what" CapAmb 0000000000000000
+	want_field "$what" CapBnd "$bnd"
 	want_field "$what" NoNewPrivs 1
 	env=$(tr '\0' '\n' <"/proc/$WORKER/environ")
 	if printf '%s\n' "$env" | grep -qE '^(NOTIFY_SOCKET|WATCHDOG_[A-Z]+|LISTEN_[A-Z]+)='; then
@@ -152,7 +153,7 @@ check_worker() {
 if start "root, user nobody" 'user = "nobody";'; then
 	check_worker "root, user nobody" "$NOBODY_UID" "$NOBODY_GID" \
 	    "$(printf '%s\n' $NOBODY_GID $MEMBER_OF | sort -nu | tr '\n' ' ' |
-	    sed 's/ $//')"
+	    sed 's/ $//')" 0000000000000000
 	stop
 fi
 if start "root, user nobody, group daemon" \
@@ -161,18 +162,21 @@ if start "root, user nobody, group daemon" \
 	# member of; not nobody's primary group, which group replaces.
 	check_worker "root, user nobody, group daemon" "$NOBODY_UID" \
 	    "$DAEMON_GID" "$(printf '%s\n' $DAEMON_GID $MEMBER_OF |
-	    sort -nu | tr '\n' ' ' | sed 's/ $//')"
+	    sort -nu | tr '\n' ' ' | sed 's/ $//')" 0000000000000000
 	stop
 fi
 if start "root, no user" ''; then
 	# The master's groups, which are this script's.
 	check_worker "root, no user" 0 0 "$(awk '$1 == "Groups:" { $1 = "";
-	    sub(/^ /, ""); print }' /proc/self/status | tr -s ' ' | sed 's/ $//')"
+	    sub(/^ /, ""); print }' /proc/self/status | tr -s ' ' | sed 's/ $//')" \
+	    0000000000000000
 	stop
 fi
 if start "started as nobody" '' setpriv --reuid="$NOBODY_UID" \
     --regid="$NOBODY_GID" --clear-groups; then
-	check_worker "started as nobody" "$NOBODY_UID" "$NOBODY_GID" ""
+	# Without CAP_SETPCAP the bounding set cannot shrink: the test's own.
+	check_worker "started as nobody" "$NOBODY_UID" "$NOBODY_GID" "" \
+	    "$(awk '$1 == "CapBnd:" { print $2 }' /proc/self/status)"
 	stop
 fi
 
