@@ -23,7 +23,12 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/sockechod-metrics.XXXXXX")
 DPID=
 PPID_PROM=
 cleanup() {
-	[ -z "$DPID" ] || kill -KILL "$DPID" 2>/dev/null
+	# QUIT, the daemon's immediate stop, so that it leaves by its exit
+	# paths (a coverage build writes its counts); KILL if it does not go.
+	if [ -n "$DPID" ] && kill -QUIT "$DPID" 2>/dev/null; then
+		wait_for 3 gone "$DPID" ||
+		    kill -KILL "$DPID" 2>/dev/null
+	fi
 	# timeout(1) passes TERM on to prometheus; -k makes it a KILL in time.
 	[ -z "$PPID_PROM" ] || kill -TERM "$PPID_PROM" 2>/dev/null
 	wait 2>/dev/null
@@ -61,6 +66,14 @@ wait_for() {
 		[ "$(now_ms)" -lt "$deadline" ] || return 1
 		sleep 0.1
 	done
+}
+
+# gone PID: PID has exited (a zombie of this shell counts).
+gone() {
+	local st
+
+	st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 0
+	[ "$st" = Z ]
 }
 
 scrape() {

@@ -21,6 +21,7 @@
 #include <check.h>
 
 #include "harness/check_main.h"
+#include "core/coverage.h"
 
 #include "net/listen.h"
 
@@ -574,28 +575,28 @@ adopt_in_child(int fd3, const char *listen_pid, int expect, const char *why,
 		char pidbuf[32];
 
 		if (dup2(fd3, 3) != 3)
-			_exit(10);
+			coverage_exit(10);
 		snprintf(pidbuf, sizeof(pidbuf), "%ld", (long)getpid());
 		setenv("LISTEN_FDS", "1", 1);
 		setenv("LISTEN_PID", listen_pid ? listen_pid : pidbuf, 1);
 		setenv("LISTEN_FDNAMES", "echo", 1);
 		n = listen_adopt(&ls, NULL, err, sizeof(err));
 		if (n != expect)
-			_exit(11);
+			coverage_exit(11);
 		if (why != NULL && strstr(err, why) == NULL)
-			_exit(12);
+			coverage_exit(12);
 		if (n == 1 && (ls.v[0].fd != 3 || !ls.v[0].activated ||
 		    !(fcntl(3, F_GETFL) & O_NONBLOCK)))
-			_exit(13);
+			coverage_exit(13);
 		if (getenv("LISTEN_FDS") != NULL || getenv("LISTEN_PID") != NULL)
-			_exit(14);
+			coverage_exit(14);
 		if (n == 1 && socktype == SOCK_STREAM && !nodelay(3))
-			_exit(16);
+			coverage_exit(16);
 		if (n == 1 && (ls.v[0].socktype != socktype ||
 		    (socktype == SOCK_DGRAM) != (strncmp(ls.v[0].name, "udp:",
 		    4) == 0)))
-			_exit(15);
-		_exit(0);
+			coverage_exit(15);
+		coverage_exit(0);
 	}
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 100;

@@ -19,6 +19,7 @@
 #include <check.h>
 
 #include "harness/check_main.h"
+#include "core/coverage.h"
 
 #include "core/priv.h"
 
@@ -53,10 +54,10 @@ drop_in_child(bool drop_first)
 
 	if ((pid = fork()) == 0) {
 		if (drop_first && priv_drop_capabilities() == -1)
-			_exit(0);
+			coverage_exit(0);
 		if (forbid_capset() == -1)
-			_exit(0);
-		_exit(priv_drop_capabilities() + 2);
+			coverage_exit(0);
+		coverage_exit(priv_drop_capabilities() + 2);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
