@@ -152,6 +152,22 @@ check "HEAD /metrics is 200 without a body" \
 	[ -z "$(curl -s -m 5 -I "$M/metrics" | sed "1,/^\r$/d")" ]'
 check "a request over 4096 bytes is 431" \
     test "$(status_of -H "X-Big: $(head -c 5000 /dev/zero | tr '\0' x)" "$M/metrics")" = 431
+# raw_status TEXT: the status line's first 12 bytes for TEXT sent as is.
+raw_status() {
+	local r
+
+	exec 6<>"/dev/tcp/127.0.0.1/$MPORT" || return 1
+	printf '%b' "$1" >&6
+	r=$(timeout 5 head -c 12 <&6)
+	exec 6>&-
+	echo "$r"
+}
+check "a request line without a version is 400" \
+    test "$(raw_status 'GET /metrics\r\n\r\n')" = "HTTP/1.1 400"
+check "a request line that is not HTTP/1.x is 400" \
+    test "$(raw_status 'GET /metrics SPDY/3\r\n\r\n')" = "HTTP/1.1 400"
+check "headers ended by LF alone are read: 200" \
+    test "$(raw_status 'GET /metrics?x HTTP/1.0\n\n')" = "HTTP/1.1 200"
 # A client that connects and sends nothing must not stop the others.
 exec 5<>"/dev/tcp/127.0.0.1/$MPORT"
 check "a silent client does not block a scrape" metric_is sockechod_workers_live 2
