@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/coverage.h"
 #include "core/log.h"
 #include "master/pool.h"
 
@@ -35,7 +36,7 @@ os_fork_worker(worker_entry_fn *entry, const struct worker_params *p,
 
 	(void)arg;
 	if ((pid = fork()) == 0)
-		_exit(entry(p));
+		coverage_exit(entry(p));
 	return pid;
 }
 

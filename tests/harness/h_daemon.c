@@ -387,7 +387,12 @@ remove_entry(const char *path, const struct stat *st, int type,
 void
 h_cleanup(struct daemon *d)
 {
-	if (d->pid > 0 && !d->reaped) {
+	/*
+	 * SIGQUIT first, the daemon's own immediate stop, so that its master
+	 * and workers leave through their exit paths (and a coverage build
+	 * writes their counts); SIGKILL only if it does not go in time.
+	 */
+	if (d->pid > 0 && !d->reaped && h_stop(d, SIGQUIT, 3000) == -1) {
 		kill(d->pid, SIGKILL);
 		h_wait_exit(d, 5000);
 	}

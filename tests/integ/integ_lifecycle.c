@@ -261,6 +261,56 @@ START_TEST(test_reload_command_checks_its_process)
 }
 END_TEST
 
+/*
+ * --reload's argument: anything but a process ID above 1 is a usage error
+ * (64); a process that does not exist, or that does not run sockechod, is
+ * refused (69) before any signal is sent.
+ */
+static const struct {
+	const char	*arg;		/* NULL: a reaped child, "self": us */
+	int		 status;
+	const char	*why;
+} reload_args[] = {
+	{ "abc", 64, "expected the process ID of the sockechod master" },
+	{ "", 64, "expected the process ID of the sockechod master" },
+	{ "12x", 64, "expected the process ID of the sockechod master" },
+	{ "1", 64, "expected the process ID of the sockechod master" },
+	{ "-5", 64, "expected the process ID of the sockechod master" },
+	{ "99999999999", 64, "expected the process ID of the sockechod master" },
+	{ NULL, 69, "no process" },
+	{ "self", 69, ", not " },
+};
+
+START_TEST(test_reload_command_refuses_its_argument)
+{
+	const char	*argv[4];
+	char		 pid[32], err[1024];
+	size_t		 outlen;
+	pid_t		 child;
+	int		 r;
+
+	argv[0] = getenv("SOCKECHOD");
+	ck_assert_ptr_nonnull(argv[0]);
+	argv[1] = "--reload";
+	argv[2] = reload_args[_i].arg;
+	argv[3] = NULL;
+	if (argv[2] == NULL) {
+		if ((child = fork()) == 0)
+			_exit(0);
+		ck_assert_int_eq(waitpid(child, NULL, 0), child);
+		snprintf(pid, sizeof(pid), "%ld", (long)child);
+		argv[2] = pid;
+	} else if (strcmp(argv[2], "self") == 0) {
+		snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+		argv[2] = pid;
+	}
+	r = h_run(argv, NULL, 0, NULL, 0, &outlen, err, sizeof(err), 10000);
+	ck_assert_msg(r == reload_args[_i].status, "--reload \"%s\": exit %d: "
+	    "%s", argv[2], r, err);
+	ck_assert_msg(strstr(err, reload_args[_i].why) != NULL, "%s", err);
+}
+END_TEST
+
 /* A child that connects to port in a loop; exits with the failure count. */
 static pid_t
 hammer(unsigned port, const char *stopfile)
@@ -798,6 +848,8 @@ suite(void)
 	tcase_add_test(tc, test_reload_changes_workers_and_keeps_open_connections);
 	tcase_add_test(tc, test_bad_reload_keeps_serving);
 	tcase_add_test(tc, test_reload_command_checks_its_process);
+	tcase_add_loop_test(tc, test_reload_command_refuses_its_argument, 0,
+	    nitems(reload_args));
 	tcase_add_test(tc, test_reload_moves_listeners_without_refusing);
 	tcase_add_test(tc, test_sigterm_drains_then_exits_zero);
 	tcase_add_test(tc, test_second_sigterm_stops_at_once);

@@ -23,7 +23,12 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/sockechod-metrics.XXXXXX")
 DPID=
 PPID_PROM=
 cleanup() {
-	[ -z "$DPID" ] || kill -KILL "$DPID" 2>/dev/null
+	# QUIT, the daemon's immediate stop, so that it leaves by its exit
+	# paths (a coverage build writes its counts); KILL if it does not go.
+	if [ -n "$DPID" ] && kill -QUIT "$DPID" 2>/dev/null; then
+		wait_for 3 gone "$DPID" ||
+		    kill -KILL "$DPID" 2>/dev/null
+	fi
 	# timeout(1) passes TERM on to prometheus; -k makes it a KILL in time.
 	[ -z "$PPID_PROM" ] || kill -TERM "$PPID_PROM" 2>/dev/null
 	wait 2>/dev/null
@@ -61,6 +66,14 @@ wait_for() {
 		[ "$(now_ms)" -lt "$deadline" ] || return 1
 		sleep 0.1
 	done
+}
+
+# gone PID: PID has exited (a zombie of this shell counts).
+gone() {
+	local st
+
+	st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 0
+	[ "$st" = Z ]
 }
 
 scrape() {
@@ -139,6 +152,22 @@ check "HEAD /metrics is 200 without a body" \
 	[ -z "$(curl -s -m 5 -I "$M/metrics" | sed "1,/^\r$/d")" ]'
 check "a request over 4096 bytes is 431" \
     test "$(status_of -H "X-Big: $(head -c 5000 /dev/zero | tr '\0' x)" "$M/metrics")" = 431
+# raw_status TEXT: the status line's first 12 bytes for TEXT sent as is.
+raw_status() {
+	local r
+
+	exec 6<>"/dev/tcp/127.0.0.1/$MPORT" || return 1
+	printf '%b' "$1" >&6
+	r=$(timeout 5 head -c 12 <&6)
+	exec 6>&-
+	echo "$r"
+}
+check "a request line without a version is 400" \
+    test "$(raw_status 'GET /metrics\r\n\r\n')" = "HTTP/1.1 400"
+check "a request line that is not HTTP/1.x is 400" \
+    test "$(raw_status 'GET /metrics SPDY/3\r\n\r\n')" = "HTTP/1.1 400"
+check "headers ended by LF alone are read: 200" \
+    test "$(raw_status 'GET /metrics?x HTTP/1.0\n\n')" = "HTTP/1.1 200"
 # A client that connects and sends nothing must not stop the others.
 exec 5<>"/dev/tcp/127.0.0.1/$MPORT"
 check "a silent client does not block a scrape" metric_is sockechod_workers_live 2

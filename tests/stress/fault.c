@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/coverage.h"
 #include "core/fault_point.h"
 #include "core/sig.h"
 #include "worker/worker.h"
@@ -63,6 +64,7 @@ worker_fault_point(const char *where)
 		close(fd);
 	}
 	setrlimit(RLIMIT_CORE, &nocore);
+	coverage_flush();
 	abort();
 }
 
@@ -79,5 +81,6 @@ fault_point(const char *where)
 	if ((fd = open(record, O_WRONLY | O_CREAT | O_EXCL, 0644)) == -1)
 		return;
 	close(fd);
+	coverage_flush();
 	raise(SIGKILL);
 }

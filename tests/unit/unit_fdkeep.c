@@ -24,6 +24,7 @@
 #include <check.h>
 
 #include "harness/check_main.h"
+#include "core/coverage.h"
 
 #include "core/fdkeep.h"
 #include "core/log.h"
@@ -129,25 +130,25 @@ close_in_child(enum way way)
 	keep[nkeep++] = STDERR_FILENO;
 	for (i = 0; i < nitems(opened); i++) {
 		if (dup2(STDERR_FILENO, opened[i].fd) == -1)
-			_exit(100);
+			coverage_exit(100);
 		if (opened[i].kept)
 			keep[nkeep++] = opened[i].fd;
 	}
 	if (way == WAY_NO_CLOSE_RANGE && forbid_close_range() == -1)
-		_exit(103);
+		coverage_exit(103);
 	if ((way == WAY_ANY || way == WAY_NO_CLOSE_RANGE) &&
 	    fdkeep_close_others(keep, nkeep) == -1)
-		_exit(101);
+		coverage_exit(101);
 	nr = fdkeep_ranges(keep, nkeep, r);
 	if (way == WAY_LISTED && fdkeep_close_listed(keep, nkeep) == -1)
-		_exit(102);
+		coverage_exit(102);
 	if (way == WAY_COUNTED)
 		(void)fdkeep_close_counted(r, nr, SCAN_MAX);
 	for (i = 0; i < SCAN_MAX; i++)
 		if ((fcntl((int)i, F_GETFD) != -1) !=
 		    (i == STDERR_FILENO || i == 11 || i == 81 || i == 1500))
 			wrong++;
-	_exit(wrong);
+	coverage_exit(wrong);
 }
 
 START_TEST(test_close_others)

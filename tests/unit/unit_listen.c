@@ -21,6 +21,7 @@
 #include <check.h>
 
 #include "harness/check_main.h"
+#include "core/coverage.h"
 
 #include "net/listen.h"
 
@@ -574,28 +575,28 @@ adopt_in_child(int fd3, const char *listen_pid, int expect, const char *why,
 		char pidbuf[32];
 
 		if (dup2(fd3, 3) != 3)
-			_exit(10);
+			coverage_exit(10);
 		snprintf(pidbuf, sizeof(pidbuf), "%ld", (long)getpid());
 		setenv("LISTEN_FDS", "1", 1);
 		setenv("LISTEN_PID", listen_pid ? listen_pid : pidbuf, 1);
 		setenv("LISTEN_FDNAMES", "echo", 1);
 		n = listen_adopt(&ls, NULL, err, sizeof(err));
 		if (n != expect)
-			_exit(11);
+			coverage_exit(11);
 		if (why != NULL && strstr(err, why) == NULL)
-			_exit(12);
+			coverage_exit(12);
 		if (n == 1 && (ls.v[0].fd != 3 || !ls.v[0].activated ||
 		    !(fcntl(3, F_GETFL) & O_NONBLOCK)))
-			_exit(13);
+			coverage_exit(13);
 		if (getenv("LISTEN_FDS") != NULL || getenv("LISTEN_PID") != NULL)
-			_exit(14);
+			coverage_exit(14);
 		if (n == 1 && socktype == SOCK_STREAM && !nodelay(3))
-			_exit(16);
+			coverage_exit(16);
 		if (n == 1 && (ls.v[0].socktype != socktype ||
 		    (socktype == SOCK_DGRAM) != (strncmp(ls.v[0].name, "udp:",
 		    4) == 0)))
-			_exit(15);
-		_exit(0);
+			coverage_exit(15);
+		coverage_exit(0);
 	}
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
@@ -639,6 +640,88 @@ START_TEST(test_adopt_datagram)
 	ck_assert_int_eq(adopt_in_child(un, NULL, -1, "nor an Internet "
 	    "datagram socket", SOCK_DGRAM), 0);
 	close(un);
+}
+END_TEST
+
+/*
+ * Sockets passed with names (LISTEN_FDNAMES): in a child, the fds "fds" at
+ * 3, 4, ... with "names", "listen_fds" as LISTEN_FDS. Exits 0 when
+ * listen_adopt() returned "expect", put "nmetrics" sockets into metrics,
+ * and its error contains "why" (when not NULL).
+ */
+struct named_case {
+	const char	*names;
+	const char	*listen_fds;
+	int		 types[3];	/* 0 ends */
+	int		 expect;
+	size_t		 nmetrics;
+	const char	*why;
+};
+
+static const struct named_case named_cases[] = {
+	{ "echo:metrics", "2", { SOCK_STREAM, SOCK_STREAM }, 1, 1, NULL },
+	{ "metrics", "1", { SOCK_STREAM }, 0, 1, NULL },
+	{ "echo:echo", "2", { SOCK_STREAM, SOCK_DGRAM }, 2, 0, NULL },
+	{ "metrics:metrics", "2", { SOCK_STREAM, SOCK_STREAM }, -1, 0,
+	    "more than one socket named \"metrics\"" },
+	{ "metrics", "1", { SOCK_DGRAM }, -1, 0,
+	    "passed as \"metrics\" is not a listening stream socket" },
+	{ "echo", "many", { SOCK_STREAM }, -1, 0,
+	    "cannot read the sockets passed by systemd" },
+};
+
+static int
+listening(int type)
+{
+	struct sockaddr_in	sin = { .sin_family = AF_INET };
+	int			fd = socket(AF_INET, type, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    (type == SOCK_STREAM && listen(fd, 4) == -1))
+		return -1;
+	return fd;
+}
+
+static int
+adopt_named_in_child(const struct named_case *c)
+{
+	struct listeners	ls, metrics = { NULL, 0 };
+	char			err[256] = "", pidbuf[32];
+	int			i, fd, n, status;
+	pid_t			pid;
+
+	if ((pid = fork()) == 0) {
+		for (i = 0; c->types[i] != 0; i++)
+			if ((fd = listening(c->types[i])) == -1 ||
+			    dup2(fd, 3 + i) != 3 + i)
+				coverage_exit(10);
+		snprintf(pidbuf, sizeof(pidbuf), "%ld", (long)getpid());
+		setenv("LISTEN_FDS", c->listen_fds, 1);
+		setenv("LISTEN_PID", pidbuf, 1);
+		setenv("LISTEN_FDNAMES", c->names, 1);
+		n = listen_adopt(&ls, &metrics, err, sizeof(err));
+		if (n != c->expect || metrics.n != c->nmetrics)
+			coverage_exit(11);
+		if (c->why != NULL && strstr(err, c->why) == NULL)
+			coverage_exit(12);
+		if (n <= 0 && ls.v != NULL)
+			coverage_exit(13);
+		if (c->nmetrics == 1 && (metrics.v[0].socktype != SOCK_STREAM ||
+		    !metrics.v[0].activated))
+			coverage_exit(14);
+		if (n == -1 && metrics.v != NULL)
+			coverage_exit(15);
+		coverage_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+}
+
+/* FileDescriptorName=metrics: the endpoint, once, a stream socket. */
+START_TEST(test_adopt_named)
+{
+	ck_assert_int_eq(adopt_named_in_child(&named_cases[_i]), 0);
 }
 END_TEST
 
@@ -698,6 +781,7 @@ suite(void)
 	tcase_add_test(tc, test_unix_sockets);
 	tcase_add_test(tc, test_adopt);
 	tcase_add_test(tc, test_adopt_datagram);
+	tcase_add_loop_test(tc, test_adopt_named, 0, nitems(named_cases));
 	tcase_add_test(tc, test_build_udp_beside_tcp);
 	suite_add_tcase(s, tc);
 	return s;

@@ -21,8 +21,10 @@
 
 #include "harness/check_main.h"
 
+#include "core/coverage.h"
 #include "master/health.h"
 #include "master/master.h"
+#include "master/master_int.h"
 #include "master/pool.h"
 #include "master/reload.h"
 
@@ -537,6 +539,56 @@ START_TEST(test_watchdog_heartbeat)
 }
 END_TEST
 
+/*
+ * A dead worker's share of the client table while another process holds
+ * the table's lock: owed, freed at a later tick once the lock is free; at
+ * CLIENTS_OWED_MAX owed the master waits for the lock and frees it at once.
+ */
+START_TEST(test_release_clients_while_the_table_is_busy)
+{
+	static const struct clients_limits l = { 10, 0, 32, 64 };
+	struct acl_addr	 a = { .family = AF_INET, .bytes = { 192, 0, 2, 1 } };
+	struct master	 ms;
+	int		 held[2], go[2], status;
+	uint32_t	 i;
+	pid_t		 pid;
+	char		 c;
+
+	memset(&ms, 0, sizeof(ms));
+	ck_assert_ptr_nonnull(ms.clients = clients_create(256));
+	ck_assert_int_eq(clients_enter(ms.clients, &a, 1000, &l, 1),
+	    CLIENTS_OK);
+	ck_assert_int_eq(clients_enter(ms.clients, &a, 5000, &l, 1),
+	    CLIENTS_OK);
+	ck_assert_int_eq(pipe(held), 0);
+	ck_assert_int_eq(pipe(go), 0);
+	if ((pid = fork()) == 0) {
+		clients_lock(ms.clients);
+		if (write(held[1], "x", 1) != 1 || read(go[0], &c, 1) != 1)
+			coverage_exit(1);
+		clients_unlock(ms.clients);
+		coverage_exit(0);
+	}
+	ck_assert_int_eq(read(held[0], &c, 1), 1);
+	for (i = 0; i < CLIENTS_OWED_MAX; i++)
+		master_release_clients(&ms, 1000 + i);
+	ck_assert_uint_eq(ms.nclients_owed, CLIENTS_OWED_MAX);
+	master_clients_housekeeping(&ms);
+	ck_assert_uint_eq(ms.nclients_owed, CLIENTS_OWED_MAX);
+	/* One more: the master waits for the lock, then frees it at once. */
+	ck_assert_int_eq(write(go[1], "x", 1), 1);
+	master_release_clients(&ms, 5000);
+	ck_assert_uint_eq(ms.nclients_owed, CLIENTS_OWED_MAX);
+	ck_assert_uint_eq(clients_count(ms.clients, &a), 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	master_clients_housekeeping(&ms);
+	ck_assert_uint_eq(ms.nclients_owed, 0);
+	ck_assert_uint_eq(clients_count(ms.clients, &a), 0);
+	clients_destroy(ms.clients);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -546,6 +598,7 @@ suite(void)
 	tcase_add_loop_test(tc, test_script, 0, nitems(scripts));
 	tcase_add_loop_test(tc, test_watchdog_heartbeat, 0,
 	    nitems(beat_cases));
+	tcase_add_test(tc, test_release_clients_while_the_table_is_busy);
 	suite_add_tcase(s, tc);
 	return s;
 }

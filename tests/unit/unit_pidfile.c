@@ -16,6 +16,7 @@
 #include <check.h>
 
 #include "harness/check_main.h"
+#include "core/coverage.h"
 #include "core/pidfile.h"
 
 static const struct {
@@ -92,7 +93,7 @@ twin(void)
 
 	if ((pid = fork()) == 0) {
 		pause();
-		_exit(0);
+		coverage_exit(0);
 	}
 	ck_assert_int_gt(pid, 0);
 	return pid;
@@ -139,7 +140,7 @@ START_TEST(test_check_reused_pid)
 
 	if ((pid = fork()) == 0) {
 		execl("/bin/sleep", "sleep", "60", (char *)NULL);
-		_exit(127);
+		coverage_exit(127);
 	}
 	/* Wait until it runs sleep, not a copy of this program. */
 	for (;;) {

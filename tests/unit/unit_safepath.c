@@ -34,6 +34,7 @@
 #include <check.h>
 
 #include "harness/check_main.h"
+#include "core/coverage.h"
 #include "core/safepath.h"
 
 #define HANG_S		10	/* a call still running after this has hung */
@@ -419,7 +420,7 @@ stale_socket(const char *at)
 
 	memcpy(sun.sun_path, at, MIN(strlen(at), sizeof(sun.sun_path) - 1));
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
-		_exit(1);
+		coverage_exit(1);
 	(void)bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	close(fd);
 }
@@ -506,19 +507,19 @@ bind_as_nobody(const struct passwd *pw, const char *priv, const char *pub,
 	snprintf(at, sizeof(at), "%s/short", pub);
 	if (chdir(priv) == -1 || setgroups(0, NULL) == -1 ||
 	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)
-		_exit(2);
+		coverage_exit(2);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (safepath_unix_clear(at) == -1 ||
 	    safepath_bind_unix(fd, at, 0600) == -1)
-		_exit(3);
+		coverage_exit(3);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (safepath_bind_unix(fd, longname, 0600) == -1)
-		_exit(4);
+		coverage_exit(4);
 	n = readlink("/proc/self/cwd", cwd, sizeof(cwd) - 1);
 	if (n == -1)
-		_exit(5);
+		coverage_exit(5);
 	cwd[n] = '\0';
-	_exit(strcmp(cwd, priv) == 0 ? 0 : 6);
+	coverage_exit(strcmp(cwd, priv) == 0 ? 0 : 6);
 }
 
 /*

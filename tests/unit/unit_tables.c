@@ -22,6 +22,7 @@
 #include <check.h>
 
 #include "harness/check_main.h"
+#include "core/coverage.h"
 
 #include "shm/clients.h"
 #include "core/fault_point.h"
@@ -326,7 +327,7 @@ kill_inside(const char *where, void (*enter)(void *), void *arg)
 		hold_at = where;
 		hold_fd = p[1];
 		enter(arg);
-		_exit(0);
+		coverage_exit(0);
 	}
 	ck_assert_int_eq(read(p[0], &c, 1), 1);
 	kill(pid, SIGKILL);

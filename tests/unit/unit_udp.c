@@ -15,6 +15,7 @@
 #include <check.h>
 
 #include "harness/check_main.h"
+#include "core/coverage.h"
 
 #include "shm/udp_limit.h"
 #include "shm/udp_policy.h"
@@ -454,7 +455,7 @@ START_TEST(test_limit_shared_across_processes)
 				got += udp_limit_take(l,
 				    (struct sockaddr *)&src, &client, &global,
 				    100, 1) == UDP_DROP_NONE;
-			_exit(write(fds[1], &got, sizeof(got)) ==
+			coverage_exit(write(fds[1], &got, sizeof(got)) ==
 			    sizeof(got) ? 0 : 1);
 		}
 	for (k = 0; k < 4; k++) {
