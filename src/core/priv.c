@@ -50,8 +50,8 @@ priv_switch_user(const char *user, uid_t uid, gid_t gid)
 	    getegid() == gid)
 		return 0;
 	/* Now, while CAP_SETPCAP is still held: the switch loses it. */
-	if (drop_bounding_set() == -1 || initgroups(user, gid) == -1 || setresgid(gid, gid, gid) == -1 ||
-	    setresuid(uid, uid, uid) == -1)
+	if (drop_bounding_set() == -1 || initgroups(user, gid) == -1 ||
+	    setresgid(gid, gid, gid) == -1 || setresuid(uid, uid, uid) == -1)
 		return -1;
 	/* Paranoia: switching back must be impossible now. */
 	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
