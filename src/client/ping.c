@@ -40,6 +40,7 @@ static const struct option ping_longopts[] = {
 	{ "ping", no_argument, NULL, 'p' },
 	{ "stamp", no_argument, NULL, 'S' },
 	{ "ptp", no_argument, NULL, 'Z' },
+	{ "stateful", no_argument, NULL, 'F' },
 	{ "count", required_argument, NULL, 'C' },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "size", required_argument, NULL, 's' },
@@ -68,8 +69,10 @@ usage(FILE *fp)
 	    "[-w SECONDS]\n"
 	    "                [-t SECONDS] [-T SECONDS] HOST [PORT]\n"
 	    "       sockecho -p [options] unix:/PATH\n"
-	    "       sockecho --stamp [--ptp] [-qj] [-C COUNT] [-i SECONDS] "
-	    "[-s 44..1472] HOST [PORT]\n"
+	    "       sockecho --stamp [--ptp] [--stateful] [-qj] [-C COUNT] "
+	    "[-i SECONDS]\n"
+	    "                [-s 44..1472] [-w SECONDS] [-t SECONDS] HOST "
+	    "[PORT]\n"
 	    "  -p, --ping                  measure: send probes, time their "
 	    "echoes\n"
 	    "  -C, --count COUNT           stop after COUNT probes\n"
@@ -86,6 +89,8 @@ usage(FILE *fp)
 	    "      --stamp                 STAMP test packets (RFC 8762) to "
 	    "a reflector (port 862)\n"
 	    "      --ptp                   --stamp: PTP timestamps, not NTP\n"
+	    "      --stateful              --stamp: the reflector is stateful "
+	    "(RFC 8762 4.3)\n"
 	    "  -q, --quiet                 only the first line and the "
 	    "summary\n"
 	    "  -j, --json                  the summary as JSON, nothing "
@@ -192,6 +197,9 @@ parse_flag(int ch, struct ping_opts *o)
 	case 'Z':
 		o->ptp = true;
 		break;
+	case 'F':
+		o->stateful = true;
+		break;
 	case 'q':
 		o->quiet = true;
 		break;
@@ -240,6 +248,7 @@ parse_one(int ch, const char *arg, struct ping_opts *o, char *err,
 	case 'u':
 	case 'S':
 	case 'Z':
+	case 'F':
 	case 'q':
 	case 'j':
 		parse_flag(ch, o);
@@ -276,8 +285,9 @@ check_opts(int argc, char *argv[], struct ping_opts *o, char *err,
 		o->port = STAMP_PORT;
 	if (o->size == 0)
 		o->size = o->stamp ? STAMP_MIN_SIZE : PING_SIZE;
-	if (o->ptp && !o->stamp)
-		return bad(err, errsize, "--ptp: PTP timestamps are for --stamp");
+	if ((o->ptp || o->stateful) && !o->stamp)
+		return bad(err, errsize, "--%s: for --stamp only", o->ptp ?
+		    "ptp" : "stateful");
 	if (o->stamp && strncmp(o->host, "unix:", 5) == 0)
 		return bad(err, errsize, "--stamp: STAMP needs HOST [PORT]");
 	if (o->stamp && (o->size < STAMP_MIN_SIZE ||
@@ -315,7 +325,7 @@ ping_parse(int argc, char *argv[], struct ping_opts *o, char *err,
 	o->size = 0;	/* the default depends on --stamp */
 	optind = 0;	/* GNU: start afresh, also when called again */
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "pC:i:s:w:t:T:NuqjVhcnm:r:SZ",
+	while ((ch = getopt_long(argc, argv, "pC:i:s:w:t:T:NuqjVhcnm:r:SZF",
 	    ping_longopts, NULL)) != -1) {
 		if (ch == 'h')
 			return -1;

@@ -41,6 +41,7 @@ struct ping_opts {
 	bool		 json;
 	bool		 stamp;		/* --stamp: a STAMP session */
 	bool		 ptp;		/* --ptp: PTP timestamps (Z flag) */
+	bool		 stateful;	/* --stateful: the reflector is */
 };
 
 /* How a wait ended. */

@@ -67,6 +67,7 @@ stamp_open(struct ping *p)
 	if (set_ttl(p) == -1)
 		return -1;
 	read_clock(s, p->o.ptp);
+	s->seqs.stateful = p->o.stateful;
 	/* RFC 8972 4.1: a session's SSID, never 0; from the run's id. */
 	s->ssid = (uint16_t)(p->run_id ^ p->run_id >> 16);
 	if (s->ssid == 0)

@@ -96,7 +96,7 @@ stamp_report_summary(struct ping *p, FILE *fp)
 	    (unsigned long long)l.forward, (unsigned long long)l.backward,
 	    (unsigned long long)l.unknown, l.stateful ? "a stateful "
 	    "reflector" : "the reflector's numbers follow ours: stateless, "
-	    "or nothing lost on the way out");
+	    "or nothing lost on the way out (--stateful says which)");
 	signed_durations(off ? "forward offset" : "forward", &s->fwd, fp);
 	signed_durations(off ? "backward offset" : "backward", &s->back, fp);
 	signed_durations("residence", &s->res, fp);

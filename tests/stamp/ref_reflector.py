@@ -45,7 +45,7 @@ def main():
     s.bind(("127.0.0.1", 0))
     print("PORT", s.getsockname()[1], flush=True)
     log = open(o.log, "w") if o.log else None
-    count = 0      # the stateful reflector's sequence number
+    count = {}     # the stateful reflector's numbers, per session
     seen = 0       # every packet, for the drops
     held = None
     while True:
@@ -63,12 +63,14 @@ def main():
         seen += 1
         if o.drop_before and seen % o.drop_before == 0:
             continue
-        rseq = struct.unpack("!I", data[0:4])[0] if o.stateless else count
-        count += 1
-        if o.drop_after and count % o.drop_after == 0:
-            continue
         # Figure 3: Sequence Number, Timestamp, Error Estimate, SSID, MBZ.
         sseq, sts, serr, ssid = struct.unpack("!I8sHH", data[0:16])
+        key = (peer, ssid)
+        n = count.get(key, 0)
+        count[key] = n + 1
+        rseq = sseq if o.stateless else n
+        if o.drop_after and (n + 1) % o.drop_after == 0:
+            continue
         z = serr & 0x4000
         fmt = ptp if z else ntp
         err = (0 if o.unsync else 0x8000) | z | 0x0001
