@@ -287,6 +287,12 @@ def test_ping_kernel_timestamps():
         u = j.get("rtt_user_ms") or {}
         check(u.get("max", 0) >= j["rtt_ms"]["min"],
               "ping %r: user rtt %r" % (style, u))
+        if j.get("timestamps") == "kernel":
+            # Every round trip timed both ways: ours less the kernel's.
+            want = u.get("avg", 0) - j["rtt_ms"]["avg"]
+            check(abs(cd.get("avg", -1) - want) < 0.0005,
+                  "ping %r: client delay %r is not user %r less kernel %r" %
+                  (style, cd.get("avg"), u.get("avg"), j["rtt_ms"]["avg"]))
         rc, out, err = sockecho(["-p", "-C", "3", "-i", "0.002"] + style,
                                 e.port)
         check("sched=" in out and "client delay min/avg/max/mdev" in out,
