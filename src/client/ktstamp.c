@@ -101,9 +101,10 @@ ktstamp_tx(int fd, uint32_t *key, uint64_t *ns)
 	struct scm_timestamping	 st;
 	struct msghdr		 m;
 	struct cmsghdr		*c;
-	bool			 have_key = false, have_ts = false;
+	bool			 have_key, have_ts;
 
 	for (;;) {
+		have_key = have_ts = false;
 		memset(&m, 0, sizeof(m));
 		m.msg_control = u.buf;
 		m.msg_controllen = sizeof(u.buf);
