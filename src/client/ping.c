@@ -482,6 +482,7 @@ setup(struct ping *p)
 	stats_probes_init(&p->probes);
 	p->fd = -1;
 	p->socktype = p->o.udp ? SOCK_DGRAM : SOCK_STREAM;
+	ping_kts_keep(p);
 	p->fp = stdout;
 	p->start_ns = sig_monotonic_ns();
 	p->stop_at_ns = p->o.deadline_ns ? p->start_ns + p->o.deadline_ns :
@@ -497,6 +498,7 @@ teardown(struct ping *p)
 	free(p->out);
 	free(p->in);
 	stamp_free(p);
+	ping_kts_close(p);
 	stats_rtt_free(&p->kts.user);
 	stats_rtt_free(&p->kts.sched);
 	stats_rtt_free(&p->rtt);

@@ -58,6 +58,7 @@ enum ping_wait {
 struct ping_kts {
 	bool			 on;		/* SO_TIMESTAMPING accepted */
 	int			 fd;		/* the socket stamped */
+	int			 keeper;	/* keeps the kernel stamping */
 	uint64_t		 tcp_krx;	/* TCP: the echo's last stamp */
 	int			 err;		/* why not */
 	uint32_t		 next_key;	/* UDP: the next send's key */

@@ -11,6 +11,8 @@
 #include "client/ping.h"
 
 /* ping_kts.c */
+void	ping_kts_keep(struct ping *);
+void	ping_kts_close(struct ping *);
 void	ping_kts_open(struct ping *, int fd);
 void	ping_kts_sent(struct ping *, uint64_t seq, uint64_t user_rt_ns,
 	    size_t bytes);

@@ -9,10 +9,41 @@
 
 #include <errno.h>
 #include <sysexits.h>
+#include <unistd.h>
+
+#include <linux/net_tstamp.h>
 
 #include "client/ktstamp.h"
 #include "client/ping.h"
 #include "client/ping_int.h"
+
+/*
+ * The kernel stamps what it receives only while some socket asks it to,
+ * and turns that on a moment after the first one does (a deferred static
+ * key): with a connection per probe, each new socket would find it off.
+ * A socket held for the whole run keeps it on from before the first probe.
+ */
+void
+ping_kts_keep(struct ping *p)
+{
+	int	flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+
+	p->kts.fd = -1;
+	p->kts.keeper = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (p->kts.keeper >= 0 && setsockopt(p->kts.keeper, SOL_SOCKET,
+	    SO_TIMESTAMPING, &flags, sizeof(flags)) == -1) {
+		close(p->kts.keeper);
+		p->kts.keeper = -1;
+	}
+}
+
+void
+ping_kts_close(struct ping *p)
+{
+	if (p->kts.keeper >= 0)
+		close(p->kts.keeper);
+	p->kts.keeper = -1;
+}
 
 /* Stamps on a new socket (after connect(): TCP numbers from there). */
 void
