@@ -26,7 +26,9 @@
 
 #include "client/cli.h"
 #include "client/ping.h"
+#include "client/ping_int.h"
 #include "client/probe.h"
+#include "client/stamp.h"
 #include "core/sig.h"
 
 #define EXIT_LOST	1
@@ -36,6 +38,9 @@
 
 static const struct option ping_longopts[] = {
 	{ "ping", no_argument, NULL, 'p' },
+	{ "stamp", no_argument, NULL, 'S' },
+	{ "ptp", no_argument, NULL, 'Z' },
+	{ "stateful", no_argument, NULL, 'F' },
 	{ "count", required_argument, NULL, 'C' },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "size", required_argument, NULL, 's' },
@@ -64,6 +69,10 @@ usage(FILE *fp)
 	    "[-w SECONDS]\n"
 	    "                [-t SECONDS] [-T SECONDS] HOST [PORT]\n"
 	    "       sockecho -p [options] unix:/PATH\n"
+	    "       sockecho --stamp [--ptp] [--stateful] [-qj] [-C COUNT] "
+	    "[-i SECONDS]\n"
+	    "                [-s 44..1472] [-w SECONDS] [-t SECONDS] HOST "
+	    "[PORT]\n"
 	    "  -p, --ping                  measure: send probes, time their "
 	    "echoes\n"
 	    "  -C, --count COUNT           stop after COUNT probes\n"
@@ -77,6 +86,11 @@ usage(FILE *fp)
 	    "SECONDS (default 10)\n"
 	    "  -N, --connect               a new connection per probe (TCP)\n"
 	    "  -u, --udp                   probe with UDP datagrams\n"
+	    "      --stamp                 STAMP test packets (RFC 8762) to "
+	    "a reflector (port 862)\n"
+	    "      --ptp                   --stamp: PTP timestamps, not NTP\n"
+	    "      --stateful              --stamp: the reflector is stateful "
+	    "(RFC 8762 4.3)\n"
 	    "  -q, --quiet                 only the first line and the "
 	    "summary\n"
 	    "  -j, --json                  the summary as JSON, nothing "
@@ -96,7 +110,7 @@ ping_requested(int argc, char *const argv[])
 		a = argv[i];
 		if (strcmp(a, "--") == 0)
 			return 0;
-		if (strcmp(a, "--ping") == 0)
+		if (strcmp(a, "--ping") == 0 || strcmp(a, "--stamp") == 0)
 			return 1;
 		if (a[0] != '-' || a[1] == '-' || a[1] == '\0')
 			continue;
@@ -166,6 +180,35 @@ bad(char *err, size_t errsize, const char *fmt, ...)
 	return EX_USAGE;
 }
 
+/* An option without a value. */
+static void
+parse_flag(int ch, struct ping_opts *o)
+{
+	switch (ch) {
+	case 'N':
+		o->connect_each = true;
+		break;
+	case 'S':
+		o->stamp = true;
+		/* FALLTHROUGH */
+	case 'u':
+		o->udp = true;
+		break;
+	case 'Z':
+		o->ptp = true;
+		break;
+	case 'F':
+		o->stateful = true;
+		break;
+	case 'q':
+		o->quiet = true;
+		break;
+	case 'j':
+		o->json = true;
+		break;
+	}
+}
+
 /* One option; 0, or EX_USAGE with the reason in err. */
 static int
 parse_one(int ch, const char *arg, struct ping_opts *o, char *err,
@@ -202,16 +245,13 @@ parse_one(int ch, const char *arg, struct ping_opts *o, char *err,
 		    &o->connect_timeout_ns : &o->deadline_ns) = v;
 		return 0;
 	case 'N':
-		o->connect_each = true;
-		return 0;
 	case 'u':
-		o->udp = true;
-		return 0;
+	case 'S':
+	case 'Z':
+	case 'F':
 	case 'q':
-		o->quiet = true;
-		return 0;
 	case 'j':
-		o->json = true;
+		parse_flag(ch, o);
 		return 0;
 	case 'c':
 		return bad(err, errsize, "-c: --ping checks every echo anyway; "
@@ -241,6 +281,19 @@ check_opts(int argc, char *argv[], struct ping_opts *o, char *err,
 	if (strncmp(o->host, "unix:", 5) == 0 && (argc == 2 || o->udp))
 		return bad(err, errsize, "%s", argc == 2 ? "a Unix socket "
 		    "takes no port" : "-u: UDP needs HOST [PORT]");
+	if (o->stamp && argc == 1)
+		o->port = STAMP_PORT;
+	if (o->size == 0)
+		o->size = o->stamp ? STAMP_MIN_SIZE : PING_SIZE;
+	if ((o->ptp || o->stateful) && !o->stamp)
+		return bad(err, errsize, "--%s: for --stamp only", o->ptp ?
+		    "ptp" : "stateful");
+	if (o->stamp && strncmp(o->host, "unix:", 5) == 0)
+		return bad(err, errsize, "--stamp: STAMP needs HOST [PORT]");
+	if (o->stamp && (o->size < STAMP_MIN_SIZE ||
+	    o->size > STAMP_MAX_SIZE))
+		return bad(err, errsize, "-s: a STAMP packet has %u to %u bytes",
+		    STAMP_MIN_SIZE, STAMP_MAX_SIZE);
 	if (o->udp && o->connect_each)
 		return bad(err, errsize, "-N: a connection per probe is for "
 		    "TCP, not with -u");
@@ -269,10 +322,10 @@ ping_parse(int argc, char *argv[], struct ping_opts *o, char *err,
 	o->interval_ns = PING_INTERVAL_NS;
 	o->timeout_ns = PING_TIMEOUT_NS;
 	o->connect_timeout_ns = PING_CONNECT_TIMEOUT_NS;
-	o->size = PING_SIZE;
+	o->size = 0;	/* the default depends on --stamp */
 	optind = 0;	/* GNU: start afresh, also when called again */
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "pC:i:s:w:t:T:NuqjVhcnm:r:",
+	while ((ch = getopt_long(argc, argv, "pC:i:s:w:t:T:NuqjVhcnm:r:SZF",
 	    ping_longopts, NULL)) != -1) {
 		if (ch == 'h')
 			return -1;
@@ -429,6 +482,7 @@ setup(struct ping *p)
 	stats_probes_init(&p->probes);
 	p->fd = -1;
 	p->socktype = p->o.udp ? SOCK_DGRAM : SOCK_STREAM;
+	ping_kts_keep(p);
 	p->fp = stdout;
 	p->start_ns = sig_monotonic_ns();
 	p->stop_at_ns = p->o.deadline_ns ? p->start_ns + p->o.deadline_ns :
@@ -443,6 +497,10 @@ teardown(struct ping *p)
 	close(p->sigfd);
 	free(p->out);
 	free(p->in);
+	stamp_free(p);
+	ping_kts_close(p);
+	stats_rtt_free(&p->kts.user);
+	stats_rtt_free(&p->kts.sched);
 	stats_rtt_free(&p->rtt);
 	stats_rtt_free(&p->conn);
 	free(p);

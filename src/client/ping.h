@@ -39,6 +39,9 @@ struct ping_opts {
 	bool		 connect_each;	/* --connect */
 	bool		 quiet;
 	bool		 json;
+	bool		 stamp;		/* --stamp: a STAMP session */
+	bool		 ptp;		/* --ptp: PTP timestamps (Z flag) */
+	bool		 stateful;	/* --stateful: the reflector is */
 };
 
 /* How a wait ended. */
@@ -47,6 +50,34 @@ enum ping_wait {
 	PING_TIMEOUT,		/* the probe's own time is up */
 	PING_STOP,		/* SIGINT, SIGTERM or the deadline */
 };
+
+/*
+ * The kernel's timestamps of the probes (ktstamp.c), when it gives them:
+ * send stamps by probe, found by the key the kernel numbers sends with.
+ */
+struct ping_kts {
+	bool			 on;		/* SO_TIMESTAMPING accepted */
+	int			 fd;		/* the socket stamped */
+	int			 keeper;	/* keeps the kernel stamping */
+	uint64_t		 tcp_krx;	/* TCP: the echo's last stamp */
+	int			 err;		/* why not */
+	uint32_t		 next_key;	/* UDP: the next send's key */
+	uint64_t		 tcp_sent;	/* TCP: bytes sent on this fd */
+	uint64_t		 key_seq[STATS_WINDOW];	/* UDP: key to seq */
+	uint64_t		 tx_ns[STATS_WINDOW];	/* by seq; 0: none yet */
+	uint64_t		 user_tx_ns[STATS_WINDOW]; /* CLOCK_REALTIME */
+	uint64_t		 tx_got;
+	uint64_t		 rx_got;
+	uint64_t		 both;		/* probes timed by the kernel */
+	uint64_t		 tcp_start;	/* TCP: the probe's first byte */
+	uint64_t		 tcp_seq;	/* TCP: the probe out */
+	uint64_t		 last_sched_ns;	/* the last probe's, if timed */
+	bool			 last_kernel;
+	struct stats_rtt	 user;		/* round trips timed by us */
+	struct stats_rtt	 sched;		/* ours less the kernel's */
+};
+
+struct stamp_run;
 
 struct ping {
 	struct ping_opts	 o;
@@ -73,6 +104,8 @@ struct ping {
 	struct stats_probes	 probes;
 	struct stats_rtt	 rtt;		/* time to the full echo */
 	struct stats_rtt	 conn;		/* --connect: time to connect */
+	struct ping_kts		 kts;
+	struct stamp_run	*stamp;		/* --stamp */
 };
 
 /* ping.c */

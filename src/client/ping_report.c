@@ -8,13 +8,17 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
 
 #include "client/ping.h"
+#include "client/ping_int.h"
 #include "core/sig.h"
 
+static void	json_durations(FILE *, const char *, struct stats_rtt *);
+
 /* Milliseconds with about three significant digits, as ping(8) has them. */
-static const char *
-ms(char *buf, size_t size, uint64_t ns)
+const char *
+ping_report_ms(char *buf, size_t size, uint64_t ns)
 {
 	double	v = ns / 1e6;
 	int	prec = v < 1 ? 3 : v < 10 ? 2 : v < 100 ? 1 : 0;
@@ -32,6 +36,9 @@ lines_shown(const struct ping *p)
 static const char *
 style(const struct ping *p)
 {
+	if (p->o.stamp)
+		return p->o.ptp ? "STAMP, PTP timestamps" :
+		    "STAMP, NTP timestamps";
 	if (p->o.udp)
 		return "udp echo";
 	return p->o.connect_each ? "tcp echo, a connection per probe" :
@@ -66,8 +73,12 @@ ping_report_back(struct ping *p, uint64_t seq, enum stats_reply r,
 	fprintf(p->fp, "%zu bytes from %s: seq=%llu", p->o.size, p->label,
 	    (unsigned long long)seq);
 	if (p->o.connect_each)
-		fprintf(p->fp, " connect=%s ms", ms(c, sizeof(c), connect_ns));
-	fprintf(p->fp, " time=%s ms%s\n", ms(t, sizeof(t), rtt_ns), note[r]);
+		fprintf(p->fp, " connect=%s ms", ping_report_ms(c, sizeof(c), connect_ns));
+	fprintf(p->fp, " time=%s ms", ping_report_ms(t, sizeof(t), rtt_ns));
+	if (p->kts.last_kernel && (r == STATS_BACK || r == STATS_REORDERED))
+		fprintf(p->fp, " sched=%s ms", ping_report_ms(c, sizeof(c),
+		    p->kts.last_sched_ns));
+	fprintf(p->fp, "%s\n", note[r]);
 	fflush(p->fp);
 }
 
@@ -80,7 +91,7 @@ ping_report_mismatch(struct ping *p, uint64_t seq, size_t offset, size_t got,
 	if (!lines_shown(p))
 		return;
 	fprintf(p->fp, "%zu bytes from %s: seq=%llu time=%s ms: ", got,
-	    p->label, (unsigned long long)seq, ms(t, sizeof(t), rtt_ns));
+	    p->label, (unsigned long long)seq, ping_report_ms(t, sizeof(t), rtt_ns));
 	if (offset >= p->o.size)
 		fprintf(p->fp, "more bytes came back than were sent\n");
 	else
@@ -102,8 +113,8 @@ ping_report_lost(struct ping *p, uint64_t seq, const char *why)
 	fflush(p->fp);
 }
 
-static void
-counts(const struct stats_probes *s, FILE *fp)
+void
+ping_report_counts(const struct stats_probes *s, FILE *fp)
 {
 	const struct { const char *sign, *what; uint64_t v; } extra[] = {
 		{ "+", "duplicates", s->duplicates },
@@ -129,10 +140,19 @@ static void
 durations(const char *what, struct stats_rtt *r, FILE *fp)
 {
 	struct stats_summary	s;
+
+	stats_rtt_summary(r, &s);
+	ping_report_durations(what, &s, fp);
+}
+
+void
+ping_report_durations(const char *what, const struct stats_summary *sp,
+    FILE *fp)
+{
+	struct stats_summary	s = *sp;
 	const char		*sep = " ";
 	size_t			 i;
 
-	stats_rtt_summary(r, &s);
 	if (s.n == 0)
 		return;
 	fprintf(fp, "%s min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", what,
@@ -153,14 +173,61 @@ ping_report_summary(struct ping *p, FILE *fp)
 {
 	uint64_t	end = p->end_ns ? p->end_ns : sig_monotonic_ns();
 
-	fprintf(fp, "\n--- %s echo ping statistics ---\n", p->label);
-	counts(&p->probes, fp);
+	fprintf(fp, "\n--- %s %s statistics ---\n", p->label,
+	    p->o.stamp ? "STAMP" : "echo ping");
+	ping_report_counts(&p->probes, fp);
 	fprintf(fp, ", time %llums\n",
 	    (unsigned long long)((end - p->start_ns) / PING_NS_PER_MS));
 	if (p->o.connect_each)
 		durations("connect", &p->conn, fp);
 	durations("rtt", &p->rtt, fp);
+	if (p->o.stamp && p->stamp != NULL)
+		stamp_report_summary(p, fp);
+	ping_report_kts(p, fp);
 	fflush(fp);
+}
+
+/*
+ * Which clock timed the round trips, and how long the client itself took
+ * to see them (our round trip less the kernel's).
+ */
+void
+ping_report_kts(struct ping *p, FILE *fp)
+{
+	struct ping_kts	*k = &p->kts;
+
+	if (!k->on) {
+		fprintf(fp, "timestamps: user space (the kernel gives none: "
+		    "%s)\n", strerror(k->err));
+		return;
+	}
+	fprintf(fp, "timestamps: %s (kernel send %llu, receive %llu, both "
+	    "%llu of %llu round trips)\n", ping_kts_mode(p),
+	    (unsigned long long)k->tx_got, (unsigned long long)k->rx_got,
+	    (unsigned long long)k->both, (unsigned long long)k->user.n);
+	if (k->both == 0)
+		return;
+	durations("user-space rtt", &k->user, fp);
+	durations("client delay", &k->sched, fp);
+}
+
+void
+ping_report_json_kts(struct ping *p, FILE *fp)
+{
+	struct ping_kts	*k = &p->kts;
+
+	fprintf(fp, ",\n  \"timestamps\": \"%s\",\n  \"kernel_timestamps\": "
+	    "{ \"enabled\": %s, \"error\": ", ping_kts_mode(p),
+	    k->on ? "true" : "false");
+	if (k->on)
+		fprintf(fp, "null");
+	else
+		ping_report_json_string(fp, strerror(k->err));
+	fprintf(fp, ", \"send\": %llu, \"receive\": %llu, \"both\": %llu }",
+	    (unsigned long long)k->tx_got, (unsigned long long)k->rx_got,
+	    (unsigned long long)k->both);
+	json_durations(fp, "rtt_user_ms", &k->user);
+	json_durations(fp, "client_delay_ms", &k->sched);
 }
 
 /* SIGQUIT: one line, like ping(8)'s, without stopping. */
@@ -180,8 +247,8 @@ ping_report_running(struct ping *p, FILE *fp)
 	fflush(fp);
 }
 
-static void
-json_string(FILE *fp, const char *s)
+void
+ping_report_json_string(FILE *fp, const char *s)
 {
 	fputc('"', fp);
 	for (; *s != '\0'; s++) {
@@ -199,9 +266,18 @@ static void
 json_durations(FILE *fp, const char *key, struct stats_rtt *r)
 {
 	struct stats_summary	s;
-	size_t			i;
 
 	stats_rtt_summary(r, &s);
+	ping_report_json_summary(fp, key, &s);
+}
+
+void
+ping_report_json_summary(FILE *fp, const char *key,
+    const struct stats_summary *sp)
+{
+	struct stats_summary	s = *sp;
+	size_t			i;
+
 	fprintf(fp, ",\n  \"%s\": ", key);
 	if (s.n == 0) {
 		fprintf(fp, "null");
@@ -237,11 +313,12 @@ ping_report_json(struct ping *p, FILE *fp)
 	size_t	i;
 
 	fprintf(fp, "{\n  \"host\": ");
-	json_string(fp, p->o.host);
+	ping_report_json_string(fp, p->o.host);
 	fprintf(fp, ",\n  \"target\": ");
-	json_string(fp, p->label);
+	ping_report_json_string(fp, p->label);
 	fprintf(fp, ",\n  \"protocol\": \"%s\",\n  \"style\": \"%s\",\n"
-	    "  \"size\": %zu,\n  \"interval_s\": %.6f", p->o.udp ? "udp" : "tcp",
+	    "  \"size\": %zu,\n  \"interval_s\": %.6f", p->o.stamp ? "stamp" :
+	    p->o.udp ? "udp" : "tcp", p->o.stamp ? (p->o.ptp ? "ptp" : "ntp") :
 	    p->o.udp ? "datagram" : p->o.connect_each ? "connect" :
 	    "persistent", p->o.size, p->o.interval_ns / 1e9);
 	for (i = 0; i < nitems(n); i++)
@@ -252,6 +329,9 @@ ping_report_json(struct ping *p, FILE *fp)
 	json_durations(fp, "rtt_ms", &p->rtt);
 	if (p->o.connect_each)
 		json_durations(fp, "connect_ms", &p->conn);
+	ping_report_json_kts(p, fp);
+	if (p->o.stamp)
+		stamp_report_json(p, fp);
 	fprintf(fp, "\n}\n");
 	fflush(fp);
 }

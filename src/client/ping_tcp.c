@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "client/ping.h"
+#include "client/ping_int.h"
+#include "client/ktstamp.h"
 #include "core/sig.h"
 #include "client/probe.h"
 
@@ -82,8 +84,30 @@ tcp_connect(struct ping *p, uint64_t until, int *fdp, int *err)
 			return XFER_ERROR;
 		}
 	}
+	ping_kts_open(p, fd);
 	*fdp = fd;
 	return XFER_OK;
+}
+
+/* Read, keeping the kernel's receive stamp of what was read. */
+static ssize_t
+recv_stamped(struct ping *p, int fd, unsigned char *buf, size_t len)
+{
+	union { char buf[KTSTAMP_CMSG_BYTES]; struct cmsghdr align; } u;
+	struct iovec	iov = { buf, len };
+	struct msghdr	m;
+	ssize_t		n;
+	uint64_t	ns;
+
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	n = recvmsg(fd, &m, MSG_DONTWAIT);
+	if (n > 0 && ktstamp_rx(&m, &ns))
+		p->kts.tcp_krx = ns;
+	return n;
 }
 
 /* Send the probe and read as many bytes back, by "until". */
@@ -96,6 +120,7 @@ tcp_echo(struct ping *p, int fd, uint64_t until, bool half_close,
 	enum ping_wait	w;
 
 	*got = 0;
+	p->kts.tcp_krx = 0;
 	for (;;) {
 		if (sent < size) {
 			n = send(fd, p->out + sent, size - sent, MSG_NOSIGNAL |
@@ -108,7 +133,7 @@ tcp_echo(struct ping *p, int fd, uint64_t until, bool half_close,
 			    shutdown(fd, SHUT_WR) == -1)
 				return *err = errno, XFER_ERROR;
 		}
-		n = recv(fd, p->in + *got, size - *got, MSG_DONTWAIT);
+		n = recv_stamped(p, fd, p->in + *got, size - *got);
 		if (n > 0 && (*got += n) == size)
 			return XFER_OK;
 		if (n == 0)
@@ -193,6 +218,7 @@ settle(struct ping *p, uint64_t seq, enum xfer x, bool connecting,
 		return false;
 	}
 	stats_probes_reply(&p->probes, seq, sig_monotonic_ns(), &ignored);
+	ping_kts_back(p, seq, p->kts.tcp_krx, rtt_ns, &rtt_ns);
 	if (stats_rtt_add(&p->rtt, rtt_ns) == -1 || (p->o.connect_each &&
 	    stats_rtt_add(&p->conn, connect_ns) == -1))
 		ping_fatal(EX_OSERR, "out of memory");
@@ -221,12 +247,14 @@ persistent_probe(struct ping *p)
 			return;
 		}
 	}
+	ping_kts_sent(p, seq, ktstamp_realtime_ns(), p->o.size);
 	t1 = sig_monotonic_ns();
 	x = tcp_echo(p, p->fd, until, false, &got, &err);
 	t1 = sig_monotonic_ns() - t1;
 	if (!settle(p, seq, x, false, got, err, t1, 0)) {
 		close(p->fd);
 		p->fd = -1;
+		p->kts.fd = -1;
 	}
 }
 
@@ -255,12 +283,15 @@ session_probe(struct ping *p)
 		}
 		connect_ns = sig_monotonic_ns() - t0;
 	}
+	ping_kts_sent(p, seq, ktstamp_realtime_ns(), p->o.size);
 	t1 = sig_monotonic_ns();
 	x = tcp_echo(p, fd, until, true, &got, &err);
 	t1 = sig_monotonic_ns() - t1;
 	if (x == XFER_OK)
 		x = tcp_wait_eof(p, fd, until, &err);
+	ping_kts_drain(p);
 	close(fd);
+	p->kts.fd = -1;
 	settle(p, seq, x, false, got, err, t1, connect_ns);
 }
 

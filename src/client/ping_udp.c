@@ -17,7 +17,9 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "client/ktstamp.h"
 #include "client/ping.h"
+#include "client/ping_int.h"
 #include "core/sig.h"
 #include "client/probe.h"
 
@@ -37,6 +39,13 @@ ping_udp_open(struct ping *p)
 		return -1;
 	}
 	p->fd = fd;
+	ping_kts_open(p, fd);
+	if (p->o.stamp && stamp_open(p) == -1) {
+		p->connect_err = errno;
+		close(fd);
+		p->fd = -1;
+		return -1;
+	}
 	return 0;
 }
 
@@ -60,11 +69,19 @@ send_probe(struct ping *p, uint64_t now)
 	ssize_t		n;
 	int		tries;
 
-	probe_fill(p->out, p->o.size, seq, p->run_id);
+	uint64_t	rt = ktstamp_realtime_ns();
+
+	if (p->o.stamp)
+		stamp_prepare(p, seq, rt);
+	else
+		probe_fill(p->out, p->o.size, seq, p->run_id);
 	for (tries = 0; tries < 2; tries++) {
 		n = send(p->fd, p->out, p->o.size, MSG_DONTWAIT);
-		if (n == (ssize_t)p->o.size)
+		if (n == (ssize_t)p->o.size) {
+			ping_kts_sent(p, seq, rt, p->o.size);
+			ping_kts_drain(p);
 			return;
+		}
 		if (n == -1 && errno == ECONNREFUSED)
 			refused(p, errno);	/* pending: then send again */
 		else
@@ -78,10 +95,10 @@ send_probe(struct ping *p, uint64_t now)
 
 /* One datagram of "len" bytes (p->in holds at most size + 1 of them). */
 static void
-take_reply(struct ping *p, size_t len, uint64_t now)
+take_reply(struct ping *p, size_t len, uint64_t now, uint64_t krx)
 {
 	size_t			held = len > p->o.size ? p->o.size + 1 : len;
-	uint64_t		seq, rtt;
+	uint64_t		seq, rtt, user;
 	ssize_t			d;
 	enum stats_reply	r;
 
@@ -98,22 +115,51 @@ take_reply(struct ping *p, size_t len, uint64_t now)
 			ping_report_mismatch(p, seq, d, len, 0);
 		return;
 	}
-	r = stats_probes_reply(&p->probes, seq, now, &rtt);
-	if ((r == STATS_BACK || r == STATS_REORDERED) &&
-	    stats_rtt_add(&p->rtt, rtt) == -1)
-		ping_fatal(EX_OSERR, "out of memory");
+	r = stats_probes_reply(&p->probes, seq, now, &user);
+	rtt = user;
+	if (r == STATS_BACK || r == STATS_REORDERED) {
+		ping_kts_back(p, seq, krx, user, &rtt);
+		if (stats_rtt_add(&p->rtt, rtt) == -1)
+			ping_fatal(EX_OSERR, "out of memory");
+	}
 	ping_report_back(p, seq, r, rtt, 0);
+}
+
+/* One datagram, with the kernel's receive stamp in *krx (0: none). */
+static ssize_t
+receive_one(struct ping *p, uint64_t *krx)
+{
+	union { char buf[KTSTAMP_CMSG_BYTES]; struct cmsghdr align; } u;
+	struct iovec	iov = { p->in, p->o.size + 1 };
+	struct msghdr	m;
+	ssize_t		n;
+
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	n = recvmsg(p->fd, &m, MSG_DONTWAIT | MSG_TRUNC);
+	if (n < 0 || !ktstamp_rx(&m, krx))
+		*krx = 0;
+	return n;
 }
 
 static void
 receive_all(struct ping *p)
 {
-	ssize_t	n;
+	uint64_t	krx;
+	ssize_t		n;
 
+	ping_kts_drain(p);
 	for (;;) {
-		n = recv(p->fd, p->in, p->o.size + 1, MSG_DONTWAIT | MSG_TRUNC);
+		n = receive_one(p, &krx);
+		if (n >= 0 && p->o.stamp) {
+			stamp_take(p, (size_t)n, krx, sig_monotonic_ns());
+			continue;
+		}
 		if (n >= 0) {
-			take_reply(p, (size_t)n, sig_monotonic_ns());
+			take_reply(p, (size_t)n, sig_monotonic_ns(), krx);
 			continue;
 		}
 		if (errno == EAGAIN || errno == EINTR)

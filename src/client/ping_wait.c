@@ -19,6 +19,7 @@
 
 #include "client/cli.h"
 #include "client/ping.h"
+#include "client/ping_int.h"
 #include "core/sig.h"
 
 void
