@@ -28,6 +28,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "client/bulk.h"
 #include "client/cli.h"
 #include "client/ping.h"
 #include "core/sig.h"
@@ -661,6 +662,8 @@ main(int argc, char *argv[])
 	char		*msg = NULL;
 	int		 status;
 
+	if (bulk_requested(argc, argv))
+		return bulk_main(argc, argv);
 	if (ping_requested(argc, argv))
 		return ping_main(argc, argv);
 	memset(&c, 0, sizeof(c));
