@@ -69,8 +69,8 @@ struct bulk_stream {
 	struct bulk_count	 now;
 	struct bulk_count	 mark;	/* at the start of the interval */
 	uint64_t		 sent_ns;	/* the last byte sent */
-	uint64_t		 back_ns;	/* the last byte echoed, or the
-					   time none was outstanding */
+	uint64_t		 back_ns;	/* the last echo, or when
+						   none was outstanding */
 	bool			 shut_wr;
 	bool			 done;	/* everything sent came back */
 };
@@ -102,10 +102,10 @@ struct bulk {
 	uint64_t		 start_ns;
 	uint64_t		 stop_send_ns;	/* -t: when sending stops */
 	uint64_t		 mark_ns;	/* the interval's start */
-	uint64_t		 progress_ns;	/* the oldest stream's last echo */
+	uint64_t		 progress_ns;	/* the oldest last echo */
 	uint64_t		 end_ns;
 	double			 cpu_mark_s;	/* user + system at start */
-	double			 cpu_int_s;	/* and at the interval's start */
+	double			 cpu_int_s;	/* at the interval's start */
 	double			 cpu_s;		/* used during the run */
 	enum bulk_end		 end;
 	unsigned		 bad_stream;	/* the one that ended the run */

@@ -294,8 +294,9 @@ static void
 check_stall(struct bulk *b)
 {
 	struct bulk_stream	*s, *worst = NULL;
-	uint64_t		 now = sig_monotonic_ns();	/* after any send */
+	uint64_t		 now = sig_monotonic_ns();	/* after sends */
 	unsigned		 i;
+	bool			 blocked;
 
 	for (i = 0; i < b->o.parallel; i++) {
 		s = &b->s[i];
@@ -308,13 +309,14 @@ check_stall(struct bulk *b)
 	if (worst == NULL || now - worst->back_ns < b->o.stall_ns)
 		return;
 	s = worst;
+	/* Writes that want to go and have not for half the time: blocked. */
+	blocked = sending(b, s, now) && now - s->sent_ns >= b->o.stall_ns / 2;
 	end_run(b, BULK_STALLED, s->id, "stream %u: no progress for %.1f s: "
 	    "%llu bytes sent, %llu came back (the server stopped %s)", s->id,
 	    (double)(now - s->back_ns) / BULK_NS_PER_S,
 	    (unsigned long long)s->now.out, (unsigned long long)s->now.back,
-	    now - s->sent_ns >= b->o.stall_ns && more_to_send(b, s, now) &&
-	    sending(b, s, now) ? "reading" : "echoing");
-	if (b->o.window == 0 && now - s->sent_ns >= b->o.stall_ns)
+	    blocked ? "reading" : "echoing");
+	if (b->o.window == 0 && blocked)
 		snprintf(b->why + strlen(b->why), sizeof(b->why) -
 		    strlen(b->why), "; an echo that blocks writing (socat "
 		    "PIPE) needs a window: -w 32K");

@@ -123,8 +123,8 @@ START_TEST(test_parallel_sum_and_json_stream)
 	if (system("command -v python3 >/dev/null 2>&1") != 0)
 		return;
 	{
-		const char *argv[] = { "/bin/sh", "-c", "exec python3 -c \"$1\"",
-		    "sh", json_check, NULL };
+		const char *argv[] = { "/bin/sh", "-c",
+		    "exec python3 -c \"$1\"", "sh", json_check, NULL };
 
 		ck_assert_msg(h_run(argv, out, strlen(out), pyout,
 		    sizeof(pyout), &len, pyerr, sizeof(pyerr), 20000) == 0,
