@@ -277,6 +277,9 @@ interval_tick(struct bulk *b, uint64_t now)
 
 	if (b->o.interval_ns == 0 || now < b->mark_ns + b->o.interval_ns)
 		return;
+	/* The drain after -t goes into the last interval, not one of its own. */
+	if (!b->o.bytes && now >= b->stop_send_ns)
+		return;
 	for (i = 0; i < b->o.parallel; i++)
 		read_tcp_info(&b->s[i], b->addr.ss_family);
 	bulk_report_interval(b, now);
