@@ -294,6 +294,8 @@ check_opts(int argc, char *argv[], struct bulk_opts *o, char *err,
 		return bad(err, errsize, "-u: UDP needs HOST [PORT]");
 	if (argc == 2 && strncmp(o->host, "unix:", 5) == 0)
 		return bad(err, errsize, "a Unix socket takes no port");
+	if (strncmp(o->host, "unix:", 5) == 0)
+		o->port = NULL;
 	return 0;
 }
 
@@ -437,7 +439,7 @@ ping_start(struct bulk *b, uint64_t ns, int *rfd)
 	close(fds[0]);
 	memset(&po, 0, sizeof(po));
 	po.host = b->o.host;
-	po.port = strncmp(b->o.host, "unix:", 5) == 0 ? NULL : b->o.port;
+	po.port = b->o.port;
 	po.interval_ns = b->o.ping_interval_ns;
 	po.timeout_ns = PING_TIMEOUT_NS;
 	po.deadline_ns = ns;
