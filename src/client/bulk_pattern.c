@@ -84,3 +84,15 @@ bulk_mbps(uint64_t bytes, uint64_t ns)
 		return 0;
 	return (double)bytes * 1e3 / (double)ns;
 }
+
+size_t
+bulk_pattern_check(const struct bulk_pattern *p, uint64_t back, uint64_t out,
+    const unsigned char *buf, size_t n)
+{
+	size_t	owed = n;
+
+	/* A byte beyond what was sent is wrong whatever its value. */
+	if (back + n > out)
+		owed = (size_t)(out - back);
+	return bulk_pattern_diff(p, back, buf, owed);
+}

@@ -29,6 +29,12 @@ const unsigned char *bulk_pattern_at(const struct bulk_pattern *,
 /* The first byte of "buf" (at stream offset "off") that differs, or n. */
 size_t	bulk_pattern_diff(const struct bulk_pattern *, uint64_t off,
 	    const unsigned char *buf, size_t n);
+/*
+ * The echo "buf" of "n" bytes at offset "back" of a stream with "out"
+ * bytes sent: how many of them are right (n when all are).
+ */
+size_t	bulk_pattern_check(const struct bulk_pattern *, uint64_t back,
+	    uint64_t out, const unsigned char *buf, size_t n);
 /* Bytes over nanoseconds as MB/s (10^6 bytes a second); 0 over 0 ns. */
 double	bulk_mbps(uint64_t bytes, uint64_t ns);
 

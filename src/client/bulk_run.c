@@ -177,11 +177,9 @@ send_some(struct bulk *b, struct bulk_stream *s)
 static void
 check_echo(struct bulk *b, struct bulk_stream *s, size_t n)
 {
-	size_t	ok = n;
+	size_t	ok;
 
-	if (s->now.back + n > s->now.out)
-		ok = (size_t)(s->now.out - s->now.back);
-	ok = bulk_pattern_diff(&s->pat, s->now.back, b->buf, ok);
+	ok = bulk_pattern_check(&s->pat, s->now.back, s->now.out, b->buf, n);
 	if (ok < n) {
 		b->bad_offset = s->now.back + ok;
 		end_run(b, BULK_MISMATCH, s->id, "stream %u: the echo differs "

@@ -104,6 +104,38 @@ START_TEST(test_pattern_diff_finds_the_offset)
 }
 END_TEST
 
+/* More bytes back than were sent: the first one beyond is wrong. */
+static const struct check_case {
+	uint64_t	back, out;
+	size_t		n, flip, want;
+} check_cases[] = {
+	{ 0, 100, 100, 100, 100 },
+	{ 0, 100, 101, 101, 100 },
+	{ 0, 0, 1, 1, 0 },
+	{ 50, 100, 60, 60, 50 },
+	{ 50, 100, 50, 10, 10 },	/* a flip before the end wins */
+	{ 50, 100, 60, 5, 5 },
+	{ 1000, 5000, 4000, 4000, 4000 },
+};
+
+START_TEST(test_pattern_check_counts_only_what_was_sent)
+{
+	const struct check_case	*c = &check_cases[_i];
+	struct bulk_pattern	 p;
+	unsigned char		*s, *buf;
+
+	ck_assert_int_eq(bulk_pattern_init(&p, 9, 2), 0);
+	s = stream_bytes(&p, (size_t)c->back + c->n);
+	buf = s + c->back;
+	if (c->flip < c->n)
+		buf[c->flip] ^= 0x80;
+	ck_assert_uint_eq(bulk_pattern_check(&p, c->back, c->out, buf, c->n),
+	    c->want);
+	free(s);
+	bulk_pattern_free(&p);
+}
+END_TEST
+
 /* Streams and seeds give different bytes; the same ones the same. */
 START_TEST(test_pattern_streams_differ)
 {
@@ -239,6 +271,8 @@ suite(void)
 	tcase_add_test(tc, test_pattern_period_and_wrap);
 	tcase_add_loop_test(tc, test_pattern_diff_finds_the_offset, 0,
 	    nitems(diff_cases));
+	tcase_add_loop_test(tc, test_pattern_check_counts_only_what_was_sent,
+	    0, nitems(check_cases));
 	tcase_add_test(tc, test_pattern_streams_differ);
 	tcase_add_test(tc, test_mbps);
 	tcase_add_loop_test(tc, test_parse, 0, nitems(parse_cases));
