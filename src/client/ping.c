@@ -549,3 +549,47 @@ ping_main(int argc, char *argv[])
 	teardown(p);
 	return r;
 }
+
+static ssize_t
+discard_write(void *cookie, const char *buf, size_t n)
+{
+	(void)cookie;
+	(void)buf;
+	return (ssize_t)n;
+}
+
+/*
+ * Probe as sockecho -p -q would until o->deadline_ns, printing nothing but
+ * errors: what --bulk --ping runs before and under the load. Returns the
+ * exit status ping_main would.
+ */
+int
+ping_measure(const struct ping_opts *o, struct ping_result *res)
+{
+	cookie_io_functions_t	 discard = { NULL, discard_write, NULL, NULL };
+	struct ping		*p;
+	int			 r;
+
+	memset(res, 0, sizeof(*res));
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		ping_fatal(EX_OSERR, "out of memory");
+	p->o = *o;
+	p->o.quiet = true;
+	setup(p);
+	if ((p->fp = fopencookie(NULL, "w", discard)) == NULL)
+		ping_fatal(EX_OSERR, "fopencookie: %s", strerror(errno));
+	if ((r = open_target(p)) == 0) {
+		if (p->o.udp)
+			ping_udp_run(p);
+		else
+			run_tcp(p);
+		r = exit_status(p);
+	}
+	res->sent = stats_probes_transmitted(&p->probes);
+	res->received = p->probes.received;
+	res->lost = p->probes.lost;
+	stats_rtt_summary(&p->rtt, &res->rtt);
+	fclose(p->fp);
+	teardown(p);
+	return r;
+}

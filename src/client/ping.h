@@ -108,11 +108,20 @@ struct ping {
 	struct stamp_run	*stamp;		/* --stamp */
 };
 
+/* What ping_measure() found. */
+struct ping_result {
+	uint64_t		sent;
+	uint64_t		received;
+	uint64_t		lost;
+	struct stats_summary	rtt;
+};
+
 /* ping.c */
 int	ping_requested(int argc, char *const argv[]);
 int	ping_main(int argc, char *argv[]);
 int	ping_parse(int argc, char *argv[], struct ping_opts *, char *err,
 	    size_t errsize);
+int	ping_measure(const struct ping_opts *, struct ping_result *);
 bool	ping_interval_allowed(uint64_t interval_ns, bool root);
 enum ping_wait ping_wait(struct ping *, int fd, short events,
 	    uint64_t until_ns);

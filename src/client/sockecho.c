@@ -28,6 +28,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "client/bulk.h"
 #include "client/cli.h"
 #include "client/ping.h"
 #include "core/sig.h"
@@ -100,6 +101,9 @@ usage(FILE *fp)
 	    "(default 2)\n"
 	    "  -p, --ping                  measure round trips instead; "
 	    "see sockecho -p -h\n"
+	    "      --bulk                  measure throughput (and latency "
+	    "under load);\n"
+	    "                              see sockecho --bulk -h\n"
 	    "  -V, --version               print the version and exit\n"
 	    "  -h, --help                  print this help and exit\n"
 	    "HOST is a name, an IPv4 address or an IPv6 address, with or "
@@ -661,6 +665,8 @@ main(int argc, char *argv[])
 	char		*msg = NULL;
 	int		 status;
 
+	if (bulk_requested(argc, argv))
+		return bulk_main(argc, argv);
 	if (ping_requested(argc, argv))
 		return ping_main(argc, argv);
 	memset(&c, 0, sizeof(c));

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * testserv.c: echo servers that misbehave on purpose, for the ping tests:
- * what sockechod never does (delay, alter, stay silent, lose, duplicate,
- * reorder) has to be played by someone. Each runs in a child that dies
- * with the test (PR_SET_PDEATHSIG), on 127.0.0.1 and a port of its own.
+ * testserv.c: echo servers that misbehave on purpose, for the ping and
+ * bulk tests: what sockechod never does (delay, alter, stay silent, stop
+ * reading, lose, duplicate, reorder) has to be played by someone. Each
+ * runs in a child that dies with the test (PR_SET_PDEATHSIG), on
+ * 127.0.0.1 and a port of its own.
  */
 #include "build-config.h"
 
@@ -64,6 +65,10 @@ serve_stream(int lfd, enum testserv_kind kind, unsigned param)
 	int		c;
 
 	while ((c = accept(lfd, NULL, NULL)) >= 0) {
+		if (kind == TESTSERV_DEAF) {
+			pause();	/* holds the connection, reads nothing */
+			continue;
+		}
 		off = 0;
 		while ((n = read(c, buf, sizeof(buf))) > 0) {
 			if (kind == TESTSERV_SILENT)

@@ -13,6 +13,7 @@ enum testserv_kind {
 	TESTSERV_SLOW,		/* echoes each read after "param" ms */
 	TESTSERV_ALTER,		/* flips byte "param" of each connection */
 	TESTSERV_SILENT,	/* accepts and reads, never answers */
+	TESTSERV_DEAF,		/* accepts, never reads */
 	TESTSERV_UDP_CHAOS,	/* by probe seq % 6: see testserv.c */
 };
 
