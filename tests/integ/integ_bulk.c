@@ -60,7 +60,7 @@ START_TEST(test_16mib_round_trips_byte_exact)
 {
 	start_daemon();
 	{
-		const char *a[] = { "-n", "16M", "-S", "7", "--json-stream",
+		const char *a[] = { "--bytes", "16M", "--seed", "7", "--json-stream",
 		    "127.0.0.1", port, NULL };
 
 		ck_assert_int_eq(bulk(a), 0);
@@ -70,7 +70,7 @@ START_TEST(test_16mib_round_trips_byte_exact)
 	HAS(out, "\"result\":\"ok\"");
 	/* Text: the totals say every byte came back checked. */
 	{
-		const char *a[] = { "-n", "16M", "-l", "1000", "127.0.0.1",
+		const char *a[] = { "-n", "16M", "--length", "1000", "127.0.0.1",
 		    port, NULL };
 
 		ck_assert_int_eq(bulk(a), 0);
@@ -135,7 +135,7 @@ START_TEST(test_parallel_sum_and_json_stream)
 	 * healthy stream, its echo coming all the time, never stalls.
 	 */
 	{
-		const char *a[] = { "-P", "4", "-t", "2", "-W", "1", "-i", "0",
+		const char *a[] = { "-P", "4", "--time", "2", "--stall", "1", "-i", "0",
 		    "127.0.0.1", port, NULL };
 
 		ck_assert_int_eq(bulk(a), 0);
@@ -325,7 +325,7 @@ START_TEST(test_socat_and_xinetd)
 			continue;
 		snprintf(port, sizeof(port), "%u", p);
 		{
-			const char *a[] = { "-P", "2", "-t", "0.5", "-w", "32K",
+			const char *a[] = { "-P", "2", "-t", "0.5", "--window", "32K",
 			    "-i", "0", "127.0.0.1", port, NULL };
 
 			ck_assert_msg(bulk(a) == 0, "%s: %s%s", peers[i], out,
