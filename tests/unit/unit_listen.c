@@ -52,6 +52,39 @@ static const struct good_case {
 	    SOCK_DGRAM },
 };
 
+/* "stamp:": a datagram socket marked STAMP, on port 862 unless given. */
+static const struct good_case stamp_cases[] = {
+	{ "stamp:127.0.0.1", LISTEN_INET, false, "127.0.0.1", "862", "",
+	    SOCK_DGRAM },
+	{ "stamp:127.0.0.1:8620", LISTEN_INET, false, "127.0.0.1", "8620",
+	    "", SOCK_DGRAM },
+	{ "stamp:[::1]", LISTEN_INET, false, "::1", "862", "", SOCK_DGRAM },
+	{ "stamp:[::1]:9", LISTEN_INET, false, "::1", "9", "", SOCK_DGRAM },
+	{ "stamp:*", LISTEN_INET, true, "", "862", "", SOCK_DGRAM },
+	{ "stamp:8620", LISTEN_INET, true, "", "8620", "", SOCK_DGRAM },
+	{ "stamp:localhost", LISTEN_INET, false, "localhost", "862", "",
+	    SOCK_DGRAM },
+};
+
+START_TEST(test_parse_stamp)
+{
+	const struct good_case	*c = &stamp_cases[_i];
+	struct listen_addr	 a;
+	const char		*why = NULL;
+
+	ck_assert_msg(listen_parse(c->text, &a, &why) == 0, "%s: %s", c->text,
+	    why);
+	ck_assert_int_eq(a.kind, c->kind);
+	ck_assert_int_eq(a.wildcard, c->wildcard);
+	ck_assert_str_eq(a.host, c->host);
+	ck_assert_str_eq(a.port, c->port);
+	ck_assert_int_eq(a.socktype, SOCK_DGRAM);
+	ck_assert(a.stamp);
+	ck_assert_int_eq(listen_parse("udp:127.0.0.1:862", &a, &why), 0);
+	ck_assert(!a.stamp);
+}
+END_TEST
+
 START_TEST(test_parse_good)
 {
 	const struct good_case	*c = &good_cases[_i];
@@ -94,6 +127,11 @@ static const struct bad_case {
 	{ "udp:127.0.0.1:0", "between 1 and 65535" },
 	{ "udp:::1:7", "needs brackets" },
 	{ "udp:[::1]", "expected :PORT" },
+	{ "stamp:unix:/run/x", "STAMP listens on Internet addresses only" },
+	{ "stamp:udp:127.0.0.1:862", "STAMP listens on Internet addresses" },
+	{ "stamp:", "missing host" },
+	{ "stamp:::1", "needs brackets" },
+	{ "stamp:127.0.0.1:0", "between 1 and 65535" },
 	{ "unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "too long" },
 };
@@ -679,6 +717,8 @@ suite(void)
 
 	tcase_add_loop_test(tc, test_parse_good, 0,
 	    nitems(good_cases));
+	tcase_add_loop_test(tc, test_parse_stamp, 0,
+	    sizeof(stamp_cases) / sizeof(stamp_cases[0]));
 	tcase_add_loop_test(tc, test_parse_bad, 0,
 	    nitems(bad_cases));
 	tcase_add_test(tc, test_resolve_and_format);
