@@ -8,9 +8,15 @@ reflector byte by byte, and to be checked the same way itself.
   stamp_ref.py reflect PORT [--stateful]     a reference reflector on 127.0.0.1
   stamp_ref.py check HOST PORT [--stateful]  the conformance cases against
                                              a reflector; exit 1 on a mismatch
-  stamp_ref.py probe HOST PORT COUNT [--interval S] [--src-addr A] [--json]
+  stamp_ref.py probe HOST PORT COUNT [--interval S] [--wait S] [--src-addr A]
                                              COUNT probes, one-way figures
-  stamp_ref.py residence HOST PORT COUNT     T3-T2 median and p99, in us
+  stamp_ref.py relay PORT TARGET_PORT [--delay-out MS] [--delay-back MS]
+                 [--loss-out PCT] [--loss-back PCT]
+                                             a relay on 127.0.0.1:PORT that
+                                             delays or drops one direction
+                                             (where the kernel has no netem)
+  stamp_ref.py burst HOST PORT COUNT         COUNT at once; prints how many
+                                             were answered within a second
 """
 import json
 import os
@@ -263,7 +269,7 @@ def percentile(v, p):
     return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
 
 
-def probe(host, port, count, interval, src, is_ptp=False):
+def probe(host, port, count, interval, src, wait, is_ptp=False):
     """COUNT probes; forward (T2-T1), backward (T4-T3) and residence
     (T3-T2) delays in ms, and with a stateful reflector the losses each
     way (RFC 8762 section 4.3: its counter counts what reached it)."""
@@ -272,21 +278,22 @@ def probe(host, port, count, interval, src, is_ptp=False):
     answered = 0
     for seq in range(count):
         t1 = time.time_ns()
-        rep, t4 = snd.exchange(request(seq, t1, is_ptp, 1), wait=0.5)
+        rep, t4 = snd.exchange(request(seq, t1, is_ptp, 1), wait=wait)
         if rep is not None and len(rep) >= BASE:
             r = parse_reply(rep)
             t2, t3 = to_ns(r["t2"], is_ptp), to_ns(r["t3"], is_ptp)
             fwd.append((t2 - t1) / 1e6)
             bwd.append((t4 - t3) / 1e6)
             res.append((t3 - t2) / 1e3)
-            refl_seqs.append(r["seq"])
+            refl_seqs.append((r["s_seq"], r["seq"]))
             answered += 1
         if interval:
             time.sleep(interval)
-    reached = (max(refl_seqs) + 1) if refl_seqs else 0
+    # Up to the last answer: sent s_seq + 1, reflected seq + 1 of them.
+    last_sent, last_refl = refl_seqs[-1] if refl_seqs else (-1, -1)
     out = dict(sent=count, answered=answered,
-               forward_loss=count - reached if refl_seqs else count,
-               backward_loss=reached - answered if refl_seqs else 0)
+               forward_loss=last_sent - last_refl,
+               backward_loss=last_refl + 1 - answered)
     for name, v in (("forward_ms", fwd), ("backward_ms", bwd),
                     ("residence_us", res)):
         if v:
@@ -295,13 +302,76 @@ def probe(host, port, count, interval, src, is_ptp=False):
     return out
 
 
+def burst(host, port, count):
+    snd = Sender(host, port)
+    for seq in range(count):
+        snd.s.sendto(request(seq, time.time_ns(), False, 3), snd.dst)
+    got = 0
+    deadline = time.monotonic() + 1.0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([snd.s], [], [], left)[0]:
+            return got
+        if len(snd.s.recv(65535)) >= BASE:
+            got += 1
+
+
+def relay(port, target, delay_out, delay_back, loss_out, loss_back):
+    """Sender -> PORT -> 127.0.0.1:TARGET and back, each way delayed by
+    its own MS and dropped with its own probability (a fixed seed)."""
+    import heapq
+    import random
+    rnd = random.Random(25)
+    down = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    down.bind(("127.0.0.1", port))
+    up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    up.connect(("127.0.0.1", target))
+    client = None
+    queue = []          # (due, n, socket, data, address)
+    n = 0
+    print("ready", flush=True)
+    while True:
+        now = time.monotonic()
+        while queue and queue[0][0] <= now:
+            _due, _n, sock, data, addr = heapq.heappop(queue)
+            if addr is None:
+                sock.send(data)
+            else:
+                sock.sendto(data, addr)
+        wait = max(0.0, queue[0][0] - now) if queue else None
+        for s in select.select([down, up], [], [], wait)[0]:
+            if s is down:
+                data, client = down.recvfrom(65535)
+                if rnd.random() * 100 >= loss_out:
+                    n += 1
+                    heapq.heappush(queue, (time.monotonic() +
+                                           delay_out / 1e3, n, up, data, None))
+            else:
+                data = up.recv(65535)
+                if client and rnd.random() * 100 >= loss_back:
+                    n += 1
+                    heapq.heappush(queue, (time.monotonic() +
+                                           delay_back / 1e3, n, down, data,
+                                           client))
+
+
+def opt(argv, name, default):
+    return float(argv[argv.index(name) + 1]) if name in argv else default
+
+
 def main(argv):
     if len(argv) >= 2 and argv[1] == "reflect":
         serve(int(argv[2]), "--stateful" in argv)
     elif len(argv) >= 4 and argv[1] == "check":
         return 1 if run_checks(argv[2], int(argv[3]),
                                "--stateful" in argv) else 0
-    elif len(argv) >= 5 and argv[1] in ("probe", "residence"):
+    elif len(argv) >= 4 and argv[1] == "relay":
+        relay(int(argv[2]), int(argv[3]), opt(argv, "--delay-out", 0),
+              opt(argv, "--delay-back", 0), opt(argv, "--loss-out", 0),
+              opt(argv, "--loss-back", 0))
+    elif len(argv) >= 5 and argv[1] == "burst":
+        print(burst(argv[2], int(argv[3]), int(argv[4])))
+    elif len(argv) >= 5 and argv[1] == "probe":
         interval = 0.0
         src = None
         if "--interval" in argv:
@@ -309,7 +379,7 @@ def main(argv):
         if "--src-addr" in argv:
             src = argv[argv.index("--src-addr") + 1]
         print(json.dumps(probe(argv[2], int(argv[3]), int(argv[4]),
-                               interval, src)))
+                               interval, src, opt(argv, "--wait", 0.5))))
     else:
         sys.stderr.write(__doc__)
         return 2

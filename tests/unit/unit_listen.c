@@ -663,6 +663,57 @@ START_TEST(test_adopt)
 }
 END_TEST
 
+/*
+ * A datagram socket named "stamp" (or "stamp-...") is a STAMP reflector's:
+ * marked, named "stamp:", and it gives kernel receive times and TTLs.
+ * The child exits 0 when it is, as "want" says.
+ */
+static int
+adopt_stamp_in_child(int fd3, const char *name, bool want)
+{
+	struct listeners	ls;
+	char			err[256] = "", pidbuf[32];
+	pid_t			pid;
+	int			status, v = 0;
+	socklen_t		vlen = sizeof(v);
+
+	if ((pid = fork()) == 0) {
+		if (dup2(fd3, 3) != 3)
+			_exit(10);
+		snprintf(pidbuf, sizeof(pidbuf), "%ld", (long)getpid());
+		setenv("LISTEN_FDS", "1", 1);
+		setenv("LISTEN_PID", pidbuf, 1);
+		setenv("LISTEN_FDNAMES", name, 1);
+		if (listen_adopt(&ls, NULL, err, sizeof(err)) != 1)
+			_exit(11);
+		if (ls.v[0].stamp != want || (strncmp(ls.v[0].name, "stamp:",
+		    6) == 0) != want)
+			_exit(12);
+		if (getsockopt(3, SOL_SOCKET, SO_TIMESTAMPNS, &v, &vlen) == -1 ||
+		    (v != 0) != want)
+			_exit(13);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+}
+
+START_TEST(test_adopt_stamp)
+{
+	int	fd;
+
+	fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(adopt_stamp_in_child(fd, "stamp", true), 0);
+	ck_assert_int_eq(adopt_stamp_in_child(fd, "stamp-v4", true), 0);
+	close(fd);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	ck_assert_int_eq(adopt_stamp_in_child(fd, "echo", false), 0);
+	ck_assert_int_eq(adopt_stamp_in_child(fd, "stampede", false), 0);
+	close(fd);
+}
+END_TEST
+
 /* ListenDatagram=: an Internet datagram socket is a UDP listener. */
 START_TEST(test_adopt_datagram)
 {
@@ -738,6 +789,7 @@ suite(void)
 	tcase_add_test(tc, test_unix_sockets);
 	tcase_add_test(tc, test_adopt);
 	tcase_add_test(tc, test_adopt_datagram);
+	tcase_add_test(tc, test_adopt_stamp);
 	tcase_add_test(tc, test_build_udp_beside_tcp);
 	suite_add_tcase(s, tc);
 	return s;
