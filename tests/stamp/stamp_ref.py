@@ -339,7 +339,16 @@ def relay(port, target, delay_out, delay_back, loss_out, loss_back):
             else:
                 sock.sendto(data, addr)
         wait = max(0.0, queue[0][0] - now) if queue else None
-        for s in select.select([down, up], [], [], wait)[0]:
+        # Sleep to 1 ms before the next is due, then spin: on time to
+        # some microseconds, where select() alone wakes late under load.
+        if wait is not None and wait < 0.001:
+            ready = select.select([down, up], [], [], 0)[0]
+            if not ready:
+                continue
+        else:
+            ready = select.select([down, up], [], [],
+                                  None if wait is None else wait - 0.001)[0]
+        for s in ready:
             if s is down:
                 data, client = down.recvfrom(65535)
                 if rnd.random() * 100 >= loss_out:
