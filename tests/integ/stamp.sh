@@ -74,16 +74,17 @@ start_ref() {
 	exit 1
 }
 
-# start_daemon SETTINGS...: sockechod with a stamp: listener on PORT.
+# start_daemon SETTINGS...: sockechod with a stamp: listener on PORT,
+# on HOST (127.0.0.1 unless set); %M in a setting is PORT + 1.
 start_daemon() {
 	local try
 
 	for try in 1 2 3 4 5; do
 		PORT=$((20000 + RANDOM % 10000))
 		{
-			echo "listen = [ \"stamp:127.0.0.1:$PORT\" ];"
+			echo "listen = [ \"stamp:${HOST:-127.0.0.1}:$PORT\" ];"
 			echo "workers = 2;"
-			printf '%s\n' "$@"
+			printf '%s\n' "$@" | sed "s/%M/$((PORT + 1))/g"
 		} >"$T/c.conf"
 		"$SOCKECHOD" -c "$T/c.conf" >"$T/daemon.log" 2>&1 &
 		DPID=$!
@@ -94,6 +95,25 @@ start_daemon() {
 	cat "$T/daemon.log"
 	echo "Bail out! sockechod did not start"
 	exit 1
+}
+
+# metrics_are LINE...: the metrics endpoint (its address from the log)
+# has each line.
+metrics_are() {
+	local addr line ok=0
+
+	addr=$(sed -n 's/.*metrics on http:\/\/\([0-9.]*:[0-9]*\).*/\1/p' \
+	    "$T/daemon.log" | head -1)
+	python3 -c 'import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen("http://%s/metrics" % sys.argv[1],
+    timeout=5).read().decode())' "$addr" >"$T/metrics" || return 1
+	for line in "$@"; do
+		grep -qxF "$line" "$T/metrics" && continue
+		echo "no line: $line"
+		ok=1
+	done
+	[ "$ok" = 0 ] || grep '^sockechod_stamp' "$T/metrics"
+	return "$ok"
 }
 
 stop_daemon() {
@@ -134,10 +154,26 @@ check "sockechod stateful: byte for byte, NTP and PTP, 44-1472 bytes, TTL, TLVs,
     python3 "$REF" check 127.0.0.1 "$PORT" --stateful
 check "sockechod answers 200 probes sent at once" answered_is 200 200
 stop_daemon
-start_daemon "stamp_stateful = false;" "udp_max_datagrams_per_client = 0;"
+start_daemon "stamp_stateful = false;" "udp_max_datagrams_per_client = 0;" \
+    "metrics_listen = \"127.0.0.1:%M\";"
 check "sockechod stateless: byte for byte, the sender's sequence numbers" \
     python3 "$REF" check 127.0.0.1 "$PORT"
+check "the counters: 4 malformed dropped, TLVs flagged, 19 reflected" \
+    wait_for 5 metrics_are 'sockechod_stamp_dropped_packets_total{reason="malformed"} 4' \
+    'sockechod_stamp_tlvs_total{flag="unknown"} 2' \
+    'sockechod_stamp_tlvs_total{flag="malformed"} 2' \
+    'sockechod_stamp_reflected_packets_total 19' \
+    'sockechod_stamp_received_packets_total 23'
 stop_daemon
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
+    2>/dev/null; then
+	HOST="[::1]" start_daemon "udp_max_datagrams_per_client = 0;"
+	check "sockechod over IPv6: byte for byte, the hop limit copied" \
+	    python3 "$REF" check ::1 "$PORT" --stateful
+	stop_daemon
+else
+	echo "# no IPv6 loopback: the IPv6 case skipped"
+fi
 
 start_daemon 'allow = [ "192.0.2.0/24" ];'
 check "a source that allow does not list is not answered" answered_is 5 0

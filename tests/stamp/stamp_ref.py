@@ -166,8 +166,11 @@ class Sender:
         self.s = socket.socket(fam, socket.SOCK_DGRAM)
         if src:
             self.s.bind((src, 0))
-        if ttl is not None:
-            self.s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+        if ttl is not None and fam == socket.AF_INET6:
+            self.s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS,
+                              ttl)
+        elif ttl is not None:
+            self.s.setsockopt(socket.IPPROTO_IP, IP_TTL, ttl)
         self.dst = (host, port)
 
     def exchange(self, pkt, wait=1.0):
