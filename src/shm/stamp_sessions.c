@@ -8,8 +8,9 @@
  * group has STAMP_SESSIONS_WAYS places; a new session takes the one used
  * longest ago. Lock-free: a place is claimed by compare-and-swap of its
  * tag, the counter advanced by an atomic add, so a worker killed midway
- * leaves nothing locked; two workers racing for one new session may both
- * answer 0, which the sender sees as one duplicate. No policy: which
+ * leaves nothing locked. Two workers racing for one new session (its
+ * first two packets read at the same time) may both answer 0: the sender
+ * then counts one packet lost on the way out that was not. No policy: which
  * sockets are stateful is the worker's business.
  */
 #include "build-config.h"

@@ -81,8 +81,10 @@ start_reflectors() {
 	for try in 1 2 3 4 5; do
 		DPORT=$((20000 + RANDOM % 10000))
 		RPORT=$((DPORT + 1))
-		printf 'listen = [ "stamp:127.0.0.1:%s" ];\nworkers = 2;\n%s\n' \
-		    "$DPORT" "udp_max_datagrams_per_client = 0;" >"$T/c.conf"
+		MPORT=$((DPORT + 2))
+		printf 'listen = [ "stamp:127.0.0.1:%s" ];\nworkers = 2;\n%s\n%s\n' \
+		    "$DPORT" "udp_max_datagrams_per_client = 0;" \
+		    "metrics_listen = \"127.0.0.1:$MPORT\";" >"$T/c.conf"
 		start "$T/daemon.log" "$SOCKECHOD" -c "$T/c.conf" &&
 		    start "$T/ref.log" python3 "$REF" reflect "$RPORT" \
 		    --stateful && return 0
@@ -152,6 +154,7 @@ for who in sockechod reference; do
 	port=$DPORT
 	[ "$who" = sockechod ] || port=$RPORT
 	relay_to "$port" --delay-out 20
+	fails=$failures
 	check "$who: 20 ms on the way out shows forward only" delays 20 0
 	relay_to "$port" --delay-back 20
 	check "$who: 20 ms on the way back shows backward only" delays 0 20
@@ -161,6 +164,12 @@ for who in sockechod reference; do
 	relay_to "$port" --loss-back 20
 	check "$who stateful: loss on the way back is backward loss" \
 	    losses backward
+	# What sockechod counted, when one of its cases failed.
+	[ "$who" != sockechod ] || [ "$failures" = "$fails" ] ||
+	    python3 -c 'import sys, urllib.request
+print(urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1],
+    timeout=5).read().decode())' "$MPORT" | grep "^sockechod_stamp" |
+	    grep -v " 0$" | sed 's/^/# /'
 done
 
 echo "1..$n"

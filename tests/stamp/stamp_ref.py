@@ -174,7 +174,9 @@ class Sender:
         self.dst = (host, port)
 
     def exchange(self, pkt, wait=1.0):
-        """Send PKT; the reply and T4 (ns), or (None, None) on timeout."""
+        """Send PKT; the reply and T4 (ns), or (None, None) on timeout.
+        A late reply to an earlier packet (its Session-Sender Sequence
+        Number is not PKT's) is read and passed over."""
         self.s.sendto(pkt, self.dst)
         deadline = time.monotonic() + wait
         while True:
@@ -182,7 +184,11 @@ class Sender:
             if left <= 0 or not select.select([self.s], [], [], left)[0]:
                 return None, None
             rep = self.s.recv(65535)
-            return rep, time.time_ns()
+            t4 = time.time_ns()
+            if (len(pkt) >= BASE and len(rep) >= BASE and
+                    rep[24:28] != pkt[0:4]):
+                continue
+            return rep, t4
 
 
 class Failures:
