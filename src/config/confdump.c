@@ -180,6 +180,7 @@ write_service(FILE *fp, const struct config *c)
 	put_number(fp, "max_message_bytes", c->max_message_bytes, NULL);
 	put_number(fp, "buffer_bytes", c->buffer_bytes, NULL);
 	put_bool(fp, "splice", c->splice);
+	put_bool(fp, "stamp_stateful", c->stamp_stateful);
 	put_number(fp, "max_connections", c->max_connections, NULL);
 	put_number(fp, "backlog", c->backlog, c->backlog ? NULL :
 	    "net.core.somaxconn");

@@ -70,6 +70,7 @@ config_defaults(struct config *cfg)
 	cfg->max_message_bytes = 1 * MIB;
 	cfg->buffer_bytes = 256 * 1024;	/* bulk echo: few syscalls per byte */
 	cfg->splice = true;		/* and no copies */
+	cfg->stamp_stateful = true;	/* forward and backward loss apart */
 	cfg->max_connections = 1024;
 	cfg->backlog = 0;	/* net.core.somaxconn: listen_backlog() */
 	cfg->idle_timeout_ms = 60 * MS_PER_SEC;

@@ -30,6 +30,7 @@ struct config {
 	uint64_t		 max_message_bytes;
 	uint64_t		 buffer_bytes;
 	bool			 splice;	/* stream echo by splice(2) */
+	bool			 stamp_stateful; /* STAMP: count per session */
 	unsigned		 max_connections;	/* per worker */
 	unsigned		 backlog;	/* 0: net.core.somaxconn */
 	unsigned		 idle_timeout_ms;	/* 0: never */

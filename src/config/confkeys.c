@@ -29,6 +29,7 @@ static const struct key keys[] = {
 	    1024 * MIB },
 	{ "buffer_bytes", KEY_NUMBER, FIELD(buffer_bytes), 512, 16 * MIB },
 	{ "splice", KEY_BOOL, FIELD(splice), 0, 0 },
+	{ "stamp_stateful", KEY_BOOL, FIELD(stamp_stateful), 0, 0 },
 	{ "max_connections", KEY_NUMBER, FIELD(max_connections), 1, 1000000 },
 	{ "backlog", KEY_NUMBER, FIELD(backlog), 0, 65535 },
 	{ "idle_timeout", KEY_SECONDS, FIELD(idle_timeout_ms), 0, 86400 },

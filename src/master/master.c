@@ -94,6 +94,7 @@ spawn(struct master *m)
 	p.master_pid = getpid();
 	p.master_fd = m->evfd;
 	p.udp_limit = m->udp_limit;
+	p.stamp_sessions = m->stamp_sessions;
 	p.clients = m->clients;
 	limit = supervise_recycle_limit(m->gen.cfg->max_connections_per_worker,
 	    m->gen.cfg->recycle_jitter, (uint64_t)random());
@@ -494,6 +495,7 @@ master_start(struct master *m)
 	    (m->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
 	    pool_open(&m->pool, SCOREBOARD_SLOTS, m->ops, worker_main) == -1 ||
 	    (m->udp_limit = udp_limit_create()) == NULL ||
+	    (m->stamp_sessions = stamp_sessions_create()) == NULL ||
 	    (m->clients = clients_create(CLIENTS_ENTRIES)) == NULL)
 		return master_start_failed(m, errno, strerror(errno));
 	if (reload_first(&m->gen, &m->activated, &m->http.ls, err,
@@ -580,6 +582,7 @@ master_end(struct master *m, bool started)
 	pool_close(&m->pool);
 	metrics_http_close(&m->http);
 	udp_limit_destroy(m->udp_limit);
+	stamp_sessions_destroy(m->stamp_sessions);
 	clients_destroy(m->clients);
 	if (m->sigfd != -1)
 		close(m->sigfd);

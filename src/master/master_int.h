@@ -15,6 +15,7 @@
 #include "master/pool.h"
 #include "master/reload.h"
 #include "master/supervise.h"
+#include "shm/stamp_sessions.h"
 #include "shm/udp_limit.h"
 
 #define TICK_MS			250	/* housekeeping: hung workers, status */
@@ -63,6 +64,7 @@ struct master {
 	int			 sigfd;
 	int			 evfd;
 	struct udp_limit	*udp_limit;	/* shared by all generations */
+	struct stamp_sessions	*stamp_sessions; /* the same */
 	struct clients		*clients;	/* connections per client, too */
 	uint64_t		 clients_swept_ms;
 	uint32_t		 clients_owed[CLIENTS_OWED_MAX]; /* dead pids */

@@ -37,6 +37,7 @@ master_render_metrics(void *arg, char *buf, size_t size)
 	s.refused_limit = t.refused_limit;
 	memcpy(s.proxy, t.proxy, sizeof(s.proxy));
 	s.udp = t.udp;
+	s.stamp = t.stamp;
 	s.workers_configured = m->gen.wanted;
 	s.workers_live = pool_count_live(&m->pool);
 	s.generation = m->gen.id;

@@ -131,6 +131,34 @@ format_udp(struct out *o, const struct metrics_snapshot *s)
 		    s->udp.dropped[r]);
 }
 
+/* The STAMP reflector: packets read, reflected, and why not. */
+static void
+format_stamp(struct out *o, const struct metrics_snapshot *s)
+{
+	int	r;
+
+	one(o, "sockechod_stamp_received_packets_total", "counter",
+	    "STAMP test packets the workers read.", s->stamp.received);
+	one(o, "sockechod_stamp_reflected_packets_total", "counter",
+	    "STAMP test packets reflected.", s->stamp.echoed);
+	family(o, "sockechod_stamp_dropped_packets_total", "counter",
+	    "STAMP test packets not reflected, by reason: malformed "
+	    "(shorter than 44 bytes), then the reasons of "
+	    "sockechod_udp_dropped_datagrams_total.");
+	put(o, "sockechod_stamp_dropped_packets_total{reason=\"malformed\"} %"
+	    PRIu64 "\n", s->stamp.malformed);
+	for (r = 0; r < UDP_DROP_COUNT; r++)
+		put(o, "sockechod_stamp_dropped_packets_total{reason=\"%s\"} %"
+		    PRIu64 "\n", udp_policy_drop_name((enum udp_drop)r),
+		    s->stamp.dropped[r]);
+	family(o, "sockechod_stamp_tlvs_total", "counter",
+	    "RFC 8972 TLVs reflected with a flag set: unknown (U), "
+	    "malformed (M).");
+	put(o, "sockechod_stamp_tlvs_total{flag=\"unknown\"} %" PRIu64
+	    "\nsockechod_stamp_tlvs_total{flag=\"malformed\"} %" PRIu64 "\n",
+	    s->stamp.tlv_unknown, s->stamp.tlv_malformed);
+}
+
 static void
 format_totals(struct out *o, const struct metrics_snapshot *s)
 {
@@ -156,6 +184,7 @@ format_totals(struct out *o, const struct metrics_snapshot *s)
 	one(o, "sockechod_sent_bytes_total", "counter",
 	    "Bytes echoed back to clients.", s->bytes_out);
 	format_udp(o, s);
+	format_stamp(o, s);
 }
 
 static void

@@ -49,6 +49,7 @@ struct metrics_snapshot {
 	uint64_t		 refused_limit;	/* over a per-client limit */
 	uint64_t		 proxy[SCOREBOARD_PROXY_NRESULTS];
 	struct scoreboard_udp	 udp;		/* received, echoed, dropped */
+	struct scoreboard_udp	 stamp;		/* the same for STAMP */
 	unsigned		 workers_configured;
 	unsigned		 workers_live;
 	unsigned		 generation;

@@ -178,6 +178,7 @@ release(struct pool *p, unsigned idx)
 	p->exited.bytes_in += SCOREBOARD_LOAD(sc->bytes_in);
 	p->exited.bytes_out += SCOREBOARD_LOAD(sc->bytes_out);
 	scoreboard_udp_add(&p->exited.udp, &sc->udp);
+	scoreboard_udp_add(&p->exited.stamp, &sc->stamp);
 	p->exited.refused_acl += SCOREBOARD_LOAD(sc->refused_acl);
 	p->exited.refused_limit += SCOREBOARD_LOAD(sc->refused_limit);
 	add_proxy(p->exited.proxy, sc);
@@ -453,6 +454,7 @@ pool_totals(const struct pool *p, unsigned generation, struct pool_totals *t)
 		t->bytes_in += SCOREBOARD_LOAD(sc->bytes_in);
 		t->bytes_out += SCOREBOARD_LOAD(sc->bytes_out);
 		scoreboard_udp_add(&t->udp, &sc->udp);
+		scoreboard_udp_add(&t->stamp, &sc->stamp);
 		t->refused_acl += SCOREBOARD_LOAD(sc->refused_acl);
 		t->refused_limit += SCOREBOARD_LOAD(sc->refused_limit);
 		add_proxy(t->proxy, sc);

@@ -59,6 +59,7 @@ struct pool_totals {
 	uint64_t	bytes_in;
 	uint64_t	bytes_out;
 	struct scoreboard_udp udp;
+	struct scoreboard_udp stamp;
 	uint64_t	refused_acl;
 	uint64_t	refused_limit;
 	uint64_t	proxy[SCOREBOARD_PROXY_NRESULTS];

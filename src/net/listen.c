@@ -27,14 +27,15 @@
 
 #define UNIX_SOCKET_MODE	0666	/* an echo service is for every local user */
 
-/* A listener's name: its address, after "udp:" for a datagram socket. */
+/* A listener's name: its address, after "udp:" or "stamp:" for a datagram socket. */
 void
 listen_name_listener(struct listener *l)
 {
 	size_t	off = 0;
 
 	if (l->socktype == SOCK_DGRAM)
-		off = (size_t)snprintf(l->name, sizeof(l->name), "udp:");
+		off = (size_t)snprintf(l->name, sizeof(l->name), "%s",
+		    l->stamp ? "stamp:" : "udp:");
 	listen_format((struct sockaddr *)&l->sa.ss, l->sa.len, l->name + off,
 	    sizeof(l->name) - off);
 }
@@ -55,6 +56,32 @@ listen_dgram_setup(int fd, int family)
 	    IPV6_RECVPKTINFO, &one, sizeof(one)) == -1)
 		return -1;
 	return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+}
+
+/*
+ * A STAMP reflector's socket also gives each datagram's kernel receive
+ * time (T2, SO_TIMESTAMPNS) and its TTL or hop limit, which the answer
+ * reports; answers leave with TTL 255 (RFC 5357 section 4.2, which
+ * STAMP's reflectors follow), so that the sender may check them.
+ */
+int
+listen_stamp_setup(int fd, int family)
+{
+	int	one = 1, ttl = 255;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one,
+	    sizeof(one)) == -1 ||
+	    setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one)) == -1 ||
+	    setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) == -1)
+		return -1;
+	if (family != AF_INET6)
+		return 0;
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one,
+	    sizeof(one)) == -1 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl,
+	    sizeof(ttl)) == -1)
+		return -1;
+	return 0;
 }
 
 /*
@@ -122,6 +149,8 @@ open_one(struct listener *l, int backlog, char *err, size_t errlen)
 		goto fail;
 	if (l->socktype == SOCK_DGRAM && listen_dgram_setup(fd, family) == -1)
 		goto fail_close;
+	if (l->stamp && listen_stamp_setup(fd, family) == -1)
+		goto fail_close;
 	if (l->socktype == SOCK_STREAM &&
 	    listen_stream_setup(fd, family) == -1)
 		goto fail_close;
@@ -182,7 +211,7 @@ add_address(struct listeners *out, const struct listeners *keep,
 
 	if (listen_resolve(a, &sav, &nsa, &why) == -1) {
 		snprintf(err, errlen, "cannot resolve %s%s%s%s: %s",
-		    a->socktype == SOCK_DGRAM ? "udp:" : "",
+		    a->stamp ? "stamp:" : a->socktype == SOCK_DGRAM ? "udp:" : "",
 		    a->kind == LISTEN_UNIX ? "unix:" : a->host,
 		    a->kind == LISTEN_UNIX ? a->path : ":",
 		    a->kind == LISTEN_UNIX ? "" : a->port, why);
@@ -202,9 +231,16 @@ add_address(struct listeners *out, const struct listeners *keep,
 		memset(l, 0, sizeof(*l));
 		l->sa = sav[i];
 		l->socktype = a->socktype;
+		l->stamp = a->stamp;
 		listen_name_listener(l);
 		if ((old = find_same(keep, &sav[i], a->socktype)) != NULL) {
 			*l = *old;
+			/* udp: and stamp: may trade a socket on a reload. */
+			if (l->stamp != a->stamp && (!a->stamp ||
+			    listen_stamp_setup(l->fd, l->sa.ss.ss_family) == 0)) {
+				l->stamp = a->stamp;
+				listen_name_listener(l);
+			}
 			/* A reload may change the backlog of a kept socket. */
 			if (!l->activated && l->socktype == SOCK_STREAM)
 				(void)listen(l->fd, backlog);
@@ -305,6 +341,17 @@ listen_has_dgram(const struct listeners *ls)
 
 	for (i = 0; ls != NULL && i < ls->n; i++)
 		if (ls->v[i].socktype == SOCK_DGRAM)
+			return true;
+	return false;
+}
+
+bool
+listen_has_stamp(const struct listeners *ls)
+{
+	size_t	i;
+
+	for (i = 0; ls != NULL && i < ls->n; i++)
+		if (ls->v[i].stamp)
 			return true;
 	return false;
 }

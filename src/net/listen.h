@@ -39,6 +39,7 @@ struct listen_addr {
 	enum listen_proxy proxy;	/* listen_parse() leaves DEFAULT */
 	int		 socktype;	/* SOCK_STREAM, or SOCK_DGRAM: "udp:" */
 	bool		 wildcard;	/* "*:PORT": every IPv4 and IPv6 address */
+	bool		 stamp;		/* "stamp:": a STAMP reflector (datagram) */
 	char		 host[LISTEN_HOST_MAX];
 	char		 port[LISTEN_PORT_MAX];
 	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -58,6 +59,7 @@ struct listener {
 	bool			activated;	/* passed by systemd: never unlink */
 	bool			unlink_on_close; /* we made this socket file */
 	bool			proxy;		/* a PROXY header comes first */
+	bool			stamp;		/* a STAMP reflector, not UDP echo */
 };
 
 struct listeners {
@@ -78,6 +80,8 @@ long	listen_somaxconn(void);
 
 /* FileDescriptorName= of the metrics endpoint's socket unit. */
 #define LISTEN_METRICS_NAME	"metrics"
+/* FileDescriptorName= of STAMP reflector sockets: "stamp", or "stamp-..." */
+#define LISTEN_STAMP_NAME	"stamp"
 int	listen_adopt(struct listeners *, struct listeners *metrics, char *err,
 	    size_t errlen);
 int	listen_build(struct listeners *, const struct listeners *keep,
@@ -87,6 +91,8 @@ void	listen_close_unused(struct listeners *old, const struct listeners *cur);
 void	listen_close_all(struct listeners *);
 bool	listen_has_fd(const struct listeners *, int fd);
 bool	listen_has_dgram(const struct listeners *);
+bool	listen_has_stamp(const struct listeners *);
+int	listen_stamp_setup(int fd, int family);
 bool	listen_has_proxy(const struct listeners *);
 int	listen_mark_proxy(struct listeners *, const struct listen_addr *,
 	    size_t naddr, bool all, const char **why);

@@ -21,6 +21,8 @@
 #include "core/log.h"
 #include "net/listen_int.h"
 
+#define STAMP_DEFAULT_PORT	"862"	/* RFC 8762 section 4.1 */
+
 bool
 listen_all_digits(const char *s, size_t n)
 {
@@ -104,9 +106,43 @@ set_host(struct listen_addr *a, const char *host, size_t n, const char **why)
 }
 
 /*
+ * "stamp:" and an Internet form, or a host alone (a name, an IPv4
+ * address, [IPV6] or *) for STAMP's port 862.
+ */
+static int
+parse_stamp(const char *text, struct listen_addr *a, const char **why)
+{
+	char		buf[LISTEN_HOST_MAX + LISTEN_PORT_MAX + 8];
+	const char	*close = strrchr(text, ']');
+	bool		 bare;
+
+	if (strncmp(text, "unix:", 5) == 0 || strncmp(text, "udp:", 4) == 0) {
+		*why = "STAMP listens on Internet addresses only: "
+		    "stamp:HOST[:PORT], stamp:[IPV6][:PORT] or stamp:*[:PORT]";
+		return -1;
+	}
+	bare = text[0] == '[' ? close != NULL && close[1] == '\0' :
+	    strchr(text, ':') == NULL && !listen_all_digits(text, strlen(text));
+	if (bare && strlen(text) < sizeof(buf) - sizeof(STAMP_DEFAULT_PORT)) {
+		snprintf(buf, sizeof(buf), "%s:%s", text, STAMP_DEFAULT_PORT);
+		text = buf;
+	}
+	if (listen_parse(text, a, why) == -1)
+		return -1;
+	if (a->kind != LISTEN_INET) {
+		*why = "STAMP listens on Internet addresses only";
+		return -1;
+	}
+	a->socktype = SOCK_DGRAM;
+	a->stamp = true;
+	return 0;
+}
+
+/*
  * Forms: HOST:PORT, [IPV6]:PORT, *:PORT (every IPv4 and IPv6 address),
  * PORT (the same as *:PORT), unix:/path and unix:@abstract; "udp:"
- * before an Internet form asks for a datagram socket instead.
+ * before an Internet form asks for a datagram socket instead, "stamp:"
+ * for a STAMP reflector's, whose port may be left out (862).
  */
 int
 listen_parse(const char *text, struct listen_addr *a, const char **why)
@@ -115,6 +151,8 @@ listen_parse(const char *text, struct listen_addr *a, const char **why)
 
 	memset(a, 0, sizeof(*a));
 	a->socktype = SOCK_STREAM;
+	if (strncmp(text, "stamp:", 6) == 0)
+		return parse_stamp(text + 6, a, why);
 	if (strncmp(text, "udp:", 4) == 0) {
 		a->socktype = SOCK_DGRAM;
 		text += 4;

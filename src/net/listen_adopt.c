@@ -35,6 +35,16 @@ adopted_type(int fd)
 	return -1;
 }
 
+/* FileDescriptorName=stamp, or stamp-SOMETHING for several sockets. */
+static bool
+is_stamp_name(const char *name)
+{
+	size_t	n = strlen(LISTEN_STAMP_NAME);
+
+	return strncmp(name, LISTEN_STAMP_NAME, n) == 0 &&
+	    (name[n] == '\0' || name[n] == '-');
+}
+
 static void
 adopt_error(char *err, size_t errlen)
 {
@@ -70,6 +80,9 @@ adopt_one(struct listener *l, int fd, const char *name, char *err,
 		goto fail_errno;
 	if (l->socktype == SOCK_STREAM &&
 	    listen_stream_setup(fd, l->sa.ss.ss_family) == -1)
+		goto fail_errno;
+	l->stamp = l->socktype == SOCK_DGRAM && is_stamp_name(name);
+	if (l->stamp && listen_stamp_setup(fd, l->sa.ss.ss_family) == -1)
 		goto fail_errno;
 	listen_name_listener(l);
 	return 0;

@@ -70,6 +70,9 @@ scoreboard_udp_add(struct scoreboard_udp *sum, const struct scoreboard_udp *u)
 	sum->echoed += SCOREBOARD_LOAD(u->echoed);
 	for (i = 0; i < nitems(u->dropped); i++)
 		sum->dropped[i] += SCOREBOARD_LOAD(u->dropped[i]);
+	sum->malformed += SCOREBOARD_LOAD(u->malformed);
+	sum->tlv_unknown += SCOREBOARD_LOAD(u->tlv_unknown);
+	sum->tlv_malformed += SCOREBOARD_LOAD(u->tlv_malformed);
 }
 
 uint64_t

@@ -45,6 +45,9 @@ struct scoreboard_udp {
 	uint64_t	received;	/* datagrams read */
 	uint64_t	echoed;		/* datagrams answered */
 	uint64_t	dropped[SCOREBOARD_UDP_DROP_REASONS];
+	uint64_t	malformed;	/* STAMP: shorter than a test packet */
+	uint64_t	tlv_unknown;	/* STAMP: TLVs reflected with U set */
+	uint64_t	tlv_malformed;	/* STAMP: TLVs reflected with M set */
 };
 
 /*
@@ -65,6 +68,7 @@ struct scoreboard_slot {
 	uint64_t	bytes_in;
 	uint64_t	bytes_out;
 	struct scoreboard_udp udp;
+	struct scoreboard_udp stamp;	/* the same, for STAMP sockets */
 	uint64_t	refused_acl;	/* allow/deny said no */
 	uint64_t	refused_limit;	/* over a per-client limit */
 	uint64_t	proxy[SCOREBOARD_PROXY_NRESULTS];

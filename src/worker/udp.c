@@ -5,7 +5,9 @@
  * answer, and sends those back byte for byte in batches (sendmmsg), from
  * the address they were sent to. An answer is never larger than its
  * question. It remembers a digest of its recent answers, for the loop
- * detector. It never binds, never blocks and never logs per datagram.
+ * detector. On a STAMP socket, stamp_reflect.c turns each admitted
+ * question into its answer, in place and of the same length, instead.
+ * It never binds, never blocks and never logs per datagram.
  */
 #include "build-config.h"
 
@@ -18,6 +20,7 @@
 
 #include "core/log.h"
 #include "core/siphash.h"
+#include "worker/stamp_reflect.h"
 #include "worker/udp.h"
 #include "shm/udp_policy.h"
 
@@ -31,7 +34,8 @@
 /* An IPv4 datagram on a dual-stack socket comes with both pktinfos. */
 union udp_cmsg_in {
 	char		buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
-			    CMSG_SPACE(sizeof(struct in_pktinfo))];
+			    CMSG_SPACE(sizeof(struct in_pktinfo)) +
+			    STAMP_REFLECT_CMSG_BYTES];
 	struct cmsghdr	align;
 };
 
@@ -52,6 +56,10 @@ struct udp_server {
 	const struct config	*cfg;
 	struct scoreboard_slot	*slot;
 	struct udp_limit	*limit;
+	struct stamp_sessions	*sessions;	/* NULL: a stateless reflector */
+	struct scoreboard_udp	*count;		/* this batch's: udp or stamp */
+	struct stamp_clock	 clock;		/* read once a STAMP batch */
+	struct stamp_pending	 pend[UDP_BATCH];	/* by answer */
 	struct udp_policy	 policy;
 	struct sockaddr_storage	*self;		/* our UDP sockets' addresses */
 	struct udp_rate		 client_rate;
@@ -97,7 +105,8 @@ policy_init(struct udp_server *u, const struct listeners *ls)
 
 struct udp_server *
 udp_server_new(const struct config *cfg, struct scoreboard_slot *slot,
-    const struct listeners *ls, struct udp_limit *limit)
+    const struct listeners *ls, struct udp_limit *limit,
+    struct stamp_sessions *sessions)
 {
 	struct udp_server	*u;
 	size_t			 i;
@@ -107,6 +116,8 @@ udp_server_new(const struct config *cfg, struct scoreboard_slot *slot,
 	u->cfg = cfg;
 	u->slot = slot;
 	u->limit = limit;
+	u->sessions = cfg->stamp_stateful ? sessions : NULL;
+	u->count = &slot->udp;
 	if ((u->bufs = malloc((size_t)UDP_BATCH * UDP_BUF_BYTES)) == NULL ||
 	    (u->memo = calloc(UDP_LOOP_SLOTS, sizeof(*u->memo))) == NULL ||
 	    siphash_key_random(&u->key) == -1 ||
@@ -325,7 +336,7 @@ queue_answer(struct udp_server *u, size_t k, size_t i)
 static void
 count_drop(struct udp_server *u, enum udp_drop why, uint64_t n)
 {
-	SCOREBOARD_ADD(u->slot->udp.dropped[why], n);
+	SCOREBOARD_ADD(u->count->dropped[why], n);
 }
 
 /* Send answers [0, n); one that fails is counted and skipped. */
@@ -335,6 +346,8 @@ send_answers(struct udp_server *u, int fd, size_t n)
 	size_t	done = 0, k;
 	int	r;
 
+	if (u->count == &u->slot->stamp)
+		stamp_reflect_t3(u->pend, n, &u->clock);
 	while (done < n) {
 		r = sendmmsg(fd, u->out + done, n - done, MSG_DONTWAIT);
 		if (r == -1 && errno == EINTR)
@@ -346,7 +359,7 @@ send_answers(struct udp_server *u, int fd, size_t n)
 		}
 		for (k = done; k < done + (size_t)r; k++)
 			SCOREBOARD_ADD(u->slot->bytes_out, u->iov_out[k].iov_len);
-		SCOREBOARD_ADD(u->slot->udp.echoed, (uint64_t)r);
+		SCOREBOARD_ADD(u->count->echoed, (uint64_t)r);
 		done += (size_t)r;
 	}
 }
@@ -358,6 +371,25 @@ warn_error(struct udp_server *u, uint64_t now_ms)
 		return;
 	u->warned_ms = now_ms;
 	log_warn("worker: UDP receive");
+}
+
+/*
+ * Whether question i, admitted, becomes answer k: always for echo; for
+ * STAMP, if it is a test packet, answered in place.
+ */
+static bool
+make_answer(struct udp_server *u, size_t k, size_t i, uint64_t now_ms)
+{
+	u->pend[k].packet = NULL;
+	if (u->count != &u->slot->stamp)
+		return true;
+	if (stamp_reflect(u->iov_in[i].iov_base, u->in[i].msg_len,
+	    &u->in[i].msg_hdr, (struct sockaddr *)&u->peer[i], u->sessions,
+	    &u->clock, now_ms, u->count, &u->pend[k]) == -1) {
+		SCOREBOARD_ADD(u->count->malformed, 1);
+		return false;
+	}
+	return true;
 }
 
 /* One batch: 1 if it was full (more may wait), 0 if not, -1 on error. */
@@ -376,13 +408,17 @@ serve_batch(struct udp_server *u, int fd, uint64_t now_ms)
 		warn_error(u, now_ms);
 		return -1;
 	}
-	SCOREBOARD_ADD(u->slot->udp.received, (uint64_t)n);
+	SCOREBOARD_ADD(u->count->received, (uint64_t)n);
+	if (u->count == &u->slot->stamp)
+		stamp_reflect_clock(&u->clock);
 	for (i = 0; i < (size_t)n; i++) {
 		SCOREBOARD_ADD(u->slot->bytes_in, u->in[i].msg_len);
 		if ((why = judge(u, i, now_ms)) != UDP_DROP_NONE) {
 			count_drop(u, why, 1);
 			continue;
 		}
+		if (!make_answer(u, k, i, now_ms))
+			continue;
 		queue_answer(u, k++, i);
 		udp_loop_answered(memo_of(u, u->digest[i]), u->digest[i],
 		    now_ms);
@@ -393,11 +429,12 @@ serve_batch(struct udp_server *u, int fd, uint64_t now_ms)
 }
 
 int
-udp_server_serve(struct udp_server *u, int fd, uint64_t now_ms)
+udp_server_serve(struct udp_server *u, int fd, bool stamp, uint64_t now_ms)
 {
 	unsigned	round;
 	int		r = 1;
 
+	u->count = stamp ? &u->slot->stamp : &u->slot->udp;
 	for (round = 0; round < UDP_ROUNDS && r == 1; round++)
 		r = serve_batch(u, fd, now_ms);
 	return r == -1 ? -1 : 0;

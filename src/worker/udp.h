@@ -6,15 +6,20 @@
 #include "config/config.h"
 #include "net/listen.h"
 #include "shm/scoreboard.h"
+#include "shm/stamp_sessions.h"
 #include "shm/udp_limit.h"
 
 struct udp_server;
 
 struct udp_server *udp_server_new(const struct config *,
 	    struct scoreboard_slot *, const struct listeners *,
-	    struct udp_limit *);
-/* Serve one readable socket for a while; returns -1 on a socket error. */
-int	udp_server_serve(struct udp_server *, int fd, uint64_t now_ms);
+	    struct udp_limit *, struct stamp_sessions *);
+/*
+ * Serve one readable socket for a while, as UDP echo or as a STAMP
+ * reflector; returns -1 on a socket error.
+ */
+int	udp_server_serve(struct udp_server *, int fd, bool stamp,
+	    uint64_t now_ms);
 void	udp_server_free(struct udp_server *);
 
 #endif

@@ -227,7 +227,8 @@ dispatch(struct worker *w, const struct epoll_event *e)
 	case EV_LISTENER:
 		if (((struct wlistener *)(void *)ev)->dgram)
 			(void)udp_server_serve(w->udp,
-			    ((struct wlistener *)(void *)ev)->fd, w->now_ms);
+			    ((struct wlistener *)(void *)ev)->fd,
+			    ((struct wlistener *)(void *)ev)->stamp, w->now_ms);
 		else if (w->accepting)
 			worker_accept_turn(w, (struct wlistener *)(void *)ev);
 		break;
@@ -362,7 +363,7 @@ setup_udp(const struct worker_params *p, struct worker *w)
 			continue;
 		if (w->udp == NULL &&
 		    (w->udp = udp_server_new(p->cfg, w->slot, p->ls,
-		    p->udp_limit)) == NULL) {
+		    p->udp_limit, p->stamp_sessions)) == NULL) {
 			log_error("worker: UDP setup");
 			return -1;
 		}
@@ -420,6 +421,7 @@ setup_loop(const struct worker_params *p, struct worker *w)
 		w->lv[i].name = p->ls->v[i].name;
 		w->lv[i].dgram = p->ls->v[i].socktype == SOCK_DGRAM;
 		w->lv[i].proxy = p->ls->v[i].proxy;
+		w->lv[i].stamp = p->ls->v[i].stamp;
 	}
 	w->nl = p->ls->n;
 	w->sigev.kind = EV_SIGNAL;

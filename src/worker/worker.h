@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "net/listen.h"
 #include "shm/scoreboard.h"
+#include "shm/stamp_sessions.h"
 #include "shm/udp_limit.h"
 
 /* Everything a freshly forked worker needs from its master. */
@@ -24,6 +25,7 @@ struct worker_params {
 	pid_t			 master_pid;
 	int			 master_fd;	/* eventfd: wakes the master */
 	struct udp_limit	*udp_limit;	/* the shared UDP rate buckets */
+	struct stamp_sessions	*stamp_sessions; /* STAMP's shared counters */
 	struct clients		*clients;	/* connections per client */
 };
 

@@ -38,6 +38,7 @@ struct wlistener {
 	int		 fd;
 	bool		 dgram;		/* UDP: always watched, read by udp.c */
 	bool		 proxy;		/* a PROXY header comes first */
+	bool		 stamp;		/* a STAMP reflector's datagram socket */
 	const char	*name;
 };
 

@@ -1224,25 +1224,46 @@ case_idle(struct server *s)
 			"udp_max_datagrams = 0;\n"
 #define UDP_THREADS	4
 #define UDP_RUN_MS	3000
+/* STAMP: 44-byte test packets to a stateful reflector, the same load. */
+#define STAMP_CONF	"listen = [ \"stamp:127.0.0.1:%P\" ];\n" \
+			"udp_max_datagrams_per_client = 0;\n" \
+			"udp_max_bytes_per_client = 0;\n" \
+			"udp_max_datagrams = 0;\n"
+
+static void
+udp_load(struct server *s, const char *what, bool stamp)
+{
+	struct bench_udp_result	r;
+	struct usage		u;
+	double			rate, lost, cpu_us;
+
+	usage_begin(&u, s);
+	bench_udp_run(s->d.host, s->d.port, UDP_THREADS, UDP_RUN_MS, stamp,
+	    &r);
+	usage_end(&u, s);
+	rate = r.answered / r.seconds;
+	lost = r.sent ? 100.0 * (double)(r.sent - r.answered) / r.sent : 0;
+	cpu_us = r.answered ? u.server_ms * 1000.0 / (double)r.answered : 0;
+	printf("BENCH %s %s: %.0f datagrams/s answered, %llu sent, %.1f%% "
+	    "unanswered, %llu wrong, %d threads, %.1f s, %.2f us server CPU "
+	    "each; %s\n", what, s->name, rate, (unsigned long long)r.sent,
+	    lost, (unsigned long long)r.wrong, UDP_THREADS, r.seconds, cpu_us,
+	    u.text);
+	add_row(what, s->name, (unsigned)r.wrong, "%.0f datagrams/s, "
+	    "%.1f%% unanswered, server CPU %.0f%% (%.2f us each)", rate, lost,
+	    u.server_pct, cpu_us);
+}
 
 static void
 case_udp(struct server *s)
 {
-	struct bench_udp_result	r;
-	struct usage		u;
-	double			rate, lost;
+	udp_load(s, "udp-64B", false);
+}
 
-	usage_begin(&u, s);
-	bench_udp_run(s->d.host, s->d.port, UDP_THREADS, UDP_RUN_MS, &r);
-	usage_end(&u, s);
-	rate = r.answered / r.seconds;
-	lost = r.sent ? 100.0 * (double)(r.sent - r.answered) / r.sent : 0;
-	printf("BENCH udp-64B %s: %.0f datagrams/s answered, %llu sent, %.1f%% "
-	    "unanswered, %llu wrong, %d threads, %.1f s; %s\n", s->name, rate,
-	    (unsigned long long)r.sent, lost, (unsigned long long)r.wrong,
-	    UDP_THREADS, r.seconds, u.text);
-	add_row("udp-64B", s->name, (unsigned)r.wrong, "%.0f datagrams/s, "
-	    "%.1f%% unanswered, server CPU %.0f%%", rate, lost, u.server_pct);
+static void
+case_stamp(struct server *s)
+{
+	udp_load(s, "stamp-44B", true);
 }
 
 struct bcase {
@@ -1252,6 +1273,7 @@ struct bcase {
 	bool		 compared;	/* with socat and xinetd too */
 	bool		 udp;		/* with UDP_CONF */
 	bool		 logged;	/* with LOGGED_CONF */
+	bool		 stamp;		/* with STAMP_CONF */
 };
 
 static void
@@ -1267,13 +1289,14 @@ stream_many(struct server *s)
 }
 
 static const struct bcase bcases[] = {
-	{ "stream-1conn", stream_one, false, true, false, false },
-	{ "stream-16conn", stream_many, false, true, false, false },
-	{ "conn-rate", case_rate, false, true, false, false },
-	{ "conn-rate-log", case_rate_logged, false, false, false, true },
-	{ "ping-pong", case_pingpong, false, false, false, false },
-	{ "idle-memory", case_idle, true, false, false, false },
-	{ "udp-64B", case_udp, false, true, true, false },
+	{ "stream-1conn", stream_one, false, true, false, false, false },
+	{ "stream-16conn", stream_many, false, true, false, false, false },
+	{ "conn-rate", case_rate, false, true, false, false, false },
+	{ "conn-rate-log", case_rate_logged, false, false, false, true, false },
+	{ "ping-pong", case_pingpong, false, false, false, false, false },
+	{ "idle-memory", case_idle, true, false, false, false, false },
+	{ "udp-64B", case_udp, false, true, true, false, false },
+	{ "stamp-44B", case_stamp, false, false, true, false, true },
 };
 
 /* Every case gets a fresh server, so its figures are its own. */
@@ -1293,7 +1316,8 @@ run_case(struct server *s, const struct bcase *c)
 	if (c->idle)
 		snprintf(conf, sizeof(conf), IDLE_CONF, IDLE_CONNS + 1000);
 	else if (c->udp)
-		snprintf(conf, sizeof(conf), "%s", UDP_CONF);
+		snprintf(conf, sizeof(conf), "%s", c->stamp ? STAMP_CONF :
+		    UDP_CONF);
 	else
 		snprintf(conf, sizeof(conf), "%s", c->logged ? LOGGED_CONF :
 		    SPEED_CONF);

@@ -3,7 +3,10 @@
  * bench_udp.c: the UDP case of make bench-daemon. Each thread has a connected
  * socket and keeps a few 64-byte datagrams in flight, for a fixed time,
  * on loopback only; a datagram not answered within 100 ms counts as lost
- * and frees its place. It measures, it never asserts a speed.
+ * and frees its place. In STAMP mode the datagrams are 44-byte STAMP test
+ * packets (RFC 8762), and an answer is right when it is 44 bytes and
+ * carries the question's sequence number as the Session-Sender's. It
+ * measures, it never asserts a speed.
  */
 #include "build-config.h"
 
@@ -25,12 +28,15 @@
 #define UDP_IN_FLIGHT		8
 #define UDP_LOST_MS		100
 #define UDP_THREADS_MAX		16
+#define STAMP_BYTES		44	/* RFC 8762's unauthenticated packet */
+#define STAMP_SENDER_SEQ	24	/* in the reflector's answer */
 
 struct flow {
 	const char		*host;
 	unsigned		 port;
 	uint64_t		 end_ms;
 	unsigned		 id;
+	bool			 stamp;
 	struct bench_udp_result	 r;
 };
 
@@ -53,21 +59,24 @@ udp_connect(const char *host, unsigned port)
 	return fd;
 }
 
-/* Ready is when a datagram comes back: 0, or -1 at the deadline. */
+/*
+ * Ready is when a datagram comes back: 0, or -1 at the deadline. It is
+ * as long as a STAMP test packet, which an echo and a reflector answer.
+ */
 int
 bench_udp_answers(const char *host, unsigned port, int timeout_ms)
 {
 	uint64_t	deadline = h_now_ms() + (uint64_t)timeout_ms;
 	struct pollfd	pfd;
-	char		buf[8];
+	char		q[STAMP_BYTES] = "ready?", buf[STAMP_BYTES + 1];
 	int		fd = udp_connect(host, port), r = -1;
 
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	while (fd >= 0 && r == -1 && h_now_ms() < deadline) {
-		(void)send(fd, "ready?", 6, 0);
+		(void)send(fd, q, sizeof(q), 0);
 		if (poll(&pfd, 1, 100) == 1 && recv(fd, buf, sizeof(buf),
-		    MSG_DONTWAIT) == 6)
+		    MSG_DONTWAIT) == STAMP_BYTES)
 			r = 0;
 	}
 	if (fd >= 0)
@@ -82,6 +91,29 @@ question(unsigned char *q, unsigned id, uint64_t n)
 	memcpy(q, &n, sizeof(n));
 }
 
+static void
+stamp_question(unsigned char *q, uint64_t n)
+{
+	uint32_t	be = htonl((uint32_t)n);
+
+	memset(q, 0, STAMP_BYTES);
+	memcpy(q, &be, sizeof(be));
+}
+
+/* Whether an answer is right, and which question it answers. */
+static bool
+answer_ok(const struct flow *f, const unsigned char *a, ssize_t got)
+{
+	unsigned char	q[UDP_BYTES];
+	uint64_t	n;
+
+	if (f->stamp)
+		return got == STAMP_BYTES;
+	memcpy(&n, a, sizeof(n));
+	question(q, f->id, n);
+	return got == UDP_BYTES && memcmp(a, q, UDP_BYTES) == 0;
+}
+
 static void *
 flow_run(void *arg)
 {
@@ -89,7 +121,7 @@ flow_run(void *arg)
 	unsigned char	 q[UDP_BYTES], a[UDP_BYTES + 1];
 	struct pollfd	 pfd;
 	unsigned	 out = 0;
-	uint64_t	 n;
+	size_t		 len = f->stamp ? STAMP_BYTES : UDP_BYTES;
 	ssize_t		 got;
 
 	if ((pfd.fd = udp_connect(f->host, f->port)) == -1)
@@ -97,17 +129,18 @@ flow_run(void *arg)
 	pfd.events = POLLIN;
 	while (h_now_ms() < f->end_ms) {
 		for (; out < UDP_IN_FLIGHT; out++) {
-			question(q, f->id, f->r.sent++);
-			(void)send(pfd.fd, q, sizeof(q), 0);
+			if (f->stamp)
+				stamp_question(q, f->r.sent++);
+			else
+				question(q, f->id, f->r.sent++);
+			(void)send(pfd.fd, q, len, 0);
 		}
 		if (poll(&pfd, 1, UDP_LOST_MS) != 1) {
 			out = 0;
 			continue;
 		}
 		while ((got = recv(pfd.fd, a, sizeof(a), MSG_DONTWAIT)) >= 0) {
-			memcpy(&n, a, sizeof(n));
-			question(q, f->id, n);
-			if (got == UDP_BYTES && memcmp(a, q, UDP_BYTES) == 0)
+			if (answer_ok(f, a, got))
 				f->r.answered++;
 			else
 				f->r.wrong++;
@@ -121,7 +154,7 @@ flow_run(void *arg)
 
 void
 bench_udp_run(const char *host, unsigned port, unsigned threads,
-    unsigned duration_ms, struct bench_udp_result *r)
+    unsigned duration_ms, bool stamp, struct bench_udp_result *r)
 {
 	struct flow	f[UDP_THREADS_MAX];
 	pthread_t	t[UDP_THREADS_MAX];
@@ -137,6 +170,7 @@ bench_udp_run(const char *host, unsigned port, unsigned threads,
 		f[i].port = port;
 		f[i].end_ms = t0 + duration_ms;
 		f[i].id = i;
+		f[i].stamp = stamp;
 		if (pthread_create(&t[i], NULL, flow_run, &f[i]) != 0)
 			h_die("pthread_create failed");
 	}

@@ -3,6 +3,7 @@
 #ifndef SOCKECHOD_TEST_BENCH_UDP_H
 #define SOCKECHOD_TEST_BENCH_UDP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct bench_udp_result {
@@ -13,7 +14,8 @@ struct bench_udp_result {
 };
 
 int	bench_udp_answers(const char *host, unsigned port, int timeout_ms);
+/* UDP echo of 64-byte datagrams, or with "stamp" 44-byte STAMP packets. */
 void	bench_udp_run(const char *host, unsigned port, unsigned threads,
-	    unsigned duration_ms, struct bench_udp_result *);
+	    unsigned duration_ms, bool stamp, struct bench_udp_result *);
 
 #endif

@@ -53,6 +53,39 @@ static const struct good_case {
 	    SOCK_DGRAM },
 };
 
+/* "stamp:": a datagram socket marked STAMP, on port 862 unless given. */
+static const struct good_case stamp_cases[] = {
+	{ "stamp:127.0.0.1", LISTEN_INET, false, "127.0.0.1", "862", "",
+	    SOCK_DGRAM },
+	{ "stamp:127.0.0.1:8620", LISTEN_INET, false, "127.0.0.1", "8620",
+	    "", SOCK_DGRAM },
+	{ "stamp:[::1]", LISTEN_INET, false, "::1", "862", "", SOCK_DGRAM },
+	{ "stamp:[::1]:9", LISTEN_INET, false, "::1", "9", "", SOCK_DGRAM },
+	{ "stamp:*", LISTEN_INET, true, "", "862", "", SOCK_DGRAM },
+	{ "stamp:8620", LISTEN_INET, true, "", "8620", "", SOCK_DGRAM },
+	{ "stamp:localhost", LISTEN_INET, false, "localhost", "862", "",
+	    SOCK_DGRAM },
+};
+
+START_TEST(test_parse_stamp)
+{
+	const struct good_case	*c = &stamp_cases[_i];
+	struct listen_addr	 a;
+	const char		*why = NULL;
+
+	ck_assert_msg(listen_parse(c->text, &a, &why) == 0, "%s: %s", c->text,
+	    why);
+	ck_assert_int_eq(a.kind, c->kind);
+	ck_assert_int_eq(a.wildcard, c->wildcard);
+	ck_assert_str_eq(a.host, c->host);
+	ck_assert_str_eq(a.port, c->port);
+	ck_assert_int_eq(a.socktype, SOCK_DGRAM);
+	ck_assert(a.stamp);
+	ck_assert_int_eq(listen_parse("udp:127.0.0.1:862", &a, &why), 0);
+	ck_assert(!a.stamp);
+}
+END_TEST
+
 START_TEST(test_parse_good)
 {
 	const struct good_case	*c = &good_cases[_i];
@@ -95,6 +128,11 @@ static const struct bad_case {
 	{ "udp:127.0.0.1:0", "between 1 and 65535" },
 	{ "udp:::1:7", "needs brackets" },
 	{ "udp:[::1]", "expected :PORT" },
+	{ "stamp:unix:/run/x", "STAMP listens on Internet addresses only" },
+	{ "stamp:udp:127.0.0.1:862", "STAMP listens on Internet addresses" },
+	{ "stamp:", "missing host" },
+	{ "stamp:::1", "needs brackets" },
+	{ "stamp:127.0.0.1:0", "between 1 and 65535" },
 	{ "unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "too long" },
 };
@@ -626,6 +664,57 @@ START_TEST(test_adopt)
 }
 END_TEST
 
+/*
+ * A datagram socket named "stamp" (or "stamp-...") is a STAMP reflector's:
+ * marked, named "stamp:", and it gives kernel receive times and TTLs.
+ * The child exits 0 when it is, as "want" says.
+ */
+static int
+adopt_stamp_in_child(int fd3, const char *name, bool want)
+{
+	struct listeners	ls;
+	char			err[256] = "", pidbuf[32];
+	pid_t			pid;
+	int			status, v = 0;
+	socklen_t		vlen = sizeof(v);
+
+	if ((pid = fork()) == 0) {
+		if (dup2(fd3, 3) != 3)
+			_exit(10);
+		snprintf(pidbuf, sizeof(pidbuf), "%ld", (long)getpid());
+		setenv("LISTEN_FDS", "1", 1);
+		setenv("LISTEN_PID", pidbuf, 1);
+		setenv("LISTEN_FDNAMES", name, 1);
+		if (listen_adopt(&ls, NULL, err, sizeof(err)) != 1)
+			_exit(11);
+		if (ls.v[0].stamp != want || (strncmp(ls.v[0].name, "stamp:",
+		    6) == 0) != want)
+			_exit(12);
+		if (getsockopt(3, SOL_SOCKET, SO_TIMESTAMPNS, &v, &vlen) == -1 ||
+		    (v != 0) != want)
+			_exit(13);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+}
+
+START_TEST(test_adopt_stamp)
+{
+	int	fd;
+
+	fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(adopt_stamp_in_child(fd, "stamp", true), 0);
+	ck_assert_int_eq(adopt_stamp_in_child(fd, "stamp-v4", true), 0);
+	close(fd);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	ck_assert_int_eq(adopt_stamp_in_child(fd, "echo", false), 0);
+	ck_assert_int_eq(adopt_stamp_in_child(fd, "stampede", false), 0);
+	close(fd);
+}
+END_TEST
+
 /* ListenDatagram=: an Internet datagram socket is a UDP listener. */
 START_TEST(test_adopt_datagram)
 {
@@ -762,6 +851,8 @@ suite(void)
 
 	tcase_add_loop_test(tc, test_parse_good, 0,
 	    nitems(good_cases));
+	tcase_add_loop_test(tc, test_parse_stamp, 0,
+	    sizeof(stamp_cases) / sizeof(stamp_cases[0]));
 	tcase_add_loop_test(tc, test_parse_bad, 0,
 	    nitems(bad_cases));
 	tcase_add_test(tc, test_resolve_and_format);
@@ -782,6 +873,7 @@ suite(void)
 	tcase_add_test(tc, test_adopt);
 	tcase_add_test(tc, test_adopt_datagram);
 	tcase_add_loop_test(tc, test_adopt_named, 0, nitems(named_cases));
+	tcase_add_test(tc, test_adopt_stamp);
 	tcase_add_test(tc, test_build_udp_beside_tcp);
 	suite_add_tcase(s, tc);
 	return s;

@@ -110,6 +110,12 @@ snapshot(const struct metrics_worker *w, size_t nw)
 	s.udp.echoed = 50;
 	s.udp.dropped[UDP_DROP_BROADCAST] = 6;
 	s.udp.dropped[UDP_DROP_LOOP] = 4;
+	s.stamp.received = 30;
+	s.stamp.echoed = 21;
+	s.stamp.malformed = 5;
+	s.stamp.dropped[UDP_DROP_CLIENT_RATE] = 4;
+	s.stamp.tlv_unknown = 3;
+	s.stamp.tlv_malformed = 2;
 	s.c.worker_starts = 5;
 	s.c.worker_exits[METRICS_EXIT_CRASHED] = 1;
 	s.c.worker_exits[METRICS_EXIT_HUNG] = 1;
@@ -142,6 +148,14 @@ static const char *const want_lines[] = {
 	"sockechod_sessions_completed_total 40",
 	"sockechod_received_bytes_total 1000",
 	"sockechod_sent_bytes_total 999",
+	"# TYPE sockechod_stamp_received_packets_total counter",
+	"sockechod_stamp_received_packets_total 30",
+	"sockechod_stamp_reflected_packets_total 21",
+	"sockechod_stamp_dropped_packets_total{reason=\"malformed\"} 5",
+	"sockechod_stamp_dropped_packets_total{reason=\"client_rate\"} 4",
+	"sockechod_stamp_dropped_packets_total{reason=\"loop\"} 0",
+	"sockechod_stamp_tlvs_total{flag=\"unknown\"} 3",
+	"sockechod_stamp_tlvs_total{flag=\"malformed\"} 2",
 	"# TYPE sockechod_udp_received_datagrams_total counter",
 	"sockechod_udp_received_datagrams_total 60",
 	"# TYPE sockechod_udp_echoed_datagrams_total counter",
@@ -210,13 +224,13 @@ START_TEST(test_format)
 	for (i = 0; i < nitems(want_lines); i++)
 		ck_assert_msg(has_line(buf, want_lines[i]), "no line \"%s\" in:\n%s",
 		    want_lines[i], buf);
-	/* One HELP and one TYPE for each of the 22 families. */
+	/* One HELP and one TYPE for each of the 26 families. */
 	for (p = buf; (p = strstr(p, "# HELP ")) != NULL; p++)
 		help++;
 	for (p = buf; (p = strstr(p, "# TYPE ")) != NULL; p++)
 		type++;
-	ck_assert_uint_eq(help, 22);
-	ck_assert_uint_eq(type, 22);
+	ck_assert_uint_eq(help, 26);
+	ck_assert_uint_eq(type, 26);
 }
 END_TEST
 
