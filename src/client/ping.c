@@ -497,7 +497,7 @@ teardown(struct ping *p)
 	close(p->sigfd);
 	free(p->out);
 	free(p->in);
-	stamp_free(p);
+	stampc_free(p);
 	ping_kts_close(p);
 	stats_rtt_free(&p->kts.user);
 	stats_rtt_free(&p->kts.sched);

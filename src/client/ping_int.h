@@ -22,14 +22,14 @@ void	ping_kts_back(struct ping *, uint64_t seq, uint64_t krx_ns,
 const char *ping_kts_mode(const struct ping *);
 
 /* stamp.c */
-int	stamp_open(struct ping *);
-void	stamp_prepare(struct ping *, uint64_t seq, uint64_t rt_ns);
-void	stamp_take(struct ping *, size_t len, uint64_t krx_ns,
+int	stampc_open(struct ping *);
+void	stampc_prepare(struct ping *, uint64_t seq, uint64_t rt_ns);
+void	stampc_take(struct ping *, size_t len, uint64_t krx_ns,
 	    uint64_t now_ns);
-void	stamp_free(struct ping *);
-void	stamp_report_back(struct ping *, uint64_t seq, enum stats_reply);
-void	stamp_report_summary(struct ping *, FILE *);
-void	stamp_report_json(struct ping *, FILE *);
+void	stampc_free(struct ping *);
+void	stampc_report_back(struct ping *, uint64_t seq, enum stats_reply);
+void	stampc_report_summary(struct ping *, FILE *);
+void	stampc_report_json(struct ping *, FILE *);
 
 /* ping_report.c, for stamp_report.c */
 void	ping_report_kts(struct ping *, FILE *);

@@ -182,7 +182,7 @@ ping_report_summary(struct ping *p, FILE *fp)
 		durations("connect", &p->conn, fp);
 	durations("rtt", &p->rtt, fp);
 	if (p->o.stamp && p->stamp != NULL)
-		stamp_report_summary(p, fp);
+		stampc_report_summary(p, fp);
 	ping_report_kts(p, fp);
 	fflush(fp);
 }
@@ -331,7 +331,7 @@ ping_report_json(struct ping *p, FILE *fp)
 		json_durations(fp, "connect_ms", &p->conn);
 	ping_report_json_kts(p, fp);
 	if (p->o.stamp)
-		stamp_report_json(p, fp);
+		stampc_report_json(p, fp);
 	fprintf(fp, "\n}\n");
 	fflush(fp);
 }

@@ -40,7 +40,7 @@ ping_udp_open(struct ping *p)
 	}
 	p->fd = fd;
 	ping_kts_open(p, fd);
-	if (p->o.stamp && stamp_open(p) == -1) {
+	if (p->o.stamp && stampc_open(p) == -1) {
 		p->connect_err = errno;
 		close(fd);
 		p->fd = -1;
@@ -72,7 +72,7 @@ send_probe(struct ping *p, uint64_t now)
 	uint64_t	rt = ktstamp_realtime_ns();
 
 	if (p->o.stamp)
-		stamp_prepare(p, seq, rt);
+		stampc_prepare(p, seq, rt);
 	else
 		probe_fill(p->out, p->o.size, seq, p->run_id);
 	for (tries = 0; tries < 2; tries++) {
@@ -155,7 +155,7 @@ receive_all(struct ping *p)
 	for (;;) {
 		n = receive_one(p, &krx);
 		if (n >= 0 && p->o.stamp) {
-			stamp_take(p, (size_t)n, krx, sig_monotonic_ns());
+			stampc_take(p, (size_t)n, krx, sig_monotonic_ns());
 			continue;
 		}
 		if (n >= 0) {

@@ -40,7 +40,7 @@ read_clock(struct stamp_run *s, bool ptp)
 	s->tai = state == -1 ? 0 : tx.tai;
 	err_us = s->self_synced ? (uint64_t)tx.esterror :
 	    (uint64_t)tx.maxerror;
-	s->err = stamp_err_of(s->self_synced, ptp, err_us * 1000);
+	s->err = stampc_err_of(s->self_synced, ptp, err_us * 1000);
 }
 
 /* The sender's TTL or hop limit 255, so that the reflector's copy counts hops. */
@@ -57,7 +57,7 @@ set_ttl(struct ping *p)
 
 /* The session on p->fd: 0, or -1 (errno). */
 int
-stamp_open(struct ping *p)
+stampc_open(struct ping *p)
 {
 	struct stamp_run	*s;
 
@@ -76,7 +76,7 @@ stamp_open(struct ping *p)
 }
 
 void
-stamp_free(struct ping *p)
+stampc_free(struct ping *p)
 {
 	struct stamp_run	*s = p->stamp;
 
@@ -91,13 +91,13 @@ stamp_free(struct ping *p)
 
 /* Probe "seq" (our first is 1, its wire number 0) at user time rt_ns. */
 void
-stamp_prepare(struct ping *p, uint64_t seq, uint64_t rt_ns)
+stampc_prepare(struct ping *p, uint64_t seq, uint64_t rt_ns)
 {
 	struct stamp_run	*s = p->stamp;
 	uint64_t		 ts;
 
-	ts = p->o.ptp ? stamp_ptp_of(rt_ns, s->tai) : stamp_ntp_of(rt_ns);
-	stamp_fill(p->out, p->o.size, (uint32_t)(seq - 1), ts, s->err,
+	ts = p->o.ptp ? stampc_ptp_of(rt_ns, s->tai) : stampc_ntp_of(rt_ns);
+	stampc_fill(p->out, p->o.size, (uint32_t)(seq - 1), ts, s->err,
 	    s->ssid);
 }
 
@@ -120,7 +120,7 @@ ours(struct ping *p, const struct stamp_reply *r, uint64_t *seq)
 static void
 add(struct stats_rtt *r, int64_t ns)
 {
-	if (stamp_signed_add(r, ns) == -1)
+	if (stampc_signed_add(r, ns) == -1)
 		ping_fatal(EX_OSERR, "out of memory");
 }
 
@@ -145,18 +145,18 @@ measure(struct ping *p, uint64_t seq, const struct stamp_reply *r,
 		s->negative++;
 	if (!(r->err & STAMP_ERR_S))
 		s->refl_unsynced++;
-	stamp_seqs_add(&s->seqs, r->s_seq, r->seq);
+	stampc_seqs_add(&s->seqs, r->s_seq, r->seq);
 }
 
 /* One datagram from the reflector, "len" bytes in p->in. */
 void
-stamp_take(struct ping *p, size_t len, uint64_t krx_ns, uint64_t now_ns)
+stampc_take(struct ping *p, size_t len, uint64_t krx_ns, uint64_t now_ns)
 {
 	struct stamp_reply	r;
 	enum stats_reply	st;
 	uint64_t		seq, user, rtt, t4;
 
-	if (stamp_parse(p->in, len, p->o.size, p->stamp->tai, &r) == -1 ||
+	if (stampc_parse(p->in, len, p->o.size, p->stamp->tai, &r) == -1 ||
 	    !ours(p, &r, &seq)) {
 		p->probes.unknown++;
 		return;
@@ -171,5 +171,5 @@ stamp_take(struct ping *p, size_t len, uint64_t krx_ns, uint64_t now_ns)
 		measure(p, seq, &r, t4);
 		p->stamp->last.rtt = rtt;
 	}
-	stamp_report_back(p, seq, st);
+	stampc_report_back(p, seq, st);
 }

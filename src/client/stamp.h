@@ -69,23 +69,23 @@ struct stamp_seqs {
 };
 
 /* stamp_pkt.c: pure */
-uint64_t stamp_ntp_of(uint64_t unix_ns);
-uint64_t stamp_ntp_ns(uint64_t ntp);
-uint64_t stamp_ptp_of(uint64_t unix_ns, int tai_offset_s);
-uint64_t stamp_ptp_ns(uint64_t ptp, int tai_offset_s);
-uint16_t stamp_err_of(bool synced, bool ptp, uint64_t err_ns);
-double	stamp_err_seconds(uint16_t err);
-void	stamp_fill(unsigned char *buf, size_t size, uint32_t seq,
+uint64_t stampc_ntp_of(uint64_t unix_ns);
+uint64_t stampc_ntp_ns(uint64_t ntp);
+uint64_t stampc_ptp_of(uint64_t unix_ns, int tai_offset_s);
+uint64_t stampc_ptp_ns(uint64_t ptp, int tai_offset_s);
+uint16_t stampc_err_of(bool synced, bool ptp, uint64_t err_ns);
+double	stampc_err_seconds(uint16_t err);
+void	stampc_fill(unsigned char *buf, size_t size, uint32_t seq,
 	    uint64_t ts, uint16_t err, uint16_t ssid);
-int	stamp_parse(const unsigned char *buf, size_t n, size_t size,
+int	stampc_parse(const unsigned char *buf, size_t n, size_t size,
 	    int tai_offset_s, struct stamp_reply *);
-void	stamp_seqs_add(struct stamp_seqs *, uint32_t s_seq, uint32_t refl);
-void	stamp_loss_of(const struct stamp_seqs *, uint64_t lost,
+void	stampc_seqs_add(struct stamp_seqs *, uint32_t s_seq, uint32_t refl);
+void	stampc_loss_of(const struct stamp_seqs *, uint64_t lost,
 	    struct stamp_loss *);
 
 /* One-way figures may be negative (clock offsets): kept biased. */
 #define STAMP_BIAS_NS		(1ull << 50)
-int	stamp_signed_add(struct stats_rtt *, int64_t ns);
-void	stamp_signed_summary(struct stats_rtt *, struct stats_summary *);
+int	stampc_signed_add(struct stats_rtt *, int64_t ns);
+void	stampc_signed_summary(struct stats_rtt *, struct stats_summary *);
 
 #endif

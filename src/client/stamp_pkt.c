@@ -44,7 +44,7 @@ get64(const unsigned char *p)
 
 /* NTP: seconds since 1900, then a binary fraction of a second. */
 uint64_t
-stamp_ntp_of(uint64_t unix_ns)
+stampc_ntp_of(uint64_t unix_ns)
 {
 	uint64_t	sec = unix_ns / NS_PER_S + STAMP_NTP_UNIX_OFFSET;
 	uint64_t	frac = ((unix_ns % NS_PER_S) << 32) / NS_PER_S;
@@ -54,7 +54,7 @@ stamp_ntp_of(uint64_t unix_ns)
 
 /* Back to Unix nanoseconds, rounded to the nearest. */
 uint64_t
-stamp_ntp_ns(uint64_t ntp)
+stampc_ntp_ns(uint64_t ntp)
 {
 	uint64_t	sec = (ntp >> 32) - STAMP_NTP_UNIX_OFFSET;
 	uint64_t	frac = ntp & 0xffffffffu;
@@ -64,7 +64,7 @@ stamp_ntp_ns(uint64_t ntp)
 
 /* PTPv2 truncated: TAI seconds since 1970, then nanoseconds. */
 uint64_t
-stamp_ptp_of(uint64_t unix_ns, int tai_offset_s)
+stampc_ptp_of(uint64_t unix_ns, int tai_offset_s)
 {
 	uint64_t	sec = unix_ns / NS_PER_S + (int64_t)tai_offset_s;
 
@@ -72,7 +72,7 @@ stamp_ptp_of(uint64_t unix_ns, int tai_offset_s)
 }
 
 uint64_t
-stamp_ptp_ns(uint64_t ptp, int tai_offset_s)
+stampc_ptp_ns(uint64_t ptp, int tai_offset_s)
 {
 	uint64_t	sec = (ptp >> 32) - (int64_t)tai_offset_s;
 
@@ -85,7 +85,7 @@ stamp_ptp_ns(uint64_t ptp, int tai_offset_s)
  * err_ns.
  */
 uint16_t
-stamp_err_of(bool synced, bool ptp, uint64_t err_ns)
+stampc_err_of(bool synced, bool ptp, uint64_t err_ns)
 {
 	double		units = ceil((double)err_ns * 4294967296.0 / 1e9);
 	unsigned	scale = 0;
@@ -101,14 +101,14 @@ stamp_err_of(bool synced, bool ptp, uint64_t err_ns)
 }
 
 double
-stamp_err_seconds(uint16_t err)
+stampc_err_seconds(uint16_t err)
 {
 	return ldexp((double)(err & 0xff), (int)((err >> 8) & 0x3f) - 32);
 }
 
 /* A Session-Sender test packet: the fields, then zero padding to "size". */
 void
-stamp_fill(unsigned char *buf, size_t size, uint32_t seq, uint64_t ts,
+stampc_fill(unsigned char *buf, size_t size, uint32_t seq, uint64_t ts,
     uint16_t err, uint16_t ssid)
 {
 	memset(buf, 0, size);
@@ -125,8 +125,8 @@ stamp_fill(unsigned char *buf, size_t size, uint32_t seq, uint64_t ts,
 static uint64_t
 ts_ns(uint64_t ts, uint16_t err, int tai_offset_s)
 {
-	return err & STAMP_ERR_Z ? stamp_ptp_ns(ts, tai_offset_s) :
-	    stamp_ntp_ns(ts);
+	return err & STAMP_ERR_Z ? stampc_ptp_ns(ts, tai_offset_s) :
+	    stampc_ntp_ns(ts);
 }
 
 /*
@@ -134,7 +134,7 @@ ts_ns(uint64_t ts, uint16_t err, int tai_offset_s)
  * answer to one of ours (not the size we sent: the sizes are symmetric).
  */
 int
-stamp_parse(const unsigned char *buf, size_t n, size_t size,
+stampc_parse(const unsigned char *buf, size_t n, size_t size,
     int tai_offset_s, struct stamp_reply *r)
 {
 	if (n != size || n < STAMP_MIN_SIZE)
@@ -156,7 +156,7 @@ stamp_parse(const unsigned char *buf, size_t n, size_t size,
  * it received (RFC 8762 4.3), a stateless one copies our number.
  */
 void
-stamp_seqs_add(struct stamp_seqs *q, uint32_t s_seq, uint32_t refl)
+stampc_seqs_add(struct stamp_seqs *q, uint32_t s_seq, uint32_t refl)
 {
 	if (refl != s_seq)
 		q->stateful = true;
@@ -176,7 +176,7 @@ stamp_seqs_add(struct stamp_seqs *q, uint32_t s_seq, uint32_t refl)
  * after that reply may have been lost either way.
  */
 void
-stamp_loss_of(const struct stamp_seqs *q, uint64_t lost, struct stamp_loss *l)
+stampc_loss_of(const struct stamp_seqs *q, uint64_t lost, struct stamp_loss *l)
 {
 	uint64_t	reached, known;
 
@@ -201,7 +201,7 @@ stamp_loss_of(const struct stamp_seqs *q, uint64_t lost, struct stamp_loss *l)
 }
 
 int
-stamp_signed_add(struct stats_rtt *r, int64_t ns)
+stampc_signed_add(struct stats_rtt *r, int64_t ns)
 {
 	int64_t	b = (int64_t)STAMP_BIAS_NS;
 
@@ -213,7 +213,7 @@ stamp_signed_add(struct stats_rtt *r, int64_t ns)
 }
 
 void
-stamp_signed_summary(struct stats_rtt *r, struct stats_summary *s)
+stampc_signed_summary(struct stats_rtt *r, struct stats_summary *s)
 {
 	double	bias_ms = STAMP_BIAS_NS / 1e6;
 	size_t	i;

@@ -34,7 +34,7 @@ unsynced(const struct stamp_run *s)
 }
 
 void
-stamp_report_back(struct ping *p, uint64_t seq, enum stats_reply r)
+stampc_report_back(struct ping *p, uint64_t seq, enum stats_reply r)
 {
 	struct stamp_run	*s = p->stamp;
 	char			 t[32], f[32], b[32], res[32], c[32];
@@ -62,7 +62,7 @@ signed_durations(const char *what, struct stats_rtt *r, FILE *fp)
 {
 	struct stats_summary	s;
 
-	stamp_signed_summary(r, &s);
+	stampc_signed_summary(r, &s);
 	ping_report_durations(what, &s, fp);
 }
 
@@ -85,13 +85,13 @@ warn_unsynced(const struct stamp_run *s, FILE *fp)
 }
 
 void
-stamp_report_summary(struct ping *p, FILE *fp)
+stampc_report_summary(struct ping *p, FILE *fp)
 {
 	struct stamp_run	*s = p->stamp;
 	struct stamp_loss	 l;
 	bool			 off = unsynced(s);
 
-	stamp_loss_of(&s->seqs, p->probes.lost, &l);
+	stampc_loss_of(&s->seqs, p->probes.lost, &l);
 	fprintf(fp, "loss: forward %llu, backward %llu, either %llu (%s)\n",
 	    (unsigned long long)l.forward, (unsigned long long)l.backward,
 	    (unsigned long long)l.unknown, l.stateful ? "a stateful "
@@ -109,7 +109,7 @@ json_signed(FILE *fp, const char *key, struct stats_rtt *r)
 {
 	struct stats_summary	s;
 
-	stamp_signed_summary(r, &s);
+	stampc_signed_summary(r, &s);
 	if (s.n == 0) {
 		fprintf(fp, ",\n  \"%s\": null", key);
 		return;
@@ -118,14 +118,14 @@ json_signed(FILE *fp, const char *key, struct stats_rtt *r)
 }
 
 void
-stamp_report_json(struct ping *p, FILE *fp)
+stampc_report_json(struct ping *p, FILE *fp)
 {
 	struct stamp_run	*s = p->stamp;
 	struct stamp_loss	 l;
 
 	if (s == NULL)
 		return;
-	stamp_loss_of(&s->seqs, p->probes.lost, &l);
+	stampc_loss_of(&s->seqs, p->probes.lost, &l);
 	fprintf(fp, ",\n  \"ssid\": %u,\n  \"reflector_stateful\": %s,\n"
 	    "  \"lost_forward\": %llu,\n  \"lost_backward\": %llu,\n"
 	    "  \"lost_either\": %llu,\n  \"synchronised\": %s,\n"

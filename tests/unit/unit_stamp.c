@@ -36,10 +36,10 @@ START_TEST(test_timestamps)
 {
 	const struct ts_case	*c = &ts_cases[_i];
 
-	ck_assert_uint_eq(stamp_ntp_of(c->unix_ns), c->ntp);
-	ck_assert_uint_eq(stamp_ntp_ns(c->ntp), c->unix_ns);
-	ck_assert_uint_eq(stamp_ptp_of(c->unix_ns, 37), c->ptp37);
-	ck_assert_uint_eq(stamp_ptp_ns(c->ptp37, 37), c->unix_ns);
+	ck_assert_uint_eq(stampc_ntp_of(c->unix_ns), c->ntp);
+	ck_assert_uint_eq(stampc_ntp_ns(c->ntp), c->unix_ns);
+	ck_assert_uint_eq(stampc_ptp_of(c->unix_ns, 37), c->ptp37);
+	ck_assert_uint_eq(stampc_ptp_ns(c->ptp37, 37), c->unix_ns);
 }
 END_TEST
 
@@ -59,12 +59,12 @@ static const struct err_case {
 START_TEST(test_error_estimate)
 {
 	const struct err_case	*c = &err_cases[_i];
-	uint16_t		 e = stamp_err_of(c->synced, c->ptp, c->err_ns);
+	uint16_t		 e = stampc_err_of(c->synced, c->ptp, c->err_ns);
 
 	ck_assert_uint_eq(e, c->want);
 	/* What it says covers the error, by less than twice. */
-	ck_assert(stamp_err_seconds(e) * 1e9 >= (double)c->err_ns);
-	ck_assert(c->err_ns < 100 || stamp_err_seconds(e) * 1e9 <
+	ck_assert(stampc_err_seconds(e) * 1e9 >= (double)c->err_ns);
+	ck_assert(c->err_ns < 100 || stampc_err_seconds(e) * 1e9 <
 	    2.0 * (double)c->err_ns);
 }
 END_TEST
@@ -79,7 +79,7 @@ START_TEST(test_packet_bytes)
 	unsigned char	buf[48];
 
 	memset(buf, 0xaa, sizeof(buf));
-	stamp_fill(buf, sizeof(buf), 0x01020304, 0x1112131415161718ull,
+	stampc_fill(buf, sizeof(buf), 0x01020304, 0x1112131415161718ull,
 	    0x8005, 0xbeef);
 	ck_assert_mem_eq(buf, want, sizeof(want));
 }
@@ -98,7 +98,7 @@ START_TEST(test_reply_fields)
 	};
 	struct stamp_reply	r;
 
-	ck_assert_int_eq(stamp_parse(buf, sizeof(buf), sizeof(buf), 0, &r),
+	ck_assert_int_eq(stampc_parse(buf, sizeof(buf), sizeof(buf), 0, &r),
 	    0);
 	ck_assert_uint_eq(r.seq, 7);
 	ck_assert_uint_eq(r.t3_ns, 3 * NS);
@@ -110,8 +110,8 @@ START_TEST(test_reply_fields)
 	ck_assert_uint_eq(r.s_err, 2);
 	ck_assert_uint_eq(r.s_ttl, 250);
 	/* Not the size we sent, or shorter than the RFC's packet. */
-	ck_assert_int_eq(stamp_parse(buf, sizeof(buf), 45, 0, &r), -1);
-	ck_assert_int_eq(stamp_parse(buf, 43, 43, 0, &r), -1);
+	ck_assert_int_eq(stampc_parse(buf, sizeof(buf), 45, 0, &r), -1);
+	ck_assert_int_eq(stampc_parse(buf, 43, 43, 0, &r), -1);
 }
 END_TEST
 
@@ -149,8 +149,8 @@ START_TEST(test_loss_direction)
 	memset(&q, 0, sizeof(q));
 	q.stateful = c->stateful;
 	for (i = 0; i < c->n; i++)
-		stamp_seqs_add(&q, c->pairs[i][0], c->pairs[i][1]);
-	stamp_loss_of(&q, c->lost, &l);
+		stampc_seqs_add(&q, c->pairs[i][0], c->pairs[i][1]);
+	stampc_loss_of(&q, c->lost, &l);
 	ck_assert_uint_eq(l.forward, c->forward);
 	ck_assert_uint_eq(l.backward, c->backward);
 	ck_assert_uint_eq(l.unknown, c->unknown);
@@ -164,9 +164,9 @@ START_TEST(test_signed_durations)
 	struct stats_summary	s;
 
 	memset(&r, 0, sizeof(r));
-	ck_assert_int_eq(stamp_signed_add(&r, -3000000), 0);
-	ck_assert_int_eq(stamp_signed_add(&r, 1000000), 0);
-	stamp_signed_summary(&r, &s);
+	ck_assert_int_eq(stampc_signed_add(&r, -3000000), 0);
+	ck_assert_int_eq(stampc_signed_add(&r, 1000000), 0);
+	stampc_signed_summary(&r, &s);
 	ck_assert_uint_eq(s.n, 2);
 	ck_assert_double_eq_tol(s.min_ms, -3.0, 1e-6);
 	ck_assert_double_eq_tol(s.max_ms, 1.0, 1e-6);
