@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "client/prober.h"
 #include "client/stats.h"
 
 #define PING_NS_PER_MS		1000000ull
@@ -39,6 +40,7 @@ struct ping_opts {
 	bool		 connect_each;	/* --connect */
 	bool		 quiet;
 	bool		 json;
+	const char	*metrics_listen;	/* the prober: serve /metrics there */
 };
 
 /* How a wait ended. */
@@ -73,6 +75,7 @@ struct ping {
 	struct stats_probes	 probes;
 	struct stats_rtt	 rtt;		/* time to the full echo */
 	struct stats_rtt	 conn;		/* --connect: time to connect */
+	struct prober		*prober;	/* NULL: not --metrics-listen */
 };
 
 /* ping.c */
@@ -104,5 +107,7 @@ void	ping_report_lost(struct ping *, uint64_t seq, const char *why);
 void	ping_report_summary(struct ping *, FILE *);
 void	ping_report_running(struct ping *, FILE *);
 void	ping_report_json(struct ping *, FILE *);
+int	ping_report_metrics(void *ping, char **buf, size_t *len);
+const char *ping_report_protocol(const struct ping *);
 
 #endif
