@@ -239,6 +239,28 @@ parse_one(int ch, const char *arg, struct ping_opts *o, char *err,
 	}
 }
 
+/* One operand "HOST:PORT" or "[V6]:PORT" (a unit's %I): split in two. */
+static void
+split_host_port(struct ping_opts *o)
+{
+	const char	*c = strrchr(o->host, ':');
+	size_t		 hl;
+
+	if (c == NULL || c[1] == '\0' || strncmp(o->host, "unix:", 5) == 0 ||
+	    strspn(c + 1, "0123456789") != strlen(c + 1))
+		return;
+	hl = c - o->host;
+	if (hl == 0 || hl >= sizeof(o->hostbuf))
+		return;
+	if (o->host[0] == '[' ? o->host[hl - 1] != ']' :
+	    memchr(o->host, ':', hl) != NULL)
+		return;		/* a bare IPv6 address: no port in it */
+	memcpy(o->hostbuf, o->host, hl);
+	o->hostbuf[hl] = '\0';
+	o->port = c + 1;
+	o->host = o->hostbuf;
+}
+
 /* What the options say together, and the operands. */
 static int
 check_opts(int argc, char *argv[], struct ping_opts *o, char *err,
@@ -249,6 +271,8 @@ check_opts(int argc, char *argv[], struct ping_opts *o, char *err,
 	o->host = argv[0];
 	if (argc == 2)
 		o->port = argv[1];
+	else
+		split_host_port(o);
 	if (strncmp(o->host, "unix:", 5) == 0 && (argc == 2 || o->udp))
 		return bad(err, errsize, "%s", argc == 2 ? "a Unix socket "
 		    "takes no port" : "-u: UDP needs HOST [PORT]");

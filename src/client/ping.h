@@ -41,6 +41,7 @@ struct ping_opts {
 	bool		 quiet;
 	bool		 json;
 	const char	*metrics_listen;	/* the prober: serve /metrics there */
+	char		 hostbuf[256];	/* HOST of one operand HOST:PORT */
 };
 
 /* How a wait ended. */
