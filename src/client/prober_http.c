@@ -22,9 +22,11 @@
 #include <unistd.h>
 
 #include "client/prober_http.h"
+#include "core/safepath.h"
 #include "core/sig.h"
 
 #define PHTTP_BACKLOG		16
+#define PHTTP_UNIX_MODE		0660	/* the owner and its group may scrape */
 #define PHTTP_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
 
 static const char *
@@ -100,20 +102,20 @@ fail_msg(char *err, size_t errsize, const char *fmt, ...)
 	return -1;
 }
 
+/* A stale socket file of a dead prober is cleared; the mode is 0660. */
 static int
 listen_unix(const char *path, char *err, size_t errsize)
 {
-	struct sockaddr_un	sun;
-	int			fd;
+	int	fd;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (path[0] != '/' || strlen(path) >= sizeof(sun.sun_path))
+	if (path[0] != '/' || strlen(path) >= sizeof(((struct sockaddr_un *)
+	    NULL)->sun_path))
 		return fail_msg(err, errsize, "unix:%s: expected an absolute "
-		    "path shorter than %zu bytes", path, sizeof(sun.sun_path));
-	memcpy(sun.sun_path, path, strlen(path));
+		    "path shorter than %zu bytes", path,
+		    sizeof(((struct sockaddr_un *)NULL)->sun_path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	if (fd == -1 || safepath_unix_clear(path) == -1 ||
+	    safepath_bind_unix(fd, path, PHTTP_UNIX_MODE) == -1 ||
 	    listen(fd, PHTTP_BACKLOG) == -1) {
 		fail_msg(err, errsize, "unix:%s: %s", path, strerror(errno));
 		if (fd != -1)
