@@ -301,6 +301,25 @@ START_TEST(test_udp_killed_target_is_loss)
 }
 END_TEST
 
+/* Nobody listens when it starts: loss, counted, and the prober stays. */
+START_TEST(test_tcp_target_down_at_start_is_loss)
+{
+	unsigned	p = h_free_port("127.0.0.1");
+
+	M(sent, "sockecho_probes_sent_total", "tcp", p, NULL);
+	M(lost, "sockecho_probes_lost_total", "tcp", p, NULL);
+	M(cnt, "sockecho_probe_rtt_seconds_count", "tcp", p, NULL);
+
+	prober_start("-p", p);
+	ck_assert_int_eq(wait_metric(lost, 2, 10 * INTERVAL_MS), 0);
+	ck_assert_int_eq((int)metric(cnt), 0);
+	ck_assert_int_ge((int)metric(sent), 2);
+	consistent("tcp", p);
+	ck_assert_int_eq(waitpid(prober, NULL, WNOHANG), 0);
+	prober_stop();
+}
+END_TEST
+
 static void
 status_is(const char *req, const char *status)
 {
@@ -385,6 +404,7 @@ suite(void)
 	tcase_add_test(tc, test_delay_lands_in_the_50ms_bucket);
 	tcase_add_test(tc, test_tcp_killed_target_is_loss);
 	tcase_add_test(tc, test_udp_killed_target_is_loss);
+	tcase_add_test(tc, test_tcp_target_down_at_start_is_loss);
 	tcase_add_test(tc, test_bad_requests);
 	tcase_add_test(tc, test_slowloris_does_not_stall_probing);
 	suite_add_tcase(s, tc);
