@@ -39,15 +39,16 @@ static unsigned	mport;
 static pid_t	prober = -1;
 
 static void
-prober_start(const char *proto, unsigned port)
+prober_start_wait(const char *proto, unsigned port, unsigned wait_ms)
 {
-	char	listen[64], ports[16], interval[16];
+	char	listen[64], ports[16], interval[16], wait[16];
 	int	devnull;
 
 	mport = h_free_port("127.0.0.1");
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", mport);
 	snprintf(ports, sizeof(ports), "%u", port);
 	snprintf(interval, sizeof(interval), "%.3f", INTERVAL_MS / 1000.0);
+	snprintf(wait, sizeof(wait), "%.3f", wait_ms / 1000.0);
 	if ((prober = fork()) == -1)
 		h_die("fork");
 	if (prober == 0) {
@@ -55,10 +56,17 @@ prober_start(const char *proto, unsigned port)
 		devnull = open("/dev/null", O_WRONLY);
 		dup2(devnull, 1);
 		execl(h_env("SOCKECHO", "../../src/sockecho"), "sockecho", "-p",
-		    proto, "-i", interval, "-w", interval, "--metrics-listen",
+		    proto, "-i", interval, "-w", wait, "--metrics-listen",
 		    listen, "127.0.0.1", ports, (char *)NULL);
 		_exit(127);
 	}
+}
+
+/* -w as long as -i: a loss is lost within two intervals. */
+static void
+prober_start(const char *proto, unsigned port)
+{
+	prober_start_wait(proto, port, INTERVAL_MS);
 }
 
 static void
@@ -301,6 +309,37 @@ START_TEST(test_udp_killed_target_is_loss)
 }
 END_TEST
 
+/*
+ * A UDP server that drops, duplicates, reorders and alters by sequence
+ * number (testserv.c): each counter moves, and only the first intact echo
+ * of a probe enters the histogram.
+ */
+START_TEST(test_udp_chaos_counters)
+{
+	unsigned	p;
+	pid_t		pid = testserv_start(TESTSERV_UDP_CHAOS, 0, &p);
+
+	M(sent, "sockecho_probes_sent_total", "udp", p, NULL);
+	M(dup, "sockecho_probes_duplicated_total", "udp", p, NULL);
+	M(reord, "sockecho_probes_reordered_total", "udp", p, NULL);
+	M(mism, "sockecho_probes_mismatched_total", "udp", p, NULL);
+	M(lost, "sockecho_probes_lost_total", "udp", p, NULL);
+	M(out, "sockecho_probes_in_flight", "udp", p, NULL);
+
+	/* A wait of 5 intervals: the probe held back is reordered, not late. */
+	prober_start_wait("-u", p, 5 * INTERVAL_MS);
+	ck_assert_int_eq(wait_metric(sent, 13, 10000), 0);
+	ck_assert_int_eq(wait_metric(dup, 2, 5000), 0);
+	ck_assert_int_ge((int)metric(reord), 2);
+	ck_assert_int_ge((int)metric(mism), 2);
+	ck_assert_int_ge((int)metric(lost), 1);
+	ck_assert_int_le((int)metric(out), 6);
+	consistent("udp", p);
+	prober_stop();
+	testserv_stop(pid);
+}
+END_TEST
+
 /* Nobody listens when it starts: loss, counted, and the prober stays. */
 START_TEST(test_tcp_target_down_at_start_is_loss)
 {
@@ -405,6 +444,7 @@ suite(void)
 	tcase_add_test(tc, test_tcp_killed_target_is_loss);
 	tcase_add_test(tc, test_udp_killed_target_is_loss);
 	tcase_add_test(tc, test_tcp_target_down_at_start_is_loss);
+	tcase_add_test(tc, test_udp_chaos_counters);
 	tcase_add_test(tc, test_bad_requests);
 	tcase_add_test(tc, test_slowloris_does_not_stall_probing);
 	suite_add_tcase(s, tc);
