@@ -450,6 +450,8 @@ exit_status(const struct ping *p)
 	const struct stats_probes	*s = &p->probes;
 	bool				 deadline_hit = p->end_ns >= p->stop_at_ns;
 
+	if (p->prober != NULL)
+		return 0;	/* its loss was at /metrics, not a failure */
 	if (stats_probes_all_back(s, deadline_hit ? p->o.count : 0))
 		return 0;
 	/* Every probe refused by ICMP: nobody listens there. */
