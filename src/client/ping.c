@@ -32,6 +32,7 @@
 #include "core/sig.h"
 
 #define EXIT_LOST	1
+#define OPT_METRICS_LISTEN	256	/* a long option only */
 
 /* The options that take an argument, so that their value is not an option. */
 #define ARG_LETTERS	"mtTCiswr"
@@ -58,6 +59,7 @@ static const struct option ping_longopts[] = {
 	{ "no-newline", no_argument, NULL, 'n' },
 	{ "message", required_argument, NULL, 'm' },
 	{ "retries", required_argument, NULL, 'r' },
+	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -68,6 +70,8 @@ usage(FILE *fp)
 	    "usage: sockecho -p [-Nqju] [-C COUNT] [-i SECONDS] [-s BYTES] "
 	    "[-w SECONDS]\n"
 	    "                [-t SECONDS] [-T SECONDS] HOST [PORT]\n"
+	    "       sockecho -p [-Nu] [-i SECONDS] [-w SECONDS] --metrics-listen "
+	    "ADDR HOST [PORT]\n"
 	    "       sockecho -p [options] unix:/PATH\n"
 	    "       sockecho --stamp [--ptp] [--stateful] [-qj] [-C COUNT] "
 	    "[-i SECONDS]\n"
@@ -95,6 +99,10 @@ usage(FILE *fp)
 	    "summary\n"
 	    "  -j, --json                  the summary as JSON, nothing "
 	    "else\n"
+	    "      --metrics-listen ADDR   probe forever, serve Prometheus "
+	    "metrics at\n"
+	    "                              http://ADDR/metrics (HOST:PORT or "
+	    "unix:/PATH)\n"
 	    "SIGINT stops and prints the summary; SIGQUIT prints the running "
 	    "summary.\n", PING_SIZE);
 }
@@ -253,6 +261,9 @@ parse_one(int ch, const char *arg, struct ping_opts *o, char *err,
 	case 'j':
 		parse_flag(ch, o);
 		return 0;
+	case OPT_METRICS_LISTEN:
+		o->metrics_listen = arg;
+		return 0;
 	case 'c':
 		return bad(err, errsize, "-c: --ping checks every echo anyway; "
 		    "the probe count is -C");
@@ -268,6 +279,28 @@ parse_one(int ch, const char *arg, struct ping_opts *o, char *err,
 	}
 }
 
+/* One operand "HOST:PORT" or "[V6]:PORT" (a unit's %I): split in two. */
+static void
+split_host_port(struct ping_opts *o)
+{
+	const char	*c = strrchr(o->host, ':');
+	size_t		 hl;
+
+	if (c == NULL || c[1] == '\0' || strncmp(o->host, "unix:", 5) == 0 ||
+	    strspn(c + 1, "0123456789") != strlen(c + 1))
+		return;
+	hl = c - o->host;
+	if (hl == 0 || hl >= sizeof(o->hostbuf))
+		return;
+	if (o->host[0] == '[' ? o->host[hl - 1] != ']' :
+	    memchr(o->host, ':', hl) != NULL)
+		return;		/* a bare IPv6 address: no port in it */
+	memcpy(o->hostbuf, o->host, hl);
+	o->hostbuf[hl] = '\0';
+	o->port = c + 1;
+	o->host = o->hostbuf;
+}
+
 /* What the options say together, and the operands. */
 static int
 check_opts(int argc, char *argv[], struct ping_opts *o, char *err,
@@ -278,6 +311,8 @@ check_opts(int argc, char *argv[], struct ping_opts *o, char *err,
 	o->host = argv[0];
 	if (argc == 2)
 		o->port = argv[1];
+	else
+		split_host_port(o);
 	if (strncmp(o->host, "unix:", 5) == 0 && (argc == 2 || o->udp))
 		return bad(err, errsize, "%s", argc == 2 ? "a Unix socket "
 		    "takes no port" : "-u: UDP needs HOST [PORT]");
@@ -301,6 +336,12 @@ check_opts(int argc, char *argv[], struct ping_opts *o, char *err,
 	    o->size > PING_UDP_MAX_SIZE))
 		return bad(err, errsize, "-s: a UDP probe has %u to %u bytes",
 		    PROBE_MIN_UDP_SIZE, PING_UDP_MAX_SIZE);
+	if (o->metrics_listen != NULL && (o->count || o->json))
+		return bad(err, errsize, "--metrics-listen probes until stopped "
+		    "and shows its counts at /metrics: not with -%c",
+		    o->count ? 'C' : 'j');
+	if (o->metrics_listen != NULL)
+		o->quiet = true;	/* a line a probe, forever: no */
 	if (!ping_interval_allowed(o->interval_ns, geteuid() == 0))
 		return bad(err, errsize, "-i: an interval below 0.002 s floods; "
 		    "only root may");
@@ -426,6 +467,12 @@ open_target(struct ping *p)
 	}
 	if (p->interrupted)
 		return EXIT_LOST;
+	if (p->prober != NULL && !p->o.udp) {
+		/* The prober counts the target down as loss, and retries. */
+		fprintf(stderr, "sockecho: cannot connect to %s: %s; probing "
+		    "on\n", p->label, strerror(p->connect_err));
+		return 0;
+	}
 	fprintf(stderr, "sockecho: cannot connect to %s%s%s: %s\n", p->o.host,
 	    port ? " port " : "", port ? port : "", strerror(p->connect_err));
 	return p->connect_timed_out ? EX_TEMPFAIL : EX_UNAVAILABLE;
@@ -456,6 +503,8 @@ exit_status(const struct ping *p)
 	const struct stats_probes	*s = &p->probes;
 	bool				 deadline_hit = p->end_ns >= p->stop_at_ns;
 
+	if (p->prober != NULL)
+		return 0;	/* its loss was at /metrics, not a failure */
 	if (stats_probes_all_back(s, deadline_hit ? p->o.count : 0))
 		return 0;
 	/* Every probe refused by ICMP: nobody listens there. */
@@ -489,9 +538,31 @@ setup(struct ping *p)
 	    UINT64_MAX;
 }
 
+/* --metrics-listen: the target's label and the HTTP server; 0 or -1. */
+static int
+prober_open(struct ping *p, char *err, size_t errsize)
+{
+	const char	*h = p->o.host;
+	bool		 v6 = strchr(h, ':') != NULL && h[0] != '[';
+
+	if ((p->prober = calloc(1, sizeof(*p->prober))) == NULL)
+		return snprintf(err, errsize, "out of memory"), -1;
+	if (strncmp(h, "unix:", 5) == 0)
+		snprintf(p->prober->target, sizeof(p->prober->target), "%s", h);
+	else
+		snprintf(p->prober->target, sizeof(p->prober->target),
+		    v6 ? "[%s]:%s" : "%s:%s", h, p->o.port);
+	return phttp_listen(&p->prober->http, p->o.metrics_listen,
+	    ping_report_metrics, p, err, errsize);
+}
+
 static void
 teardown(struct ping *p)
 {
+	if (p->prober != NULL) {
+		phttp_close(&p->prober->http);
+		free(p->prober);
+	}
 	if (p->fd >= 0)
 		close(p->fd);
 	close(p->sigfd);
@@ -529,6 +600,9 @@ ping_main(int argc, char *argv[])
 		return r < 0 ? 0 : r;
 	}
 	setup(p);
+	if (p->o.metrics_listen != NULL &&
+	    prober_open(p, err, sizeof(err)) == -1)
+		ping_fatal(EX_UNAVAILABLE, "--metrics-listen %s", err);
 	if ((r = open_target(p)) != 0) {
 		if (p->interrupted)
 			ping_report_summary(p, stdout);

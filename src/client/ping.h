@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "client/prober.h"
 #include "client/stats.h"
 
 #define PING_NS_PER_MS		1000000ull
@@ -42,6 +43,8 @@ struct ping_opts {
 	bool		 stamp;		/* --stamp: a STAMP session */
 	bool		 ptp;		/* --ptp: PTP timestamps (Z flag) */
 	bool		 stateful;	/* --stateful: the reflector is */
+	const char	*metrics_listen;	/* the prober: serve /metrics there */
+	char		 hostbuf[256];	/* HOST of one operand HOST:PORT */
 };
 
 /* How a wait ended. */
@@ -106,6 +109,7 @@ struct ping {
 	struct stats_rtt	 conn;		/* --connect: time to connect */
 	struct ping_kts		 kts;
 	struct stamp_run	*stamp;		/* --stamp */
+	struct prober		*prober;	/* NULL: not --metrics-listen */
 };
 
 /* What ping_measure() found. */
@@ -146,5 +150,7 @@ void	ping_report_lost(struct ping *, uint64_t seq, const char *why);
 void	ping_report_summary(struct ping *, FILE *);
 void	ping_report_running(struct ping *, FILE *);
 void	ping_report_json(struct ping *, FILE *);
+int	ping_report_metrics(void *ping, char **buf, size_t *len);
+const char *ping_report_protocol(const struct ping *);
 
 #endif

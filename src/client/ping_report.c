@@ -7,6 +7,7 @@
 #include "build-config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <errno.h>
 
@@ -68,6 +69,8 @@ ping_report_back(struct ping *p, uint64_t seq, enum stats_reply r,
 	};
 	char	t[32], c[32];
 
+	if (p->prober != NULL && (r == STATS_BACK || r == STATS_REORDERED))
+		prober_observe(p->prober, rtt_ns);
 	if (!lines_shown(p))
 		return;
 	fprintf(p->fp, "%zu bytes from %s: seq=%llu", p->o.size, p->label,
@@ -334,4 +337,40 @@ ping_report_json(struct ping *p, FILE *fp)
 		stampc_report_json(p, fp);
 	fprintf(fp, "\n}\n");
 	fflush(fp);
+}
+
+/* The label of what is probed: "tcp" or "udp" (a new probe kind: here). */
+const char *
+ping_report_protocol(const struct ping *p)
+{
+	return p->o.udp ? "udp" : "tcp";
+}
+
+/* The prober's /metrics body (a phttp_render_fn): 0, or -1. */
+int
+ping_report_metrics(void *arg, char **buf, size_t *len)
+{
+	struct ping		*p = arg;
+	struct prober_view	 v;
+	FILE			*fp;
+	int			 r;
+
+	v = (struct prober_view){
+		.target = p->prober->target,
+		.protocol = ping_report_protocol(p),
+		.hist = &p->prober->hist,
+		.probes = &p->probes,
+		.last_success_s = p->prober->last_success_s,
+		.interval_s = p->o.interval_ns / 1e9,
+		.wait_s = p->o.timeout_ns / 1e9,
+	};
+	if ((fp = open_memstream(buf, len)) == NULL)
+		return -1;
+	r = prober_expose(fp, &v);
+	if (fclose(fp) == EOF || r == -1) {
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	return 0;
 }

@@ -1092,6 +1092,58 @@ step_sandbox() {
 }
 
 echo "# sockechod end-to-end test, $(systemctl --version | head -1)"
+# ---------------------------------------------------------------------
+# Step P: the prober's template, one instance probing port 7.
+# ---------------------------------------------------------------------
+PROBER=sockecho-prober@127.0.0.1:7.service
+
+# prober_value NAME: NAME's value in a scrape of the prober on 9807.
+prober_value() {
+	{ exec 5<>/dev/tcp/127.0.0.1/9807; } 2>/dev/null || return 1
+	printf 'GET /metrics HTTP/1.1\r\n\r\n' >&5
+	timeout 10 cat <&5 >"$T/prober"
+	exec 5<&-
+	sed -n "s/^$1{target=\"127.0.0.1:7\",protocol=\"tcp\"} //p" "$T/prober"
+}
+
+prober_at_least() {
+	local v
+
+	v=$(prober_value "$1")
+	[ -n "$v" ] && [ "$v" -ge "$2" ]
+}
+
+step_prober() {
+	local out pid
+
+	# The template's file: an instance name with ":" is not looked up.
+	out=$(systemd-analyze verify --man=no "$UNITDIR/sockecho-prober@.service" 2>&1)
+	check "step P: systemd-analyze verify of sockecho-prober@.service prints nothing" \
+	    'it printed: $out' test -z "$out"
+	exposure_at_most "step P: systemd-analyze security --offline=true sockecho-prober@.service" \
+	    1.1 --offline=true "$UNITDIR/sockecho-prober@.service"
+	printf 'METRICS_LISTEN=127.0.0.1:9807\nPROBER_OPTIONS="-i 0.2 -w 0.2"\n' \
+	    >/etc/default/sockecho-prober-127.0.0.1:7
+	systemctl start "$SOCK" "$PROBER"
+	check "step P: $PROBER probes port 7 and serves /metrics on 9807" \
+	    '$(head -c 300 "$T/prober"); $(journalctl -b --no-pager -o cat -u "$PROBER" | tail -5)' \
+	    wait_for 10 prober_at_least sockecho_probes_received_total 3
+	pid=$(prop MainPID "$PROBER")
+	check "step P: it runs as a dynamic user, without capabilities" \
+	    'uid $(stat -c %u /proc/$pid), CapEff=$(proc_field $pid CapEff)' \
+	    eval '[ "$(stat -c %u "/proc/$pid")" -ne 0 ] &&
+		[ "$(proc_field "$pid" CapEff)" = 0000000000000000 ]'
+	systemctl stop "$SOCK" "$SVC"
+	check "step P: with sockechod stopped, the probes are counted lost" \
+	    '$(grep lost_total "$T/prober")' \
+	    wait_for 10 prober_at_least sockecho_probes_lost_total 1
+	check "step P: and the prober keeps running" \
+	    '$(systemctl is-active $PROBER)' active_is active "$PROBER"
+	systemctl stop "$PROBER"
+	rm -f /etc/default/sockecho-prober-127.0.0.1:7
+	systemctl start "$SOCK"
+}
+
 step_install
 step0
 step1
@@ -1104,4 +1156,5 @@ step7
 step8
 step_udp
 step_sandbox
+step_prober
 step9
