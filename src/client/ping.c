@@ -522,7 +522,8 @@ setup(struct ping *p)
 	signal(SIGPIPE, SIG_IGN);
 	if ((p->sigfd = sig_open(signals, nitems(signals))) == -1)
 		ping_fatal(EX_OSERR, "signalfd: %s", strerror(errno));
-	if ((p->out = malloc(p->o.size)) == NULL ||
+	/* One byte more than the payload: -s 0 is a payload, not a failure. */
+	if ((p->out = malloc(p->o.size + 1)) == NULL ||
 	    (p->in = malloc(p->o.size + 1)) == NULL)
 		ping_fatal(EX_OSERR, "out of memory");
 	if (getentropy(seed, sizeof(seed)) == -1)

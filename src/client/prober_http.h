@@ -51,8 +51,8 @@ struct phttp {
 };
 
 enum phttp_req phttp_parse(const char *buf, size_t len);
-int	phttp_listen(struct phttp *, const char *addr, phttp_render_fn *,
-	    void *arg, char *err, size_t errsize);
+int	phttp_listen(struct phttp *h, const char *addr,
+	    phttp_render_fn *render, void *arg, char *err, size_t errsize);
 int	phttp_pollfds(struct phttp *, struct pollfd *, int max);
 void	phttp_service(struct phttp *, const struct pollfd *, int n,
 	    uint64_t now_ns);
