@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/sig.h"		/* sig_monotonic_ns(): the one clock */
+
 #define LOAD_THREADS_MAX	16
 #define LOAD_BURSTS_MAX		8
 #define LOAD_PROCS_MAX		4096
@@ -61,8 +63,7 @@ struct procs {
 	int		n;
 };
 
-/* load.c: clocks, the histogram, the pattern, the RESULT line. */
-uint64_t	load_now_ns(void);
+/* load.c: the histogram, the pattern, the RESULT line. */
 void		hist_add(struct hist *, uint64_t ns);
 void		pattern_init(void);
 void		hist_merge(struct hist *, const struct hist *);

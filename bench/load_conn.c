@@ -40,7 +40,7 @@ static unsigned
 wait_connected(const int *fds, unsigned n, unsigned ms)
 {
 	struct pollfd	*p;
-	uint64_t	 end = load_now_ns() + ms * 1000000ULL;
+	uint64_t	 end = sig_monotonic_ns() + ms * 1000000ULL;
 	unsigned	 i, left = n, bad = 0;
 
 	if ((p = calloc(n, sizeof(*p))) == NULL)
@@ -49,7 +49,7 @@ wait_connected(const int *fds, unsigned n, unsigned ms)
 		p[i].fd = fds[i];
 		p[i].events = POLLOUT;
 	}
-	while (left > 0 && load_now_ns() < end) {
+	while (left > 0 && sig_monotonic_ns() < end) {
 		if (poll(p, n, 50) <= 0)
 			continue;
 		for (i = 0; i < n; i++) {
@@ -118,13 +118,13 @@ static int
 wait_growth(pid_t server, const struct procs *base, unsigned *grown,
     int want, unsigned ms)
 {
-	uint64_t	end = load_now_ns() + ms * 1000000ULL;
+	uint64_t	end = sig_monotonic_ns() + ms * 1000000ULL;
 	int		sum;
 
 	for (;;) {
 		sum = fd_growth(server, base, grown);
 		if ((want > 0 && sum >= want) || (want == 0 && sum <= 0) ||
-		    load_now_ns() >= end)
+		    sig_monotonic_ns() >= end)
 			return sum;
 		/* A server out of descriptors accepts no more. */
 		if (want > 0 && procs_at_fd_limit(server))
@@ -153,7 +153,7 @@ echo_count(int fd, unsigned i, uint64_t t0, struct tally *t)
 		t->errors++;
 		return;
 	}
-	hist_add(&t->lat, load_now_ns() - t0);
+	hist_add(&t->lat, sig_monotonic_ns() - t0);
 	t->ops++;
 	t->bytes++;
 }
@@ -173,7 +173,7 @@ echo_each(const int *fds, unsigned n, struct tally *t, bool at_once)
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		t0[i] = load_now_ns();
+		t0[i] = sig_monotonic_ns();
 		if (fds[i] == -1 ||
 		    send(fds[i], pattern_at(i), 1, MSG_NOSIGNAL) != 1) {
 			t->errors++;
@@ -234,9 +234,9 @@ run_idle(const struct opts *o, pid_t server)
 	}
 	rss_idle = procs_rss_kb(server);
 	cpu0 = procs_cpu_ns(server);
-	ns = load_now_ns();
+	ns = sig_monotonic_ns();
 	echo_each(fds, o->conns, &t, false);
-	ns = load_now_ns() - ns;
+	ns = sig_monotonic_ns() - ns;
 	cpu0 = procs_cpu_ns(server) - cpu0;
 	rss_echo = procs_rss_kb(server);
 	close_conns(fds, o->conns);

@@ -289,9 +289,9 @@ procs_settle(pid_t root)
 	unsigned		sum, last = 0;
 	int			i;
 
-	end = load_now_ns() + 5000 * 1000000ULL;
-	stable = load_now_ns();
-	while ((now = load_now_ns()) < end) {
+	end = sig_monotonic_ns() + 5000 * 1000000ULL;
+	stable = sig_monotonic_ns();
+	while ((now = sig_monotonic_ns()) < end) {
 		if (procs_read(root, &t, true) == -1)
 			return;
 		for (sum = t.n, i = 0; i < t.n; i++)
@@ -339,10 +339,10 @@ server_spawn(const struct opts *o)
 int
 server_wait_listening(pid_t pid, unsigned port, unsigned ms)
 {
-	uint64_t	end = load_now_ns() + ms * 1000000ULL;
+	uint64_t	end = sig_monotonic_ns() + ms * 1000000ULL;
 	int		fd, status;
 
-	while (load_now_ns() < end) {
+	while (sig_monotonic_ns() < end) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return -1;
 		if ((fd = load_connect(port, false)) != -1) {
@@ -365,7 +365,7 @@ reap_until(pid_t pid, uint64_t end)
 		r = waitpid(pid, &status, WNOHANG);
 		if (r == pid || (r == -1 && errno == ECHILD))
 			return true;
-		if (load_now_ns() >= end)
+		if (sig_monotonic_ns() >= end)
 			return false;
 		usleep(POLL_US);
 	}
@@ -383,7 +383,7 @@ server_stop(pid_t pid, bool kill_ok)
 	bool		clean;
 
 	kill(-pid, SIGTERM);
-	clean = reap_until(pid, load_now_ns() + ms * 1000000ULL);
+	clean = reap_until(pid, sig_monotonic_ns() + ms * 1000000ULL);
 	kill(-pid, SIGKILL);
 	if (!clean) {
 		if (!kill_ok)

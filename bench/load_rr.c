@@ -101,7 +101,7 @@ conn_send(struct worker *w, unsigned i)
 	}
 	if (n > 0) {
 		c->sent += n;
-		c->progress = load_now_ns();
+		c->progress = sig_monotonic_ns();
 	}
 	out = c->sent < size;
 	if (out != c->want_out) {
@@ -234,7 +234,8 @@ worker_main(void *arg)
 {
 	struct worker		*w = arg;
 	struct epoll_event	 ev[EVENTS_MAX];
-	uint64_t		 now = load_now_ns(), drain_end = 0, swept = now;
+	uint64_t		 now = sig_monotonic_ns(), drain_end = 0;
+	uint64_t		 swept = now;
 	unsigned		 i;
 	int			 n, k;
 
@@ -246,7 +247,7 @@ worker_main(void *arg)
 	}
 	for (;;) {
 		n = epoll_wait(w->ep, ev, EVENTS_MAX, 50);
-		now = load_now_ns();
+		now = sig_monotonic_ns();
 		for (k = 0; k < n; k++)
 			worker_event(w, &ev[k], now);
 		if (atomic_load(&w->run->phase) == DRAIN && drain_end == 0)
@@ -355,12 +356,12 @@ run_phases(struct run *r, pid_t server, uint64_t *cpu_ns)
 		pthread_create(&r->w[t].tid, NULL, worker_main, &r->w[t]);
 	sleep_ms(r->o->warm_ms);
 	c0 = procs_cpu_ns(server);
-	t0 = load_now_ns();
+	t0 = sig_monotonic_ns();
 	atomic_store(&r->phase, MEASURE);
 	sleep_ms(r->o->ms);
 	atomic_store(&r->phase, DRAIN);
 	*cpu_ns = procs_cpu_ns(server) - c0;
-	t0 = load_now_ns() - t0;
+	t0 = sig_monotonic_ns() - t0;
 	for (t = 0; t < r->o->threads; t++)
 		pthread_join(r->w[t].tid, NULL);
 	return t0;

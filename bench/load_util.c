@@ -35,15 +35,6 @@
 
 static unsigned char	*pattern;
 
-uint64_t
-load_now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 void
 load_warn(const char *fmt, ...)
 {

@@ -29,6 +29,7 @@
 #include "config/config.h"
 #include "core/pidfile.h"
 #include "core/safepath.h"
+#include "core/sig.h"
 #include "master/reload.h"
 #include "ctl.h"
 
@@ -249,16 +250,11 @@ wait_answer(long pid, int pidfd, int sigfd, ctl_options_fn *options)
 	struct signalfd_siginfo	 si;
 	struct pollfd		 pfd[2] = { { sigfd, POLLIN, 0 },
 				    { pidfd, POLLIN, 0 } };
-	struct timespec		 now;
 	long long		 deadline_ms, left_ms;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	deadline_ms = now.tv_sec * 1000LL + now.tv_nsec / 1000000 +
-	    RELOAD_WAIT_MS;
+	deadline_ms = (long long)sig_monotonic_ms() + RELOAD_WAIT_MS;
 	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left_ms = deadline_ms - (now.tv_sec * 1000LL +
-		    now.tv_nsec / 1000000);
+		left_ms = deadline_ms - (long long)sig_monotonic_ms();
 		if (left_ms <= 0) {
 			fprintf(stderr, "sockechod: no answer from process %ld "
 			    "within %d s\n", pid, RELOAD_WAIT_MS / 1000);

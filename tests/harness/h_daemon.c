@@ -70,7 +70,8 @@ h_free_port(const char *host)
 	int		 fd, one = 1;
 
 	if (seed == 0)
-		seed = (unsigned)getpid() * 2654435761u ^ (unsigned)h_now_ms();
+		seed = (unsigned)getpid() * 2654435761u ^
+		    (unsigned)sig_monotonic_ms();
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
@@ -137,7 +138,7 @@ notify_open(struct daemon *d)
 		return 0;
 	snprintf(d->notify_name, sizeof(d->notify_name),
 	    "sockechod-test-%ld-%llu", (long)getpid(),
-	    (unsigned long long)h_now_ms());
+	    (unsigned long long)sig_monotonic_ms());
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path + 1, d->notify_name, strlen(d->notify_name));
@@ -212,7 +213,7 @@ child_exec(struct daemon *d, const char *argv[])
 static int
 wait_ready(struct daemon *d)
 {
-	uint64_t	deadline = h_now_ms() + H_START_MS;
+	uint64_t	deadline = sig_monotonic_ms() + H_START_MS;
 
 	while (h_remaining_ms(deadline) > 0) {
 		if (h_notify_wait(d, "READY=1", 100, NULL, 0, NULL) == 0)
@@ -295,7 +296,7 @@ h_notify_wait(struct daemon *d, const char *needle, int timeout_ms, char *msg,
 	struct cmsghdr	*cm;
 	struct ucred	 cred;
 	struct pollfd	 pfd = { d->notify_fd, POLLIN, 0 };
-	uint64_t	 deadline = h_now_ms() + timeout_ms;
+	uint64_t	 deadline = sig_monotonic_ms() + timeout_ms;
 	ssize_t		 n;
 
 	while (h_remaining_ms(deadline) > 0) {
@@ -346,7 +347,7 @@ h_notify_drain(struct daemon *d)
 int
 h_wait_exit(struct daemon *d, int timeout_ms)
 {
-	uint64_t	deadline = h_now_ms() + timeout_ms;
+	uint64_t	deadline = sig_monotonic_ms() + timeout_ms;
 	pid_t		r;
 
 	if (d->pid <= 0)
@@ -450,7 +451,7 @@ h_log_count(struct daemon *d, const char *needle)
 int
 h_log_wait(struct daemon *d, const char *needle, int timeout_ms)
 {
-	uint64_t	deadline = h_now_ms() + timeout_ms;
+	uint64_t	deadline = sig_monotonic_ms() + timeout_ms;
 
 	do {
 		if (h_log_has(d, needle))
@@ -465,7 +466,7 @@ int
 h_log_wait_count(struct daemon *d, const char *needle, int count,
     int timeout_ms)
 {
-	uint64_t	deadline = h_now_ms() + timeout_ms;
+	uint64_t	deadline = sig_monotonic_ms() + timeout_ms;
 
 	do {
 		if (h_log_count(d, needle) >= count)

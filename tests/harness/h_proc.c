@@ -74,7 +74,7 @@ h_children(pid_t pid, pid_t *out, int max)
 int
 h_wait_children(pid_t pid, int count, int timeout_ms)
 {
-	uint64_t	deadline = h_now_ms() + timeout_ms;
+	uint64_t	deadline = sig_monotonic_ms() + timeout_ms;
 	pid_t		v[1024];
 
 	do {

@@ -57,7 +57,7 @@ h_run(const char *const argv[], const char *input, size_t inlen, char *out,
 {
 	int		 pin[2], pout[2], perr[2], status;
 	size_t		 sent = 0, olen = 0, elen = 0;
-	uint64_t	 deadline = h_now_ms() + timeout_ms;
+	uint64_t	 deadline = sig_monotonic_ms() + timeout_ms;
 	struct pollfd	 pfd[3];
 	pid_t		 pid;
 	ssize_t		 w;

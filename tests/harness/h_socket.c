@@ -121,7 +121,7 @@ int
 h_send_all(int fd, const void *buf, size_t n, int timeout_ms)
 {
 	struct pollfd	 pfd = { fd, POLLOUT, 0 };
-	uint64_t	 deadline = h_now_ms() + timeout_ms;
+	uint64_t	 deadline = sig_monotonic_ms() + timeout_ms;
 	const char	*p = buf;
 	ssize_t		 w;
 
@@ -144,7 +144,7 @@ ssize_t
 h_recv_n(int fd, void *buf, size_t n, int timeout_ms)
 {
 	struct pollfd	 pfd = { fd, POLLIN, 0 };
-	uint64_t	 deadline = h_now_ms() + timeout_ms;
+	uint64_t	 deadline = sig_monotonic_ms() + timeout_ms;
 	char		*p = buf;
 	size_t		 got = 0;
 	ssize_t		 r;
@@ -183,7 +183,7 @@ int
 h_echo(int fd, const void *out, size_t n, void *in, int timeout_ms)
 {
 	struct pollfd	 pfd;
-	uint64_t	 deadline = h_now_ms() + timeout_ms;
+	uint64_t	 deadline = sig_monotonic_ms() + timeout_ms;
 	const char	*o = out;
 	char		*i = in;
 	size_t		 sent = 0, got = 0;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * harness.c: what every part of the test harness shares: the clock,
- * deadlines, the environment, dying. The parts, all declared in
- * harness.h: h_daemon.c (a running sockechod), h_socket.c (talking to
- * it), h_proc.c (/proc probes), h_run.c (running a command).
+ * harness.c: what every part of the test harness shares: deadlines (on
+ * core's sig_monotonic_ms(), the one clock), the environment, dying. The
+ * parts, all declared in harness.h: h_daemon.c (a running sockechod),
+ * h_socket.c (talking to it), h_proc.c (/proc probes), h_run.c (running a
+ * command).
  */
 #include "build-config.h"
 
@@ -32,20 +33,11 @@
 
 #include "harness/harness.h"
 
-uint64_t
-h_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Milliseconds left until "deadline" (h_now_ms()), 0 once past. */
+/* Milliseconds left until "deadline" (sig_monotonic_ms()), 0 once past. */
 int
 h_remaining_ms(uint64_t deadline)
 {
-	uint64_t	now = h_now_ms();
+	uint64_t	now = sig_monotonic_ms();
 
 	return now >= deadline ? 0 : (int)(deadline - now);
 }

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/sig.h"		/* sig_monotonic_ms(): the one clock */
+
 #define H_START_MS	15000	/* the longest a daemon may take to be ready */
 
 struct daemon {
@@ -41,7 +43,6 @@ struct daemon {
 };
 
 /* harness.c */
-uint64_t h_now_ms(void);
 int	h_remaining_ms(uint64_t deadline);
 void	h_die(const char *fmt, ...)
 	    __attribute__((noreturn, format(printf, 1, 2)));

@@ -30,15 +30,6 @@ const char *const load_outcome_names[LOAD_NOUTCOMES] = {
 	[LOAD_OTHER] = "other",
 };
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Sessions at once, the payload each may send; the defaults of the rest. */
 void
 load_init(struct load *l, struct daemon *d, unsigned sessions,
@@ -111,7 +102,7 @@ launch(struct load *l, struct load_session *s, uint64_t now)
 		h_die("load: a session of %u chunks, %zu bytes", s->nchunks,
 		    s->nchunks ? total(s) : 0);
 	s->started_ms = s->progress_ms = now;
-	s->started_ns = now_ns();
+	s->started_ns = sig_monotonic_ns();
 	s->state = LOAD_CONNECTING;
 	if ((s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1)
@@ -223,7 +214,7 @@ load_step(struct load *l, int max_wait_ms)
 {
 	struct pollfd		 pfd[l->n];
 	struct load_session	*s;
-	uint64_t		 now = h_now_ms();
+	uint64_t		 now = sig_monotonic_ms();
 	unsigned		 i, live = 0;
 
 	for (i = 0; i < l->n; i++) {
@@ -240,7 +231,7 @@ load_step(struct load *l, int max_wait_ms)
 	/* Even with no session, the round lasts: callers tick in it. */
 	poll(pfd, l->n, max_wait_ms);
 	h_notify_drain(l->d);
-	now = h_now_ms();
+	now = sig_monotonic_ms();
 	for (i = 0; i < l->n; i++)
 		if (l->s[i].state != LOAD_FREE)
 			advance(l, &l->s[i], pfd[i].revents, now);
@@ -271,9 +262,9 @@ void
 load_run_for(struct load *l, uint64_t ms, void (*tick)(struct load *, void *),
     void *arg)
 {
-	uint64_t	end = h_now_ms() + ms;
+	uint64_t	end = sig_monotonic_ms() + ms;
 
-	while (h_now_ms() < end) {
+	while (sig_monotonic_ms() < end) {
 		load_step(l, 5);
 		if (tick != NULL)
 			tick(l, arg);
@@ -284,10 +275,10 @@ load_run_for(struct load *l, uint64_t ms, void (*tick)(struct load *, void *),
 void
 load_settle(struct load *l, uint64_t timeout_ms)
 {
-	uint64_t	end = h_now_ms() + timeout_ms;
+	uint64_t	end = sig_monotonic_ms() + timeout_ms;
 
 	l->launching = false;
-	while (load_active(l) > 0 && h_now_ms() < end)
+	while (load_active(l) > 0 && sig_monotonic_ms() < end)
 		load_step(l, 5);
 }
 

@@ -179,7 +179,7 @@ expect_refused(int i, const char *opt, const char *conf, const char *hpath)
 	const char	*argv[8];
 	char		 err[4096], port[32];
 	size_t		 outlen;
-	uint64_t	 t0 = h_now_ms();
+	uint64_t	 t0 = sig_monotonic_ms();
 	int		 n = 0, r;
 
 	snprintf(port, sizeof(port), "127.0.0.1:%u", h_free_port("127.0.0.1"));
@@ -195,7 +195,7 @@ expect_refused(int i, const char *opt, const char *conf, const char *hpath)
 	    DEADLINE_MS);
 	ck_assert_msg(r == 78, "%s (%s) %s: exit %d after %llu ms: %s",
 	    hostile[i / 2].name, i % 2 ? "included" : "main", opt ? opt :
-	    "start", r, (unsigned long long)(h_now_ms() - t0), err);
+	    "start", r, (unsigned long long)(sig_monotonic_ms() - t0), err);
 	ck_assert_msg(strstr(err, hpath) != NULL &&
 	    strstr(err, hostile[i / 2].says) != NULL,
 	    "%s: \"%s\" lacks %s or \"%s\"", hostile[i / 2].name, err, hpath,

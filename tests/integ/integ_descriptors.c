@@ -177,7 +177,7 @@ count_accepting(size_t from)
 static int
 wait_all_refused(size_t from, int timeout_ms)
 {
-	uint64_t	deadline = h_now_ms() + timeout_ms;
+	uint64_t	deadline = sig_monotonic_ms() + timeout_ms;
 	int		n;
 
 	while ((n = count_accepting(from)) > 0 && h_remaining_ms(deadline) > 0)

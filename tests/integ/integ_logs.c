@@ -182,13 +182,13 @@ START_TEST(test_refusal_flood)
 	char			 body[512], src[32];
 	unsigned		 i, resets = 0;
 	int			 notices, conn_lines;
-	uint64_t		 start_ms, deadline = h_now_ms() + FLOOD_MS;
+	uint64_t		 start_ms, deadline = sig_monotonic_ms() + FLOOD_MS;
 
 	snprintf(body, sizeof(body), "listen = [ \"127.0.0.1:%%P\" ];\n"
 	    "workers = 2;\nallow = [ \"127.0.0.1\" ];\n"
 	    "log_connections = %s;\n", log_conns);
 	start(body);
-	start_ms = h_now_ms();
+	start_ms = sig_monotonic_ms();
 	for (i = 0; i < FLOOD_SOURCES && h_remaining_ms(deadline) > 0; i++) {
 		snprintf(src, sizeof(src), "127.1.%u.%u", i / 250, i % 250 + 1);
 		resets += refused(src);
@@ -207,7 +207,7 @@ START_TEST(test_refusal_flood)
 	fprintf(stderr, "refusal flood, log_connections %s: %u sources reset "
 	    "in %llu ms; %d notices and %d connection log lines written; "
 	    "summaries: %llu notices, %llu connection log lines not logged\n",
-	    log_conns, resets, (unsigned long long)(h_now_ms() - start_ms),
+	    log_conns, resets, (unsigned long long)(sig_monotonic_ms() - start_ms),
 	    notices, conn_lines, summarized("refusal notices"),
 	    summarized("connection log lines"));
 	ck_assert_uint_eq(summarized("refusal notices") + notices,
@@ -257,7 +257,7 @@ START_TEST(test_warning_flood)
 	char		buf[64];
 	unsigned	i, closed = 0;
 	int		fd, lines;
-	uint64_t	deadline = h_now_ms() + FLOOD_MS;
+	uint64_t	deadline = sig_monotonic_ms() + FLOOD_MS;
 
 	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n"
 	    "mode = \"message\";\nmax_message_bytes = 16;\n"

@@ -200,7 +200,7 @@ START_TEST(test_start_race_never_chmods_a_link)
 	char		 t_echo[192], t_metrics[192];
 	char		 p_echo[192], p_metrics[192];
 	const char	*targets[] = { t_echo, t_metrics };
-	uint64_t	 deadline = h_now_ms() + RACE_MS;
+	uint64_t	 deadline = sig_monotonic_ms() + RACE_MS;
 	int		 rounds, echo = 0, metrics = 0, swaps = 0;
 	pid_t		 racer;
 
@@ -261,7 +261,7 @@ START_TEST(test_reload_race_never_chmods_a_link)
 	static const char *const names[] = { "reload.sock" };
 	char		 target[192], path[192];
 	const char	*targets[] = { target };
-	uint64_t	 deadline = h_now_ms() + RACE_MS;
+	uint64_t	 deadline = sig_monotonic_ms() + RACE_MS;
 	int		 rounds, changed = 0, swaps = 0;
 	pid_t		 racer;
 

@@ -338,11 +338,11 @@ drain(int fd, char *buf, size_t size, size_t *len)
 static void
 bg_wait(struct bg *b, bool on_err, const char *needle)
 {
-	uint64_t	deadline = h_now_ms() + 20000;
+	uint64_t	deadline = sig_monotonic_ms() + 20000;
 	struct pollfd	pfd[2];
 
 	while (strstr(on_err ? b->ebuf : b->obuf, needle) == NULL) {
-		ck_assert_msg(h_now_ms() < deadline, "no \"%s\" in:\n%s%s",
+		ck_assert_msg(sig_monotonic_ms() < deadline, "no \"%s\" in:\n%s%s",
 		    needle, b->obuf, b->ebuf);
 		pfd[0] = (struct pollfd){ b->out, POLLIN, 0 };
 		pfd[1] = (struct pollfd){ b->err, POLLIN, 0 };

@@ -70,7 +70,7 @@ server_sockets(unsigned *capped)
 static unsigned
 settle(int want)
 {
-	uint64_t	deadline = h_now_ms() + 5000;
+	uint64_t	deadline = sig_monotonic_ms() + 5000;
 	unsigned	capped = 0;
 	int		n;
 
@@ -242,7 +242,7 @@ START_TEST(test_unread_echo_keeps_its_turn_and_its_count)
 	int		fds[FLOOD_CLIENTS], i, done = 0;
 
 	start(flood_body);
-	began = h_now_ms();
+	began = sig_monotonic_ms();
 	for (i = 0; i < FLOOD_CLIENTS; i++) {
 		ck_assert_int_ge(fds[i] = h_connect(d.host, d.port, 5000), 0);
 		done += flood_client(fds[i]);
@@ -252,7 +252,7 @@ START_TEST(test_unread_echo_keeps_its_turn_and_its_count)
 	    (FLOOD_CLIENTS - FLOOD_AUTOTUNED) * 2 * CAP;
 	fprintf(stderr, "%d clients done in %llu ms; server: %d sockets, %d "
 	    "with a send queue, %d of them autotuned, %lu bytes queued (bound "
-	    "%lu)\n", done, (unsigned long long)(h_now_ms() - began),
+	    "%lu)\n", done, (unsigned long long)(sig_monotonic_ms() - began),
 	    q.sockets, q.queued, q.autotuned, q.total, bound);
 	ck_assert_msg(q.autotuned <= FLOOD_AUTOTUNED && q.total <= bound,
 	    "%d autotuned send queues hold %lu bytes, more than "
@@ -267,7 +267,7 @@ START_TEST(test_unread_echo_keeps_its_turn_and_its_count)
 	fds[0] = -1;
 	snprintf(line, sizeof(line), "%d connections open, %d served",
 	    FLOOD_CLIENTS - 1, FLOOD_CLIENTS);
-	deadline = h_now_ms() + 2000;
+	deadline = sig_monotonic_ms() + 2000;
 	do
 		ck_assert_int_eq(kill(d.pid, SIGUSR1), 0);
 	while (h_log_wait(&d, line, 100) != 0 && h_remaining_ms(deadline) > 0);
@@ -279,7 +279,7 @@ START_TEST(test_unread_echo_keeps_its_turn_and_its_count)
 	 * timeout (its client's kernel may compact what it received, and
 	 * take a little more), so within two.
 	 */
-	deadline = h_now_ms() + (2 * LINGER_S + 3) * 1000;
+	deadline = sig_monotonic_ms() + (2 * LINGER_S + 3) * 1000;
 	do
 		server_queues(&q);
 	while (q.sockets > 0 && h_remaining_ms(deadline) > 0 &&
@@ -312,16 +312,16 @@ stop_with_echo_queued(int sig)
 		(void)flood_client(fds[i]);
 	}
 	/* The worker echoes what the clients sent: wait for it to queue. */
-	deadline = h_now_ms() + 10000;
+	deadline = sig_monotonic_ms() + 10000;
 	do
 		server_queues(&q);
 	while (q.queued < FLOOD_AUTOTUNED && h_remaining_ms(deadline) > 0 &&
 	    usleep(20 * 1000) == 0);
 	ck_assert_int_ge(q.queued, FLOOD_AUTOTUNED);
-	began = h_now_ms();
+	began = sig_monotonic_ms();
 	ck_assert_int_eq(h_stop(&d, sig, 10000), 0);
-	ck_assert_msg(h_now_ms() - began < 5000, "stopped after %llu ms",
-	    (unsigned long long)(h_now_ms() - began));
+	ck_assert_msg(sig_monotonic_ms() - began < 5000, "stopped after %llu ms",
+	    (unsigned long long)(sig_monotonic_ms() - began));
 	server_queues(&q);
 	ck_assert_msg(q.sockets == 0, "%d server sockets, %lu bytes queued, "
 	    "left by a stop", q.sockets, q.total);
@@ -396,7 +396,7 @@ START_TEST(test_splice_lends_a_pipe_to_a_client_that_does_not_read)
 	ck_assert_int_eq(worker_pipes(), 1);
 	close(fd);
 	/* Gone with it, and an idle worker keeps no spare. */
-	deadline = h_now_ms() + 5000;
+	deadline = sig_monotonic_ms() + 5000;
 	while (worker_pipes() != 0 && h_remaining_ms(deadline) > 0)
 		usleep(20 * 1000);
 	ck_assert_int_eq(worker_pipes(), 0);
@@ -422,7 +422,7 @@ START_TEST(test_idle_worker_closes_its_spare_pipe)
 		ck_assert_int_eq(h_echo(fd, out, sizeof(out), in, 5000), 0);
 	ck_assert_int_eq(worker_pipes(), 1);
 	close(fd);
-	deadline = h_now_ms() + 5000;
+	deadline = sig_monotonic_ms() + 5000;
 	while (worker_pipes() != 0 && h_remaining_ms(deadline) > 0)
 		usleep(20 * 1000);
 	ck_assert_int_eq(worker_pipes(), 0);

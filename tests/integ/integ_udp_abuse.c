@@ -186,7 +186,7 @@ static void
 expect_unicast_answer(int fd, const char *host)
 {
 	struct sockaddr_in	from;
-	uint64_t		deadline = h_now_ms() + 10000;
+	uint64_t		deadline = sig_monotonic_ms() + 10000;
 	char			in[64], addr[INET_ADDRSTRLEN];
 
 	do {
@@ -243,7 +243,7 @@ expect_broadcast_dropped(int fd)
 	uint64_t		deadline;
 
 	send_to(fd, NET_BROADCAST, ECHO_PORT, "broadcast");
-	deadline = h_now_ms() + 5000;
+	deadline = sig_monotonic_ms() + 5000;
 	do {
 		udp_status(&d, &c);
 		ck_assert_msg(!came_back(fd, "broadcast"), "a datagram sent "
@@ -357,7 +357,7 @@ START_TEST(test_two_daemons_stop_a_forged_bounce)
 	h_init(&b);
 	ck_assert_int_eq(h_start_config(&b, "%s", body), 0);
 	forge(b.port, d.port, "bounce me");
-	deadline = h_now_ms() + 10000;
+	deadline = sig_monotonic_ms() + 10000;
 	do {
 		udp_status(&d, &ca);
 		udp_status(&b, &cb);
@@ -372,7 +372,7 @@ START_TEST(test_two_daemons_stop_a_forged_bounce)
 	 */
 	udp_status(&d, &ca);
 	udp_status(&b, &cb);
-	deadline = h_now_ms() + STILL_MS;
+	deadline = sig_monotonic_ms() + STILL_MS;
 	do {
 		udp_status(&d, &ca2);
 		udp_status(&b, &cb2);

@@ -120,15 +120,6 @@ static struct row	 rows[ROWS_MAX];
 static int		 nrows;
 static unsigned		 failures_total;
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void
 add_row(const char *what, const char *server, unsigned failures,
     const char *fmt, ...)
@@ -233,11 +224,11 @@ net_read(struct netcount *c)
 static void
 wait_reaped(const struct server *s)
 {
-	uint64_t	deadline = h_now_ms() + 2000;
+	uint64_t	deadline = sig_monotonic_ms() + 2000;
 	pid_t		v[256];
 
 	while (h_children(s->d.pid, v, 256) > s->resident &&
-	    h_now_ms() < deadline)
+	    sig_monotonic_ms() < deadline)
 		usleep(10000);	/* a poll of /proc with a deadline */
 }
 
@@ -248,13 +239,13 @@ usage_begin(struct usage *u, const struct server *s)
 	u->server0_ms = tree_cpu_ms(s->d.pid);
 	u->client0_ms = self_cpu_ms();
 	net_read(&u->net0);
-	u->t0_ns = now_ns();
+	u->t0_ns = sig_monotonic_ns();
 }
 
 static void
 usage_end(struct usage *u, const struct server *s)
 {
-	u->wall_s = (now_ns() - u->t0_ns) / 1e9;
+	u->wall_s = (sig_monotonic_ns() - u->t0_ns) / 1e9;
 	wait_reaped(s);
 	u->server_ms = tree_cpu_ms(s->d.pid) - u->server0_ms;
 	u->server_pct = u->server_ms / 10.0 / u->wall_s;
@@ -365,10 +356,10 @@ spawn_foreign(struct server *s, const char *const argv[])
 static int
 wait_listening(struct server *s)
 {
-	uint64_t	deadline = h_now_ms() + START_MS;
+	uint64_t	deadline = sig_monotonic_ms() + START_MS;
 	int		fd;
 
-	while (h_now_ms() < deadline) {
+	while (sig_monotonic_ms() < deadline) {
 		if ((fd = h_connect(s->d.host, s->d.port, 1000)) >= 0) {
 			close(fd);
 			return 0;
@@ -445,7 +436,7 @@ start_foreign(struct server *s)
 static int
 leftovers(void)
 {
-	uint64_t	deadline = h_now_ms() + 5000;
+	uint64_t	deadline = sig_monotonic_ms() + 5000;
 	pid_t		v[64];
 	int		n, i, status;
 
@@ -454,7 +445,7 @@ leftovers(void)
 			continue;
 		if ((n = h_children(getpid(), v, 64)) <= 0)
 			return 0;
-		if (h_now_ms() >= deadline)
+		if (sig_monotonic_ms() >= deadline)
 			break;
 		usleep(10000);	/* a poll of waitpid, as in the harness */
 	}
@@ -721,13 +712,13 @@ static void
 flows_run(struct stream_run *r, struct daemon *d)
 {
 	struct pollfd	 pfd[STREAM_FLOWS_MAX];
-	uint64_t	 stop = h_now_ms() + STREAM_SEND_MS;
+	uint64_t	 stop = sig_monotonic_ms() + STREAM_SEND_MS;
 	uint64_t	 deadline = stop + CASE_DEADLINE_MS;
 	struct flow	*f;
 	unsigned	 i, live;
 
 	for (;;) {
-		if (stop != 0 && h_now_ms() >= stop) {
+		if (stop != 0 && sig_monotonic_ms() >= stop) {
 			flows_stop(r);
 			stop = 0;
 		}
@@ -738,7 +729,7 @@ flows_run(struct stream_run *r, struct daemon *d)
 			pfd[i].revents = 0;
 			live += !f->done;
 		}
-		if (live == 0 || h_now_ms() >= deadline)
+		if (live == 0 || sig_monotonic_ms() >= deadline)
 			break;
 		poll(pfd, r->n, 100);
 		h_notify_drain(d);
@@ -819,7 +810,7 @@ rate_done(struct load *l, const struct load_session *s, enum load_outcome o)
 			h_die("out of memory");
 		r->lat_ns = v;
 	}
-	r->lat_ns[r->nlat++] = now_ns() - s->started_ns;
+	r->lat_ns[r->nlat++] = sig_monotonic_ns() - s->started_ns;
 }
 
 static int
@@ -854,8 +845,8 @@ rate_run(struct rate_run *r, struct server *s)
 	l->prepare = rate_prepare;
 	l->done = rate_done;
 	l->arg = r;
-	end = h_now_ms() + RATE_RUN_MS;
-	while (h_now_ms() < end)
+	end = sig_monotonic_ms() + RATE_RUN_MS;
+	while (sig_monotonic_ms() < end)
 		(void)load_step(l, 100);
 	/* The sessions in flight end on their own, or time out. */
 	l->launching = false;
@@ -935,12 +926,12 @@ static uint64_t
 ping(int fd, unsigned char c)
 {
 	unsigned char	back;
-	uint64_t	t0 = now_ns();
+	uint64_t	t0 = sig_monotonic_ns();
 
 	if (send(fd, &c, 1, MSG_NOSIGNAL) != 1 ||
 	    recv(fd, &back, 1, 0) != 1 || back != c)
 		return 0;
-	return now_ns() - t0;
+	return sig_monotonic_ns() - t0;
 }
 
 /* Warm up, then time the round trips; returns how many succeeded. */
@@ -1047,10 +1038,10 @@ connect_batch(struct daemon *d, int *fds, unsigned n)
 static int
 wait_fds(pid_t worker, int want, struct daemon *d)
 {
-	uint64_t	deadline = h_now_ms() + STALL_MS;
+	uint64_t	deadline = sig_monotonic_ms() + STALL_MS;
 	int		n;
 
-	while ((n = fd_count(worker)) != want && h_now_ms() < deadline) {
+	while ((n = fd_count(worker)) != want && sig_monotonic_ms() < deadline) {
 		h_notify_drain(d);
 		usleep(20000);	/* a poll of /proc with a deadline */
 	}
@@ -1062,7 +1053,7 @@ static unsigned
 echo_each(const int *fds, unsigned n, struct daemon *d)
 {
 	struct pollfd	*pfd;
-	uint64_t	 deadline = h_now_ms() + CASE_DEADLINE_MS;
+	uint64_t	 deadline = sig_monotonic_ms() + CASE_DEADLINE_MS;
 	unsigned	 i, pending = 0, ok = 0;
 	char		 c = 'x', back;
 
@@ -1076,7 +1067,7 @@ echo_each(const int *fds, unsigned n, struct daemon *d)
 		else
 			pfd[i].fd = -1;
 	}
-	while (pending > 0 && h_now_ms() < deadline) {
+	while (pending > 0 && sig_monotonic_ms() < deadline) {
 		if (poll(pfd, n, 100) <= 0)
 			continue;
 		h_notify_drain(d);
@@ -1369,7 +1360,7 @@ main(void)
 		{ .kind = SOCAT, .name = "socat" },
 		{ .kind = XINETD, .name = "xinetd" },
 	};
-	uint64_t	t0 = now_ns();
+	uint64_t	t0 = sig_monotonic_ns();
 	const char	*only = getenv("BENCH_CASE");	/* one case only */
 	size_t		i, j;
 
@@ -1384,7 +1375,7 @@ main(void)
 			    bcases[j].compared) && (only == NULL ||
 			    strcmp(only, bcases[j].what) == 0))
 				run_case(&servers[i], &bcases[j]);
-	summary((now_ns() - t0) / 1e9);
+	summary((sig_monotonic_ns() - t0) / 1e9);
 	free(pattern);
 	return failures_total == 0 ? 0 : 1;
 }

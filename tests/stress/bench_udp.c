@@ -66,14 +66,14 @@ udp_connect(const char *host, unsigned port)
 int
 bench_udp_answers(const char *host, unsigned port, int timeout_ms)
 {
-	uint64_t	deadline = h_now_ms() + (uint64_t)timeout_ms;
+	uint64_t	deadline = sig_monotonic_ms() + (uint64_t)timeout_ms;
 	struct pollfd	pfd;
 	char		q[STAMP_BYTES] = "ready?", buf[STAMP_BYTES + 1];
 	int		fd = udp_connect(host, port), r = -1;
 
 	pfd.fd = fd;
 	pfd.events = POLLIN;
-	while (fd >= 0 && r == -1 && h_now_ms() < deadline) {
+	while (fd >= 0 && r == -1 && sig_monotonic_ms() < deadline) {
 		(void)send(fd, q, sizeof(q), 0);
 		if (poll(&pfd, 1, 100) == 1 && recv(fd, buf, sizeof(buf),
 		    MSG_DONTWAIT) == STAMP_BYTES)
@@ -127,7 +127,7 @@ flow_run(void *arg)
 	if ((pfd.fd = udp_connect(f->host, f->port)) == -1)
 		return NULL;
 	pfd.events = POLLIN;
-	while (h_now_ms() < f->end_ms) {
+	while (sig_monotonic_ms() < f->end_ms) {
 		for (; out < UDP_IN_FLIGHT; out++) {
 			if (f->stamp)
 				stamp_question(q, f->r.sent++);
@@ -158,7 +158,7 @@ bench_udp_run(const char *host, unsigned port, unsigned threads,
 {
 	struct flow	f[UDP_THREADS_MAX];
 	pthread_t	t[UDP_THREADS_MAX];
-	uint64_t	t0 = h_now_ms();
+	uint64_t	t0 = sig_monotonic_ms();
 	unsigned	i;
 
 	if (threads > UDP_THREADS_MAX)
@@ -180,5 +180,5 @@ bench_udp_run(const char *host, unsigned port, unsigned threads,
 		r->answered += f[i].r.answered;
 		r->wrong += f[i].r.wrong;
 	}
-	r->seconds = (h_now_ms() - t0) / 1000.0;
+	r->seconds = (sig_monotonic_ms() - t0) / 1000.0;
 }

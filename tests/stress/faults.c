@@ -216,7 +216,7 @@ snapshot_victim(const struct load *l, pid_t pid)
 	if (victims.n >= MAX_VICTIMS)
 		return;
 	v = &victims.v[victims.n++];
-	v->t_ms = h_now_ms();
+	v->t_ms = sig_monotonic_ms();
 	v->nports = 0;
 	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
 	if ((dir = opendir(path)) == NULL)
@@ -272,12 +272,12 @@ reload_tick(struct load *l, void *arg)
 {
 	struct reloads	*r = arg;
 
-	if (r->done >= 20 || h_now_ms() < r->next_ms)
+	if (r->done >= 20 || sig_monotonic_ms() < r->next_ms)
 		return;
 	r->done++;
 	h_write_config(l->d, "%s", reload_configs[r->done % 2]);
 	kill(l->d->pid, SIGHUP);
-	r->next_ms = h_now_ms() + 500;
+	r->next_ms = sig_monotonic_ms() + 500;
 }
 
 static void
@@ -291,7 +291,7 @@ case_reloads(void)
 
 	start_daemon(&d, reload_configs[0]);
 	start_load(&l, &d, 1);
-	r.next_ms = h_now_ms() + 250;
+	r.next_ms = sig_monotonic_ms() + 250;
 	load_run_for(&l, 10000, reload_tick, &r);
 	settle(&l);
 	h_log_wait_count(&d, "configuration reloaded", 20, 5000);
@@ -322,7 +322,7 @@ kill_tick(struct load *l, void *arg)
 	pid_t		 v[64];
 	int		 n;
 
-	if (k->kills >= 50 || h_now_ms() < k->next_ms)
+	if (k->kills >= 50 || sig_monotonic_ms() < k->next_ms)
 		return;
 	/* Every 200 ms on the clock: a slow round must not thin the storm. */
 	k->next_ms += 200;
@@ -343,10 +343,11 @@ case_kill_storm(void)
 
 	start_daemon(&d, "listen = [ \"127.0.0.1:%P\" ];\nworkers = 3;\n");
 	start_load(&l, &d, 2);
-	k.next_ms = h_now_ms() + 200;
-	for (t0 = h_now_ms(); k.kills < 50 && h_now_ms() - t0 < 30000;)
+	k.next_ms = sig_monotonic_ms() + 200;
+	for (t0 = sig_monotonic_ms(); k.kills < 50 &&
+	    sig_monotonic_ms() - t0 < 30000;)
 		load_run_for(&l, 200, kill_tick, &k);
-	t0 = h_now_ms() - t0;
+	t0 = sig_monotonic_ms() - t0;
 	settle(&l);
 	pool = wait_pool(d.pid, 3, 5000);
 	pass = load_failures(l.outcome) == victims.attributed &&
@@ -380,12 +381,12 @@ case_sigstop(void)
 	victim = v[0];
 	kill(victim, SIGSTOP);
 	snapshot_victim(&l, victim);
-	t0 = h_now_ms();
-	while (h_now_ms() - t0 < 10000) {
+	t0 = sig_monotonic_ms();
+	while (sig_monotonic_ms() - t0 < 10000) {
 		load_step(&l, 5);
 		n = children(d.pid, now, 8);
 		if (n == 2 && !h_has_pid(now, n, victim)) {
-			replaced_ms = h_now_ms() - t0;
+			replaced_ms = sig_monotonic_ms() - t0;
 			break;
 		}
 	}
@@ -519,8 +520,8 @@ case_sigterm(void)
 	nkids = children(d.pid, v, 8);
 	/* Sessions in flight: every one launched, once it has connected. */
 	l.launching = false;
-	t0 = h_now_ms();
-	while (load_count(&l, LOAD_CONNECTING) > 0 && h_now_ms() - t0 < 2000)
+	t0 = sig_monotonic_ms();
+	while (load_count(&l, LOAD_CONNECTING) > 0 && sig_monotonic_ms() - t0 < 2000)
 		load_step(&l, 1);
 	inflight = load_active(&l);
 	/*
@@ -565,11 +566,11 @@ storm_tick(struct load *l, void *arg)
 {
 	struct storm	*s = arg;
 
-	if (s->sent >= 60 || h_now_ms() < s->next_ms)
+	if (s->sent >= 60 || sig_monotonic_ms() < s->next_ms)
 		return;
 	kill(l->d->pid, rand_r(&l->seed) % 2 ? SIGTTIN : SIGTTOU);
 	s->sent++;
-	s->next_ms = h_now_ms() + 50;
+	s->next_ms = sig_monotonic_ms() + 50;
 }
 
 /* The master's own count, from the SIGUSR1 table. */
@@ -603,7 +604,7 @@ case_resize_storm(void)
 
 	start_daemon(&d, "listen = [ \"127.0.0.1:%P\" ];\nworkers = 3;\n");
 	start_load(&l, &d, 6);
-	s.next_ms = h_now_ms() + 200;
+	s.next_ms = sig_monotonic_ms() + 200;
 	load_run_for(&l, 4000, storm_tick, &s);
 	settle(&l);
 	wanted = wanted_workers(&d);

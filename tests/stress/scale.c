@@ -62,7 +62,7 @@ backend_config(char *buf, size_t size, const char *addr)
 void
 pump(int ms)
 {
-	uint64_t	end = h_now_ms() + ms;
+	uint64_t	end = sig_monotonic_ms() + ms;
 	int		i;
 
 	do {
@@ -74,14 +74,14 @@ pump(int ms)
 		for (i = 1; i <= SCALE_BACKENDS; i++)
 			if (S.b[i].made && !S.b[i].starting)
 				h_notify_drain(&S.b[i].d);
-	} while (h_now_ms() < end);
+	} while (sig_monotonic_ms() < end);
 }
 
 /* Poll cond every 20 ms, load running, until it holds or timeout_ms pass. */
 bool
 wait_for(bool (*cond)(void *), void *arg, int timeout_ms)
 {
-	uint64_t	deadline = h_now_ms() + timeout_ms;
+	uint64_t	deadline = sig_monotonic_ms() + timeout_ms;
 
 	for (;;) {
 		if (cond(arg))
@@ -424,7 +424,7 @@ main(void)
 {
 	static void (*const cases[])(void) = { case_spread, case_real_client,
 	    case_stopped, case_rolling, case_untrusted };
-	uint64_t	t0 = h_now_ms();
+	uint64_t	t0 = sig_monotonic_ms();
 	size_t		i;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -439,6 +439,7 @@ main(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		cases[i]();
 	printf("SCALE summary: %d of %zu cases failed, %.1f s\n", S.failures,
-	    sizeof(cases) / sizeof(cases[0]), (h_now_ms() - t0) / 1000.0);
+	    sizeof(cases) / sizeof(cases[0]),
+	    (sig_monotonic_ms() - t0) / 1000.0);
 	return S.failures == 0 ? 0 : 1;
 }

@@ -158,10 +158,10 @@ case_stopped(void)
 	hstat_of("BACKEND", &st0);
 	load_begin(&l, 3);
 	pump(1000);
-	t0 = h_now_ms();
+	t0 = sig_monotonic_ms();
 	kill(v->d.pid, SIGTERM);
 	if ((down = wait_status(v, "DOWN")))
-		down_ms = (int)(h_now_ms() - t0);
+		down_ms = (int)(sig_monotonic_ms() - t0);
 	if (wait_for(has_exited, v, WAIT_MS))
 		exit_status = h_wait_exit(&v->d, 0);
 	mark();
@@ -185,14 +185,14 @@ static bool
 roll_one(struct backend *b, int *drain_ms)
 {
 	char		cmd[128], out[1024];
-	uint64_t	t0 = h_now_ms();
+	uint64_t	t0 = sig_monotonic_ms();
 
 	snprintf(cmd, sizeof(cmd), "set server be/%s state drain", b->name);
 	if (haproxy_cmd(&S.h, cmd, out, sizeof(out)) == -1 ||
 	    strspn(out, "\n") != strlen(out) || !wait_for(is_idle, b, WAIT_MS))
 		return false;
-	if ((int)(h_now_ms() - t0) > *drain_ms)
-		*drain_ms = (int)(h_now_ms() - t0);
+	if ((int)(sig_monotonic_ms() - t0) > *drain_ms)
+		*drain_ms = (int)(sig_monotonic_ms() - t0);
 	kill(b->d.pid, SIGTERM);
 	if (!wait_for(has_exited, b, WAIT_MS) || h_wait_exit(&b->d, 0) != 0)
 		return false;
@@ -211,7 +211,7 @@ void
 case_rolling(void)
 {
 	struct load	l;
-	uint64_t	t0 = h_now_ms();
+	uint64_t	t0 = sig_monotonic_ms();
 	int		i, rolled = 0, drain_ms = 0, after = 1 << 30;
 	bool		pass;
 
@@ -233,7 +233,7 @@ case_rolling(void)
 	report("rolling-restart", l.sessions, load_failures(l.outcome), pass,
 	    "(%s) restarted=%d/%d longest_drain_ms=%d least_served_after_"
 	    "restart=%d total_ms=%d", failures(&l), rolled, SCALE_BACKENDS,
-	    drain_ms, rolled ? after : 0, (int)(h_now_ms() - t0));
+	    drain_ms, rolled ? after : 0, (int)(sig_monotonic_ms() - t0));
 	load_free(&l);
 }
 

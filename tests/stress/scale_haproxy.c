@@ -108,7 +108,7 @@ child_exec(const struct haproxy *h)
 static int
 wait_api(struct haproxy *h)
 {
-	uint64_t	deadline = h_now_ms() + HAPROXY_START_MS;
+	uint64_t	deadline = sig_monotonic_ms() + HAPROXY_START_MS;
 	int		fd, status;
 
 	while (h_remaining_ms(deadline) > 0) {

@@ -26,6 +26,7 @@
 
 #include "shm/clients.h"
 #include "core/fault_point.h"
+#include "core/sig.h"
 #include "core/siphash.h"
 #include "shm/udp_limit.h"
 
@@ -566,15 +567,6 @@ craft(uint32_t *a, size_t from, size_t span, struct acl_addr *k)
 	} while (fnv_home(k) - from >= span);
 }
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
 /* The fastest of three rounds of TIMED_OPS admissions of key k. */
 static uint64_t
 admit_ns(struct clients *t, const struct acl_addr *k)
@@ -583,13 +575,13 @@ admit_ns(struct clients *t, const struct acl_addr *k)
 	int		r, i;
 
 	for (r = 0; r < 3; r++) {
-		t0 = now_ns();
+		t0 = sig_monotonic_ns();
 		for (i = 0; i < TIMED_OPS; i++) {
 			ck_assert_int_eq(clients_enter(t, k, 2, &lim, 0),
 			    CLIENTS_OK);
 			clients_leave(t, k, 2);
 		}
-		if ((d = now_ns() - t0) < best)
+		if ((d = sig_monotonic_ns() - t0) < best)
 			best = d;
 	}
 	return best;
