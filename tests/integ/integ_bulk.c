@@ -179,7 +179,7 @@ START_TEST(test_stalled_server_is_reported_not_hung)
 	for (i = 0; i < 2; i++) {
 		pid = testserv_start(kinds[i], 0, &p);
 		snprintf(port, sizeof(port), "%u", p);
-		t0 = h_now_ms();
+		t0 = sig_monotonic_ms();
 		{
 			const char *a[] = { "-t", "30", "-W", "1", "-i", "0",
 			    "127.0.0.1", port, NULL };
@@ -187,8 +187,8 @@ START_TEST(test_stalled_server_is_reported_not_hung)
 			ck_assert_int_eq(bulk(a), 3);
 		}
 		/* -W 1 after the buffers fill: well before -t 30. */
-		ck_assert_msg(h_now_ms() - t0 < 10000, "took %llu ms",
-		    (unsigned long long)(h_now_ms() - t0));
+		ck_assert_msg(sig_monotonic_ms() - t0 < 10000, "took %llu ms",
+		    (unsigned long long)(sig_monotonic_ms() - t0));
 		HAS(err, "sockecho: stream 1: no progress for 1.");
 		HAS(err, i == 0 ? "came back (the server stopped reading)" :
 		    "came back (the server stopped echoing)");
@@ -262,11 +262,11 @@ END_TEST
 static void
 wait_listening(unsigned p)
 {
-	uint64_t	deadline = h_now_ms() + 10000;
+	uint64_t	deadline = sig_monotonic_ms() + 10000;
 	int		fd;
 
 	while ((fd = h_connect("127.0.0.1", p, 1000)) == -1 &&
-	    h_now_ms() < deadline)
+	    sig_monotonic_ms() < deadline)
 		(void)poll(NULL, 0, 10);
 	ck_assert_msg(fd >= 0, "nothing listens on port %u", p);
 	close(fd);

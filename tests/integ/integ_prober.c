@@ -134,7 +134,7 @@ metric(const char *name)
 static int
 wait_metric(const char *name, double min, int timeout_ms)
 {
-	uint64_t	deadline = h_now_ms() + timeout_ms;
+	uint64_t	deadline = sig_monotonic_ms() + timeout_ms;
 
 	do {
 		if (scrape() == 0 && strstr(body, name) != NULL &&
@@ -267,14 +267,14 @@ kill_is_loss(const char *flag, const char *proto, unsigned port,
 	prober_start(flag, port);
 	ck_assert_int_eq(wait_metric(recv, 2, 10000), 0);
 	kill_target(arg);
-	t0 = h_now_ms();
+	t0 = sig_monotonic_ms();
 	/*
 	 * The next probe is at most an interval away, its wait (-w, as long)
 	 * one more: lost by then, seen by a scrape a moment later.
 	 */
 	ck_assert_msg(wait_metric(lost, 1, 2 * INTERVAL_MS + SEEN_SLACK_MS) == 0,
 	    "no loss %llu ms after the kill", (unsigned long long)
-	    (h_now_ms() - t0));
+	    (sig_monotonic_ms() - t0));
 	n = metric(cnt);
 	ck_assert_int_eq(wait_metric(lost, metric(lost) + 2, 4 * INTERVAL_MS),
 	    0);
