@@ -676,20 +676,23 @@ START_TEST(test_dump_config_round_trip)
 {
 	static const char *const want[] = {
 		"\nlisten = [ \"127.0.0.1:7007\" ];\n", "\nworkers = 3;\n",
-		"\nmode = \"message\";\n", "\nidle_timeout = 0.250;\n",
+		"\nmode = \"message\";\n", "\nidle_timeout = 1.050;\n",
 		"\ndeny = [ \"192.0.2.0/24\" ];\n",
 		"\nbacklog = 0;\t# net.core.somaxconn\n",
-		"\nmax_buffered_bytes = 5000000000L;\n",
+		"\nmax_buffered_bytes = 3000000000L;\n",
+		"\nlog_level = \"notice\";\n", "\nlog_timestamps = false;\n",
+		"\nmax_connections_per_client = 512;",
 		"\nlog_format = \"plain\";\n", "\nlog_connections = true;\n",
 	};
 	char	inc[512], saved[512], out[8192], out2[8192], err[2048];
 	size_t	i;
 
 	snprintf(inc, sizeof(inc), "%s/more.conf", d.dir);
-	write_file(inc, "mode = \"message\";\nidle_timeout = 0.25;\n"
+	write_file(inc, "mode = \"message\";\nidle_timeout = 1.05;\n"
 	    "deny = [ \"192.0.2.0/24\" ];\nlog_format = \"plain\";\n");
 	h_write_config(&d, "workers = 2;\n@include \"%s\"\n"
-	    "max_buffered_bytes = 5000000000L;\nlog_connections = true;\n",
+	    "max_buffered_bytes = 3000000000L;\nlog_connections = true;\n"
+	    "log_level = \"notice\";\n",
 	    inc);
 	{
 		const char *a[] = { "-T", "-c", d.conf, "-l", "127.0.0.1:7007",
