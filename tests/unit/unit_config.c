@@ -866,6 +866,35 @@ START_TEST(test_per_client_limits)
 }
 END_TEST
 
+/*
+ * sockecho.conf(5): in message mode max_buffered_bytes must hold one whole
+ * message; sockechod(8): -w and -v override the file, -w 0 included.
+ */
+START_TEST(test_settings_that_interact)
+{
+	struct config_options	o;
+	struct config_errors	errs;
+	struct config		cfg;
+
+	ck_assert_int_eq(load("mode = \"message\";\nmax_message_bytes = 1000;\n"
+	    "max_buffered_bytes = 600;\n", &cfg, &errs), -1);
+	ck_assert(has_error(&errs, "at least max_message_bytes"));
+	config_errors_free(&errs);
+	config_free(&cfg);
+	write_text(path, "workers = 3;\nlog_level = \"warning\";\n");
+	memset(&o, 0, sizeof(o));
+	o.config_path = path;
+	o.workers = 0;
+	o.verbose = true;
+	errs.v = NULL;
+	errs.n = 0;
+	ck_assert_int_eq(config_load_options(&o, &cfg, &errs), 0);
+	ck_assert_uint_eq(cfg.workers, 0);
+	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
+	config_free(&cfg);
+}
+END_TEST
+
 static const struct bad_case client_bad_cases[] = {
 	{ "max_connections_per_client = -1;\n", ":1: ",
 	    "max_connections_per_client: must be between 0 and 1000000 (got -1)" },
@@ -968,6 +997,7 @@ suite(void)
 	tcase_add_test(tc, test_workers_zero_means_cpus);
 	tcase_add_test(tc, test_access_lists);
 	tcase_add_test(tc, test_per_client_limits);
+	tcase_add_test(tc, test_settings_that_interact);
 	tcase_add_loop_test(tc, test_client_bad_config, 0,
 	    nitems(client_bad_cases));
 	suite_add_tcase(s, tc);
