@@ -756,7 +756,19 @@ START_TEST(test_command_line_errors)
 		    sizeof(err)), 78);
 		ck_assert_msg(strstr(err, ":2: unknown setting \"bogus\"") &&
 		    strstr(err, ":3: mode: must be"), "%s", err);
+		/* sockechod(8): each message is "sockechod: FILE:LINE: ..." */
+		ck_assert_msg(strncmp(err, "sockechod: ", 11) == 0, "%s", err);
 	}
+	h_write_config(&d, "udp_max_datagrams_per_client = 0;\n");
+	{	/* valid, but -t warns about what it leaves unbounded */
+		const char *a[] = { "-t", "-c", d.conf, NULL };
+
+		ck_assert_int_eq(daemon_cmd(a, out, sizeof(out), err,
+		    sizeof(err)), 0);
+		ck_assert_msg(strstr(err, "sockechod: warning: "
+		    "udp_max_datagrams_per_client = 0") != NULL, "%s", err);
+	}
+	h_write_config(&d, "workers = 2;\nbogus = 1;\nmode = \"x\";\n");
 	{
 		/* Starting with it: the same errors, the same status. */
 		const char *a[] = { "-c", d.conf, NULL };
