@@ -748,6 +748,20 @@ START_TEST(test_command_line_errors)
 {
 	char	out[1024], err[4096], missing[256];
 
+	{	/* --reload: never init (64), never a process that is not (69) */
+		const char *a[] = { "--reload", "1", NULL };
+
+		ck_assert_int_eq(daemon_cmd(a, out, sizeof(out), err,
+		    sizeof(err)), 64);
+	}
+	{
+		const char *a[] = { "--reload", "2147483646", NULL };
+
+		ck_assert_int_eq(daemon_cmd(a, out, sizeof(out), err,
+		    sizeof(err)), 69);
+		ck_assert_msg(strstr(err, "no process 2147483646") != NULL,
+		    "%s", err);
+	}
 	h_write_config(&d, "workers = 2;\nbogus = 1;\nmode = \"x\";\n");
 	{
 		const char *a[] = { "-t", "-c", d.conf, NULL };
