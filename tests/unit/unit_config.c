@@ -13,6 +13,7 @@
 #include "harness/check_main.h"
 
 #include "config/config.h"
+#include "config/conffile.h"
 #include "core/log.h"
 
 static char	dir[128];
@@ -895,6 +896,24 @@ START_TEST(test_settings_that_interact)
 }
 END_TEST
 
+/* sockecho.conf(5): a file of exactly the size cap is accepted. */
+START_TEST(test_file_at_the_size_cap)
+{
+	struct config_errors	 errs;
+	struct config		 cfg;
+	char			*text;
+
+	ck_assert_ptr_nonnull(text = malloc(CONFFILE_MAX_BYTES + 1));
+	memset(text, '#', CONFFILE_MAX_BYTES - 12);
+	memcpy(text + CONFFILE_MAX_BYTES - 12, "\nworkers=2;\n", 13);
+	ck_assert_uint_eq(strlen(text), CONFFILE_MAX_BYTES);
+	ck_assert_int_eq(load(text, &cfg, &errs), 0);
+	ck_assert_uint_eq(cfg.workers, 2);
+	config_free(&cfg);
+	free(text);
+}
+END_TEST
+
 static const struct bad_case client_bad_cases[] = {
 	{ "max_connections_per_client = -1;\n", ":1: ",
 	    "max_connections_per_client: must be between 0 and 1000000 (got -1)" },
@@ -998,6 +1017,7 @@ suite(void)
 	tcase_add_test(tc, test_access_lists);
 	tcase_add_test(tc, test_per_client_limits);
 	tcase_add_test(tc, test_settings_that_interact);
+	tcase_add_test(tc, test_file_at_the_size_cap);
 	tcase_add_loop_test(tc, test_client_bad_config, 0,
 	    nitems(client_bad_cases));
 	suite_add_tcase(s, tc);
