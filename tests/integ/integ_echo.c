@@ -676,20 +676,23 @@ START_TEST(test_dump_config_round_trip)
 {
 	static const char *const want[] = {
 		"\nlisten = [ \"127.0.0.1:7007\" ];\n", "\nworkers = 3;\n",
-		"\nmode = \"message\";\n", "\nidle_timeout = 0.250;\n",
+		"\nmode = \"message\";\n", "\nidle_timeout = 1.050;\n",
 		"\ndeny = [ \"192.0.2.0/24\" ];\n",
 		"\nbacklog = 0;\t# net.core.somaxconn\n",
-		"\nmax_buffered_bytes = 5000000000L;\n",
+		"\nmax_buffered_bytes = 3000000000L;\n",
+		"\nlog_level = \"notice\";\n", "\nlog_timestamps = false;\n",
+		"\nmax_connections_per_client = 512;",
 		"\nlog_format = \"plain\";\n", "\nlog_connections = true;\n",
 	};
 	char	inc[512], saved[512], out[8192], out2[8192], err[2048];
 	size_t	i;
 
 	snprintf(inc, sizeof(inc), "%s/more.conf", d.dir);
-	write_file(inc, "mode = \"message\";\nidle_timeout = 0.25;\n"
+	write_file(inc, "mode = \"message\";\nidle_timeout = 1.05;\n"
 	    "deny = [ \"192.0.2.0/24\" ];\nlog_format = \"plain\";\n");
 	h_write_config(&d, "workers = 2;\n@include \"%s\"\n"
-	    "max_buffered_bytes = 5000000000L;\nlog_connections = true;\n",
+	    "max_buffered_bytes = 3000000000L;\nlog_connections = true;\n"
+	    "log_level = \"notice\";\n",
 	    inc);
 	{
 		const char *a[] = { "-T", "-c", d.conf, "-l", "127.0.0.1:7007",
@@ -745,6 +748,20 @@ START_TEST(test_command_line_errors)
 {
 	char	out[1024], err[4096], missing[256];
 
+	{	/* --reload: never init (64), never a process that is not (69) */
+		const char *a[] = { "--reload", "1", NULL };
+
+		ck_assert_int_eq(daemon_cmd(a, out, sizeof(out), err,
+		    sizeof(err)), 64);
+	}
+	{
+		const char *a[] = { "--reload", "2147483646", NULL };
+
+		ck_assert_int_eq(daemon_cmd(a, out, sizeof(out), err,
+		    sizeof(err)), 69);
+		ck_assert_msg(strstr(err, "no process 2147483646") != NULL,
+		    "%s", err);
+	}
 	h_write_config(&d, "workers = 2;\nbogus = 1;\nmode = \"x\";\n");
 	{
 		const char *a[] = { "-t", "-c", d.conf, NULL };
@@ -753,7 +770,19 @@ START_TEST(test_command_line_errors)
 		    sizeof(err)), 78);
 		ck_assert_msg(strstr(err, ":2: unknown setting \"bogus\"") &&
 		    strstr(err, ":3: mode: must be"), "%s", err);
+		/* sockechod(8): each message is "sockechod: FILE:LINE: ..." */
+		ck_assert_msg(strncmp(err, "sockechod: ", 11) == 0, "%s", err);
 	}
+	h_write_config(&d, "udp_max_datagrams_per_client = 0;\n");
+	{	/* valid, but -t warns about what it leaves unbounded */
+		const char *a[] = { "-t", "-c", d.conf, NULL };
+
+		ck_assert_int_eq(daemon_cmd(a, out, sizeof(out), err,
+		    sizeof(err)), 0);
+		ck_assert_msg(strstr(err, "sockechod: warning: "
+		    "udp_max_datagrams_per_client = 0") != NULL, "%s", err);
+	}
+	h_write_config(&d, "workers = 2;\nbogus = 1;\nmode = \"x\";\n");
 	{
 		/* Starting with it: the same errors, the same status. */
 		const char *a[] = { "-c", d.conf, NULL };

@@ -278,6 +278,18 @@ START_TEST(test_exit_statuses)
 		ck_assert_int_eq(ping(a), 64);
 	}
 	HAS(err, "the probe count is -C");
+	{	/* sockecho(1): COUNT and BYTES start at 1 */
+		const char *a[] = { "-C", "0", "localhost", NULL };
+
+		ck_assert_int_eq(ping(a), 64);
+	}
+	HAS(err, "-C: expected a count from 1 to ");
+	{	/* HOST [PORT]: a third operand is a usage error */
+		const char *a[] = { "-C", "1", "localhost", "7", "x", NULL };
+
+		ck_assert_int_eq(ping(a), 64);
+	}
+	HAS(err, "expected HOST [PORT] or unix:/PATH");
 	{
 		const char *a[] = { "-h", NULL };
 

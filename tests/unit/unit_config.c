@@ -13,6 +13,7 @@
 #include "harness/check_main.h"
 
 #include "config/config.h"
+#include "config/conffile.h"
 #include "core/log.h"
 
 static char	dir[128];
@@ -874,6 +875,53 @@ START_TEST(test_per_client_limits)
 }
 END_TEST
 
+/*
+ * sockecho.conf(5): in message mode max_buffered_bytes must hold one whole
+ * message; sockechod(8): -w and -v override the file, -w 0 included.
+ */
+START_TEST(test_settings_that_interact)
+{
+	struct config_options	o;
+	struct config_errors	errs;
+	struct config		cfg;
+
+	ck_assert_int_eq(load("mode = \"message\";\nmax_message_bytes = 1000;\n"
+	    "max_buffered_bytes = 600;\n", &cfg, &errs), -1);
+	ck_assert(has_error(&errs, "at least max_message_bytes"));
+	config_errors_free(&errs);
+	config_free(&cfg);
+	write_text(path, "workers = 3;\nlog_level = \"warning\";\n");
+	memset(&o, 0, sizeof(o));
+	o.config_path = path;
+	o.workers = 0;
+	o.verbose = true;
+	errs.v = NULL;
+	errs.n = 0;
+	ck_assert_int_eq(config_load_options(&o, &cfg, &errs), 0);
+	ck_assert_uint_eq(cfg.workers, 0);
+	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
+	config_free(&cfg);
+}
+END_TEST
+
+/* sockecho.conf(5): a file of exactly the size cap is accepted. */
+START_TEST(test_file_at_the_size_cap)
+{
+	struct config_errors	 errs;
+	struct config		 cfg;
+	char			*text;
+
+	ck_assert_ptr_nonnull(text = malloc(CONFFILE_MAX_BYTES + 1));
+	memset(text, '#', CONFFILE_MAX_BYTES - 12);
+	memcpy(text + CONFFILE_MAX_BYTES - 12, "\nworkers=2;\n", 13);
+	ck_assert_uint_eq(strlen(text), CONFFILE_MAX_BYTES);
+	ck_assert_int_eq(load(text, &cfg, &errs), 0);
+	ck_assert_uint_eq(cfg.workers, 2);
+	config_free(&cfg);
+	free(text);
+}
+END_TEST
+
 static const struct bad_case client_bad_cases[] = {
 	{ "max_connections_per_client = -1;\n", ":1: ",
 	    "max_connections_per_client: must be between 0 and 1000000 (got -1)" },
@@ -976,6 +1024,8 @@ suite(void)
 	tcase_add_test(tc, test_workers_zero_means_cpus);
 	tcase_add_test(tc, test_access_lists);
 	tcase_add_test(tc, test_per_client_limits);
+	tcase_add_test(tc, test_settings_that_interact);
+	tcase_add_test(tc, test_file_at_the_size_cap);
 	tcase_add_loop_test(tc, test_client_bad_config, 0,
 	    nitems(client_bad_cases));
 	suite_add_tcase(s, tc);

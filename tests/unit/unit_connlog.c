@@ -154,6 +154,7 @@ static const struct {
 	{ "back\\slash", 10, true, 64, "back\\x5cslash" },
 	{ "back\\slash", 10, false, 64, "back\\slash" },
 	{ "del\x7f", 4, true, 64, "del\\x7f" },
+	{ "del\x7f", 4, false, 64, "del\\x7f" },	/* DEL is a control too */
 	{ "\xc3\xa9t\xc3\xa9", 5, true, 64, "\\xc3\\xa9t\\xc3\\xa9" },
 	{ "\xc3\xa9", 2, false, 64, "\xc3\xa9" },
 	{ "tab\there", 8, false, 64, "tab\\x09here" },
@@ -174,6 +175,28 @@ START_TEST(test_escape)
 	    escape_cases[_i].n, escape_cases[_i].all);
 	ck_assert_str_eq(out, escape_cases[_i].out);
 	ck_assert_uint_eq(n, strlen(escape_cases[_i].out));
+}
+END_TEST
+
+/*
+ * sockecho.conf(5): a log_level shows its own lines and those above it;
+ * a journal field's value is defused like a message.
+ */
+START_TEST(test_level_and_field)
+{
+	struct log_fields	f = LOG_FIELDS_INIT;
+
+	log_setlevel(LOG_INFO);
+	ck_assert(log_enabled(LOG_INFO));
+	ck_assert(log_enabled(LOG_ERR));
+	ck_assert(!log_enabled(LOG_DEBUG));
+	log_setlevel(LOG_WARNING);
+	ck_assert(log_enabled(LOG_WARNING));
+	ck_assert(!log_enabled(LOG_NOTICE));
+	log_setlevel(LOG_INFO);
+	log_field(&f, "REMOTE_ADDR", "%s", "a\nFORGED=1");
+	ck_assert_uint_eq(f.n, 1);
+	ck_assert_str_eq(f.field[0], "REMOTE_ADDR=a\\x0aFORGED=1");
 }
 END_TEST
 
@@ -398,6 +421,7 @@ suite(void)
 	tcase_add_loop_test(tc, test_format_prefix, 0, nitems(format_cases));
 	tcase_add_test(tc, test_format_parse_bad);
 	tcase_add_loop_test(tc, test_escape, 0, nitems(escape_cases));
+	tcase_add_test(tc, test_level_and_field);
 	tcase_add_loop_test(tc, test_peerlog_bucket, 0, nitems(bucket_cases));
 	tcase_add_loop_test(tc, test_peerlog_summary_due, 0, nitems(due_cases));
 	tcase_add_test(tc, test_peerlog_summary_skew);
