@@ -6,13 +6,16 @@
  */
 #include "build-config.h"
 
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -251,6 +254,77 @@ START_TEST(test_sessions_evict)
 }
 END_TEST
 
+/*
+ * Workers racing for one new session (its first packets read by several
+ * at once) number its packets 0, 1, 2... with none twice: RACERS
+ * processes, released together through a pipe, each take a number of
+ * each of ROUNDS new sessions.
+ */
+#define RACERS	4
+#define ROUNDS	300
+
+static void
+race(struct stamp_sessions *s, unsigned *arrived, int go, int out)
+{
+	struct sockaddr_in	a;
+	uint32_t		n[ROUNDS];
+	char			c;
+	int			i;
+
+	sa4("192.0.2.9", 50000, &a);
+	if (read(go, &c, 1) != 1)
+		_exit(2);
+	for (i = 0; i < ROUNDS; i++) {
+		/* All at the start line of round i, then all at once. */
+		__atomic_add_fetch(&arrived[i], 1, __ATOMIC_SEQ_CST);
+		while (__atomic_load_n(&arrived[i], __ATOMIC_SEQ_CST) < RACERS)
+			;
+		n[i] = stamp_sessions_next(s, (struct sockaddr *)&a,
+		    (uint16_t)(i + 1), 1000);
+	}
+	_exit(write(out, n, sizeof(n)) == (ssize_t)sizeof(n) ? 0 : 3);
+}
+
+START_TEST(test_sessions_race)
+{
+	struct stamp_sessions	*s = stamp_sessions_create();
+	static uint32_t		 got[RACERS][ROUNDS];
+	unsigned		 seen, dup = 0;
+	unsigned		*arrived;
+	int			 go[2], out[2], i, r, status;
+
+	ck_assert_ptr_nonnull(s);
+	arrived = mmap(NULL, ROUNDS * sizeof(*arrived), PROT_READ |
+	    PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(arrived != MAP_FAILED);
+	memset(arrived, 0, ROUNDS * sizeof(*arrived));
+	ck_assert_int_eq(pipe(go), 0);
+	ck_assert_int_eq(pipe(out), 0);
+	for (i = 0; i < RACERS; i++)
+		if (fork() == 0)
+			race(s, arrived, go[0], out[1]);
+	ck_assert_int_eq(write(go[1], "gogo", RACERS), RACERS);
+	for (i = 0; i < RACERS; i++)
+		ck_assert_int_eq(read(out[0], got[i], sizeof(got[i])),
+		    (ssize_t)sizeof(got[i]));
+	for (i = 0; i < RACERS; i++) {
+		ck_assert_int_gt(wait(&status), 0);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	for (r = 0; r < ROUNDS; r++) {
+		for (seen = 0, i = 0; i < RACERS; i++)
+			if (got[i][r] < RACERS)
+				seen |= 1u << got[i][r];
+		if (seen != (1u << RACERS) - 1)
+			dup++;
+	}
+	ck_assert_msg(dup == 0, "%u of %d new sessions numbered a packet "
+	    "twice", dup, ROUNDS);
+	munmap(arrived, ROUNDS * sizeof(*arrived));
+	stamp_sessions_destroy(s);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -268,6 +342,7 @@ suite(void)
 	    sizeof(tlv_cases) / sizeof(tlv_cases[0]));
 	tcase_add_test(tc, test_sessions);
 	tcase_add_test(tc, test_sessions_evict);
+	tcase_add_test(tc, test_sessions_race);
 	suite_add_tcase(s, tc);
 	return s;
 }
