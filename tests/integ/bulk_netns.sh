@@ -76,14 +76,22 @@ case "$idle$loaded" in
 esac
 grep -q ', load [0-9.]* MB/s out, [0-9.]* MB/s back$' "$T/out" ||
     { echo "FAIL: no throughput beside the latency"; exit 1; }
-# A 20 Mbit/s link with a 400 ms queue: on a quiet machine the loaded p50
-# is tens of ms (53-68 measured), the idle one well under 1 ms. How full
-# the streams keep the queue depends on how often a busy machine runs
-# them (3 ms was seen at a load average of 10 on 2 cores), so the test
-# asks for the rise itself: 5 times the idle p50 and 2 ms more at least.
-if awk -v i="$idle" -v l="$loaded" 'BEGIN { exit !(l > i + 2 && l > 5 * i) }'; then
-	echo "PASS: p50 idle $idle ms, loaded $loaded ms"
+idle90=$(awk '$1 == "idle" { print $6 }' "$T/out")
+loaded90=$(awk '$1 == "loaded" { print $6 }' "$T/out")
+case "$idle90$loaded90" in
+*[!0-9.]*|'') echo "FAIL: no p90 in the idle and loaded rows"; exit 1 ;;
+esac
+# A 20 Mbit/s link with a 400 ms queue. How full four streams keep it at
+# any moment depends on how the machine schedules them: loaded p50s of
+# 53-68 ms were measured on a quiet machine, 3 ms at a load average of 10,
+# and 0.23 ms (p90 10.7 ms) during a whole tools/check, where the queue
+# built in bursts. So the report is asked for the rise in both: the loaded
+# p50 above the idle one, and the loaded p90 at least 5 times the idle p90
+# and 2 ms more (no load: both rows alike, well under a millisecond).
+if awk -v i="$idle" -v l="$loaded" -v i9="$idle90" -v l9="$loaded90" \
+    'BEGIN { exit !(l > i && l9 > i9 + 2 && l9 > 5 * i9) }'; then
+	echo "PASS: p50 idle $idle ms, loaded $loaded ms; p90 $idle90, $loaded90 ms"
 	exit 0
 fi
-echo "FAIL: p50 idle $idle ms, loaded $loaded ms: no rise under load"
+echo "FAIL: p50 idle $idle ms, loaded $loaded ms; p90 $idle90, $loaded90 ms: no rise under load"
 exit 1
