@@ -43,13 +43,15 @@ config_discard(struct config *cfg)
 
 /*
  * Sources that answer whatever they get, so that an echo answering them
- * would loop: echo, daytime, quote of the day, chargen, time, and NTP,
- * whose servers answer from 123 and which no echo client sends from.
+ * would loop: echo, daytime, quote of the day, chargen, time, NTP, whose
+ * servers answer from 123 and which no echo client sends from, and STAMP
+ * (RFC 8762), whose reflectors answer from 862: a reflector's answer
+ * differs from its question, so the loop detector cannot see that loop.
  */
 static void
 udp_defaults(struct config *cfg)
 {
-	static const uint16_t	ports[] = { 7, 13, 17, 19, 37, 123 };
+	static const uint16_t	ports[] = { 7, 13, 17, 19, 37, 123, 862 };
 
 	memcpy(cfg->udp_drop_source_ports, ports, sizeof(ports));
 	cfg->nudp_drop_source_ports = nitems(ports);

@@ -122,15 +122,13 @@ stamp_write_t3(uint8_t *p, uint64_t t3)
 	put64(p + REF_TS, t3);
 }
 
-static bool
-all_zero(const uint8_t *p, size_t n)
+/* Where the zeros that run to the end of p[0..len) begin. */
+static size_t
+zeros_from(const uint8_t *p, size_t len)
 {
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] != 0)
-			return false;
-	return true;
+	while (len > 0 && p[len - 1] == 0)
+		len--;
+	return len;
 }
 
 /*
@@ -143,11 +141,16 @@ all_zero(const uint8_t *p, size_t n)
 void
 stamp_reflect_tlvs(uint8_t *p, size_t len, struct stamp_tlv_result *res)
 {
-	size_t		off = STAMP_BASE_BYTES, vlen;
+	size_t		off = STAMP_BASE_BYTES, vlen, pad;
 
+	/*
+	 * Found once: a test against the rest at every TLV made a packet of
+	 * 16,000 empty TLVs cost 0.15 s of a worker (found in review).
+	 */
+	pad = zeros_from(p, len);
 	memset(res, 0, sizeof(*res));
 	while (off < len) {
-		if (all_zero(p + off, len - off))
+		if (off >= pad)
 			return;
 		res->tlvs++;
 		if (len - off < STAMP_TLV_HDR_BYTES ||

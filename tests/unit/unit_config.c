@@ -183,10 +183,11 @@ START_TEST(test_udp_settings)
 	struct config		cfg;
 
 	ck_assert_int_eq(load("workers = 1;\n", &cfg, &errs), 0);
-	ck_assert_uint_eq(cfg.nudp_drop_source_ports, 6);
+	ck_assert_uint_eq(cfg.nudp_drop_source_ports, 7);
 	ck_assert_uint_eq(cfg.udp_drop_source_ports[0], 7);
 	ck_assert_uint_eq(cfg.udp_drop_source_ports[3], 19);
 	ck_assert_uint_eq(cfg.udp_drop_source_ports[5], 123);
+	ck_assert_uint_eq(cfg.udp_drop_source_ports[6], 862);
 	ck_assert_uint_eq(cfg.udp_max_datagrams_per_client, 100);
 	ck_assert_uint_eq(cfg.udp_max_bytes_per_client, 1048576);
 	ck_assert_uint_eq(cfg.udp_max_datagrams, 100000);
