@@ -291,6 +291,25 @@ interval_tick(struct bulk *b, uint64_t now)
  * stopped reading (our writes block too) or reads and stopped echoing.
  * Sets b->progress_ns to the oldest stream's last echo, for the timeout.
  */
+/*
+ * After a stream stops sending, the echo it is owed must come back
+ * within as long as the sending took, or -W if that is longer: -W alone
+ * measures progress, and a server that trickles one byte back just
+ * inside it would hold the run for ever (found in review).
+ */
+static bool
+drain_overdue(const struct bulk *b, const struct bulk_stream *s,
+    uint64_t now)
+{
+	uint64_t	took, limit;
+
+	if (more_to_send(b, s, now))
+		return false;
+	took = s->sent_ns > b->start_ns ? s->sent_ns - b->start_ns : 0;
+	limit = took > b->o.stall_ns ? took : b->o.stall_ns;
+	return now - s->sent_ns >= limit;
+}
+
 static void
 check_stall(struct bulk *b)
 {
@@ -303,6 +322,14 @@ check_stall(struct bulk *b)
 		s = &b->s[i];
 		if (s->done || s->now.out == s->now.back)
 			continue;
+		if (drain_overdue(b, s, now)) {
+			end_run(b, BULK_STALLED, s->id, "stream %u: %llu bytes "
+			    "of echo still owed %.1f s after sending stopped "
+			    "(the server gives them back too slowly)", s->id,
+			    (unsigned long long)(s->now.out - s->now.back),
+			    (double)(now - s->sent_ns) / BULK_NS_PER_S);
+			return;
+		}
 		if (worst == NULL || s->back_ns < worst->back_ns)
 			worst = s;
 	}

@@ -212,22 +212,34 @@ conn_close(struct phttp_conn *c)
 }
 
 /* A free slot, or the one the oldest reader holds, closed first. */
+/*
+ * A slot for a new connection: a free one, else that of the oldest
+ * connection whose answer is all sent and which only waits for its
+ * client's end of file (nothing is lost by closing it), else that of the
+ * oldest still reading its request. Only connections being written to are
+ * kept, so clients that take their answer and never close cannot hold
+ * every slot (found in review: 8 of them failed 30 of 40 scrapes).
+ */
 static struct phttp_conn *
 free_slot(struct phttp *h)
 {
-	struct phttp_conn	*oldest = NULL;
+	struct phttp_conn	*reading = NULL, *done = NULL, *c;
 	int			 i;
 
 	for (i = 0; i < PHTTP_MAX_CONNS; i++) {
-		if (h->c[i].fd == -1)
-			return &h->c[i];
-		if (h->c[i].out == NULL && (oldest == NULL ||
-		    h->c[i].opened_ns < oldest->opened_ns))
-			oldest = &h->c[i];
+		c = &h->c[i];
+		if (c->fd == -1)
+			return c;
+		if (c->draining && (done == NULL ||
+		    c->opened_ns < done->opened_ns))
+			done = c;
+		else if (c->out == NULL && (reading == NULL ||
+		    c->opened_ns < reading->opened_ns))
+			reading = c;
 	}
-	if (oldest != NULL)
-		conn_close(oldest);
-	return oldest;
+	if ((c = done != NULL ? done : reading) != NULL)
+		conn_close(c);
+	return c;
 }
 
 static void

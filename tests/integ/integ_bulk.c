@@ -198,6 +198,35 @@ START_TEST(test_stalled_server_is_reported_not_hung)
 }
 END_TEST
 
+/*
+ * A server that gives the echo back a byte at a time, each inside -W:
+ * progress never stops, but once sending stops the echo owed must be
+ * back within as long as the sending took (or -W): exit 3, not a run of
+ * half an hour (found in review: it never ended).
+ */
+START_TEST(test_trickling_server_is_reported_not_hung)
+{
+	uint64_t	t0;
+	unsigned	p;
+	pid_t		pid = testserv_start(TESTSERV_TRICKLE, 300, &p);
+
+	snprintf(port, sizeof(port), "%u", p);
+	t0 = sig_monotonic_ms();
+	{
+		const char *a[] = { "-t", "1", "-W", "1", "-w", "4K", "-i", "0",
+		    "127.0.0.1", port, NULL };
+
+		ck_assert_int_eq(bulk(a), 3);
+	}
+	ck_assert_msg(sig_monotonic_ms() - t0 < 10000, "took %llu ms",
+	    (unsigned long long)(sig_monotonic_ms() - t0));
+	HAS(err, "of echo still owed");
+	HAS(err, "after sending stopped (the server gives them back too "
+	    "slowly)");
+	testserv_stop(pid);
+}
+END_TEST
+
 /* Usage errors exit 64, nobody listening 69. */
 START_TEST(test_usage_and_refused)
 {
@@ -363,6 +392,7 @@ suite(void)
 	tcase_add_test(tc, test_parallel_sum_and_json_stream);
 	tcase_add_test(tc, test_corrupting_server_is_caught_at_the_offset);
 	tcase_add_test(tc, test_stalled_server_is_reported_not_hung);
+	tcase_add_test(tc, test_trickling_server_is_reported_not_hung);
 	tcase_add_test(tc, test_usage_and_refused);
 	tcase_add_test(tc, test_ping_idle_and_loaded_side_by_side);
 	tcase_add_test(tc, test_socat_and_xinetd);

@@ -78,6 +78,13 @@ serve_stream(int lfd, enum testserv_kind kind, unsigned param)
 					buf[i] ^= 0x55;
 			if (kind == TESTSERV_SLOW)
 				usleep(param * 1000);
+			if (kind == TESTSERV_TRICKLE) {
+				for (i = 0; i < n; i++) {
+					usleep(param * 1000);
+					write_all(c, buf + i, 1);
+				}
+				continue;
+			}
 			write_all(c, buf, n);
 		}
 		close(c);

@@ -14,6 +14,7 @@ enum testserv_kind {
 	TESTSERV_ALTER,		/* flips byte "param" of each connection */
 	TESTSERV_SILENT,	/* accepts and reads, never answers */
 	TESTSERV_DEAF,		/* accepts, never reads */
+	TESTSERV_TRICKLE,	/* echoes a byte every "param" ms */
 	TESTSERV_UDP_CHAOS,	/* by probe seq % 6: see testserv.c */
 };
 
