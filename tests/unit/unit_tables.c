@@ -389,6 +389,25 @@ END_TEST
 
 static struct acl_addr	shift_a, shift_b;
 
+/*
+ * B: an address with A's home under this table's random key. One byte
+ * alone found none in 256 for about one key in 55 (the test hung).
+ */
+static void
+pick_same_home(struct clients *t)
+{
+	unsigned	n;
+
+	shift_b = shift_a;
+	for (n = 1; n < 65536; n++) {
+		shift_b.bytes[2] = (uint8_t)(n >> 8);
+		shift_b.bytes[3] = (uint8_t)n;
+		if (clients_home(t, &shift_b, 1) == clients_home(t, &shift_a, 1))
+			return;
+	}
+	ck_abort_msg("no address shares A's home");
+}
+
 static void
 clients_leave_a(void *arg)
 {
@@ -407,11 +426,7 @@ START_TEST(test_clients_killed_in_shift)
 
 	memset(&shift_a, 0, sizeof(shift_a));
 	shift_a.family = AF_INET;
-	shift_b = shift_a;
-	do
-		shift_b.bytes[3]++;
-	while (clients_home(t, &shift_b, 1) !=
-	    clients_home(t, &shift_a, 1));
+	pick_same_home(t);
 	ck_assert_int_eq(clients_enter(t, &shift_a, 1, &lim, 0), CLIENTS_OK);
 	ck_assert_int_eq(clients_enter(t, &shift_b, 1, &lim, 0), CLIENTS_OK);
 	kill_inside("clients-shift", clients_leave_a, t);
@@ -440,11 +455,7 @@ START_TEST(test_clients_killed_at_hole)
 
 	memset(&shift_a, 0, sizeof(shift_a));
 	shift_a.family = AF_INET;
-	shift_b = shift_a;
-	do
-		shift_b.bytes[3]++;
-	while (clients_home(t, &shift_b, 1) !=
-	    clients_home(t, &shift_a, 1));
+	pick_same_home(t);
 	ck_assert_int_eq(clients_enter(t, &shift_a, 1, &lim, 0), CLIENTS_OK);
 	ck_assert_int_eq(clients_enter(t, &shift_b, 1, &lim, 0), CLIENTS_OK);
 	ck_assert_int_eq(clients_enter(t, &shift_b, 1, &lim, 0), CLIENTS_OK);
