@@ -14,8 +14,8 @@
 
 #include "harness/check_main.h"
 
-#include "client/bulk.h"
-#include "client/bulk_pattern.h"
+#include "measure/bulk.h"
+#include "measure/bulk_pattern.h"
 
 /* The stream read through bulk_pattern_at() from offset 0. */
 static unsigned char *

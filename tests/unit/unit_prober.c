@@ -14,9 +14,9 @@
 
 #include <check.h>
 
-#include "client/ping.h"
-#include "client/prober.h"
-#include "client/prober_http.h"
+#include "measure/ping.h"
+#include "measure/prober.h"
+#include "measure/prober_http.h"
 #include "harness/check_main.h"
 
 static const struct {

@@ -14,8 +14,8 @@
 
 #include "harness/check_main.h"
 
-#include "client/ping.h"
-#include "client/stamp.h"
+#include "measure/ping.h"
+#include "measure/stamp.h"
 
 #define NS	1000000000ull
 

@@ -14,8 +14,8 @@
 
 #include "harness/check_main.h"
 
-#include "client/ping.h"
-#include "client/probe.h"
+#include "measure/ping.h"
+#include "measure/probe.h"
 #include "client/stats.h"
 
 #define MS	1000000ull

@@ -18,11 +18,11 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "client/ktstamp.h"
-#include "client/ping.h"
-#include "client/ping_int.h"
-#include "client/stamp.h"
-#include "client/stamp_int.h"
+#include "measure/ktstamp.h"
+#include "measure/ping.h"
+#include "measure/ping_int.h"
+#include "measure/stamp.h"
+#include "measure/stamp_int.h"
 #include "core/sig.h"
 
 /* Our clock's state: synchronised, its error estimate, TAI - UTC. */

@@ -25,9 +25,9 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "client/bulk.h"
+#include "measure/bulk.h"
 #include "client/cli.h"
-#include "client/ping.h"
+#include "measure/ping.h"
 #include "core/sig.h"
 
 /* The options that take a value, so that their value is not an option. */

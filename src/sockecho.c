@@ -28,9 +28,9 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "client/bulk.h"
+#include "measure/bulk.h"
 #include "client/cli.h"
-#include "client/ping.h"
+#include "measure/ping.h"
 #include "core/sig.h"
 #include "client/sockecho_udp.h"
 

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "client/bulk.h"
+#include "measure/bulk.h"
 #include "core/sig.h"
 
 #define NS_PER_MS	1000000ull

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/bulk_pattern.h"
+#include "measure/bulk_pattern.h"
 
 #define WORD_BYTES	8
 

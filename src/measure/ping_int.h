@@ -8,7 +8,7 @@
 #ifndef SOCKECHOD_PING_INT_H
 #define SOCKECHOD_PING_INT_H
 
-#include "client/ping.h"
+#include "measure/ping.h"
 
 /* ping_kts.c */
 void	ping_kts_keep(struct ping *);

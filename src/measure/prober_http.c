@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "client/prober_http.h"
+#include "measure/prober_http.h"
 #include "core/safepath.h"
 #include "core/sig.h"
 

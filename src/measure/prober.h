@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "client/prober_http.h"
+#include "measure/prober_http.h"
 #include "client/stats.h"
 
 /* The histogram's upper bounds in seconds, +Inf beside: see sockecho(1). */

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "client/prober.h"
+#include "measure/prober.h"
 
 #define NS_PER_S	1e9
 

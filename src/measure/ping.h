@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "client/prober.h"
+#include "measure/prober.h"
 #include "client/stats.h"
 
 #define PING_NS_PER_MS		1000000ull

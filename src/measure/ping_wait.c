@@ -18,8 +18,8 @@
 #include <time.h>
 
 #include "client/cli.h"
-#include "client/ping.h"
-#include "client/ping_int.h"
+#include "measure/ping.h"
+#include "measure/ping_int.h"
 #include "core/sig.h"
 
 void

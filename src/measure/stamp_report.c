@@ -10,10 +10,10 @@
 
 #include <stdio.h>
 
-#include "client/ping.h"
-#include "client/ping_int.h"
-#include "client/stamp.h"
-#include "client/stamp_int.h"
+#include "measure/ping.h"
+#include "measure/ping_int.h"
+#include "measure/stamp.h"
+#include "measure/stamp_int.h"
 
 /* Signed milliseconds, as ping_report_ms() writes them. */
 static const char *

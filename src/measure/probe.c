@@ -11,7 +11,7 @@
  */
 #include "build-config.h"
 
-#include "client/probe.h"
+#include "measure/probe.h"
 
 static unsigned char
 byte_at(size_t i, uint64_t seq, uint32_t run_id)

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "client/bulk.h"
+#include "measure/bulk.h"
 #include "core/sig.h"
 
 static const char *const end_name[] = {

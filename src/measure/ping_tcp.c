@@ -20,11 +20,11 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "client/ping.h"
-#include "client/ping_int.h"
-#include "client/ktstamp.h"
+#include "measure/ping.h"
+#include "measure/ping_int.h"
+#include "measure/ktstamp.h"
 #include "core/sig.h"
-#include "client/probe.h"
+#include "measure/probe.h"
 
 enum xfer {
 	XFER_OK,

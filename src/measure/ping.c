@@ -25,10 +25,10 @@
 #include <unistd.h>
 
 #include "client/cli.h"
-#include "client/ping.h"
-#include "client/ping_int.h"
-#include "client/probe.h"
-#include "client/stamp.h"
+#include "measure/ping.h"
+#include "measure/ping_int.h"
+#include "measure/probe.h"
+#include "measure/stamp.h"
 #include "core/sig.h"
 
 #define EXIT_LOST	1

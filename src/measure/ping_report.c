@@ -11,8 +11,8 @@
 #include <string.h>
 #include <errno.h>
 
-#include "client/ping.h"
-#include "client/ping_int.h"
+#include "measure/ping.h"
+#include "measure/ping_int.h"
 #include "core/sig.h"
 
 static void	json_durations(FILE *, const char *, struct stats_rtt *);

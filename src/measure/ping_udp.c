@@ -17,11 +17,11 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "client/ktstamp.h"
-#include "client/ping.h"
-#include "client/ping_int.h"
+#include "measure/ktstamp.h"
+#include "measure/ping.h"
+#include "measure/ping_int.h"
 #include "core/sig.h"
-#include "client/probe.h"
+#include "measure/probe.h"
 
 /* A socket connected to the target: only its replies, and its ICMP errors. */
 int

@@ -3,7 +3,7 @@
 #ifndef SOCKECHOD_STAMP_INT_H
 #define SOCKECHOD_STAMP_INT_H
 
-#include "client/stamp.h"
+#include "measure/stamp.h"
 
 struct stamp_run {
 	uint16_t		ssid;

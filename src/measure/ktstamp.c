@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "client/ktstamp.h"
+#include "measure/ktstamp.h"
 
 /*
  * Software stamps both ways; OPT_ID numbers the sends (a datagram each for

@@ -13,9 +13,9 @@
 
 #include <linux/net_tstamp.h>
 
-#include "client/ktstamp.h"
-#include "client/ping.h"
-#include "client/ping_int.h"
+#include "measure/ktstamp.h"
+#include "measure/ping.h"
+#include "measure/ping_int.h"
 
 /*
  * The kernel stamps what it receives only while some socket asks it to,

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "client/bulk_pattern.h"
+#include "measure/bulk_pattern.h"
 #include "client/stats.h"
 
 #define BULK_NS_PER_S		1000000000ull

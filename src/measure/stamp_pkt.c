@@ -10,7 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "client/stamp.h"
+#include "measure/stamp.h"
 
 #define NS_PER_S	1000000000ull
 
