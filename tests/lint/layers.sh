@@ -92,6 +92,25 @@ make_file "$tmp/client/src/client/ping.c" ping_main sig_now board_read
 expect fail "a client call into shared memory" "$tmp/client" \
     "upward: src/client/ping.c (client) -> src/shm/board.c (shm): board_read()"
 
+# The client's side: measure uses client, never the other way; sockecho's
+# main (src/sockecho.c) uses both, the daemon's main.c neither (issue 22).
+make_file "$tmp/side/src/core/sig.c" sig_now
+make_file "$tmp/side/src/client/stats.c" stats_add sig_now
+make_file "$tmp/side/src/measure/ping.c" ping_main stats_add
+make_file "$tmp/side/src/sockecho.c" main ping_main stats_add
+expect pass "sockecho.c over measure over client" "$tmp/side"
+make_file "$tmp/sideup/src/client/stats.c" stats_add ping_main
+make_file "$tmp/sideup/src/measure/ping.c" ping_main
+expect fail "a call from client up to measure" "$tmp/sideup" \
+    "upward: src/client/stats.c (client) -> src/measure/ping.c (measure): ping_main()"
+make_file "$tmp/topside/src/master/boss.c" boss_run
+make_file "$tmp/topside/src/measure/ping.c" ping_main
+make_file "$tmp/topside/src/main.c" daemon_main boss_run ping_main
+make_file "$tmp/topside/src/sockecho.c" client_main ping_main boss_run
+expect fail "the programs' mains crossing sides" "$tmp/topside" \
+    "upward: src/main.c (top) -> src/measure/ping.c (measure): ping_main()" \
+    "upward: src/sockecho.c (top) -> src/master/boss.c (master): boss_run()"
+
 # A flat src/ is one folder: files calling each other pass.
 make_file "$tmp/flat/src/a.c" a_run b_run
 make_file "$tmp/flat/src/b.c" b_run a_run
