@@ -15,10 +15,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <math.h>
 #include <netdb.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,75 +122,6 @@ bulk_requested(int argc, char *const argv[])
 }
 
 static int
-bad(char *err, size_t errsize, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-bad(char *err, size_t errsize, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-	return EX_USAGE;
-}
-
-static int
-seconds(const char *s, bool zero_ok, uint64_t *ns)
-{
-	char	*end;
-	double	 v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v < 0 ||
-	    (v == 0 && !zero_ok) || v > 86400.0 * 365)
-		return -1;
-	*ns = (uint64_t)(v * BULK_NS_PER_S + 0.5);
-	return 0;
-}
-
-static int
-number(const char *s, uint64_t min, uint64_t max, uint64_t *v)
-{
-	char			*end;
-	unsigned long long	 n;
-
-	errno = 0;
-	n = strtoull(s, &end, 0);
-	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' ||
-	    n < min || n > max)
-		return -1;
-	*v = n;
-	return 0;
-}
-
-/* BYTES with an optional K, M or G (1024-based) suffix. */
-static int
-byte_count(const char *s, uint64_t min, uint64_t max, uint64_t *v)
-{
-	static const char	suffix[] = "KMG";
-	const char		*sp;
-	char			 num[32];
-	size_t			 len = strlen(s);
-	unsigned		 shift = 0;
-
-	if (len == 0 || len >= sizeof(num))
-		return -1;
-	memcpy(num, s, len + 1);
-	if ((sp = strchr(suffix, num[len - 1] & ~0x20)) != NULL &&
-	    num[len - 1] != '\0') {
-		shift = 10 * (unsigned)(sp - suffix + 1);
-		num[len - 1] = '\0';
-	}
-	if (number(num, 0, UINT64_MAX >> shift, v) == -1)
-		return -1;
-	*v <<= shift;
-	return *v < min || *v > max ? -1 : 0;
-}
-
-static int
 parse_one(int ch, const char *arg, struct bulk_opts *o, char *err,
     size_t errsize)
 {
@@ -200,30 +129,32 @@ parse_one(int ch, const char *arg, struct bulk_opts *o, char *err,
 
 	switch (ch) {
 	case 'P':
-		if (number(arg, 1, BULK_MAX_PARALLEL, &v) == -1)
-			return bad(err, errsize, "-P: expected 1 to %d "
+		if (cli_number(arg, 0, 1, BULK_MAX_PARALLEL, &v) == -1)
+			return cli_bad(err, errsize, "-P: expected 1 to %d "
 			    "connections, not \"%s\"", BULK_MAX_PARALLEL, arg);
 		o->parallel = (unsigned)v;
 		return 0;
 	case 'l':
-		if (byte_count(arg, 1, BULK_MAX_LENGTH, &v) == -1)
-			return bad(err, errsize, "-l: expected 1 to %u bytes, "
+		if (cli_bytes(arg, 1, BULK_MAX_LENGTH, &v) == -1)
+			return cli_bad(err, errsize,
+			    "-l: expected 1 to %u bytes, "
 			    "not \"%s\"", BULK_MAX_LENGTH, arg);
 		o->length = (size_t)v;
 		return 0;
 	case 'n':
-		if (byte_count(arg, 1, UINT64_MAX >> 1, &o->bytes) == -1)
-			return bad(err, errsize, "-n: expected a positive "
+		if (cli_bytes(arg, 1, UINT64_MAX >> 1, &o->bytes) == -1)
+			return cli_bad(err, errsize, "-n: expected a positive "
 			    "number of bytes, not \"%s\"", arg);
 		return 0;
 	case 'w':
-		if (byte_count(arg, 1, UINT64_MAX >> 1, &o->window) == -1)
-			return bad(err, errsize, "-w: expected a positive "
+		if (cli_bytes(arg, 1, UINT64_MAX >> 1, &o->window) == -1)
+			return cli_bad(err, errsize, "-w: expected a positive "
 			    "number of bytes, not \"%s\"", arg);
 		return 0;
 	case 'S':
-		if (number(arg, 0, UINT64_MAX, &o->seed) == -1)
-			return bad(err, errsize, "-S: expected a number, not "
+		if (cli_number(arg, 0, 0, UINT64_MAX, &o->seed) == -1)
+			return cli_bad(err, errsize,
+			    "-S: expected a number, not "
 			    "\"%s\"", arg);
 		o->seeded = true;
 		return 0;
@@ -270,14 +201,14 @@ parse_duration(int ch, const char *arg, struct bulk_opts *o, char *err,
 	for (i = 0; i < nitems(d); i++) {
 		if (d[i].ch != ch)
 			continue;
-		if (seconds(arg, d[i].zero_ok, (uint64_t *)(void *)
-		    ((char *)o + d[i].field)) == 0)
+		if (cli_seconds(arg, d[i].zero_ok, BULK_NS_PER_S,
+		    (uint64_t *)(void *)((char *)o + d[i].field)) == 0)
 			return 0;
-		return bad(err, errsize, "%s: expected %s number of "
+		return cli_bad(err, errsize, "%s: expected %s number of "
 		    "seconds, not \"%s\"", d[i].name, d[i].zero_ok ?
 		    "a" : "a positive", arg);
 	}
-	return bad(err, errsize, "unknown option");
+	return cli_bad(err, errsize, "unknown option");
 }
 
 static int
@@ -285,19 +216,20 @@ check_opts(int argc, char *argv[], struct bulk_opts *o, char *err,
     size_t errsize)
 {
 	if (argc < 1 || argc > 2)
-		return bad(err, errsize, "expected HOST [PORT] or "
+		return cli_bad(err, errsize, "expected HOST [PORT] or "
 		    "unix:/PATH");
 	o->host = argv[0];
-	o->port = argc == 2 ? argv[1] : "7";
+	o->port = argc == 2 ? argv[1] : CLI_DEFAULT_PORT;
 	if (o->ping && o->bytes)
-		return bad(err, errsize, "-p measures for a time: -t, not -n");
+		return cli_bad(err, errsize,
+		    "-p measures for a time: -t, not -n");
 	if (o->udp && !o->ping)
-		return bad(err, errsize, "-u: the bulk streams are TCP; -u "
+		return cli_bad(err, errsize, "-u: the bulk streams are TCP; -u "
 		    "goes with -p, for the probes");
 	if (o->ping && strncmp(o->host, "unix:", 5) == 0 && o->udp)
-		return bad(err, errsize, "-u: UDP needs HOST [PORT]");
+		return cli_bad(err, errsize, "-u: UDP needs HOST [PORT]");
 	if (argc == 2 && strncmp(o->host, "unix:", 5) == 0)
-		return bad(err, errsize, "a Unix socket takes no port");
+		return cli_bad(err, errsize, "a Unix socket takes no port");
 	if (strncmp(o->host, "unix:", 5) == 0)
 		o->port = NULL;
 	return 0;
@@ -324,7 +256,7 @@ bulk_parse(int argc, char *argv[], struct bulk_opts *o, char *err,
 		if (ch == 'V')
 			return -2;
 		if (ch == '?' || ch == ':')
-			return bad(err, errsize, "%s: %s", argv[optind - 1],
+			return cli_bad(err, errsize, "%s: %s", argv[optind - 1],
 			    ch == ':' || (optopt && strchr(ARG_LETTERS, optopt))
 			    ? "needs a value" : "unknown option");
 		if ((r = parse_one(ch, optarg, o, err, errsize)) == -3)

@@ -3,12 +3,15 @@
  * ping_int.h: what the parts of sockecho --ping and --stamp share beyond
  * ping.h: the kernel's timestamps (ping_kts.c), the STAMP session
  * (stamp.c, stamp_report.c) and the report's helpers (ping_report.c).
- * Private to src/client/ping*.c and stamp*.c.
+ * Private to src/measure/ping*.c and stamp*.c.
  */
 #ifndef SOCKECHOD_PING_INT_H
 #define SOCKECHOD_PING_INT_H
 
 #include "measure/ping.h"
+
+/* ping_opts.c: -1 to go on, or the exit status (help, usage error). */
+int	ping_options(int argc, char *argv[], struct ping_opts *);
 
 /* ping_kts.c */
 void	ping_kts_keep(struct ping *);
