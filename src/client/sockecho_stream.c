@@ -68,7 +68,8 @@ buf_reserve(struct buf *b, size_t more)
 
 	if (b->off > 0 && b->off == b->len)
 		b->off = b->len = 0;
-	if (b->len + more <= b->cap)
+	/* Even for 0 bytes (-n -m ""): memcpy() takes no NULL. */
+	if (b->data != NULL && b->len + more <= b->cap)
 		return;
 	if (b->off > 0) {
 		memmove(b->data, b->data + b->off, b->len - b->off);
