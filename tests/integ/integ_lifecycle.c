@@ -670,6 +670,7 @@ START_TEST(test_hung_worker_is_killed_and_replaced)
 {
 	pid_t		kids[8], now[8];
 	uint64_t	deadline;
+	char		want[64], line[512];
 	int		n;
 
 	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\nworker_timeout = 1;\n");
@@ -690,6 +691,17 @@ START_TEST(test_hung_worker_is_killed_and_replaced)
 	    "still a child 10 s after its kill", (long)kids[1]);
 	ck_assert_int_eq(n, 2);
 	ck_assert_int_eq(h_roundtrip(d.host, d.port, "alive"), 0);
+	/*
+	 * Its death is a warning too (sockechod(8), LOGGING: "warning
+	 * otherwise, which includes workers killed as hung"), though the
+	 * master killed it on purpose.
+	 */
+	snprintf(want, sizeof(want), "worker %ld (slot ", (long)kids[1]);
+	expect_log(" was killed (SIGKILL)", 10000);
+	ck_assert_int_eq(h_log_last(&d, " was killed (SIGKILL)", line,
+	    sizeof(line)), 0);
+	ck_assert_msg(strstr(line, "]: warning: ") != NULL &&
+	    strstr(line, want) != NULL, "%s", line);
 }
 END_TEST
 
