@@ -16,7 +16,9 @@
 # report, the connection log, an error). The connection fields agree
 # with the line's text (a message too large: BYTES_IN is not BYTES_OUT);
 # a worker that cannot work stops the daemon with EXIT_STATUS=71; the
-# stopping message names the shutdown_timeout configured. Off the journal
+# stopping message names the shutdown_timeout configured; a worker that
+# crashes (SIGSEGV) soon after its start begins a crash loop (a warning),
+# and its first replacement is a notice. Off the journal
 # (LOGGING, log_format, log_timestamps): a JOURNAL_STREAM that names
 # another file on the same filesystem is not the journal (plain lines,
 # "warning: " before a warning); a terminal gets no <N> prefix even when
@@ -242,6 +244,7 @@ ID_REPLACED=c36010f37f9d40c1af8ceea436e3c45e
 ID_STOPPING=ab80e1b6863f4398bff413f430d72113
 ID_STOPPED=8087d0204aa041858bfcebb10c08d3cb
 ID_CONN=b7b51914126e4527b18557efcf3e8309
+ID_CRASH_LOOP=65b07e871213449fb4560cf07e6396bd
 
 # 1. The default level (info), with the connection log: every event.
 if start 'log_connections = true; shutdown_timeout = 7;'; then
@@ -392,6 +395,22 @@ rc=$?
 [ "$rc" -eq 71 ] && pass "cannot work: exit 71" || fail "cannot work: exit $rc"
 check "cannot work: stopped, EXIT_STATUS=71" id $ID_STOPPED 6 EXIT_STATUS=71
 
+# 7. A worker that crashes soon after its start (a signal of its own, not
+# KILL or TERM from outside) starts a crash loop: a warning says so, and
+# the first replacement is still a notice (debug only for the later ones).
+if start 'workers = 1;'; then
+	w=$(worker_of "$MASTER")
+	kill -SEGV "$w"
+	wait_text "$ID_REPLACED" || fail "crash: no replacement message"
+	stop
+	check "crash: worker exited, warning, SIGNAL=SIGSEGV" id $ID_EXITED 4 \
+	    "WORKER_PID=$w" SIGNAL=SIGSEGV
+	check "crash: the crash loop begins, warning" id $ID_CRASH_LOOP 4 \
+	    FAILURES=1 RESPAWN_DELAY_MS
+	check "crash: its first replacement is a notice" id $ID_REPLACED 5 \
+	    WORKER_PID WORKER_SLOT=0
+fi
+
 # Off the journal, the lines on stderr ($T/stderr, or $T/tty): wait for one.
 stderr_has() {
 	local end=$((SECONDS + 10))
@@ -402,7 +421,7 @@ stderr_has() {
 	done
 }
 
-# 7. JOURNAL_STREAM names another file of stderr's filesystem: stderr is
+# 8. JOURNAL_STREAM names another file of stderr's filesystem: stderr is
 # not the journal; plain lines, a warning with its word.
 : >"$T/journal"
 : >"$T/other"
@@ -428,7 +447,7 @@ else
 	fail "not journal: never ready: $(head -c 600 "$T/stderr")"
 fi
 
-# 8. The journal stream, its native socket refusing (a socket nobody
+# 9. The journal stream, its native socket refusing (a socket nobody
 # reads): the lines fall back to stderr with <N> (log_format "auto"),
 # and no time though log_timestamps is on (the journal keeps its own).
 printf '%s\n' 'log_timestamps = true;' >"$T/conf"
@@ -449,7 +468,7 @@ else
 	fail "refusing journal: never ready: $(head -c 600 "$T/stderr")"
 fi
 
-# 9. A terminal: no <N> even with log_format "syslog-prefix"; the word.
+# 10. A terminal: no <N> even with log_format "syslog-prefix"; the word.
 cat >"$T/ptyerr.py" <<'PYEOF'
 import os, pty, sys
 out = open(sys.argv[1], "wb", buffering=0)
