@@ -683,13 +683,16 @@ START_TEST(test_dump_config_round_trip)
 		"\nlog_level = \"notice\";\n", "\nlog_timestamps = false;\n",
 		"\nmax_connections_per_client = 512;",
 		"\nlog_format = \"plain\";\n", "\nlog_connections = true;\n",
+		/* A backslash in a string is written escaped, as it reads. */
+		"\nmetrics_listen = \"unix:/run/sock\\\\echo\";\n",
 	};
 	char	inc[512], saved[512], out[8192], out2[8192], err[2048];
 	size_t	i;
 
 	snprintf(inc, sizeof(inc), "%s/more.conf", d.dir);
 	write_file(inc, "mode = \"message\";\nidle_timeout = 1.05;\n"
-	    "deny = [ \"192.0.2.0/24\" ];\nlog_format = \"plain\";\n");
+	    "deny = [ \"192.0.2.0/24\" ];\nlog_format = \"plain\";\n"
+	    "metrics_listen = \"unix:/run/sock\\\\echo\";\n");
 	h_write_config(&d, "workers = 2;\n@include \"%s\"\n"
 	    "max_buffered_bytes = 3000000000L;\nlog_connections = true;\n"
 	    "log_level = \"notice\";\n",

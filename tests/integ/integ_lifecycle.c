@@ -670,6 +670,7 @@ START_TEST(test_hung_worker_is_killed_and_replaced)
 {
 	pid_t		kids[8], now[8];
 	uint64_t	deadline;
+	char		want[64], line[512];
 	int		n;
 
 	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\nworker_timeout = 1;\n");
@@ -690,6 +691,47 @@ START_TEST(test_hung_worker_is_killed_and_replaced)
 	    "still a child 10 s after its kill", (long)kids[1]);
 	ck_assert_int_eq(n, 2);
 	ck_assert_int_eq(h_roundtrip(d.host, d.port, "alive"), 0);
+	/*
+	 * Its death is a warning too (sockechod(8), LOGGING: "warning
+	 * otherwise, which includes workers killed as hung"), though the
+	 * master killed it on purpose.
+	 */
+	snprintf(want, sizeof(want), "worker %ld (slot ", (long)kids[1]);
+	expect_log(" was killed (SIGKILL)", 10000);
+	ck_assert_int_eq(h_log_last(&d, " was killed (SIGKILL)", line,
+	    sizeof(line)), 0);
+	ck_assert_msg(strstr(line, "]: warning: ") != NULL &&
+	    strstr(line, want) != NULL, "%s", line);
+}
+END_TEST
+
+/*
+ * A worker asked to drain (a reload) that then hangs is killed as hung,
+ * and its death is a warning though the master had asked it to stop
+ * (sockechod(8), LOGGING: "which includes workers killed as hung").
+ */
+START_TEST(test_hung_draining_worker_is_a_warning)
+{
+	char	want[64], line[512], c;
+	pid_t	kids[8];
+	int	fd;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\nworker_timeout = 1;\n");
+	ck_assert_int_eq(h_children(d.pid, kids, 8), 1);
+	fd = h_connect(d.host, d.port, 5000);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(h_send_all(fd, "x", 1, 5000), 0);
+	ck_assert_int_eq(h_recv_n(fd, &c, 1, 5000), 1);	/* it holds one */
+	kill(d.pid, SIGHUP);
+	expect_log("]: configuration reloaded: ", 10000);
+	kill(kids[0], SIGSTOP);
+	snprintf(want, sizeof(want), "worker %ld (slot ", (long)kids[0]);
+	expect_log(" was killed (SIGKILL) as hung", 10000);
+	ck_assert_int_eq(h_log_last(&d, " was killed (SIGKILL) as hung", line,
+	    sizeof(line)), 0);
+	ck_assert_msg(strstr(line, "]: warning: ") != NULL &&
+	    strstr(line, want) != NULL, "%s", line);
+	close(fd);
 }
 END_TEST
 
@@ -882,6 +924,7 @@ suite(void)
 	tcase_add_test(tc, test_ttin_ttou_resize);
 	tcase_add_test(tc, test_sigusr1_logs_the_worker_table);
 	tcase_add_test(tc, test_hung_worker_is_killed_and_replaced);
+	tcase_add_test(tc, test_hung_draining_worker_is_a_warning);
 	tcase_add_test(tc, test_recycling_hands_over_without_failures);
 	tcase_add_test(tc, test_recycling_starts_at_the_limit);
 	tcase_add_test(tc, test_worker_that_cannot_work_stops_the_daemon);

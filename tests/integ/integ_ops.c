@@ -510,6 +510,98 @@ START_TEST(test_over_budget_one_line)
 	ck_assert_int_eq(h_log_last(&d, " reason=over-budget ", line,
 	    sizeof(line)), 0);
 	ck_assert_msg(strncmp(line, "<4>", 3) == 0, "%s", line);
+	h_cleanup(&d);
+	h_init(&d);
+	/* A warning: log_level "warning" keeps it. */
+	overfill_budget("log_level = \"warning\";\n",
+	    "can no longer fit in max_buffered_bytes (65536)");
+}
+END_TEST
+
+static const char *const budget_config =
+    "listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\nmode = \"message\";\n"
+    "max_message_bytes = 65536;\nmax_buffered_bytes = 65536;\n";
+
+/*
+ * max_buffered_bytes is "the most" a worker's connections hold, and "must
+ * be at least max_message_bytes" (sockecho.conf(5)): a message whose
+ * buffer grows to fill the budget exactly is echoed whole.
+ */
+START_TEST(test_budget_filled_exactly_is_allowed)
+{
+	static char	msg[65536], back[65536];
+	int		fd;
+
+	start(budget_config);
+	memset(msg, 'e', sizeof(msg));
+	fd = connect_d();
+	ck_assert_int_eq(h_send_all(fd, msg, sizeof(msg), 5000), 0);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	ck_assert_int_eq(h_recv_n(fd, back, sizeof(back), 10000),
+	    (ssize_t)sizeof(back));
+	ck_assert_int_eq(memcmp(msg, back, sizeof(back)), 0);
+	ck_assert_int_eq(h_recv_eof(fd, 5000), 0);
+	close(fd);
+}
+END_TEST
+
+/*
+ * sockecho.conf(5), MEMORY: "When every byte of the budget is held by
+ * messages still being collected ... the connection that holds the most
+ * is closed ... No other connection is closed for memory." A holds 20000
+ * bytes (a 32 KiB buffer), B 5000 (8 KiB); A's next 20000 need 64 KiB,
+ * more than is left: A is closed, B is echoed.
+ */
+START_TEST(test_budget_closes_the_one_holding_most)
+{
+	static char	big[20000], small[5000], back[5000];
+	int		a, b;
+
+	start(budget_config);
+	memset(big, 'a', sizeof(big));
+	memset(small, 'b', sizeof(small));
+	a = connect_d();
+	b = connect_d();
+	ck_assert_int_eq(h_send_all(a, big, sizeof(big), 5000), 0);
+	ck_assert_int_eq(h_send_all(b, small, sizeof(small), 5000), 0);
+	ck_assert_int_eq(h_send_all(a, big, sizeof(big), 5000), 0);
+	expect_log("can no longer fit in max_buffered_bytes (65536)", 10000);
+	ck_assert_int_eq(h_recv_eof(a, 10000), 0);
+	ck_assert_int_eq(shutdown(b, SHUT_WR), 0);
+	ck_assert_int_eq(h_recv_n(b, back, sizeof(back), 10000),
+	    (ssize_t)sizeof(back));
+	ck_assert_int_eq(memcmp(small, back, sizeof(back)), 0);
+	ck_assert_int_eq(h_recv_eof(b, 5000), 0);
+	ck_assert_int_eq(h_log_count(&d, "can no longer fit"), 1);
+	close(a);
+	close(b);
+}
+END_TEST
+
+/*
+ * The STATUS= line's "refused" (sockechod(8), NOTIFICATIONS) counts every
+ * refusal, a client over max_connections_per_client as well as a denied
+ * one.
+ */
+START_TEST(test_status_counts_client_limit_refusals)
+{
+	char	buf[8], msg[2048];
+	int	a, b;
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 1;\n"
+	    "max_connections_per_client = 1;\n");
+	a = connect_d();
+	ck_assert_int_eq(h_send_all(a, "x", 1, 5000), 0);
+	ck_assert_int_eq(h_recv_n(a, buf, 1, 5000), 1);
+	/* Reset at once: the connect may already see it. */
+	if ((b = h_connect(d.host, d.port, 5000)) != -1) {
+		ck_assert_int_eq(h_recv_eof(b, 5000), 0);
+		close(b);
+	}
+	expect_notify(", 1 refused;", 15000, msg, sizeof(msg));
+	ck_assert_msg(strstr(msg, "STATUS=1 worker, 1 connection open, ") !=
+	    NULL, "%s", msg);
+	close(a);
 }
 END_TEST
 
@@ -590,6 +682,9 @@ suite(void)
 	tcase_add_test(tc, test_connection_log_refusal);
 	tcase_add_test(tc, test_connection_log_off_by_default_on_with_v);
 	tcase_add_test(tc, test_over_budget_one_line);
+	tcase_add_test(tc, test_budget_filled_exactly_is_allowed);
+	tcase_add_test(tc, test_budget_closes_the_one_holding_most);
+	tcase_add_test(tc, test_status_counts_client_limit_refusals);
 	tcase_add_test(tc, test_log_format);
 	tcase_add_test(tc, test_log_timestamps);
 	suite_add_tcase(s, tc);

@@ -13,7 +13,17 @@
 # and priority (starting, ready, reloaded, reload failed, a worker killed
 # by a signal, its replacement, stopping, stopped, a connection), and the
 # level rules: what a level suppresses, and what it must not (the SIGUSR1
-# report, the connection log, an error). Needs root and python3; skips
+# report, the connection log, an error). The connection fields agree
+# with the line's text (a message too large: BYTES_IN is not BYTES_OUT);
+# a worker that cannot work stops the daemon with EXIT_STATUS=71; the
+# stopping message names the shutdown_timeout configured; a worker that
+# crashes (SIGSEGV) soon after its start begins a crash loop (a warning),
+# and its first replacement is a notice. Off the journal
+# (LOGGING, log_format, log_timestamps): a JOURNAL_STREAM that names
+# another file on the same filesystem is not the journal (plain lines,
+# "warning: " before a warning); a terminal gets no <N> prefix even when
+# log_format asks for it; and on the journal stream whose native socket
+# refuses, the <N> lines carry no time. Needs root and python3; skips
 # (77) without them.
 set -u
 
@@ -143,6 +153,23 @@ elif what == "prio":
     if worse:
         fail("PRIORITY %s logged at level %s: %s" % (one(worse[0], "PRIORITY"),
              sys.argv[3], one(worse[0], "MESSAGE")))
+elif what == "connfields":
+    # Each connection's fields say what its line says (sockechod(8)).
+    import re
+    got = by_id("b7b51914126e4527b18557efcf3e8309")
+    if not got:
+        fail("no connection message")
+    for d in got:
+        m = re.search(r"bytes_in=(\d+) bytes_out=(\d+) duration_ms=(\d+)\.(\d{3})",
+                      one(d, "MESSAGE"))
+        if not m:
+            fail("no bytes and duration in %r" % one(d, "MESSAGE"))
+        want = {"BYTES_IN": m.group(1), "BYTES_OUT": m.group(2),
+                "DURATION_USEC": str(int(m.group(3)) * 1000 + int(m.group(4)))}
+        for k, v in want.items():
+            if one(d, k) != v:
+                fail("%s=%s, the line says %s: %r" % (k, one(d, k), v, d))
+    print("%d connection messages agree" % len(got))
 elif what == "text":
     # text PRIORITY REGEX: a message of that priority matching REGEX.
     import re
@@ -217,14 +244,16 @@ ID_REPLACED=c36010f37f9d40c1af8ceea436e3c45e
 ID_STOPPING=ab80e1b6863f4398bff413f430d72113
 ID_STOPPED=8087d0204aa041858bfcebb10c08d3cb
 ID_CONN=b7b51914126e4527b18557efcf3e8309
+ID_CRASH_LOOP=65b07e871213449fb4560cf07e6396bd
 
 # 1. The default level (info), with the connection log: every event.
-if start 'log_connections = true;'; then
+if start 'log_connections = true; shutdown_timeout = 7;'; then
 	wait_text "$ID_CONN" || fail "no connection message"
 	w=$(worker_of "$MASTER")
 	kill -KILL "$w"
 	wait_text "$ID_REPLACED" || fail "no replacement message"
-	echo 'log_connections = true; workers = 3;' >"$T/conf"	# -w wins
+	echo 'log_connections = true; shutdown_timeout = 7; workers = 3;' \
+	    >"$T/conf"	# -w wins
 	kill -HUP "$MASTER"
 	wait_text "$ID_RELOADED" || fail "no reload message"
 	echo 'no_such_key = 1;' >"$T/conf"
@@ -255,6 +284,9 @@ if start 'log_connections = true;'; then
 	    RELOAD_ERROR
 	check "stopping: info, OPEN_CONNECTIONS" id $ID_STOPPING 6 \
 	    OPEN_CONNECTIONS
+	check "stopping: names the shutdown_timeout configured (7 s)" text 6 \
+	    '^stopping: draining .*shutdown_timeout 7(\.0+)? s'
+	check "connection: the fields say what the line says" connfields
 	check "stopped: info, CONNECTIONS_SERVED, EXIT_STATUS=0" id \
 	    $ID_STOPPED 6 CONNECTIONS_SERVED EXIT_STATUS=0
 	check "info: nothing at debug" prio 6
@@ -321,6 +353,163 @@ if start 'log_level = "debug";'; then
 	stop
 	check "debug: debug messages (PRIORITY=7) logged" text 7 .
 	check "debug: starting still there" id $ID_START 6 LISTEN
+fi
+
+# 5. A message too large (max_message_bytes): warning, what came in and
+# nothing sent, the fields as the line says.
+if start 'log_connections = true; mode = "message"; max_message_bytes = 16;'; then
+	: >"$T/journal"
+	if exec 3<>/dev/tcp/127.0.0.1/7401; then
+		printf '%0100d' 0 >&3
+		wait_text 'message-too-large' || fail "too large: no connection message"
+		exec 3>&-
+	else
+		fail "too large: cannot connect"
+	fi
+	stop
+	check "too large: warning, BYTES_OUT=0" id $ID_CONN 4 \
+	    CLOSE_REASON=message-too-large BYTES_OUT=0
+	check "too large: the fields say what the line says" connfields
+fi
+
+# 6. A worker that cannot work (a master as nobody, workers to be root):
+# the daemon stops with status 71, and "stopped" says so.
+: >"$T/journal"
+chmod 0755 "$T"
+chmod 0666 /run/systemd/journal/socket
+echo 'user = "root";' >"$T/conf"
+chmod 0644 "$T/conf"
+: >"$T/stderr"
+chmod 0666 "$T/stderr"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$T/stderr") setpriv --reuid=nobody \
+    --regid=nogroup --clear-groups "$SOCKECHOD" -c "$T/conf" -w 1 \
+    -l 127.0.0.1:7401 2>>"$T/stderr" &
+MASTER=$!
+PIDS+=($MASTER)
+end=$((SECONDS + 20))
+while kill -0 "$MASTER" 2>/dev/null && [ "$SECONDS" -lt "$end" ]; do
+	sleep 0.05
+done
+wait "$MASTER"
+rc=$?
+[ "$rc" -eq 71 ] && pass "cannot work: exit 71" || fail "cannot work: exit $rc"
+check "cannot work: stopped, EXIT_STATUS=71" id $ID_STOPPED 6 EXIT_STATUS=71
+
+# 7. A worker that crashes soon after its start (a signal of its own, not
+# KILL or TERM from outside) starts a crash loop: a warning says so, and
+# the first replacement is still a notice (debug only for the later ones).
+if start 'workers = 1;'; then
+	w=$(worker_of "$MASTER")
+	kill -SEGV "$w"
+	wait_text "$ID_REPLACED" || fail "crash: no replacement message"
+	stop
+	check "crash: worker exited, warning, SIGNAL=SIGSEGV" id $ID_EXITED 4 \
+	    "WORKER_PID=$w" SIGNAL=SIGSEGV
+	check "crash: the crash loop begins, warning" id $ID_CRASH_LOOP 4 \
+	    FAILURES=1 RESPAWN_DELAY_MS
+	check "crash: its first replacement is a notice" id $ID_REPLACED 5 \
+	    WORKER_PID WORKER_SLOT=0
+fi
+
+# Off the journal, the lines on stderr ($T/stderr, or $T/tty): wait for one.
+stderr_has() {
+	local end=$((SECONDS + 10))
+
+	until grep -qE "$2" "$1"; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.05
+	done
+}
+
+# 8. JOURNAL_STREAM names another file of stderr's filesystem: stderr is
+# not the journal; plain lines, a warning with its word.
+: >"$T/journal"
+: >"$T/other"
+printf '%s\n' 'log_level = "info";' >"$T/conf"
+: >"$T/stderr"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$T/other") "$SOCKECHOD" -c "$T/conf" -w 1 \
+    -l 127.0.0.1:7401 2>>"$T/stderr" &
+MASTER=$!
+PIDS+=($MASTER)
+if stderr_has "$T/stderr" 'ready: '; then
+	w=$(worker_of "$MASTER")
+	kill -KILL "$w"
+	stderr_has "$T/stderr" "^sockechod\\[$MASTER\\]: warning: worker $w " &&
+	    pass "not journal: \"warning: \" before a warning" ||
+	    fail "not journal: no \"warning: worker $w\" line: $(head -c 600 "$T/stderr")"
+	stop
+	grep -q "^sockechod\\[$MASTER\\]: ready: " "$T/stderr" &&
+	    pass "not journal: plain lines on stderr" ||
+	    fail "not journal: no plain ready line: $(head -c 600 "$T/stderr")"
+	[ -s "$T/journal" ] && fail "not journal: the journal got $(head -c 300 "$T/journal")" ||
+	    pass "not journal: nothing sent to the journal"
+else
+	fail "not journal: never ready: $(head -c 600 "$T/stderr")"
+fi
+
+# 9. The journal stream, its native socket refusing (a socket nobody
+# reads): the lines fall back to stderr with <N> (log_format "auto"),
+# and no time though log_timestamps is on (the journal keeps its own).
+printf '%s\n' 'log_timestamps = true;' >"$T/conf"
+: >"$T/stderr"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$T/stderr") unshare -m --propagation private \
+    "$BASH" -c 'mount -t tmpfs tmpfs /run/systemd/journal &&
+	python3 -c "import socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).bind(\"/run/systemd/journal/socket\")" &&
+	exec "$@"' sh "$SOCKECHOD" -c "$T/conf" -w 1 -l 127.0.0.1:7401 \
+    2>>"$T/stderr" &
+MASTER=$!
+PIDS+=($MASTER)
+if stderr_has "$T/stderr" 'ready: '; then
+	stop
+	grep -q "^<6>sockechod\\[$MASTER\\]: ready: " "$T/stderr" &&
+	    pass "refusing journal: <6> lines, no time" ||
+	    fail "refusing journal: no \"<6>sockechod[$MASTER]: ready:\": $(head -c 600 "$T/stderr")"
+else
+	fail "refusing journal: never ready: $(head -c 600 "$T/stderr")"
+fi
+
+# 10. A terminal: no <N> even with log_format "syslog-prefix"; the word.
+cat >"$T/ptyerr.py" <<'PYEOF'
+import os, pty, sys
+out = open(sys.argv[1], "wb", buffering=0)
+m, s = pty.openpty()
+pid = os.fork()
+if pid == 0:
+    os.dup2(s, 2)
+    os.close(m)
+    os.close(s)
+    os.execv(sys.argv[2], sys.argv[2:])
+os.close(s)
+while True:
+    try:
+        b = os.read(m, 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    out.write(b)
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+PYEOF
+printf '%s\n' 'log_format = "syslog-prefix";' >"$T/conf"
+: >"$T/tty"
+python3 "$T/ptyerr.py" "$T/tty" "$SOCKECHOD" -c "$T/conf" -w 1 \
+    -l 127.0.0.1:7401 &
+PY=$!
+PIDS+=($PY)
+if stderr_has "$T/tty" 'ready: '; then
+	MASTER=$(worker_of "$PY")
+	w=$(worker_of "$MASTER")
+	kill -KILL "$w"
+	stderr_has "$T/tty" "^sockechod\\[$MASTER\\]: warning: worker $w " &&
+	    pass "terminal: no <N>, \"warning: \" before a warning" ||
+	    fail "terminal: no \"sockechod[$MASTER]: warning: worker $w\": $(head -c 600 "$T/tty")"
+	grep -q "^sockechod\\[$MASTER\\]: ready: " "$T/tty" &&
+	    pass "terminal: plain ready line" ||
+	    fail "terminal: no plain ready line: $(head -c 600 "$T/tty")"
+	kill -TERM "$MASTER"
+	wait "$PY"
+else
+	fail "terminal: never ready: $(head -c 600 "$T/tty")"
 fi
 
 echo "journal-fields: $fails failed"

@@ -6,7 +6,11 @@
 # counts a UDP echo, checks that the counters survive a killed worker and
 # a reload, validates a scrape with promtool, and lets a real Prometheus
 # server scrape it and answer up == 1 and the accepted-connections count
-# through its HTTP API.
+# through its HTTP API. Then series by series: a connection held open
+# counts once in accepted_total; while its worker drains after a reload,
+# workers_configured says 2 and workers_live 3; a datagram from a source
+# "allow" leaves out is read and not answered, so the workers' received
+# bytes exceed their sent bytes by its size.
 # Exits 0 when all passed, 77 when promtool, prometheus or curl is missing
 # (Debian packages prometheus and curl), 1 otherwise.
 
@@ -218,6 +222,37 @@ check "Prometheus: up{job=\"sockechod\"} == 1" \
     wait_for "$DEADLINE_S" query_is 'up{job="sockechod"}' 1
 check "Prometheus: sockechod_connections_accepted_total == 4" \
     wait_for 10 query_is sockechod_connections_accepted_total 4
+
+# Series by series (sockechod(8), METRICS). A connection held open counts
+# once in accepted_total, and in connections_open.
+exec 6<>"/dev/tcp/127.0.0.1/$EPORT"
+printf 'held\n' >&6
+read -r -t 5 held <&6
+check "a held connection: accepted_total 5, connections_open 1" \
+    eval '[ "${held:-}" = held ] &&
+	wait_for 5 metric_is sockechod_connections_accepted_total 5 &&
+	metric_is sockechod_connections_open 1'
+# Its worker drains after a reload and stays alive: 3 live, the
+# configuration still asks for 2.
+kill -HUP "$DPID"
+check "a reload with a draining worker: workers_configured 2, workers_live 3" \
+    eval 'wait_for 10 metric_is sockechod_generation 3 &&
+	wait_for 5 metric_is sockechod_workers_live 3 &&
+	metric_is sockechod_workers_configured 2'
+exec 6>&-
+# A datagram from 127.0.0.2 (not allowed) is read, not answered: the
+# workers together received more bytes than they sent.
+per_worker_sum() {
+	scrape | awk -v m="$1" 'index($0, m "{") == 1 { s += $NF } END { print s + 0 }'
+}
+python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.2", 0))
+s.sendto(b"d" * 1000, ("127.0.0.1", int(sys.argv[1])))' "$EPORT" 2>/dev/null
+check "a denied datagram: per worker, received bytes exceed sent bytes by 1000" \
+    eval 'wait_for 5 metric_is "sockechod_udp_dropped_datagrams_total{reason=\"denied\"}" 1 &&
+	[ $(($(per_worker_sum sockechod_worker_received_bytes_total) -
+	    $(per_worker_sum sockechod_worker_sent_bytes_total))) -eq 1000 ]'
 [ "$failures" -eq 0 ] || { cat "$T/q.json" "$T/daemon.log"; tail -5 "$T/prometheus.log"; }
 echo "1..$n"
 [ "$failures" -eq 0 ]

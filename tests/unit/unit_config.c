@@ -2,6 +2,11 @@
 /* unit_config.c: config.c: defaults, every setting, every error path. */
 #include "build-config.h"
 
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +19,7 @@
 
 #include "config/config.h"
 #include "config/conffile.h"
+#include "core/coverage.h"
 #include "core/log.h"
 
 static char	dir[128];
@@ -735,6 +741,113 @@ START_TEST(test_workers_zero_means_cpus)
 }
 END_TEST
 
+/*
+ * "from 0 to 512 ... 0 means one per online CPU": on a host with more
+ * CPUs than that (1024, shown by a /sys/devices/system/cpu/online bound
+ * over the real one in a mount namespace of a child's own), 512.
+ */
+START_TEST(test_workers_zero_at_most_the_maximum)
+{
+	char		online[] = "/tmp/unit_config.XXXXXX";
+	struct config	cfg;
+	pid_t		pid;
+	int		fd, status;
+
+	if (geteuid() != 0)
+		CHECK_SKIP("not root: cannot make a mount namespace");
+	ck_assert_int_ge(fd = mkstemp(online), 0);
+	ck_assert_int_eq(write(fd, "0-1023\n", 7), 7);
+	close(fd);
+	if ((pid = fork()) == 0) {
+		if (unshare(CLONE_NEWNS) == -1 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
+		    mount(online, "/sys/devices/system/cpu/online", NULL,
+		    MS_BIND, NULL) == -1)
+			coverage_exit(77);
+		if (sysconf(_SC_NPROCESSORS_ONLN) != 1024)
+			coverage_exit(78);
+		config_defaults(&cfg);
+		coverage_exit(config_workers(&cfg) == CONFIG_WORKERS_MAX ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	unlink(online);
+	ck_assert(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77 || WEXITSTATUS(status) == 78)
+		CHECK_SKIP("cannot show 1024 CPUs in a mount namespace");
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_eq(CONFIG_WORKERS_MAX, 512);
+}
+END_TEST
+
+/* Write "text" to "file" in a child; 0, or -1 after a failure. */
+static int
+put_file(const char *file, const char *text)
+{
+	FILE	*fp;
+
+	if ((fp = fopen(file, "w")) == NULL)
+		return -1;
+	fputs(text, fp);
+	return fclose(fp) == 0 ? 0 : -1;
+}
+
+/*
+ * An @include is a cycle only when it names a file already open, the
+ * same device and inode: a file on another filesystem that happens to
+ * have the same inode number (the first file of two new tmpfs) is not.
+ */
+static int
+include_across_filesystems(const char *a, const char *b)
+{
+	char			main_conf[256], inc[256], text[512];
+	struct stat		sa, sb;
+	struct config		cfg;
+	struct config_errors	errs = { NULL, 0 };
+
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
+	    mount("tmpfs", a, "tmpfs", 0, NULL) == -1 ||
+	    mount("tmpfs", b, "tmpfs", 0, NULL) == -1)
+		return 77;
+	snprintf(main_conf, sizeof(main_conf), "%s/main.conf", a);
+	snprintf(inc, sizeof(inc), "%s/inc.conf", b);
+	snprintf(text, sizeof(text), "@include \"%s\"\nworkers = 3;\n", inc);
+	if (put_file(main_conf, text) == -1 ||
+	    put_file(inc, "mode = \"message\";\n") == -1 ||
+	    stat(main_conf, &sa) == -1 || stat(inc, &sb) == -1)
+		return 10;
+	if (sa.st_ino != sb.st_ino || sa.st_dev == sb.st_dev)
+		return 78;
+	if (config_load(&cfg, main_conf, false, &errs) == -1) {
+		dump(&errs);
+		return 1;
+	}
+	return cfg.workers == 3 && cfg.mode == ECHO_MODE_MESSAGE ? 0 : 2;
+}
+
+START_TEST(test_include_same_inode_other_filesystem)
+{
+	char	a[] = "/tmp/unit_config_a.XXXXXX";
+	char	b[] = "/tmp/unit_config_b.XXXXXX";
+	pid_t	pid;
+	int	status;
+
+	if (geteuid() != 0)
+		CHECK_SKIP("not root: cannot mount two tmpfs");
+	ck_assert_ptr_nonnull(mkdtemp(a));
+	ck_assert_ptr_nonnull(mkdtemp(b));
+	if ((pid = fork()) == 0)
+		coverage_exit(include_across_filesystems(a, b));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	rmdir(a);
+	rmdir(b);
+	ck_assert(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77 || WEXITSTATUS(status) == 78)
+		CHECK_SKIP("no two tmpfs files with one inode number here");
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 /* listen groups, proxy_protocol global and per listener, proxy_trusted. */
 START_TEST(test_proxy_settings)
 {
@@ -948,6 +1061,10 @@ static const struct bad_case client_bad_cases[] = {
 	    "socket_buffer_bytes: must be between 0 and 67108864 (got -1)" },
 	{ "allow = [\n  \"10.0.0.0/8\",\n  \"10.0.0.0/33\"\n];\n", ":3: ",
 	    "allow: \"10.0.0.0/33\": prefix length must be 0..32" },
+	/* A quote in a comment that starts with the bad element's text. */
+	{ "allow = [ \"10.0.0.0/8\", # \"10.0.0.0/33 and more\n"
+	    "  \"10.0.0.0/33\"\n];\n", ":2: ",
+	    "allow: \"10.0.0.0/33\": prefix length must be 0..32" },
 	{ "deny = [ \"2001:db8::/129\" ];\n", ":1: ",
 	    "deny: \"2001:db8::/129\": prefix length must be 0..128" },
 	{ "deny = \"10.1.2.3/8\";\n", ":1: ",
@@ -1023,6 +1140,8 @@ suite(void)
 	tcase_add_test(tc, test_caps);
 	tcase_add_test(tc, test_command_line_listen);
 	tcase_add_test(tc, test_workers_zero_means_cpus);
+	tcase_add_test(tc, test_workers_zero_at_most_the_maximum);
+	tcase_add_test(tc, test_include_same_inode_other_filesystem);
 	tcase_add_test(tc, test_access_lists);
 	tcase_add_test(tc, test_per_client_limits);
 	tcase_add_test(tc, test_settings_that_interact);

@@ -407,6 +407,54 @@ START_TEST(test_message_defused)
 }
 END_TEST
 
+/*
+ * Batched lines (a worker's connection log) are written whole, in order,
+ * when the batch is flushed; a line that would just overflow the 4096
+ * bytes of the batch flushes it first. The two lines here fill 4097
+ * bytes: one more than fits. (Without the flush, the second is copied one
+ * byte past the batch: AddressSanitizer, "make check-sanitizers", sees it.)
+ */
+START_TEST(test_batch_one_byte_over)
+{
+	static char	buf[8192], msg[2048], want[8192];
+	static const char fill[] = "xyz";
+	size_t		len[3] = { 100, 2000, 0 }, fixed, off = 0;
+	char		head[64];
+	int		p[2], saved, i;
+	ssize_t		n, got = 0;
+
+	ck_assert_int_eq(pipe(p), 0);
+	saved = dup(STDERR_FILENO);
+	ck_assert_int_eq(dup2(p[1], STDERR_FILENO), STDERR_FILENO);
+	unsetenv("JOURNAL_STREAM");
+	log_init("t");
+	log_setformat(LOG_FORMAT_PLAIN);
+	log_setlevel(LOG_INFO);
+	snprintf(head, sizeof(head), "t[%ld]: ", (long)getpid());
+	fixed = strlen(head) + 1;		/* and the newline */
+	len[2] = 4097 - 3 * fixed - len[0] - len[1];
+	log_batch_stderr(true);
+	for (i = 0; i < 3; i++) {
+		memset(msg, fill[i], len[i]);
+		msg[len[i]] = '\0';
+		log_info("%s", msg);
+		off += (size_t)snprintf(want + off, sizeof(want) - off,
+		    "%s%s\n", head, msg);
+	}
+	log_batch_stderr(false);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(p[1]);
+	while ((n = read(p[0], buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += n;
+	close(p[0]);
+	buf[got] = '\0';
+	ck_assert_uint_eq(off, 4097);
+	ck_assert_uint_eq((size_t)got, 4097);
+	ck_assert_str_eq(buf, want);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -429,6 +477,7 @@ suite(void)
 	tcase_add_loop_test(tc, test_peerlog_format, 0, nitems(summary_cases));
 	tcase_add_test(tc, test_unserved);
 	tcase_add_test(tc, test_message_defused);
+	tcase_add_test(tc, test_batch_one_byte_over);
 	suite_add_tcase(s, tc);
 	return s;
 }

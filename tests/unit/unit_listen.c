@@ -2,6 +2,7 @@
 /* unit_listen.c: listen.c: address forms, resolution, binding, reuse, adoption. */
 #include "build-config.h"
 
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -11,6 +12,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -185,6 +187,62 @@ START_TEST(test_resolve_and_format)
 	ck_assert_str_eq(buf, "unix:/run/x.sock");
 	format_of("unix:@abstract", buf, sizeof(buf), &n);
 	ck_assert_str_eq(buf, "unix:@abstract");
+}
+END_TEST
+
+/*
+ * A name that resolves to one address twice (/etc/hosts lists it twice,
+ * and glibc's "multi on" returns both) stands for that address once:
+ * binding it twice would fail with EADDRINUSE. In a child, with a hosts
+ * file bound over /etc/hosts in a mount namespace of its own.
+ */
+static int
+resolve_duplicate_in_child(const char *hosts)
+{
+	struct listen_sockaddr	*sa;
+	struct listen_addr	 a;
+	const char		*why;
+	char			 one[64], two[64];
+	size_t			 n;
+
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
+	    mount(hosts, "/etc/hosts", NULL, MS_BIND, NULL) == -1)
+		return 77;
+	if (listen_parse("dup.test:7", &a, &why) == -1 ||
+	    listen_resolve(&a, &sa, &n, &why) == -1)
+		return 10;
+	if (n != 2)
+		return 1;
+	listen_format((struct sockaddr *)&sa[0].ss, sa[0].len, one, sizeof(one));
+	listen_format((struct sockaddr *)&sa[1].ss, sa[1].len, two, sizeof(two));
+	free(sa);
+	return strcmp(one, "127.0.0.1:7") == 0 && strcmp(two, "[::1]:7") == 0 ?
+	    0 : 2;
+}
+
+START_TEST(test_resolve_duplicates_once)
+{
+	char	hosts[] = "/tmp/unit_listen.XXXXXX";
+	pid_t	pid;
+	int	fd, status;
+	static const char text[] = "127.0.0.1 dup.test\n127.0.0.1 dup.test\n"
+	    "::1 dup.test\n::1 dup.test\n";
+
+	if (geteuid() != 0)
+		CHECK_SKIP("not root: cannot bind a hosts file");
+	ck_assert_int_ge(fd = mkstemp(hosts), 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	ck_assert_int_eq(chmod(hosts, 0644), 0);
+	if ((pid = fork()) == 0)
+		coverage_exit(resolve_duplicate_in_child(hosts));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	unlink(hosts);
+	ck_assert(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		CHECK_SKIP("cannot bind a hosts file in a mount namespace");
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
 }
 END_TEST
 
@@ -856,6 +914,7 @@ suite(void)
 	tcase_add_loop_test(tc, test_parse_bad, 0,
 	    nitems(bad_cases));
 	tcase_add_test(tc, test_resolve_and_format);
+	tcase_add_test(tc, test_resolve_duplicates_once);
 	tcase_add_test(tc, test_format_v4_mapped);
 	tcase_add_loop_test(tc, test_format_unix_escaped, 0,
 	    nitems(unix_cases));

@@ -589,6 +589,84 @@ START_TEST(test_release_clients_while_the_table_is_busy)
 }
 END_TEST
 
+/*
+ * The tick sweeps the client table's rate entries of seconds gone by once
+ * CLIENTS_SWEEP_MS have passed since the last sweep, not before (the
+ * max_new_connections_per_client_per_second of sockecho.conf(5) counts
+ * per second: an entry of a past second is garbage).
+ */
+START_TEST(test_tick_sweeps_past_seconds)
+{
+	static const struct clients_limits l = { 0, 5, 32, 64 };
+	struct acl_addr	 a = { .family = AF_INET, .bytes = { 192, 0, 2, 1 } };
+	struct master	 ms;
+	size_t		 used, entered;
+	uint64_t	 full;
+
+	memset(&ms, 0, sizeof(ms));
+	ck_assert_ptr_nonnull(ms.clients = clients_create(256));
+	ck_assert_int_eq(clients_enter(ms.clients, &a, 0, &l, 5000),
+	    CLIENTS_OK);
+	clients_stats(ms.clients, &entered, &full);
+	/* Second 5 is over at 6 s, but the last sweep was under 1 s ago. */
+	ms.clients_swept_ms = 6000 - CLIENTS_SWEEP_MS + 1;
+	ms.now_ms = 6000;
+	master_clients_housekeeping(&ms);
+	clients_stats(ms.clients, &used, &full);
+	ck_assert_uint_eq(used, entered);
+	ms.now_ms = ms.clients_swept_ms + CLIENTS_SWEEP_MS;
+	master_clients_housekeeping(&ms);
+	clients_stats(ms.clients, &used, &full);
+	ck_assert_uint_lt(used, entered);
+	ck_assert_uint_eq(ms.clients_swept_ms, ms.now_ms);
+	clients_destroy(ms.clients);
+}
+END_TEST
+
+/*
+ * SIGUSR1's line about the client table (sockechod(8), SIGNALS): the
+ * entries in use, and apart from them the connections refused because
+ * the table was full; read back from stderr, where the logger writes off
+ * the journal.
+ */
+START_TEST(test_report_clients_line)
+{
+	static const struct clients_limits l = { 10, 0, 32, 64 };
+	struct acl_addr	 a = { .family = AF_INET, .bytes = { 192, 0, 2, 1 } };
+	struct master	 ms;
+	char		 path[] = "/tmp/unit_master.XXXXXX", want[160], buf[4096];
+	FILE		*fp;
+	size_t		 used, n;
+	uint64_t	 full;
+	int		 fd, saved;
+
+	memset(&ms, 0, sizeof(ms));
+	ck_assert_ptr_nonnull(ms.clients = clients_create(256));
+	ck_assert_int_eq(clients_enter(ms.clients, &a, 1000, &l, 1),
+	    CLIENTS_OK);
+	clients_stats(ms.clients, &used, &full);
+	ck_assert_uint_gt(used, 0);
+	ck_assert_uint_eq(full, 0);
+	ck_assert_int_ge(fd = mkstemp(path), 0);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_ge(saved = dup(STDERR_FILENO), 0);
+	ck_assert_int_eq(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	master_report_clients(&ms);
+	ck_assert_int_eq(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	ck_assert_ptr_nonnull(fp = fdopen(fd, "r"));
+	rewind(fp);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	snprintf(want, sizeof(want), "status: client table: %zu of %d entries "
+	    "used, 0 connections refused because it was full\n", used,
+	    CLIENTS_MAX_USED);
+	ck_assert_msg(strstr(buf, want) != NULL, "%s", buf);
+	clients_destroy(ms.clients);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -599,6 +677,8 @@ suite(void)
 	tcase_add_loop_test(tc, test_watchdog_heartbeat, 0,
 	    nitems(beat_cases));
 	tcase_add_test(tc, test_release_clients_while_the_table_is_busy);
+	tcase_add_test(tc, test_tick_sweeps_past_seconds);
+	tcase_add_test(tc, test_report_clients_line);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -159,6 +159,95 @@ START_TEST(test_check_reused_pid)
 }
 END_TEST
 
+/*
+ * A live process of another user: kill(2) answers EPERM and its program
+ * cannot be read. It may be a master (started by that user): the file is
+ * held, never taken over ("refusing to start is the safe mistake"). The
+ * holder runs as nobody, the checker as another unprivileged user.
+ */
+START_TEST(test_check_other_users_process)
+{
+	pid_t	holder, pid, checker;
+	int	status;
+
+	if (geteuid() != 0)
+		CHECK_SKIP("not root: cannot run processes as two users");
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	if ((pid = fork()) == 0) {
+		if (setgid(65534) == -1 || setuid(65534) == -1)
+			coverage_exit(126);
+		pause();
+		coverage_exit(0);
+	}
+	ck_assert_int_gt(pid, 0);
+	/* Wait until it runs as nobody. */
+	for (;;) {
+		struct stat	st;
+		char		proc[64];
+
+		snprintf(proc, sizeof(proc), "/proc/%ld", (long)pid);
+		ck_assert_int_eq(stat(proc, &st), 0);
+		if (st.st_uid == 65534)
+			break;
+		usleep(1000);
+	}
+	put_pid(pid);
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	if ((checker = fork()) == 0) {
+		if (setgid(65533) == -1 || setuid(65533) == -1)
+			coverage_exit(126);
+		if (kill(pid, 0) != -1 || errno != EPERM)
+			coverage_exit(125);
+		coverage_exit(pidfile_check(path, &holder, &kind) ==
+		    PIDFILE_HELD && holder == pid ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(checker, &status, 0), checker);
+	reap(pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
+/*
+ * A master whose binary was upgraded under it: /proc/PID/exe ends in
+ * " (deleted)". It is still a master of this program and holds the file.
+ * The twin here is /bin/sleep copied under this program's name, then
+ * removed.
+ */
+START_TEST(test_check_deleted_binary)
+{
+	char	ours[256], copy[512], cmd[1024], exe[600], link[64];
+	pid_t	holder, pid;
+	ssize_t	n;
+
+	ck_assert_int_eq(pidfile_program_of("self", ours, sizeof(ours)), 0);
+	snprintf(copy, sizeof(copy), "%s/%s", dir, ours);
+	snprintf(cmd, sizeof(cmd), "cp /bin/sleep '%s'", copy);
+	ck_assert_int_eq(system(cmd), 0);
+	if ((pid = fork()) == 0) {
+		execl(copy, ours, "60", (char *)NULL);
+		coverage_exit(127);
+	}
+	ck_assert_int_gt(pid, 0);
+	snprintf(link, sizeof(link), "/proc/%ld/exe", (long)pid);
+	for (;;) {
+		n = readlink(link, exe, sizeof(exe) - 1);
+		if (n > 0 && (exe[n] = '\0', strcmp(exe, copy) == 0))
+			break;
+		usleep(1000);
+	}
+	ck_assert_int_eq(unlink(copy), 0);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	ck_assert_int_gt(n, 0);
+	exe[n] = '\0';
+	ck_assert_msg(strstr(exe, " (deleted)") != NULL, "%s", exe);
+	put_pid(pid);
+	ck_assert_int_eq(pidfile_check(path, &holder, &kind), PIDFILE_HELD);
+	ck_assert_int_eq(holder, pid);
+	reap(pid);
+}
+END_TEST
+
 START_TEST(test_write_and_remove)
 {
 	char	text[32], want[32];
@@ -265,6 +354,8 @@ suite(void)
 	    nitems(parse_cases));
 	tcase_add_test(tc, test_check_states);
 	tcase_add_test(tc, test_check_reused_pid);
+	tcase_add_test(tc, test_check_other_users_process);
+	tcase_add_test(tc, test_check_deleted_binary);
 	tcase_add_test(tc, test_write_and_remove);
 	tcase_add_test(tc, test_fifo_and_link_refused);
 	tcase_add_test(tc, test_write_past_planted_temp);
