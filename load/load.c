@@ -1,59 +1,57 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * load.c: the load client of the fault suite and the benchmark: sessions
- * on non-blocking sockets, moved along by one poll() a round, each ending
- * with one outcome. What a session sends is the caller's (prepare).
+ * load.c: the load engine of the tests and the benchmark: sessions on
+ * non-blocking sockets in one epoll set, moved along by load_step(), each
+ * ending with one outcome; a kept connection (keep) runs one operation
+ * after the other. What a session sends is the caller's (prepare), from
+ * the one pattern of load_util.c. It judges nothing and never exits.
  */
 #include "build-config.h"
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
-#include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "harness/load.h"
+#include "load.h"
 
-const char *const load_outcome_names[LOAD_NOUTCOMES] = {
-	[LOAD_OK] = "ok",
-	[LOAD_REFUSED] = "refused",
-	[LOAD_CONNECT] = "connect",
-	[LOAD_RESET] = "reset",
-	[LOAD_SHORT] = "short",
-	[LOAD_MISMATCH] = "mismatch",
-	[LOAD_TIMEOUT] = "timeout",
-	[LOAD_OTHER] = "other",
-};
+#define EVENTS_MAX	256
+#define RECV_BYTES	(256 * 1024)
+#define STALL_MS	5000
+#define STEP_MS		5		/* load_run_for(), load_settle() */
 
-/* Sessions at once, the payload each may send; the defaults of the rest. */
-void
-load_init(struct load *l, struct daemon *d, unsigned sessions,
-    size_t payload_max, unsigned seed)
+static void	launch(struct load *, unsigned, uint64_t);
+static void	send_some(struct load *, unsigned, uint64_t);
+
+/* Sessions at once, the seed of load_random_chunks(); -1 with errno. */
+int
+load_init(struct load *l, const struct sockaddr_in *dst, unsigned sessions,
+    unsigned seed)
 {
 	unsigned	i;
 
 	memset(l, 0, sizeof(*l));
-	l->d = d;
+	l->dst = *dst;
 	l->n = sessions;
-	l->payload_max = payload_max;
 	l->seed = seed;
-	l->stall_ms = 5000;
+	l->size = 64;
+	l->stall_ms = STALL_MS;
 	l->launching = true;
-	l->sin.sin_family = AF_INET;
-	l->sin.sin_port = htons(d->port);
-	inet_pton(AF_INET, d->host, &l->sin.sin_addr);
-	if ((l->s = calloc(sessions, sizeof(*l->s))) == NULL)
-		h_die("out of memory");
-	for (i = 0; i < sessions; i++) {
+	l->s = calloc(sessions, sizeof(*l->s));
+	l->buf = malloc(RECV_BYTES);
+	l->ep = epoll_create1(EPOLL_CLOEXEC);
+	for (i = 0; l->s != NULL && i < sessions; i++)
 		l->s[i].fd = -1;
-		if ((l->s[i].payload = malloc(payload_max)) == NULL)
-			h_die("out of memory");
+	if (l->s == NULL || l->buf == NULL || l->ep == -1 ||
+	    load_pattern_init() == -1) {
+		load_free(l);
+		return -1;
 	}
+	return 0;
 }
 
 void
@@ -61,13 +59,16 @@ load_free(struct load *l)
 {
 	unsigned	i;
 
-	for (i = 0; i < l->n; i++) {
+	for (i = 0; l->s != NULL && i < l->n; i++)
 		if (l->s[i].fd >= 0)
 			close(l->s[i].fd);
-		free(l->s[i].payload);
-	}
+	if (l->ep >= 0)
+		close(l->ep);
+	l->ep = -1;
 	free(l->s);
+	free(l->buf);
 	l->s = NULL;
+	l->buf = NULL;
 }
 
 static size_t
@@ -76,79 +77,152 @@ total(const struct load_session *s)
 	return s->chunk_end[s->nchunks - 1];
 }
 
-static void
-finish(struct load *l, struct load_session *s, enum load_outcome o)
+static enum load_outcome
+outcome_of(int err)
 {
+	switch (err) {
+	case ECONNREFUSED:
+		return LOAD_REFUSED;
+	case ECONNRESET:
+	case EPIPE:
+		return LOAD_RESET;
+	default:
+		return LOAD_OTHER;
+	}
+}
+
+static void
+watch(struct load *l, unsigned i, int op)
+{
+	struct load_session	*s = &l->s[i];
+	struct epoll_event	 ev;
+
+	ev.events = EPOLLIN | (s->want_out ? EPOLLOUT : 0);
+	ev.data.u64 = (uint64_t)s->gen << 32 | i;
+	epoll_ctl(l->ep, op, s->fd, &ev);
+}
+
+static void
+want_out(struct load *l, unsigned i, bool out)
+{
+	if (l->s[i].want_out == out)
+		return;
+	l->s[i].want_out = out;
+	watch(l, i, EPOLL_CTL_MOD);
+}
+
+/* The session ends; the next of its slot goes on in the pattern. */
+static void
+finish(struct load *l, unsigned i, enum load_outcome o)
+{
+	struct load_session	*s = &l->s[i];
+
 	if (l->done != NULL)
 		l->done(l, s, o);
 	l->outcome[o]++;
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
+	s->pos += s->nchunks ? total(s) : 0;
 	s->state = LOAD_FREE;
+	l->live--;
+	if (o == LOAD_OK && l->launching)
+		launch(l, i, sig_monotonic_ms());
 }
 
-static void
-launch(struct load *l, struct load_session *s, uint64_t now)
+/* A new operation's chunks and clocks; -1 if prepare made none that fit. */
+static int
+begin(struct load *l, struct load_session *s, uint64_t now)
 {
-	unsigned char	*payload = s->payload;
-
-	memset(s, 0, sizeof(*s));
-	s->payload = payload;
-	s->id = l->sessions++;
-	l->prepare(l, s);
-	if (s->nchunks == 0 || s->nchunks > LOAD_CHUNKS_MAX ||
-	    total(s) > l->payload_max)
-		h_die("load: a session of %u chunks, %zu bytes", s->nchunks,
-		    s->nchunks ? total(s) : 0);
+	s->nchunks = s->chunk = 0;
+	s->sent = s->received = 0;
+	if (l->prepare != NULL)
+		l->prepare(l, s);
+	else {
+		s->nchunks = 1;
+		s->chunk_end[0] = l->size;
+	}
 	s->started_ms = s->progress_ms = now;
 	s->started_ns = sig_monotonic_ns();
-	s->state = LOAD_CONNECTING;
-	if ((s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1)
-		h_die("socket: %s", strerror(errno));
-	if (l->nsrc > 0 && bind(s->fd, (const struct sockaddr *)&l->src[s->id %
-	    l->nsrc], sizeof(l->src[0])) == -1)
-		h_die("bind: %s", strerror(errno));
-	if (connect(s->fd, (struct sockaddr *)&l->sin, sizeof(l->sin)) == -1 &&
-	    errno != EINPROGRESS)
-		finish(l, s, errno == ECONNREFUSED ? LOAD_REFUSED :
-		    LOAD_CONNECT);
+	if (s->nchunks == 0 || s->nchunks > LOAD_CHUNKS_MAX ||
+	    total(s) == 0 || total(s) > LOAD_BYTES_MAX) {
+		s->nchunks = 0;
+		return -1;
+	}
+	return 0;
 }
 
+/* Connected: send at once (loopback connects at once, mostly). */
 static void
-connected(struct load *l, struct load_session *s)
+connected(struct load *l, unsigned i, uint64_t now)
 {
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof(int);
-	int			err = 0;
+	struct load_session	*s = &l->s[i];
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(int);
+	int			 err = 0;
 
 	getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
 	if (err != 0) {
-		finish(l, s, err == ECONNREFUSED ? LOAD_REFUSED : LOAD_CONNECT);
+		finish(l, i, err == ECONNREFUSED ? LOAD_REFUSED : LOAD_CONNECT);
 		return;
 	}
 	len = sizeof(sin);
-	getsockname(s->fd, (struct sockaddr *)&sin, &len);
-	s->lport = ntohs(sin.sin_port);
+	if (getpeername(s->fd, (struct sockaddr *)&sin, &len) == -1)
+		return;		/* still under way: EPOLLOUT will say */
 	s->state = LOAD_SENDING;
+	send_some(l, i, now);
 }
 
 static void
-send_some(struct load *l, struct load_session *s, uint64_t now)
+launch(struct load *l, unsigned i, uint64_t now)
 {
-	ssize_t	w;
+	struct load_session	*s = &l->s[i];
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
 
-	w = send(s->fd, s->payload + s->sent, s->chunk_end[s->chunk] - s->sent,
-	    MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (s->gen++ == 0)
+		s->pos = load_pattern_start(l->first + i);
+	s->id = l->sessions++;
+	s->state = LOAD_CONNECTING;
+	s->lport = 0;
+	l->live++;
+	if (begin(l, s, now) == -1) {
+		finish(l, i, LOAD_OTHER);
+		return;
+	}
+	s->fd = load_connect(&l->dst, l->nsrc > 0 ? &l->src[s->id % l->nsrc] :
+	    NULL, true);
+	if (s->fd == -1) {
+		finish(l, i, errno == ECONNREFUSED ? LOAD_REFUSED :
+		    LOAD_CONNECT);
+		return;
+	}
+	if (getsockname(s->fd, (struct sockaddr *)&sin, &len) == 0)
+		s->lport = ntohs(sin.sin_port);
+	s->want_out = true;
+	watch(l, i, EPOLL_CTL_ADD);
+	connected(l, i, now);
+}
+
+/* Send what is left of the chunk; then pause, or half-close. */
+static void
+send_some(struct load *l, unsigned i, uint64_t now)
+{
+	struct load_session	*s = &l->s[i];
+	ssize_t			 w;
+
+	w = send(s->fd, load_pattern_at(s->pos + s->sent),
+	    s->chunk_end[s->chunk] - s->sent, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (w == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			finish(l, s, errno == ECONNRESET || errno == EPIPE ?
-			    LOAD_RESET : LOAD_OTHER);
+		if (errno != EAGAIN && errno != EINTR && errno != ENOTCONN)
+			finish(l, i, outcome_of(errno));
+		else
+			want_out(l, i, true);
 		return;
 	}
 	s->sent += w;
 	s->progress_ms = now;
+	want_out(l, i, s->sent < s->chunk_end[s->chunk]);
 	if (s->sent < s->chunk_end[s->chunk])
 		return;
 	if (++s->chunk < s->nchunks) {
@@ -156,105 +230,150 @@ send_some(struct load *l, struct load_session *s, uint64_t now)
 		s->wake_ms = now + l->chunk_gap_ms;
 		return;
 	}
-	shutdown(s->fd, SHUT_WR);
+	if (l->half_close)
+		shutdown(s->fd, SHUT_WR);
 	s->state = LOAD_DRAINING;
 }
 
+/* Every byte came back (no half-close): the next operation, or close. */
 static void
-receive_some(struct load *l, struct load_session *s, uint64_t now)
+operation_done(struct load *l, unsigned i, uint64_t now)
 {
-	unsigned char	buf[16384];
-	ssize_t		r;
+	struct load_session	*s = &l->s[i];
 
-	r = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (!l->keep || !l->launching) {
+		finish(l, i, LOAD_OK);
+		return;
+	}
+	if (l->done != NULL)
+		l->done(l, s, LOAD_OK);
+	l->outcome[LOAD_OK]++;
+	s->pos += total(s);
+	if (begin(l, s, now) == -1) {
+		finish(l, i, LOAD_OTHER);
+		return;
+	}
+	s->state = LOAD_SENDING;
+	send_some(l, i, now);
+}
+
+static void
+receive_some(struct load *l, unsigned i, uint64_t now)
+{
+	struct load_session	*s = &l->s[i];
+	ssize_t			 r;
+
+	r = recv(s->fd, l->buf, RECV_BYTES, MSG_DONTWAIT);
 	if (r == -1) {
 		if (errno != EAGAIN && errno != EINTR)
-			finish(l, s, errno == ECONNRESET ? LOAD_RESET :
-			    LOAD_OTHER);
+			finish(l, i, outcome_of(errno));
 		return;
 	}
 	if (r == 0) {
-		finish(l, s, s->state == LOAD_DRAINING &&
+		finish(l, i, l->half_close && s->state == LOAD_DRAINING &&
 		    s->received == total(s) ? LOAD_OK : LOAD_SHORT);
 		return;
 	}
 	if (s->received + r > total(s) ||
-	    memcmp(buf, s->payload + s->received, r) != 0) {
-		finish(l, s, LOAD_MISMATCH);
+	    !load_pattern_check(s->pos + s->received, l->buf, r)) {
+		finish(l, i, LOAD_MISMATCH);
 		return;
 	}
 	s->received += r;
 	s->progress_ms = now;
+	l->bytes += r;
+	if (!l->half_close && s->received == total(s))
+		operation_done(l, i, now);
 }
 
 static void
-advance(struct load *l, struct load_session *s, short revents, uint64_t now)
+event(struct load *l, const struct epoll_event *ev, uint64_t now)
 {
+	unsigned		 i = (unsigned)ev->data.u64;
+	struct load_session	*s = &l->s[i];
+
+	if (i >= l->n || s->state == LOAD_FREE ||
+	    (unsigned)(ev->data.u64 >> 32) != s->gen)
+		return;
 	if (s->state == LOAD_CONNECTING) {
-		if (revents)
-			connected(l, s);
+		connected(l, i, now);
 		return;
 	}
-	if (revents & (POLLIN | POLLHUP | POLLERR))
-		receive_some(l, s, now);
-	if (s->state == LOAD_PAUSED && now >= s->wake_ms)
-		s->state = LOAD_SENDING;
-	if (s->state == LOAD_SENDING && revents & POLLOUT)
-		send_some(l, s, now);
-	if (s->state != LOAD_FREE && now - s->progress_ms > l->stall_ms)
-		finish(l, s, LOAD_TIMEOUT);
+	if (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		receive_some(l, i, now);
+	if (s->state == LOAD_SENDING &&
+	    ev->events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		send_some(l, i, now);
+}
+
+/* Free slots launch, paused sessions go on, stalled ones time out. */
+static void
+sweep(struct load *l, uint64_t now)
+{
+	struct load_session	*s;
+	unsigned		 i;
+
+	for (i = 0; i < l->n; i++) {
+		s = &l->s[i];
+		if (s->state == LOAD_FREE) {
+			if (l->launching)
+				launch(l, i, now);
+			continue;
+		}
+		if (s->state == LOAD_PAUSED && now >= s->wake_ms) {
+			s->state = LOAD_SENDING;
+			send_some(l, i, now);
+		}
+		if (s->state != LOAD_FREE && now > s->progress_ms + l->stall_ms)
+			finish(l, i, LOAD_TIMEOUT);
+	}
 }
 
 /*
- * One round: launch into free slots, poll, move every session along.
- * Returns how many sessions were under way in it.
+ * One round: sweep (every sweep_ms while launching, else every round),
+ * wait for events up to max_wait_ms, move every session along. Returns
+ * how many sessions were under way in it.
  */
 unsigned
 load_step(struct load *l, int max_wait_ms)
 {
-	struct pollfd		 pfd[l->n];
-	struct load_session	*s;
-	uint64_t		 now = sig_monotonic_ms();
-	unsigned		 i, live = 0;
+	struct epoll_event	ev[EVENTS_MAX];
+	uint64_t		now = sig_monotonic_ms();
+	unsigned		live;
+	int			n, k;
 
-	for (i = 0; i < l->n; i++) {
-		s = &l->s[i];
-		if (s->state == LOAD_FREE && l->launching)
-			launch(l, s, now);
-		pfd[i].fd = s->state == LOAD_FREE ? -1 : s->fd;
-		pfd[i].events = POLLIN;
-		if (s->state == LOAD_CONNECTING || s->state == LOAD_SENDING)
-			pfd[i].events |= POLLOUT;
-		pfd[i].revents = 0;
-		live += s->state != LOAD_FREE;
+	if (!l->launching || l->sweep_ms == 0 ||
+	    now - l->swept_ms >= l->sweep_ms) {
+		l->swept_ms = now;
+		sweep(l, now);
 	}
+	live = l->live;
 	/* Even with no session, the round lasts: callers tick in it. */
-	poll(pfd, l->n, max_wait_ms);
-	h_notify_drain(l->d);
+	n = epoll_wait(l->ep, ev, EVENTS_MAX, max_wait_ms);
+	if (l->each_step != NULL)
+		l->each_step(l);
 	now = sig_monotonic_ms();
-	for (i = 0; i < l->n; i++)
-		if (l->s[i].state != LOAD_FREE)
-			advance(l, &l->s[i], pfd[i].revents, now);
+	for (k = 0; k < n; k++)
+		event(l, &ev[k], now);
 	return live;
 }
 
 /*
- * A prepare function's usual body: "chunks" chunks of random bytes, each
- * of min to max - 1 bytes.
+ * A prepare function's usual body: "chunks" chunks, each of min to
+ * max - 1 bytes.
  */
 void
 load_random_chunks(struct load *l, struct load_session *s, unsigned chunks,
     size_t min, size_t max)
 {
-	size_t		total = 0;
+	size_t		sum = 0;
 	unsigned	i;
 
 	s->nchunks = chunks;
-	for (i = 0; i < chunks; i++) {
-		total += min + rand_r(&l->seed) % (max - min);
-		s->chunk_end[i] = total;
+	for (i = 0; i < chunks && i < LOAD_CHUNKS_MAX; i++) {
+		sum += min + rand_r(&l->seed) % (max - min);
+		s->chunk_end[i] = sum;
 	}
-	h_random(s->payload, total, rand_r(&l->seed));
 }
 
 /* Run the load for "ms", calling "tick" every round. */
@@ -265,7 +384,7 @@ load_run_for(struct load *l, uint64_t ms, void (*tick)(struct load *, void *),
 	uint64_t	end = sig_monotonic_ms() + ms;
 
 	while (sig_monotonic_ms() < end) {
-		load_step(l, 5);
+		load_step(l, STEP_MS);
 		if (tick != NULL)
 			tick(l, arg);
 	}
@@ -279,7 +398,7 @@ load_settle(struct load *l, uint64_t timeout_ms)
 
 	l->launching = false;
 	while (load_active(l) > 0 && sig_monotonic_ms() < end)
-		load_step(l, 5);
+		load_step(l, STEP_MS);
 }
 
 unsigned
@@ -296,32 +415,5 @@ load_count(const struct load *l, enum load_state state)
 unsigned
 load_active(const struct load *l)
 {
-	return l->n - load_count(l, LOAD_FREE);
-}
-
-/* The sessions (or flows) of outcome[LOAD_NOUTCOMES] that failed. */
-unsigned
-load_failures(const unsigned *outcome)
-{
-	unsigned	i, n = 0;
-
-	for (i = LOAD_OK + 1; i < LOAD_NOUTCOMES; i++)
-		n += outcome[i];
-	return n;
-}
-
-/* "connect=2 timeout=1", or "none". */
-void
-load_describe_failures(const unsigned *outcome, char *buf, size_t size)
-{
-	size_t	off = 0;
-	int	i;
-
-	buf[0] = '\0';
-	for (i = LOAD_OK + 1; i < LOAD_NOUTCOMES; i++)
-		if (outcome[i] && off < size)
-			off += snprintf(buf + off, size - off, "%s%s=%u",
-			    off ? " " : "", load_outcome_names[i], outcome[i]);
-	if (off == 0)
-		snprintf(buf, size, "none");
+	return l->live;
 }

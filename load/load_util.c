@@ -1,26 +1,19 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * load_util.c: what bench/load's scenarios share: the clock, warnings,
- * the latency histogram, the bytes every connection sends, the RESULT
- * line and the connect. It calls no scenario and starts no server.
+ * load_util.c: what the load engine (load.c) and its callers share: the
+ * outcomes' names, the bytes every session sends and their check, the
+ * latency histogram and the connect. It drives no session.
  */
 #include "build-config.h"
 
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "load.h"
@@ -31,20 +24,87 @@
  * another connection fails the comparison.
  */
 #define PATTERN_PERIOD		((1 << 20) + 13)
-#define PATTERN_BYTES		(PATTERN_PERIOD + (4 << 20))
+#define PATTERN_BYTES		(PATTERN_PERIOD + LOAD_BYTES_MAX)
 
+/* Written once, before the first session; read-only after. */
 static unsigned char	*pattern;
 
-void
-load_warn(const char *fmt, ...)
-{
-	va_list	ap;
+const char *const load_outcome_names[LOAD_NOUTCOMES] = {
+	[LOAD_OK] = "ok",
+	[LOAD_REFUSED] = "refused",
+	[LOAD_CONNECT] = "connect",
+	[LOAD_RESET] = "reset",
+	[LOAD_SHORT] = "short",
+	[LOAD_MISMATCH] = "mismatch",
+	[LOAD_TIMEOUT] = "timeout",
+	[LOAD_OTHER] = "other",
+};
 
-	fprintf(stderr, "bench/load: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+/* The sessions (or flows) of outcome[LOAD_NOUTCOMES] that failed. */
+unsigned
+load_failures(const unsigned *outcome)
+{
+	unsigned	i, n = 0;
+
+	for (i = LOAD_OK + 1; i < LOAD_NOUTCOMES; i++)
+		n += outcome[i];
+	return n;
+}
+
+/* "connect=2 timeout=1", or "none". */
+void
+load_describe_failures(const unsigned *outcome, char *buf, size_t size)
+{
+	size_t	off = 0;
+	int	i;
+
+	buf[0] = '\0';
+	for (i = LOAD_OK + 1; i < LOAD_NOUTCOMES; i++)
+		if (outcome[i] && off < size)
+			off += snprintf(buf + off, size - off, "%s%s=%u",
+			    off ? " " : "", load_outcome_names[i], outcome[i]);
+	if (off == 0)
+		snprintf(buf, size, "none");
+}
+
+/* Idempotent; call it before any thread starts. -1 with errno. */
+int
+load_pattern_init(void)
+{
+	uint32_t	x = 2463534242U;
+	size_t		i;
+
+	if (pattern != NULL)
+		return 0;
+	if ((pattern = malloc(PATTERN_BYTES)) == NULL)
+		return -1;
+	for (i = 0; i < PATTERN_BYTES; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		pattern[i] = i < PATTERN_PERIOD ? x >> 24 :
+		    pattern[i - PATTERN_PERIOD];
+	}
+	return 0;
+}
+
+/* Up to LOAD_BYTES_MAX of what a connection sends from position pos. */
+const unsigned char *
+load_pattern_at(uint64_t pos)
+{
+	return pattern + pos % PATTERN_PERIOD;
+}
+
+bool
+load_pattern_check(uint64_t pos, const unsigned char *buf, size_t n)
+{
+	return memcmp(load_pattern_at(pos), buf, n) == 0;
+}
+
+uint64_t
+load_pattern_start(unsigned conn)
+{
+	return (uint64_t)conn * 7919 % PATTERN_PERIOD;
 }
 
 static unsigned
@@ -52,47 +112,49 @@ hist_index(uint64_t v)
 {
 	unsigned	msb;
 
-	if (v < (1U << HIST_SUB_BITS))
+	if (v < (1U << LOAD_HIST_SUB_BITS))
 		return v;
 	msb = 63 - __builtin_clzll(v);
-	if (msb > 36 + HIST_SUB_BITS)
-		return HIST_BUCKETS - 1;
-	return (msb - HIST_SUB_BITS + 1) << HIST_SUB_BITS |
-	    ((v >> (msb - HIST_SUB_BITS)) & ((1U << HIST_SUB_BITS) - 1));
+	if (msb > 36 + LOAD_HIST_SUB_BITS)
+		return LOAD_HIST_BUCKETS - 1;
+	return (msb - LOAD_HIST_SUB_BITS + 1) << LOAD_HIST_SUB_BITS |
+	    ((v >> (msb - LOAD_HIST_SUB_BITS)) &
+	    ((1U << LOAD_HIST_SUB_BITS) - 1));
 }
 
 /* The middle of a bucket, in ns. */
 static double
 hist_value(unsigned i)
 {
-	unsigned	e = i >> HIST_SUB_BITS;
-	uint64_t	m = i & ((1U << HIST_SUB_BITS) - 1);
+	unsigned	e = i >> LOAD_HIST_SUB_BITS;
+	uint64_t	m = i & ((1U << LOAD_HIST_SUB_BITS) - 1);
 
 	if (e == 0)
 		return m;
-	m |= 1U << HIST_SUB_BITS;
+	m |= 1U << LOAD_HIST_SUB_BITS;
 	return (m + 0.5) * (double)(1ULL << (e - 1));
 }
 
 void
-hist_add(struct hist *h, uint64_t ns)
+load_hist_add(struct load_hist *h, uint64_t ns)
 {
 	h->b[hist_index(ns)]++;
 	h->n++;
 }
 
 void
-hist_merge(struct hist *h, const struct hist *o)
+load_hist_merge(struct load_hist *h, const struct load_hist *o)
 {
 	unsigned	i;
 
-	for (i = 0; i < HIST_BUCKETS; i++)
+	for (i = 0; i < LOAD_HIST_BUCKETS; i++)
 		h->b[i] += o->b[i];
 	h->n += o->n;
 }
 
+/* The p-quantile (0..1) in us: the middle of its bucket; 0 if empty. */
 double
-hist_pctl_us(const struct hist *h, double p)
+load_hist_pctl_us(const struct load_hist *h, double p)
 {
 	uint64_t	want, seen = 0;
 	unsigned	i;
@@ -102,94 +164,45 @@ hist_pctl_us(const struct hist *h, double p)
 	want = (uint64_t)(p * (double)h->n);
 	if (want >= h->n)
 		want = h->n - 1;
-	for (i = 0; i < HIST_BUCKETS; i++) {
+	for (i = 0; i < LOAD_HIST_BUCKETS; i++) {
 		seen += h->b[i];
 		if (seen > want)
 			return hist_value(i) / 1000;
 	}
-	return hist_value(HIST_BUCKETS - 1) / 1000;
+	return hist_value(LOAD_HIST_BUCKETS - 1) / 1000;
 }
 
-void
-tally_merge(struct tally *t, const struct tally *o)
-{
-	t->ops += o->ops;
-	t->bytes += o->bytes;
-	t->errors += o->errors;
-	hist_merge(&t->lat, &o->lat);
-}
-
-void
-pattern_init(void)
-{
-	uint32_t	x = 2463534242U;
-	size_t		i;
-
-	if ((pattern = malloc(PATTERN_BYTES)) == NULL) {
-		load_warn("out of memory");
-		exit(2);
-	}
-	for (i = 0; i < PATTERN_BYTES; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		pattern[i] = i < PATTERN_PERIOD ? x >> 24 :
-		    pattern[i - PATTERN_PERIOD];
-	}
-}
-
-/* Up to 4 MiB of what a connection sends from stream position pos. */
-const unsigned char *
-pattern_at(uint64_t pos)
-{
-	return pattern + pos % PATTERN_PERIOD;
-}
-
-bool
-pattern_check(uint64_t pos, const unsigned char *buf, size_t n)
-{
-	return memcmp(pattern_at(pos), buf, n) == 0;
-}
-
-uint64_t
-pattern_start(unsigned conn)
-{
-	return (uint64_t)conn * 7919 % PATTERN_PERIOD;
-}
-
-/* One line for the report; every figure beside its errors. */
-void
-load_result(const struct opts *o, const char *scenario, const char *unit,
-    double rate, const struct tally *t, double cpu_us, const char *extra)
-{
-	printf("RESULT scenario=%s server=%s rep=%u unit=%s rate=%.6g "
-	    "p50_us=%.1f p99_us=%.1f cpu_us=%.4g ops=%llu errors=%llu "
-	    "verified=%llu%s%s\n", scenario, o->server, o->rep, unit, rate,
-	    hist_pctl_us(&t->lat, 0.50), hist_pctl_us(&t->lat, 0.99), cpu_us,
-	    (unsigned long long)t->ops, (unsigned long long)t->errors,
-	    (unsigned long long)t->bytes, extra ? " " : "", extra ? extra : "");
-	fflush(stdout);
-}
-
-/* A TCP connection to 127.0.0.1:port, TCP_NODELAY; -1 with errno. */
+/* host (a dotted quad) and port into sin; -1 if host is none. */
 int
-load_connect(unsigned port, bool nonblock)
+load_addr(struct sockaddr_in *sin, const char *host, unsigned port)
 {
-	struct sockaddr_in	sin;
-	int			fd, one = 1;
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
+}
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+/*
+ * A TCP connection to dst, from src if not NULL, TCP_NODELAY; under way
+ * (EINPROGRESS) if nonblock. -1 with errno.
+ */
+int
+load_connect(const struct sockaddr_in *dst, const struct sockaddr_in *src,
+    bool nonblock)
+{
+	int	fd, one = 1, err;
+
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC |
 	    (nonblock ? SOCK_NONBLOCK : 0), 0);
 	if (fd == -1)
 		return -1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 &&
-	    errno != EINPROGRESS) {
+	if ((src != NULL && bind(fd, (const struct sockaddr *)src,
+	    sizeof(*src)) == -1) || (connect(fd, (const struct sockaddr *)dst,
+	    sizeof(*dst)) == -1 && errno != EINPROGRESS)) {
+		err = errno;
 		close(fd);
+		errno = err;
 		return -1;
 	}
 	return fd;

@@ -38,7 +38,7 @@
 
 #include "stress/bench_udp.h"
 #include "harness/harness.h"
-#include "harness/load.h"
+#include "load/load.h"
 
 #define MIB			(1024 * 1024)
 /* A throughput case sends this much, or for this long, whichever ends first. */
@@ -47,11 +47,6 @@
 #define STREAM_FLOWS_MAX	16
 #define SEND_CHUNK_BYTES	65536
 #define RECV_BUF_BYTES		(256 * 1024)
-/*
- * The bytes sent repeat with an odd period, so a chunk that comes back
- * twice, too early or from another connection fails the comparison.
- */
-#define PATTERN_PERIOD		(MIB + 13)
 #define CASE_DEADLINE_MS	15000	/* a case gives up here */
 #define STALL_MS		5000	/* no progress this long: timed out */
 #define START_MS		5000	/* for socat and xinetd to listen */
@@ -114,8 +109,7 @@ struct usage {
 	char		 text[160];	/* all of the above, for the report */
 };
 
-/* Process-wide by nature: the bytes every flow sends, and the results. */
-static unsigned char	*pattern;
+/* Process-wide by nature: the results. */
 static struct row	 rows[ROWS_MAX];
 static int		 nrows;
 static unsigned		 failures_total;
@@ -628,7 +622,7 @@ flow_send(struct stream_run *r, struct flow *f)
 
 	if (n > SEND_CHUNK_BYTES)
 		n = SEND_CHUNK_BYTES;
-	w = send(f->fd, pattern + (f->base + f->sent) % PATTERN_PERIOD, n,
+	w = send(f->fd, load_pattern_at(f->base + f->sent), n,
 	    MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (w == -1) {
 		if (errno != EAGAIN && errno != EINTR)
@@ -660,8 +654,8 @@ flow_recv(struct stream_run *r, struct flow *f)
 		flow_end(r, f, f->got == f->quota ? LOAD_OK : LOAD_SHORT);
 		return;
 	}
-	if (f->got + n > f->quota || memcmp(r->rbuf,
-	    pattern + (f->base + f->got) % PATTERN_PERIOD, n) != 0) {
+	if (f->got + n > f->quota ||
+	    !load_pattern_check(f->base + f->got, r->rbuf, n)) {
 		flow_end(r, f, LOAD_MISMATCH);
 		return;
 	}
@@ -777,60 +771,17 @@ case_stream(struct server *s, unsigned nflows, const char *what)
 
 /* The latencies of the good sessions, with the load that made them. */
 struct rate_run {
-	struct load	 load;
-	uint64_t	*lat_ns;
-	size_t		 nlat;
-	size_t		 caplat;
+	struct load	 load;		/* first: rate_done() finds the rest */
+	struct load_hist lat;		/* ns */
 };
-
-/* Every session sends different bytes: a mix-up cannot pass. */
-static void
-rate_prepare(struct load *l, struct load_session *s)
-{
-	char	msg[RATE_MSG_BYTES + 1];
-
-	(void)l;
-	snprintf(msg, sizeof(msg), "s%014u\n", s->id);
-	memcpy(s->payload, msg, RATE_MSG_BYTES);
-	s->chunk_end[0] = RATE_MSG_BYTES;
-	s->nchunks = 1;
-}
 
 static void
 rate_done(struct load *l, const struct load_session *s, enum load_outcome o)
 {
-	struct rate_run	*r = l->arg;
-	uint64_t	*v;
+	struct rate_run	*r = (struct rate_run *)l;	/* its first member */
 
-	if (o != LOAD_OK)
-		return;
-	if (r->nlat == r->caplat) {
-		r->caplat = r->caplat ? r->caplat * 2 : 65536;
-		if ((v = realloc(r->lat_ns, r->caplat * sizeof(*v))) == NULL)
-			h_die("out of memory");
-		r->lat_ns = v;
-	}
-	r->lat_ns[r->nlat++] = sig_monotonic_ns() - s->started_ns;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest rank, in microseconds; "v" must be sorted. */
-static double
-pctl_us(const uint64_t *v, size_t n, double p)
-{
-	size_t	rank;
-
-	if (n == 0)
-		return 0;
-	rank = (size_t)(p / 100.0 * n + 0.999999);
-	return v[rank > 0 ? rank - 1 : 0] / 1e3;
+	if (o == LOAD_OK)
+		load_hist_add(&r->lat, sig_monotonic_ns() - s->started_ns);
 }
 
 static void
@@ -840,11 +791,11 @@ rate_run(struct rate_run *r, struct server *s)
 	uint64_t	 end;
 
 	memset(r, 0, sizeof(*r));
-	load_init(l, &s->d, RATE_SESSIONS, RATE_MSG_BYTES, 1);
+	h_load_init(l, &s->d, RATE_SESSIONS, 1);
+	/* Each session sends other bytes of the pattern: no mix-up passes. */
+	l->size = RATE_MSG_BYTES;
 	l->stall_ms = STALL_MS;
-	l->prepare = rate_prepare;
 	l->done = rate_done;
-	l->arg = r;
 	end = sig_monotonic_ms() + RATE_RUN_MS;
 	while (sig_monotonic_ms() < end)
 		(void)load_step(l, 100);
@@ -869,11 +820,10 @@ rate_case(struct server *s, const char *what, unsigned *launched)
 	usage_end(&u, s);
 	if (s->kind == SOCKECHOD)
 		worker_shares(&s->d, shares, sizeof(shares));
-	qsort(r.lat_ns, r.nlat, sizeof(*r.lat_ns), cmp_u64);
 	rate = r.load.outcome[LOAD_OK] / u.wall_s;
-	p50 = pctl_us(r.lat_ns, r.nlat, 50);
-	p99 = pctl_us(r.lat_ns, r.nlat, 99);
-	max = pctl_us(r.lat_ns, r.nlat, 100);
+	p50 = load_hist_pctl_us(&r.lat, 0.50);
+	p99 = load_hist_pctl_us(&r.lat, 0.99);
+	max = load_hist_pctl_us(&r.lat, 1.0);
 	cpu_us = r.load.sessions ? u.server_ms * 1000.0 / r.load.sessions : 0;
 	load_describe_failures(r.load.outcome, fails, sizeof(fails));
 	printf("BENCH %s %s %.0f sessions/s (%u of %u sessions ok in "
@@ -886,7 +836,6 @@ rate_case(struct server *s, const char *what, unsigned *launched)
 	add_row(what, s->name, load_failures(r.load.outcome),
 	    "%.0f sessions/s, p50 %.0f us, p99 %.0f us, CPU %.0f us/session",
 	    rate, p50, p99, cpu_us);
-	free(r.lat_ns);
 	*launched = r.load.sessions;
 	return r.load.outcome[LOAD_OK];
 }
@@ -934,12 +883,13 @@ ping(int fd, unsigned char c)
 	return sig_monotonic_ns() - t0;
 }
 
-/* Warm up, then time the round trips; returns how many succeeded. */
+/* Warm up, then time the round trips into h; returns how many succeeded. */
 static unsigned
-ping_pong(struct server *s, uint64_t *v)
+ping_pong(struct server *s, struct load_hist *h)
 {
 	struct timeval	tv = { PING_TIMEOUT_MS / 1000, 0 };
 	unsigned	i, n = 0;
+	uint64_t	ns;
 	int		fd, one = 1;
 
 	if ((fd = h_connect(s->d.host, s->d.port, 5000)) == -1)
@@ -952,8 +902,10 @@ ping_pong(struct server *s, uint64_t *v)
 		if (ping(fd, (unsigned char)i) == 0)
 			goto out;
 	h_notify_drain(&s->d);
-	while (n < PING_ITERATIONS && (v[n] = ping(fd, (unsigned char)n)) > 0)
+	while (n < PING_ITERATIONS && (ns = ping(fd, (unsigned char)n)) > 0) {
+		load_hist_add(h, ns);
 		n++;
+	}
 out:
 	close(fd);
 	return n;
@@ -962,25 +914,22 @@ out:
 static void
 case_pingpong(struct server *s)
 {
-	uint64_t	*v;
-	unsigned	 n, failed;
-	double		 p50, p99, max;
+	static struct load_hist	h;
+	unsigned		n, failed;
+	double			p50, p99, max;
 
-	if ((v = calloc(PING_ITERATIONS, sizeof(*v))) == NULL)
-		h_die("out of memory");
-	n = ping_pong(s, v);
+	memset(&h, 0, sizeof(h));
+	n = ping_pong(s, &h);
 	/* The first failure ends the case: the rest were not tried. */
 	failed = PING_ITERATIONS - n;
-	qsort(v, n, sizeof(*v), cmp_u64);
-	p50 = pctl_us(v, n, 50);
-	p99 = pctl_us(v, n, 99);
-	max = pctl_us(v, n, 100);
+	p50 = load_hist_pctl_us(&h, 0.50);
+	p99 = load_hist_pctl_us(&h, 0.99);
+	max = load_hist_pctl_us(&h, 1.0);
 	printf("BENCH ping-pong %s 1 byte: p50 %.1f us p99 %.1f us max %.1f us "
 	    "(%u of %d round trips after %d warm-up; failures: %u)\n",
 	    s->name, p50, p99, max, n, PING_ITERATIONS, PING_WARMUP, failed);
 	add_row("ping-pong", s->name, failed, "p50 %.1f us, p99 %.1f us, "
 	    "max %.1f us", p50, p99, max);
-	free(v);
 }
 
 /* ---- memory per idle connection ---- */
@@ -1342,16 +1291,6 @@ summary(double wall_s)
 	    failures_total);
 }
 
-static void
-pattern_init(void)
-{
-	/* One period, then enough of it again for any read from any offset. */
-	if ((pattern = malloc(PATTERN_PERIOD + RECV_BUF_BYTES)) == NULL)
-		h_die("out of memory");
-	h_random(pattern, PATTERN_PERIOD, 862);
-	memcpy(pattern + PATTERN_PERIOD, pattern, RECV_BUF_BYTES);
-}
-
 int
 main(void)
 {
@@ -1368,7 +1307,9 @@ main(void)
 	/* What the servers leave behind comes to us, to be counted. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	pattern_init();
+	/* The bytes every flow and session sends: load/'s pattern. */
+	if (load_pattern_init() == -1)
+		h_die("out of memory");
 	for (i = 0; i < nitems(servers); i++)
 		for (j = 0; j < nitems(bcases); j++)
 			if ((servers[i].kind == SOCKECHOD ||
@@ -1376,6 +1317,5 @@ main(void)
 			    strcmp(only, bcases[j].what) == 0))
 				run_case(&servers[i], &bcases[j]);
 	summary((sig_monotonic_ns() - t0) / 1e9);
-	free(pattern);
 	return failures_total == 0 ? 0 : 1;
 }
