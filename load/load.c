@@ -145,7 +145,7 @@ begin(struct load *l, struct load_session *s, uint64_t now)
 	s->started_ms = s->progress_ms = now;
 	s->started_ns = sig_monotonic_ns();
 	if (s->nchunks == 0 || s->nchunks > LOAD_CHUNKS_MAX ||
-	    total(s) == 0 || total(s) > LOAD_BYTES_MAX) {
+	    total(s) == 0) {
 		s->nchunks = 0;
 		return -1;
 	}
@@ -209,10 +209,13 @@ static void
 send_some(struct load *l, unsigned i, uint64_t now)
 {
 	struct load_session	*s = &l->s[i];
+	size_t			 len = s->chunk_end[s->chunk] - s->sent;
 	ssize_t			 w;
 
+	/* The pattern runs on in one piece for LOAD_BYTES_MAX only. */
 	w = send(s->fd, load_pattern_at(s->pos + s->sent),
-	    s->chunk_end[s->chunk] - s->sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+	    len < LOAD_BYTES_MAX ? len : LOAD_BYTES_MAX,
+	    MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (w == -1) {
 		if (errno != EAGAIN && errno != EINTR && errno != ENOTCONN)
 			finish(l, i, outcome_of(errno));
@@ -373,6 +376,33 @@ load_random_chunks(struct load *l, struct load_session *s, unsigned chunks,
 	for (i = 0; i < chunks && i < LOAD_CHUNKS_MAX; i++) {
 		sum += min + rand_r(&l->seed) % (max - min);
 		s->chunk_end[i] = sum;
+	}
+}
+
+/*
+ * Time is up for a stream: every session sends no more than it has, and
+ * expects back exactly that (then EOF, with half_close).
+ */
+void
+load_stop_sending(struct load *l)
+{
+	struct load_session	*s;
+	unsigned		 i;
+
+	l->launching = false;
+	for (i = 0; i < l->n; i++) {
+		s = &l->s[i];
+		if (s->state != LOAD_CONNECTING && s->state != LOAD_SENDING &&
+		    s->state != LOAD_PAUSED)
+			continue;
+		s->nchunks = s->chunk + 1;
+		s->chunk_end[s->chunk] = s->sent;
+		if (s->state == LOAD_CONNECTING)
+			continue;	/* sends nothing once connected */
+		want_out(l, i, false);
+		if (l->half_close)
+			shutdown(s->fd, SHUT_WR);
+		s->state = LOAD_DRAINING;
 	}
 }
 

@@ -19,7 +19,7 @@
 #include "core/sig.h"		/* sig_monotonic_*(): the one clock */
 
 #define LOAD_CHUNKS_MAX		8
-#define LOAD_BYTES_MAX		(4 << 20)	/* one operation, at most */
+#define LOAD_BYTES_MAX		(4 << 20)	/* the pattern in one piece */
 /* Latency buckets: 5 bits of mantissa, about 3% wide; up to 2^42 ns. */
 #define LOAD_HIST_SUB_BITS	5
 #define LOAD_HIST_BUCKETS	(38 << LOAD_HIST_SUB_BITS)
@@ -116,6 +116,7 @@ void	load_random_chunks(struct load *, struct load_session *,
 void	load_run_for(struct load *, uint64_t ms,
 	    void (*tick)(struct load *, void *), void *);
 void	load_settle(struct load *, uint64_t timeout_ms);
+void	load_stop_sending(struct load *);
 unsigned load_active(const struct load *);
 unsigned load_count(const struct load *, enum load_state);
 

@@ -45,8 +45,6 @@
 #define STREAM_MAX_BYTES	((size_t)4096 * MIB)
 #define STREAM_SEND_MS		2000
 #define STREAM_FLOWS_MAX	16
-#define SEND_CHUNK_BYTES	65536
-#define RECV_BUF_BYTES		(256 * 1024)
 #define CASE_DEADLINE_MS	15000	/* a case gives up here */
 #define STALL_MS		5000	/* no progress this long: timed out */
 #define START_MS		5000	/* for socat and xinetd to listen */
@@ -587,184 +585,51 @@ worker_shares(struct daemon *d, char *buf, size_t size)
 
 /* ---- stream throughput: flows that send and read at once ---- */
 
-struct flow {
-	int		 fd;
-	size_t		 quota;		/* to send, and to get back */
-	size_t		 sent;
-	size_t		 got;
-	size_t		 base;		/* where in the pattern it starts */
-	bool		 shut;		/* half-closed after the quota */
-	bool		 done;
-};
-
-struct stream_run {
-	struct flow	 f[STREAM_FLOWS_MAX];
-	unsigned	 n;
-	unsigned	 outcome[LOAD_NOUTCOMES];
-	size_t		 verified;	/* bytes that came back as sent */
-	unsigned char	*rbuf;
-};
-
+/*
+ * load/'s sessions as flows: one chunk of a share of STREAM_MAX_BYTES
+ * each, sent while the echo comes back; after STREAM_SEND_MS they send
+ * no more, half-close and expect back exactly what they sent, then EOF.
+ */
 static void
-flow_end(struct stream_run *r, struct flow *f, enum load_outcome o)
+flows_run(struct load *l, struct server *s, unsigned n)
 {
-	r->outcome[o]++;
-	close(f->fd);
-	f->fd = -1;
-	f->done = true;
-}
+	uint64_t	stop = sig_monotonic_ms() + STREAM_SEND_MS;
 
-static void
-flow_send(struct stream_run *r, struct flow *f)
-{
-	size_t	n = f->quota - f->sent;
-	ssize_t	w;
-
-	if (n > SEND_CHUNK_BYTES)
-		n = SEND_CHUNK_BYTES;
-	w = send(f->fd, load_pattern_at(f->base + f->sent), n,
-	    MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (w == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			flow_end(r, f, errno == ECONNRESET || errno == EPIPE ?
-			    LOAD_RESET : LOAD_OTHER);
-		return;
-	}
-	f->sent += w;
-	if (f->sent == f->quota) {
-		/* The half-close asks for EOF back once all is echoed. */
-		shutdown(f->fd, SHUT_WR);
-		f->shut = true;
-	}
-}
-
-static void
-flow_recv(struct stream_run *r, struct flow *f)
-{
-	ssize_t	n;
-
-	n = recv(f->fd, r->rbuf, RECV_BUF_BYTES, MSG_DONTWAIT);
-	if (n == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			flow_end(r, f, errno == ECONNRESET ? LOAD_RESET :
-			    LOAD_OTHER);
-		return;
-	}
-	if (n == 0) {
-		flow_end(r, f, f->got == f->quota ? LOAD_OK : LOAD_SHORT);
-		return;
-	}
-	if (f->got + n > f->quota ||
-	    !load_pattern_check(f->base + f->got, r->rbuf, n)) {
-		flow_end(r, f, LOAD_MISMATCH);
-		return;
-	}
-	f->got += n;
-	r->verified += n;
-}
-
-/* Connect every flow; a flow that cannot connect is a failure. */
-static void
-flows_open(struct stream_run *r, struct server *s, unsigned n)
-{
-	unsigned	i;
-
-	memset(r, 0, offsetof(struct stream_run, rbuf));
-	r->n = n;
-	for (i = 0; i < n; i++) {
-		r->f[i].quota = STREAM_MAX_BYTES / n;
-		r->f[i].base = (size_t)i * 4099;
-		if ((r->f[i].fd = h_connect(s->d.host, s->d.port, 5000)) ==
-		    -1) {
-			r->outcome[LOAD_CONNECT]++;
-			r->f[i].done = true;
-			continue;
-		}
-		fcntl(r->f[i].fd, F_SETFL, O_NONBLOCK);
-	}
-}
-
-/* Time is up: send no more, and expect back exactly what was sent. */
-static void
-flows_stop(struct stream_run *r)
-{
-	struct flow	*f;
-	unsigned	 i;
-
-	for (i = 0; i < r->n; i++) {
-		f = &r->f[i];
-		if (f->done || f->shut)
-			continue;
-		f->quota = f->sent;
-		shutdown(f->fd, SHUT_WR);
-		f->shut = true;
-	}
-}
-
-/* Poll every flow until all are done or the deadline passes. */
-static void
-flows_run(struct stream_run *r, struct daemon *d)
-{
-	struct pollfd	 pfd[STREAM_FLOWS_MAX];
-	uint64_t	 stop = sig_monotonic_ms() + STREAM_SEND_MS;
-	uint64_t	 deadline = stop + CASE_DEADLINE_MS;
-	struct flow	*f;
-	unsigned	 i, live;
-
-	for (;;) {
-		if (stop != 0 && sig_monotonic_ms() >= stop) {
-			flows_stop(r);
-			stop = 0;
-		}
-		for (i = 0, live = 0; i < r->n; i++) {
-			f = &r->f[i];
-			pfd[i].fd = f->done ? -1 : f->fd;
-			pfd[i].events = POLLIN | (f->shut ? 0 : POLLOUT);
-			pfd[i].revents = 0;
-			live += !f->done;
-		}
-		if (live == 0 || sig_monotonic_ms() >= deadline)
-			break;
-		poll(pfd, r->n, 100);
-		h_notify_drain(d);
-		for (i = 0; i < r->n; i++) {
-			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-				flow_recv(r, &r->f[i]);
-			if (!r->f[i].done && pfd[i].revents & POLLOUT)
-				flow_send(r, &r->f[i]);
-		}
-	}
-	for (i = 0; i < r->n; i++)
-		if (!r->f[i].done)
-			flow_end(r, &r->f[i], LOAD_TIMEOUT);
+	h_load_init(l, &s->d, n, 1);
+	l->size = STREAM_MAX_BYTES / n;
+	load_step(l, 0);		/* every flow connects */
+	l->launching = false;
+	while (load_active(l) > 0 && sig_monotonic_ms() < stop)
+		load_step(l, 100);
+	load_stop_sending(l);
+	load_settle(l, CASE_DEADLINE_MS);
+	l->outcome[LOAD_TIMEOUT] += load_active(l);
 }
 
 static void
 case_stream(struct server *s, unsigned nflows, const char *what)
 {
-	static unsigned char	 rbuf[RECV_BUF_BYTES];
-	struct stream_run	 r;
-	struct usage		 u;
-	char			 fails[128], shares[128] = "";
-	unsigned		 nfail;
-	double			 mbs;
+	struct load	 l;
+	struct usage	 u;
+	char		 fails[128], shares[128] = "";
+	unsigned	 nfail;
+	double		 mbs;
 
-	r.rbuf = rbuf;
-	flows_open(&r, s, nflows);
 	usage_begin(&u, s);
-	flows_run(&r, &s->d);
+	flows_run(&l, s, nflows);
 	usage_end(&u, s);
 	if (s->kind == SOCKECHOD && nflows > 1)
 		worker_shares(&s->d, shares, sizeof(shares));
-	nfail = load_failures(r.outcome);
-	load_describe_failures(r.outcome, fails, sizeof(fails));
-	mbs = r.verified / 1e6 / u.wall_s;
+	nfail = load_failures(l.outcome);
+	load_describe_failures(l.outcome, fails, sizeof(fails));
+	mbs = l.bytes / 1e6 / u.wall_s;
 	printf("BENCH %s %s %.1f MB/s (%.1f MiB echoed and verified in %.2f s "
 	    "over %u connections; %s%s%s; failures: %s)\n", what, s->name,
-	    mbs, r.verified / (double)MIB, u.wall_s, nflows, u.text,
+	    mbs, l.bytes / (double)MIB, u.wall_s, nflows, u.text,
 	    shares[0] ? "; " : "", shares, fails);
 	add_row(what, s->name, nfail, "%.1f MB/s, server CPU %.0f%%", mbs,
 	    u.server_pct);
+	load_free(&l);
 }
 
 /* ---- connection rate: many short sessions at once ---- */

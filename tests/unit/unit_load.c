@@ -2,8 +2,8 @@
 /*
  * unit_load.c: load/, the tests' and the benchmark's load client: each
  * outcome from a server that misbehaves in one way (a thread on
- * 127.0.0.1), operations on a kept connection, the percentiles of the
- * histogram and the pattern's offsets. The engine is the instrument of
+ * 127.0.0.1), operations on a kept connection, a stream stopped midway,
+ * the percentiles of the histogram and the pattern's offsets. The engine is the instrument of
  * the fault, scale and bench figures: a failure it missed they would too.
  */
 #include "build-config.h"
@@ -217,6 +217,31 @@ START_TEST(test_kept_connection)
 }
 END_TEST
 
+/* A stream stopped midway: what was sent comes back, then EOF: ok. */
+START_TEST(test_stream_stopped)
+{
+	struct server		sv = { SERVE_STREAM, -1, 1 };
+	struct sockaddr_in	dst;
+	struct load		l;
+	pthread_t		tid;
+
+	sv.lfd = listener(&dst);
+	ck_assert_int_eq(pthread_create(&tid, NULL, serve, &sv), 0);
+	ck_assert_int_eq(load_init(&l, &dst, 1, 1), 0);
+	l.half_close = true;
+	l.size = (size_t)1 << 32;	/* more than it can send in the time */
+	load_run_for(&l, 200, NULL, NULL);
+	load_stop_sending(&l);
+	load_settle(&l, RUN_MS);
+	ck_assert_uint_eq(l.sessions, 1);
+	ck_assert_uint_eq(l.outcome[LOAD_OK], 1);
+	ck_assert(l.bytes > 0 && l.bytes < l.size);
+	load_free(&l);
+	pthread_join(tid, NULL);
+	close(sv.lfd);
+}
+END_TEST
+
 static const struct pctl_case {
 	double		p;
 	double		want_us;	/* within a bucket, 1/32 */
@@ -269,6 +294,7 @@ suite(void)
 	tcase_add_loop_test(tc, test_outcome, 0, (int)nitems(outcome_cases));
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_kept_connection);
+	tcase_add_test(tc, test_stream_stopped);
 	tcase_add_loop_test(tc, test_percentiles, 0, (int)nitems(pctl_cases));
 	tcase_add_test(tc, test_pattern_offsets);
 	suite_add_tcase(s, tc);
