@@ -86,7 +86,7 @@ struct load {
 	unsigned		 sweep_ms;	/* launches, wakes, stalls */
 	load_prepare_fn		*prepare;	/* may be NULL */
 	load_done_fn		*done;		/* may be NULL */
-	void			(*each_step)(struct load *);
+	void			(*each_step)(struct load *);	/* after each wait */
 	void			*arg;		/* the caller's */
 	bool			 launching;
 	unsigned		 seed;
