@@ -293,10 +293,13 @@ static void
 event(struct load *l, const struct epoll_event *ev, uint64_t now)
 {
 	unsigned		 i = (unsigned)ev->data.u64;
-	struct load_session	*s = &l->s[i];
+	struct load_session	*s;
 
-	if (i >= l->n || s->state == LOAD_FREE ||
-	    (unsigned)(ev->data.u64 >> 32) != s->gen)
+	if (i >= l->n)
+		return;
+	s = &l->s[i];
+	/* A descriptor of this slot closed earlier in the same round. */
+	if (s->state == LOAD_FREE || (unsigned)(ev->data.u64 >> 32) != s->gen)
 		return;
 	if (s->state == LOAD_CONNECTING) {
 		connected(l, i, now);
