@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * load.c: bench/load's command line and main(): it starts and stops the
- * server (load_proc.c) around one scenario (load_rr.c, load_conn.c); the
- * helpers they share are in load_util.c. It judges no figure.
+ * load.c: bench/load's command line and main(), the top of its calls: it
+ * starts and stops the server (load_proc.c) around one scenario
+ * (load_rr.c, load_conn.c), which print with load_report.c and drive
+ * the load engine of load/. Nothing calls back up into it; it judges
+ * no figure.
  */
 #include "build-config.h"
 
@@ -138,10 +140,14 @@ main(int argc, char **argv)
 	parse(&o, argc, argv);
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
-	pattern_init();
+	if (load_pattern_init() == -1) {
+		load_warn("out of memory");
+		return 2;
+	}
+	load_addr(&o.dst, "127.0.0.1", o.port);
 	if ((server = server_spawn(&o)) == -1)
 		return 1;
-	if (server_wait_listening(server, o.port, LISTEN_WAIT_MS) == -1) {
+	if (server_wait_listening(server, &o.dst, LISTEN_WAIT_MS) == -1) {
 		load_warn("%s: not listening on port %u (it exited, or "
 		    "%d ms passed; log: %s)", o.server, o.port,
 		    LISTEN_WAIT_MS, o.log);

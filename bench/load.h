@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * load.h: the side-by-side benchmark's load generator (bench/load). It
- * starts one server, drives one scenario against it and prints RESULT
- * lines; what the figures mean is the report's (bench/report.awk), which
- * servers and scenarios run is the driver's (bench/run).
+ * starts one server, drives one scenario against it with the load engine
+ * of load/ (the tests' too) and prints RESULT lines; what the figures
+ * mean is the report's (bench/report.awk), which servers and scenarios
+ * run is the driver's (bench/run). Calls run down: load.c (main) ->
+ * load_rr.c, load_conn.c -> load_proc.c -> load_report.c -> load/.
  */
 #ifndef SOCKECHOD_BENCH_LOAD_H
 #define SOCKECHOD_BENCH_LOAD_H
@@ -14,27 +16,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/sig.h"		/* sig_monotonic_ns(): the one clock */
+#include "load/load.h"		/* the engine, the pattern, the histogram */
 
 #define LOAD_THREADS_MAX	16
 #define LOAD_BURSTS_MAX		8
 #define LOAD_PROCS_MAX		4096
-#define LOAD_STALL_NS		(5ULL * 1000000000)	/* no progress: a timeout */
-/* Latency buckets: 5 bits of mantissa, about 3% wide; up to 2^42 ns. */
-#define HIST_SUB_BITS		5
-#define HIST_BUCKETS		(38 << HIST_SUB_BITS)
-
-struct hist {
-	uint64_t	n;
-	uint32_t	b[HIST_BUCKETS];
-};
 
 /* What one thread (or the whole run, once merged) counted. */
 struct tally {
 	uint64_t	ops;
 	uint64_t	bytes;		/* echoed and compared */
 	uint64_t	errors;
-	struct hist	lat;		/* ns per operation */
+	struct load_hist lat;		/* ns per operation */
 };
 
 struct opts {
@@ -43,6 +36,7 @@ struct opts {
 	const char	*mode;		/* rr, sessions, idle, balance */
 	unsigned	 rep;
 	unsigned	 port;
+	struct sockaddr_in dst;		/* 127.0.0.1:port */
 	unsigned	 conns;
 	size_t		 size;		/* bytes an operation sends */
 	unsigned	 threads;
@@ -63,19 +57,11 @@ struct procs {
 	int		n;
 };
 
-/* load.c: the histogram, the pattern, the RESULT line. */
-void		hist_add(struct hist *, uint64_t ns);
-void		pattern_init(void);
-void		hist_merge(struct hist *, const struct hist *);
-double		hist_pctl_us(const struct hist *, double p);
+/* load_report.c: the RESULT line, warnings, the tallies. */
 void		tally_merge(struct tally *, const struct tally *);
-const unsigned char *pattern_at(uint64_t pos);
-bool		pattern_check(uint64_t pos, const unsigned char *, size_t);
-uint64_t	pattern_start(unsigned conn);
 void		load_result(const struct opts *, const char *scenario,
 		    const char *unit, double rate, const struct tally *,
 		    double cpu_us, const char *extra);
-int		load_connect(unsigned port, bool nonblock);
 void		load_warn(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
 
@@ -86,7 +72,8 @@ uint64_t	procs_rss_kb(pid_t root);
 bool		procs_has_children(const struct procs *, int i);
 bool		procs_at_fd_limit(pid_t root);
 pid_t		server_spawn(const struct opts *);
-int		server_wait_listening(pid_t, unsigned port, unsigned ms);
+int		server_wait_listening(pid_t, const struct sockaddr_in *,
+		    unsigned ms);
 void		procs_settle(pid_t);
 int		server_stop(pid_t, bool kill_ok);
 

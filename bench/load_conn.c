@@ -73,7 +73,8 @@ open_conns(const struct opts *o, int *fds, unsigned n)
 	for (i = 0; i < n; i += k) {
 		k = n - i < BATCH ? n - i : BATCH;
 		for (unsigned j = 0; j < k; j++)
-			if ((fds[i + j] = load_connect(o->port, true)) == -1)
+			if ((fds[i + j] = load_connect(&o->dst, NULL,
+			    true)) == -1)
 				bad++;
 		bad += wait_connected(fds + i, k, CONNECT_MS);
 	}
@@ -143,7 +144,7 @@ echo_back(int fd, unsigned i)
 	p.fd = fd;
 	p.events = POLLIN;
 	return poll(&p, 1, ECHO_MS) == 1 &&
-	    recv(fd, &c, 1, MSG_DONTWAIT) == 1 && c == *pattern_at(i);
+	    recv(fd, &c, 1, MSG_DONTWAIT) == 1 && c == *load_pattern_at(i);
 }
 
 static void
@@ -153,7 +154,7 @@ echo_count(int fd, unsigned i, uint64_t t0, struct tally *t)
 		t->errors++;
 		return;
 	}
-	hist_add(&t->lat, sig_monotonic_ns() - t0);
+	load_hist_add(&t->lat, sig_monotonic_ns() - t0);
 	t->ops++;
 	t->bytes++;
 }
@@ -175,7 +176,7 @@ echo_each(const int *fds, unsigned n, struct tally *t, bool at_once)
 	for (i = 0; i < n; i++) {
 		t0[i] = sig_monotonic_ns();
 		if (fds[i] == -1 ||
-		    send(fds[i], pattern_at(i), 1, MSG_NOSIGNAL) != 1) {
+		    send(fds[i], load_pattern_at(i), 1, MSG_NOSIGNAL) != 1) {
 			t->errors++;
 			t0[i] = 0;
 			continue;

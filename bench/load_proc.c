@@ -337,7 +337,7 @@ server_spawn(const struct opts *o)
 
 /* Connect until it works, the server exits, or ms pass. */
 int
-server_wait_listening(pid_t pid, unsigned port, unsigned ms)
+server_wait_listening(pid_t pid, const struct sockaddr_in *dst, unsigned ms)
 {
 	uint64_t	end = sig_monotonic_ns() + ms * 1000000ULL;
 	int		fd, status;
@@ -345,7 +345,7 @@ server_wait_listening(pid_t pid, unsigned port, unsigned ms)
 	while (sig_monotonic_ns() < end) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return -1;
-		if ((fd = load_connect(port, false)) != -1) {
+		if ((fd = load_connect(dst, NULL, false)) != -1) {
 			close(fd);
 			return 0;
 		}

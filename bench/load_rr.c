@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * load_rr.c: closed-loop traffic from client threads, each with its own
- * epoll: request/response on long connections (rr and bulk: send SIZE
- * bytes, read them back, again), and sessions (connect, echo SIZE bytes,
- * close). Every byte that comes back is compared; every loop is bounded
- * in time. It reports figures, it does not judge them.
+ * load_rr.c: closed-loop traffic from client threads, each running one
+ * load engine (load/) of its own: request/response on long connections
+ * (rr and bulk: send SIZE bytes, read them back, again), and sessions
+ * (connect, echo SIZE bytes, close). The engine compares every byte that
+ * comes back; every loop is bounded in time. It reports figures, it does
+ * not judge them.
  */
 #include "build-config.h"
-
-#include <sys/epoll.h>
-#include <sys/socket.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -18,319 +16,108 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "load.h"
 
-#define EVENTS_MAX	256
-#define RECV_BYTES	(256 * 1024)
-#define DRAIN_NS	(5ULL * 1000000000)	/* in-flight operations end */
+#define STEP_MS		50
+#define SWEEP_MS	100		/* a failed slot starts anew */
+#define DRAIN_MS	5000		/* in-flight operations end */
 
 enum phase { WARM, MEASURE, DRAIN };
-
-struct conn {
-	int		fd;
-	unsigned	gen;		/* sessions: which fd of this slot */
-	bool		busy;		/* an operation is in flight */
-	bool		want_out;	/* EPOLLOUT registered */
-	size_t		sent, got;
-	uint64_t	pos;		/* stream position of the operation */
-	uint64_t	t0, progress;
-};
 
 struct run;
 
 struct worker {
 	struct run	*run;
 	pthread_t	 tid;
-	int		 ep;
-	unsigned	 first, n;	/* its connections */
-	struct conn	*c;
-	unsigned char	*buf;
+	struct load	 l;		/* its connections */
 	struct tally	 t;
 };
 
 struct run {
 	const struct opts	*o;
-	bool			 sessions;
 	_Atomic int		 phase;
 	struct worker		 w[LOAD_THREADS_MAX];
 };
 
-static uint32_t
-conn_events(const struct conn *c)
-{
-	return EPOLLIN | (c->want_out ? EPOLLOUT : 0);
-}
-
+/* An operation ended: count it while measuring, warn of a failure. */
 static void
-conn_watch(struct worker *w, unsigned i, int op)
+op_end(struct load *l, const struct load_session *s, enum load_outcome o)
 {
-	struct conn		*c = &w->c[i];
-	struct epoll_event	 ev;
+	struct worker	*w = l->arg;
 
-	ev.events = conn_events(c);
-	ev.data.u64 = (uint64_t)c->gen << 32 | i;
-	epoll_ctl(w->ep, op, c->fd, &ev);
-}
-
-static void
-conn_fail(struct worker *w, struct conn *c)
-{
-	w->t.errors++;
-	close(c->fd);
-	c->fd = -1;
-	c->busy = false;
-}
-
-/* Send what is left of the operation; EPOLLOUT while some is. */
-static void
-conn_send(struct worker *w, unsigned i)
-{
-	struct conn	*c = &w->c[i];
-	size_t		 size = w->run->o->size;
-	ssize_t		 n;
-	bool		 out;
-
-	n = send(c->fd, pattern_at(c->pos + c->sent), size - c->sent,
-	    MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (n == -1 && errno != EAGAIN && errno != EINTR &&
-	    errno != ENOTCONN) {
-		conn_fail(w, c);
-		return;
-	}
-	if (n > 0) {
-		c->sent += n;
-		c->progress = sig_monotonic_ns();
-	}
-	out = c->sent < size;
-	if (out != c->want_out) {
-		c->want_out = out;
-		conn_watch(w, i, EPOLL_CTL_MOD);
-	}
-}
-
-static void
-op_start(struct worker *w, unsigned i, uint64_t now)
-{
-	struct conn	*c = &w->c[i];
-
-	c->busy = true;
-	c->sent = c->got = 0;
-	c->t0 = c->progress = now;
-	conn_send(w, i);
-}
-
-/* A session: a new connection in slot i, its bytes sent once writable. */
-static void
-session_start(struct worker *w, unsigned i, uint64_t now)
-{
-	struct conn	*c = &w->c[i];
-
-	if ((c->fd = load_connect(w->run->o->port, true)) == -1) {
+	if (o != LOAD_OK) {
 		w->t.errors++;
+		load_warn("%s: connection %u: %s", w->run->o->server,
+		    l->first + (unsigned)(s - l->s), load_outcome_names[o]);
 		return;
 	}
-	c->gen++;
-	c->busy = true;
-	c->sent = c->got = 0;
-	c->t0 = c->progress = now;
-	c->want_out = true;
-	conn_watch(w, i, EPOLL_CTL_ADD);
-	conn_send(w, i);	/* loopback connects at once, mostly */
-}
-
-/* The operation is back whole: count it, close a session, start anew. */
-static void
-op_done(struct worker *w, unsigned i, uint64_t now)
-{
-	struct run	*r = w->run;
-	struct conn	*c = &w->c[i];
-
-	if (atomic_load(&r->phase) == MEASURE) {
+	if (atomic_load(&w->run->phase) == MEASURE) {
 		w->t.ops++;
-		hist_add(&w->t.lat, now - c->t0);
+		load_hist_add(&w->t.lat, sig_monotonic_ns() - s->started_ns);
 	}
-	c->pos += r->o->size;
-	c->busy = false;
-	if (r->sessions) {
-		close(c->fd);
-		c->fd = -1;
-	}
-	if (atomic_load(&r->phase) == DRAIN)
-		return;
-	if (r->sessions)
-		session_start(w, i, now);
-	else
-		op_start(w, i, now);
 }
 
-static void
-conn_recv(struct worker *w, unsigned i, uint64_t now)
-{
-	struct conn	*c = &w->c[i];
-	size_t		 size = w->run->o->size;
-	ssize_t		 n;
-
-	n = recv(c->fd, w->buf, RECV_BYTES, MSG_DONTWAIT);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0 || !c->busy || c->got + n > size ||
-	    !pattern_check(c->pos + c->got, w->buf, n)) {
-		if (n > 0 || c->busy)
-			load_warn("%s: connection %u: %s", w->run->o->server,
-			    w->first + i, n == 0 ? "EOF" : n == -1 ?
-			    strerror(errno) : "wrong bytes");
-		conn_fail(w, c);
-		return;
-	}
-	c->got += n;
-	c->progress = now;
-	w->t.bytes += n;
-	if (c->got == size)
-		op_done(w, i, now);
-}
-
-static void
-worker_event(struct worker *w, const struct epoll_event *ev, uint64_t now)
-{
-	unsigned	 i = (unsigned)ev->data.u64;
-	struct conn	*c = &w->c[i];
-
-	if (c->fd == -1 || (unsigned)(ev->data.u64 >> 32) != c->gen)
-		return;
-	if (ev->events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-		conn_recv(w, i, now);
-	if (c->fd != -1 && c->busy && c->want_out &&
-	    ev->events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-		conn_send(w, i);
-}
-
-/* Operations with no progress for 5 s are timeouts; -> how many busy. */
-static unsigned
-worker_sweep(struct worker *w, uint64_t now)
-{
-	unsigned	i, busy = 0;
-
-	for (i = 0; i < w->n; i++) {
-		if (w->c[i].fd == -1 && w->run->sessions &&
-		    atomic_load(&w->run->phase) != DRAIN)
-			session_start(w, i, now);	/* after a failure */
-		if (!w->c[i].busy || w->c[i].fd == -1)
-			continue;
-		if (now > w->c[i].progress + LOAD_STALL_NS) {
-			load_warn("%s: connection %u: no progress for 5 s",
-			    w->run->o->server, w->first + i);
-			conn_fail(w, &w->c[i]);
-			continue;
-		}
-		busy++;
-	}
-	return busy;
-}
-
+/* Until the drain: then what is in flight ends, within DRAIN_MS. */
 static void *
 worker_main(void *arg)
 {
-	struct worker		*w = arg;
-	struct epoll_event	 ev[EVENTS_MAX];
-	uint64_t		 now = sig_monotonic_ns(), drain_end = 0;
-	uint64_t		 swept = now;
-	unsigned		 i;
-	int			 n, k;
+	struct worker	*w = arg;
+	struct load	*l = &w->l;
+	uint64_t	 drain_end = 0;
 
-	for (i = 0; i < w->n; i++) {
-		if (w->run->sessions)
-			session_start(w, i, now);
-		else if (w->c[i].fd != -1)
-			op_start(w, i, now);
-	}
 	for (;;) {
-		n = epoll_wait(w->ep, ev, EVENTS_MAX, 50);
-		now = sig_monotonic_ns();
-		for (k = 0; k < n; k++)
-			worker_event(w, &ev[k], now);
-		if (atomic_load(&w->run->phase) == DRAIN && drain_end == 0)
-			drain_end = now + DRAIN_NS;
-		if (now - swept > 100000000 || drain_end != 0) {
-			swept = now;
-			if (worker_sweep(w, now) == 0 && drain_end != 0)
-				break;
+		load_step(l, STEP_MS);
+		if (drain_end == 0 && atomic_load(&w->run->phase) == DRAIN) {
+			l->launching = false;
+			drain_end = sig_monotonic_ms() + DRAIN_MS;
 		}
-		if (drain_end != 0 && now > drain_end)
+		if (drain_end != 0 && (load_active(l) == 0 ||
+		    sig_monotonic_ms() > drain_end))
 			break;
 	}
-	for (i = 0; i < w->n; i++)
-		if (w->c[i].busy && w->c[i].fd != -1)
-			w->t.errors++;	/* never came back */
+	w->t.errors += load_active(l);	/* never came back */
+	w->t.bytes = l->bytes;
 	return NULL;
-}
-
-/* rr: the long connections, opened before any thread starts. */
-static int
-conns_open(struct run *r)
-{
-	const struct opts	*o = r->o;
-	struct worker		*w;
-	unsigned		 t, i;
-
-	for (t = 0; t < o->threads; t++) {
-		w = &r->w[t];
-		for (i = 0; i < w->n && !r->sessions; i++) {
-			w->c[i].pos = pattern_start(w->first + i);
-			if ((w->c[i].fd = load_connect(o->port, false)) == -1) {
-				load_warn("%s: connection %u: %s", o->server,
-				    w->first + i, strerror(errno));
-				return -1;
-			}
-			conn_watch(w, i, EPOLL_CTL_ADD);
-		}
-	}
-	return 0;
 }
 
 static int
 run_init(struct run *r, const struct opts *o, bool sessions)
 {
 	struct worker	*w;
-	unsigned	 t, i;
+	struct load	*l;
+	unsigned	 t, first;
 
 	memset(r, 0, sizeof(*r));
 	r->o = o;
-	r->sessions = sessions;
 	atomic_store(&r->phase, WARM);
+	for (t = 0; t < o->threads; t++)
+		r->w[t].l.ep = -1;	/* for run_free() after a failure */
 	for (t = 0; t < o->threads; t++) {
 		w = &r->w[t];
+		l = &w->l;
 		w->run = r;
-		w->first = o->conns * t / o->threads;
-		w->n = o->conns * (t + 1) / o->threads - w->first;
-		w->c = calloc(w->n, sizeof(*w->c));
-		w->buf = malloc(RECV_BYTES);
-		if (w->c == NULL || w->buf == NULL ||
-		    (w->ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		first = o->conns * t / o->threads;
+		if (load_init(l, &o->dst, o->conns * (t + 1) / o->threads -
+		    first, t) == -1)
 			return -1;
-		for (i = 0; i < w->n; i++) {
-			w->c[i].fd = -1;
-			w->c[i].pos = pattern_start(w->first + i);
-		}
+		l->first = first;
+		l->size = o->size;
+		l->keep = !sessions;
+		l->sweep_ms = SWEEP_MS;
+		l->done = op_end;
+		l->arg = w;
 	}
-	return conns_open(r);
+	return 0;
 }
 
 static void
 run_free(struct run *r)
 {
-	unsigned	t, i;
+	unsigned	t;
 
-	for (t = 0; t < r->o->threads; t++) {
-		for (i = 0; i < r->w[t].n && r->w[t].c != NULL; i++)
-			if (r->w[t].c[i].fd != -1)
-				close(r->w[t].c[i].fd);
-		if (r->w[t].ep > 0)
-			close(r->w[t].ep);
-		free(r->w[t].c);
-		free(r->w[t].buf);
-	}
+	for (t = 0; t < r->o->threads; t++)
+		load_free(&r->w[t].l);
 }
 
 static void

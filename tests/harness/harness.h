@@ -59,6 +59,15 @@ int	h_start_config(struct daemon *, const char *fmt, ...)
 int	h_notify_wait(struct daemon *, const char *needle, int timeout_ms,
 	    char *msg, size_t size, pid_t *sender);
 void	h_notify_drain(struct daemon *);
+
+/*
+ * h_load.c (only in the programs that link load/libload.a): load/'s
+ * engine against a test daemon, its sd_notify drained every round.
+ */
+struct load;
+void	h_load_init(struct load *, struct daemon *, unsigned sessions,
+	    unsigned seed);
+struct daemon *h_load_daemon(const struct load *);
 int	h_wait_exit(struct daemon *, int timeout_ms);
 int	h_stop(struct daemon *, int sig, int timeout_ms);
 void	h_cleanup(struct daemon *);

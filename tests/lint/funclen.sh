@@ -30,10 +30,13 @@ if "$funclen" "$tmp/long.c" >/dev/null; then
 	echo "FAIL: tools/funclen passes a function of 61 lines"
 	status=1
 fi
-# Every C file of src/ and of its folders.
+# Every C file of src/ and of its folders, of the load client (load/) and
+# of the benchmark's load generator (bench/load*.c).
 # shellcheck disable=SC2046
-if "$funclen" $(find "$srcdir/src" -name '*.c' | LC_ALL=C sort); then
-	echo "ok: no function in src/**/*.c is over 60 lines"
+if "$funclen" $(find "$srcdir/src" "$srcdir/load" -name '*.c' |
+    LC_ALL=C sort) "$srcdir"/bench/load*.c; then
+	echo "ok: no function in src/**/*.c, load/*.c, bench/load*.c is over" \
+	    "60 lines"
 else
 	status=1
 fi

@@ -118,9 +118,11 @@ expect pass "a flat tree" "$tmp/flat"
 
 # The tree: strict, so that a circle inside a folder needs a shared
 # private header too (none is left without one since issue 22); and
-# bench/'s load generator, one folder, has no circle either.
+# bench/'s load generator and the load client under it (load/), one
+# folder each, have no circle either.
 if "$layers" --root "$srcdir" --summary --strict &&
-    "$layers" --root "$srcdir" --tree bench --strict; then
+    "$layers" --root "$srcdir" --tree bench --strict &&
+    "$layers" --root "$srcdir" --tree load --strict; then
 	echo "ok: no upward call and no circle across the folders of src/"
 else
 	status=1

@@ -38,20 +38,13 @@
 
 #include "stress/bench_udp.h"
 #include "harness/harness.h"
-#include "harness/load.h"
+#include "load/load.h"
 
 #define MIB			(1024 * 1024)
 /* A throughput case sends this much, or for this long, whichever ends first. */
 #define STREAM_MAX_BYTES	((size_t)4096 * MIB)
 #define STREAM_SEND_MS		2000
 #define STREAM_FLOWS_MAX	16
-#define SEND_CHUNK_BYTES	65536
-#define RECV_BUF_BYTES		(256 * 1024)
-/*
- * The bytes sent repeat with an odd period, so a chunk that comes back
- * twice, too early or from another connection fails the comparison.
- */
-#define PATTERN_PERIOD		(MIB + 13)
 #define CASE_DEADLINE_MS	15000	/* a case gives up here */
 #define STALL_MS		5000	/* no progress this long: timed out */
 #define START_MS		5000	/* for socat and xinetd to listen */
@@ -114,8 +107,7 @@ struct usage {
 	char		 text[160];	/* all of the above, for the report */
 };
 
-/* Process-wide by nature: the bytes every flow sends, and the results. */
-static unsigned char	*pattern;
+/* Process-wide by nature: the results. */
 static struct row	 rows[ROWS_MAX];
 static int		 nrows;
 static unsigned		 failures_total;
@@ -593,244 +585,68 @@ worker_shares(struct daemon *d, char *buf, size_t size)
 
 /* ---- stream throughput: flows that send and read at once ---- */
 
-struct flow {
-	int		 fd;
-	size_t		 quota;		/* to send, and to get back */
-	size_t		 sent;
-	size_t		 got;
-	size_t		 base;		/* where in the pattern it starts */
-	bool		 shut;		/* half-closed after the quota */
-	bool		 done;
-};
-
-struct stream_run {
-	struct flow	 f[STREAM_FLOWS_MAX];
-	unsigned	 n;
-	unsigned	 outcome[LOAD_NOUTCOMES];
-	size_t		 verified;	/* bytes that came back as sent */
-	unsigned char	*rbuf;
-};
-
+/*
+ * load/'s sessions as flows: one chunk of a share of STREAM_MAX_BYTES
+ * each, sent while the echo comes back; after STREAM_SEND_MS they send
+ * no more, half-close and expect back exactly what they sent, then EOF.
+ */
 static void
-flow_end(struct stream_run *r, struct flow *f, enum load_outcome o)
+flows_run(struct load *l, struct server *s, unsigned n)
 {
-	r->outcome[o]++;
-	close(f->fd);
-	f->fd = -1;
-	f->done = true;
-}
+	uint64_t	stop = sig_monotonic_ms() + STREAM_SEND_MS;
 
-static void
-flow_send(struct stream_run *r, struct flow *f)
-{
-	size_t	n = f->quota - f->sent;
-	ssize_t	w;
-
-	if (n > SEND_CHUNK_BYTES)
-		n = SEND_CHUNK_BYTES;
-	w = send(f->fd, pattern + (f->base + f->sent) % PATTERN_PERIOD, n,
-	    MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (w == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			flow_end(r, f, errno == ECONNRESET || errno == EPIPE ?
-			    LOAD_RESET : LOAD_OTHER);
-		return;
-	}
-	f->sent += w;
-	if (f->sent == f->quota) {
-		/* The half-close asks for EOF back once all is echoed. */
-		shutdown(f->fd, SHUT_WR);
-		f->shut = true;
-	}
-}
-
-static void
-flow_recv(struct stream_run *r, struct flow *f)
-{
-	ssize_t	n;
-
-	n = recv(f->fd, r->rbuf, RECV_BUF_BYTES, MSG_DONTWAIT);
-	if (n == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			flow_end(r, f, errno == ECONNRESET ? LOAD_RESET :
-			    LOAD_OTHER);
-		return;
-	}
-	if (n == 0) {
-		flow_end(r, f, f->got == f->quota ? LOAD_OK : LOAD_SHORT);
-		return;
-	}
-	if (f->got + n > f->quota || memcmp(r->rbuf,
-	    pattern + (f->base + f->got) % PATTERN_PERIOD, n) != 0) {
-		flow_end(r, f, LOAD_MISMATCH);
-		return;
-	}
-	f->got += n;
-	r->verified += n;
-}
-
-/* Connect every flow; a flow that cannot connect is a failure. */
-static void
-flows_open(struct stream_run *r, struct server *s, unsigned n)
-{
-	unsigned	i;
-
-	memset(r, 0, offsetof(struct stream_run, rbuf));
-	r->n = n;
-	for (i = 0; i < n; i++) {
-		r->f[i].quota = STREAM_MAX_BYTES / n;
-		r->f[i].base = (size_t)i * 4099;
-		if ((r->f[i].fd = h_connect(s->d.host, s->d.port, 5000)) ==
-		    -1) {
-			r->outcome[LOAD_CONNECT]++;
-			r->f[i].done = true;
-			continue;
-		}
-		fcntl(r->f[i].fd, F_SETFL, O_NONBLOCK);
-	}
-}
-
-/* Time is up: send no more, and expect back exactly what was sent. */
-static void
-flows_stop(struct stream_run *r)
-{
-	struct flow	*f;
-	unsigned	 i;
-
-	for (i = 0; i < r->n; i++) {
-		f = &r->f[i];
-		if (f->done || f->shut)
-			continue;
-		f->quota = f->sent;
-		shutdown(f->fd, SHUT_WR);
-		f->shut = true;
-	}
-}
-
-/* Poll every flow until all are done or the deadline passes. */
-static void
-flows_run(struct stream_run *r, struct daemon *d)
-{
-	struct pollfd	 pfd[STREAM_FLOWS_MAX];
-	uint64_t	 stop = sig_monotonic_ms() + STREAM_SEND_MS;
-	uint64_t	 deadline = stop + CASE_DEADLINE_MS;
-	struct flow	*f;
-	unsigned	 i, live;
-
-	for (;;) {
-		if (stop != 0 && sig_monotonic_ms() >= stop) {
-			flows_stop(r);
-			stop = 0;
-		}
-		for (i = 0, live = 0; i < r->n; i++) {
-			f = &r->f[i];
-			pfd[i].fd = f->done ? -1 : f->fd;
-			pfd[i].events = POLLIN | (f->shut ? 0 : POLLOUT);
-			pfd[i].revents = 0;
-			live += !f->done;
-		}
-		if (live == 0 || sig_monotonic_ms() >= deadline)
-			break;
-		poll(pfd, r->n, 100);
-		h_notify_drain(d);
-		for (i = 0; i < r->n; i++) {
-			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-				flow_recv(r, &r->f[i]);
-			if (!r->f[i].done && pfd[i].revents & POLLOUT)
-				flow_send(r, &r->f[i]);
-		}
-	}
-	for (i = 0; i < r->n; i++)
-		if (!r->f[i].done)
-			flow_end(r, &r->f[i], LOAD_TIMEOUT);
+	h_load_init(l, &s->d, n, 1);
+	l->size = STREAM_MAX_BYTES / n;
+	load_step(l, 0);		/* every flow connects */
+	l->launching = false;
+	while (load_active(l) > 0 && sig_monotonic_ms() < stop)
+		load_step(l, 100);
+	load_stop_sending(l);
+	load_settle(l, CASE_DEADLINE_MS);
+	l->outcome[LOAD_TIMEOUT] += load_active(l);
 }
 
 static void
 case_stream(struct server *s, unsigned nflows, const char *what)
 {
-	static unsigned char	 rbuf[RECV_BUF_BYTES];
-	struct stream_run	 r;
-	struct usage		 u;
-	char			 fails[128], shares[128] = "";
-	unsigned		 nfail;
-	double			 mbs;
+	struct load	 l;
+	struct usage	 u;
+	char		 fails[128], shares[128] = "";
+	unsigned	 nfail;
+	double		 mbs;
 
-	r.rbuf = rbuf;
-	flows_open(&r, s, nflows);
 	usage_begin(&u, s);
-	flows_run(&r, &s->d);
+	flows_run(&l, s, nflows);
 	usage_end(&u, s);
 	if (s->kind == SOCKECHOD && nflows > 1)
 		worker_shares(&s->d, shares, sizeof(shares));
-	nfail = load_failures(r.outcome);
-	load_describe_failures(r.outcome, fails, sizeof(fails));
-	mbs = r.verified / 1e6 / u.wall_s;
+	nfail = load_failures(l.outcome);
+	load_describe_failures(l.outcome, fails, sizeof(fails));
+	mbs = l.bytes / 1e6 / u.wall_s;
 	printf("BENCH %s %s %.1f MB/s (%.1f MiB echoed and verified in %.2f s "
 	    "over %u connections; %s%s%s; failures: %s)\n", what, s->name,
-	    mbs, r.verified / (double)MIB, u.wall_s, nflows, u.text,
+	    mbs, l.bytes / (double)MIB, u.wall_s, nflows, u.text,
 	    shares[0] ? "; " : "", shares, fails);
 	add_row(what, s->name, nfail, "%.1f MB/s, server CPU %.0f%%", mbs,
 	    u.server_pct);
+	load_free(&l);
 }
 
 /* ---- connection rate: many short sessions at once ---- */
 
 /* The latencies of the good sessions, with the load that made them. */
 struct rate_run {
-	struct load	 load;
-	uint64_t	*lat_ns;
-	size_t		 nlat;
-	size_t		 caplat;
+	struct load	 load;		/* first: rate_done() finds the rest */
+	struct load_hist lat;		/* ns */
 };
-
-/* Every session sends different bytes: a mix-up cannot pass. */
-static void
-rate_prepare(struct load *l, struct load_session *s)
-{
-	char	msg[RATE_MSG_BYTES + 1];
-
-	(void)l;
-	snprintf(msg, sizeof(msg), "s%014u\n", s->id);
-	memcpy(s->payload, msg, RATE_MSG_BYTES);
-	s->chunk_end[0] = RATE_MSG_BYTES;
-	s->nchunks = 1;
-}
 
 static void
 rate_done(struct load *l, const struct load_session *s, enum load_outcome o)
 {
-	struct rate_run	*r = l->arg;
-	uint64_t	*v;
+	struct rate_run	*r = (struct rate_run *)l;	/* its first member */
 
-	if (o != LOAD_OK)
-		return;
-	if (r->nlat == r->caplat) {
-		r->caplat = r->caplat ? r->caplat * 2 : 65536;
-		if ((v = realloc(r->lat_ns, r->caplat * sizeof(*v))) == NULL)
-			h_die("out of memory");
-		r->lat_ns = v;
-	}
-	r->lat_ns[r->nlat++] = sig_monotonic_ns() - s->started_ns;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest rank, in microseconds; "v" must be sorted. */
-static double
-pctl_us(const uint64_t *v, size_t n, double p)
-{
-	size_t	rank;
-
-	if (n == 0)
-		return 0;
-	rank = (size_t)(p / 100.0 * n + 0.999999);
-	return v[rank > 0 ? rank - 1 : 0] / 1e3;
+	if (o == LOAD_OK)
+		load_hist_add(&r->lat, sig_monotonic_ns() - s->started_ns);
 }
 
 static void
@@ -840,11 +656,11 @@ rate_run(struct rate_run *r, struct server *s)
 	uint64_t	 end;
 
 	memset(r, 0, sizeof(*r));
-	load_init(l, &s->d, RATE_SESSIONS, RATE_MSG_BYTES, 1);
+	h_load_init(l, &s->d, RATE_SESSIONS, 1);
+	/* Each session sends other bytes of the pattern: no mix-up passes. */
+	l->size = RATE_MSG_BYTES;
 	l->stall_ms = STALL_MS;
-	l->prepare = rate_prepare;
 	l->done = rate_done;
-	l->arg = r;
 	end = sig_monotonic_ms() + RATE_RUN_MS;
 	while (sig_monotonic_ms() < end)
 		(void)load_step(l, 100);
@@ -869,11 +685,10 @@ rate_case(struct server *s, const char *what, unsigned *launched)
 	usage_end(&u, s);
 	if (s->kind == SOCKECHOD)
 		worker_shares(&s->d, shares, sizeof(shares));
-	qsort(r.lat_ns, r.nlat, sizeof(*r.lat_ns), cmp_u64);
 	rate = r.load.outcome[LOAD_OK] / u.wall_s;
-	p50 = pctl_us(r.lat_ns, r.nlat, 50);
-	p99 = pctl_us(r.lat_ns, r.nlat, 99);
-	max = pctl_us(r.lat_ns, r.nlat, 100);
+	p50 = load_hist_pctl_us(&r.lat, 0.50);
+	p99 = load_hist_pctl_us(&r.lat, 0.99);
+	max = load_hist_pctl_us(&r.lat, 1.0);
 	cpu_us = r.load.sessions ? u.server_ms * 1000.0 / r.load.sessions : 0;
 	load_describe_failures(r.load.outcome, fails, sizeof(fails));
 	printf("BENCH %s %s %.0f sessions/s (%u of %u sessions ok in "
@@ -886,7 +701,6 @@ rate_case(struct server *s, const char *what, unsigned *launched)
 	add_row(what, s->name, load_failures(r.load.outcome),
 	    "%.0f sessions/s, p50 %.0f us, p99 %.0f us, CPU %.0f us/session",
 	    rate, p50, p99, cpu_us);
-	free(r.lat_ns);
 	*launched = r.load.sessions;
 	return r.load.outcome[LOAD_OK];
 }
@@ -934,12 +748,13 @@ ping(int fd, unsigned char c)
 	return sig_monotonic_ns() - t0;
 }
 
-/* Warm up, then time the round trips; returns how many succeeded. */
+/* Warm up, then time the round trips into h; returns how many succeeded. */
 static unsigned
-ping_pong(struct server *s, uint64_t *v)
+ping_pong(struct server *s, struct load_hist *h)
 {
 	struct timeval	tv = { PING_TIMEOUT_MS / 1000, 0 };
 	unsigned	i, n = 0;
+	uint64_t	ns;
 	int		fd, one = 1;
 
 	if ((fd = h_connect(s->d.host, s->d.port, 5000)) == -1)
@@ -952,8 +767,10 @@ ping_pong(struct server *s, uint64_t *v)
 		if (ping(fd, (unsigned char)i) == 0)
 			goto out;
 	h_notify_drain(&s->d);
-	while (n < PING_ITERATIONS && (v[n] = ping(fd, (unsigned char)n)) > 0)
+	while (n < PING_ITERATIONS && (ns = ping(fd, (unsigned char)n)) > 0) {
+		load_hist_add(h, ns);
 		n++;
+	}
 out:
 	close(fd);
 	return n;
@@ -962,25 +779,22 @@ out:
 static void
 case_pingpong(struct server *s)
 {
-	uint64_t	*v;
-	unsigned	 n, failed;
-	double		 p50, p99, max;
+	static struct load_hist	h;
+	unsigned		n, failed;
+	double			p50, p99, max;
 
-	if ((v = calloc(PING_ITERATIONS, sizeof(*v))) == NULL)
-		h_die("out of memory");
-	n = ping_pong(s, v);
+	memset(&h, 0, sizeof(h));
+	n = ping_pong(s, &h);
 	/* The first failure ends the case: the rest were not tried. */
 	failed = PING_ITERATIONS - n;
-	qsort(v, n, sizeof(*v), cmp_u64);
-	p50 = pctl_us(v, n, 50);
-	p99 = pctl_us(v, n, 99);
-	max = pctl_us(v, n, 100);
+	p50 = load_hist_pctl_us(&h, 0.50);
+	p99 = load_hist_pctl_us(&h, 0.99);
+	max = load_hist_pctl_us(&h, 1.0);
 	printf("BENCH ping-pong %s 1 byte: p50 %.1f us p99 %.1f us max %.1f us "
 	    "(%u of %d round trips after %d warm-up; failures: %u)\n",
 	    s->name, p50, p99, max, n, PING_ITERATIONS, PING_WARMUP, failed);
 	add_row("ping-pong", s->name, failed, "p50 %.1f us, p99 %.1f us, "
 	    "max %.1f us", p50, p99, max);
-	free(v);
 }
 
 /* ---- memory per idle connection ---- */
@@ -1342,16 +1156,6 @@ summary(double wall_s)
 	    failures_total);
 }
 
-static void
-pattern_init(void)
-{
-	/* One period, then enough of it again for any read from any offset. */
-	if ((pattern = malloc(PATTERN_PERIOD + RECV_BUF_BYTES)) == NULL)
-		h_die("out of memory");
-	h_random(pattern, PATTERN_PERIOD, 862);
-	memcpy(pattern + PATTERN_PERIOD, pattern, RECV_BUF_BYTES);
-}
-
 int
 main(void)
 {
@@ -1368,7 +1172,9 @@ main(void)
 	/* What the servers leave behind comes to us, to be counted. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	pattern_init();
+	/* The bytes every flow and session sends: load/'s pattern. */
+	if (load_pattern_init() == -1)
+		h_die("out of memory");
 	for (i = 0; i < nitems(servers); i++)
 		for (j = 0; j < nitems(bcases); j++)
 			if ((servers[i].kind == SOCKECHOD ||
@@ -1376,6 +1182,5 @@ main(void)
 			    strcmp(only, bcases[j].what) == 0))
 				run_case(&servers[i], &bcases[j]);
 	summary((sig_monotonic_ns() - t0) / 1e9);
-	free(pattern);
 	return failures_total == 0 ? 0 : 1;
 }

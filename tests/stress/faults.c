@@ -8,7 +8,7 @@
  * time and prints one "FAULT" line with its counts; the suite fails when a
  * count is not what sockechod promises.
  *
- * A session connects, sends four chunks of random bytes 20 ms apart,
+ * A session connects, sends four chunks (of random sizes) 20 ms apart,
  * half-closes, and must read back exactly what it sent, then EOF.
  */
 #include "build-config.h"
@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "harness/harness.h"
-#include "harness/load.h"
+#include "load/load.h"
 
 #define CONCURRENCY	32
 #define CHUNKS		4
@@ -57,7 +57,7 @@ static struct {
 
 static int	failures_total;
 
-/* Four chunks of random bytes, of random sizes. */
+/* Four chunks of load/'s pattern, of random sizes. */
 static void
 prepare(struct load *l, struct load_session *s)
 {
@@ -88,7 +88,7 @@ static void
 start_load(struct load *l, struct daemon *d, unsigned seed)
 {
 	memset(&victims, 0, sizeof(victims));
-	load_init(l, d, CONCURRENCY, CHUNKS * CHUNK_MAX, seed);
+	h_load_init(l, d, CONCURRENCY, seed);
 	l->chunk_gap_ms = CHUNK_GAP_MS;
 	l->stall_ms = STALL_MS;
 	l->prepare = prepare;
@@ -127,7 +127,7 @@ report(int n, const char *name, const struct load *l, bool pass,
 			if (l->outcome[i])
 				printf("      %s: %u\n", load_outcome_names[i],
 				    l->outcome[i]);
-		h_log_dump(l->d);
+		h_log_dump(h_load_daemon(l));
 	}
 	fflush(stdout);
 }
@@ -221,7 +221,7 @@ snapshot_victim(const struct load *l, pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
 	if ((dir = opendir(path)) == NULL)
 		return;
-	ntcp = read_tcp_table(&tcp, l->d->port);
+	ntcp = read_tcp_table(&tcp, h_load_daemon(l)->port);
 	while ((de = readdir(dir)) != NULL && v->nports < MAX_PORTS) {
 		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
 		if ((n = readlink(fdpath, link, sizeof(link) - 1)) <= 0)
@@ -231,7 +231,7 @@ snapshot_victim(const struct load *l, pid_t pid)
 			continue;
 		for (i = 0; i < ntcp; i++)
 			if (tcp[i].inode == inode &&
-			    tcp[i].lport == l->d->port) {
+			    tcp[i].lport == h_load_daemon(l)->port) {
 				v->ports[v->nports++] = tcp[i].rport;
 				break;
 			}
@@ -275,8 +275,8 @@ reload_tick(struct load *l, void *arg)
 	if (r->done >= 20 || sig_monotonic_ms() < r->next_ms)
 		return;
 	r->done++;
-	h_write_config(l->d, "%s", reload_configs[r->done % 2]);
-	kill(l->d->pid, SIGHUP);
+	h_write_config(h_load_daemon(l), "%s", reload_configs[r->done % 2]);
+	kill(h_load_daemon(l)->pid, SIGHUP);
 	r->next_ms = sig_monotonic_ms() + 500;
 }
 
@@ -326,7 +326,7 @@ kill_tick(struct load *l, void *arg)
 		return;
 	/* Every 200 ms on the clock: a slow round must not thin the storm. */
 	k->next_ms += 200;
-	if ((n = children(l->d->pid, v, 64)) == 0)
+	if ((n = children(h_load_daemon(l)->pid, v, 64)) == 0)
 		return;
 	kill_worker(l, v[rand_r(&l->seed) % n]);
 	k->kills++;
@@ -568,7 +568,7 @@ storm_tick(struct load *l, void *arg)
 
 	if (s->sent >= 60 || sig_monotonic_ms() < s->next_ms)
 		return;
-	kill(l->d->pid, rand_r(&l->seed) % 2 ? SIGTTIN : SIGTTOU);
+	kill(h_load_daemon(l)->pid, rand_r(&l->seed) % 2 ? SIGTTIN : SIGTTOU);
 	s->sent++;
 	s->next_ms = sig_monotonic_ms() + 50;
 }
@@ -652,7 +652,7 @@ static void
 queue_tick(struct load *l, void *arg)
 {
 	struct queue_watch	*qw = arg;
-	int			 q = listen_queue(l->d->port);
+	int			 q = listen_queue(h_load_daemon(l)->port);
 
 	if (q > qw->most)
 		qw->most = q;

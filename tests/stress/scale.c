@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "harness/harness.h"
-#include "harness/load.h"
+#include "load/load.h"
 #include "stress/scale.h"
 
 #define CONCURRENCY	16	/* load sessions at once */
@@ -251,7 +251,7 @@ prepare(struct load *l, struct load_session *s)
 void
 load_begin(struct load *l, unsigned seed)
 {
-	load_init(l, &S.front, CONCURRENCY, CHUNKS * CHUNK_MAX, seed);
+	h_load_init(l, &S.front, CONCURRENCY, seed);
 	l->chunk_gap_ms = CHUNK_GAP_MS;
 	l->stall_ms = STALL_MS;
 	l->prepare = prepare;

@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #include "harness/harness.h"
-#include "harness/load.h"
+#include "load/load.h"
 
 #define SCALE_BACKENDS	3
 #define SCALE_LB_ADDR	"10.77.0.1"	/* the balancer, on the bridge */

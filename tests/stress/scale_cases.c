@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "harness/harness.h"
-#include "harness/load.h"
+#include "load/load.h"
 #include "stress/scale.h"
 
 static bool
