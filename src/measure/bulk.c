@@ -26,6 +26,7 @@
 #include "measure/bulk.h"
 #include "client/cli.h"
 #include "measure/ping.h"
+#include "core/coverage.h"
 #include "core/sig.h"
 
 /* The options that take a value, so that their value is not an option. */
@@ -353,7 +354,10 @@ open_target(struct bulk *b)
 	return ai != NULL ? 0 : connect_failed(b, err);
 }
 
-/* --ping: the probes in a child, for "ns"; *rfd will carry the result. */
+/*
+ * --ping: the probes in a child, for "ns"; *rfd will carry the result. The
+ * child leaves by coverage_exit(), so that a coverage build counts it.
+ */
 static pid_t
 ping_start(struct bulk *b, uint64_t ns, int *rfd)
 {
@@ -387,8 +391,8 @@ ping_start(struct bulk *b, uint64_t ns, int *rfd)
 	out.received = res.received;
 	out.lost = res.lost;
 	out.rtt = res.rtt;
-	_exit(write(fds[1], &out, sizeof(out)) == (ssize_t)sizeof(out) ? 0 :
-	    EX_IOERR);
+	coverage_exit(write(fds[1], &out, sizeof(out)) == (ssize_t)sizeof(out) ?
+	    0 : EX_IOERR);
 }
 
 static void

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: ISC
 # coverage-tool.sh: tools/coverage, the report of make coverage, on a
 # gcovr JSON written here: lines, branches and functions counted, an
-# exclusion taking its line and branches out, a stale exclusion failing,
-# the uncovered lines listed, and each floor failing just under the figure
-# and passing at it. Exits 0 when all held, 1 otherwise.
+# exclusion taking its line and branches out (its FILE a path or a shell
+# pattern), a stale exclusion failing, the uncovered lines listed, and each
+# floor failing just under the figure and passing at it. Exits 0 when all
+# held, 1 otherwise.
 set -u
 : "${SOCKECHOD_SRCDIR:=.}"
 tool=$(cd "$SOCKECHOD_SRCDIR" && pwd)/tools/coverage
@@ -27,6 +28,8 @@ JSON
 printf '# a comment\n\nsrc/x/a.c /malloc_fails/ an allocation failure\n' \
     >"$T/excl"
 printf 'src/x/a.c /no_such_line/ stale\n' >"$T/stale"
+printf 'src/* /malloc_fails/ every file\n' >"$T/glob"
+printf 'src/y/* /malloc_fails/ another folder\n' >"$T/elsewhere"
 : >"$T/none"
 
 failures=0
@@ -63,4 +66,9 @@ expect 0 '^src/x/a.c  *100.0%     2/2  *100.0%     1/1' --excl excl \
     --lines 100 --branches 100 --file-lines 100
 expect 0 '1 line(s)  /malloc_fails/  an allocation failure' --excl excl
 expect 1 'stale, matches no line' --excl stale
+# FILE as a shell pattern: src/* is every file; one that names no file
+# matches no line.
+expect 0 '^src/x/a.c  *100.0%     2/2  *100.0%     1/1' --excl glob \
+    --lines 100 --branches 100 --file-lines 100
+expect 1 'stale, matches no line' --excl elsewhere
 exit $((failures != 0))

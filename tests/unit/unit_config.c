@@ -397,6 +397,84 @@ START_TEST(test_integers_are_exact)
 }
 END_TEST
 
+/*
+ * issue 23: libconfig's number and comment forms (sockecho.conf(5): "the
+ * libconfig syntax") read as libconfig reads them: hexadecimal in either
+ * case with or without L, a sign, a float with an exponent or no leading
+ * digit, each kind of comment, a string with escapes and a hex escape.
+ */
+static const struct form_case {
+	const char	*text;
+	unsigned	 workers;
+	unsigned	 idle_ms;
+} form_cases[] = {
+	{ "workers = 0x1f;\n", 31, 60000 },
+	{ "workers = 0X1FL;\n", 31, 60000 },
+	{ "workers = 0xaB;\n", 171, 60000 },
+	{ "workers = +3;\n", 3, 60000 },
+	{ "workers = 3L; idle_timeout = 1e1;\n", 3, 10000 },
+	{ "idle_timeout = 2.5e-1;\n", 0, 250 },
+	{ "idle_timeout = 1E+1;\n", 0, 10000 },
+	{ "idle_timeout = .5;\n", 0, 500 },
+	{ "idle_timeout = 7.;\n", 0, 7000 },
+	{ "idle_timeout = 2; workers = 5;\n", 5, 2000 },
+	{ "# a\n// b\n/* c\n d */ workers = 4; // e\n# f\n", 4, 60000 },
+	{ "workers=4;idle_timeout=1;", 4, 1000 },
+	{ "workers : 6;\n", 6, 60000 },
+	{ "mode = \"m\\x65ss\\x61ge\";\nworkers = 2;\n", 2, 60000 },
+	{ "log_format = \"pl\\x61in\"; /* \\\" */ workers = 2;\n", 2, 60000 },
+};
+
+START_TEST(test_syntax_forms)
+{
+	const struct form_case	*c = &form_cases[_i];
+	struct config_errors	 errs;
+	struct config		 cfg;
+
+	if (load(c->text, &cfg, &errs) != 0)
+		dump(&errs);
+	ck_assert_msg(errs.n == 0, "case %d: %s", _i, errs.n ? errs.v[0] : "");
+	if (c->workers != 0)
+		ck_assert_uint_eq(cfg.workers, c->workers);
+	ck_assert_uint_eq(cfg.idle_timeout_ms, c->idle_ms);
+	if (strstr(c->text, "mode") != NULL)
+		ck_assert_int_eq(cfg.mode, ECHO_MODE_MESSAGE);
+	config_free(&cfg);
+	config_errors_free(&errs);
+}
+END_TEST
+
+/*
+ * sockecho.conf(5): "at most 64 @include lines"; the 65th is the error.
+ * A file name of 1024 bytes is one too many.
+ */
+START_TEST(test_include_limits)
+{
+	struct config_errors	errs;
+	struct config		cfg;
+	char			text[65 * 32];
+	size_t			off = 0;
+	int			i;
+
+	for (i = 0; i < 65; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+		    "@include \"missing-%d\"\n", i);
+	ck_assert_int_eq(load(text, &cfg, &errs), -1);
+	ck_assert_msg(has_error(&errs, ":65: more than 64 @include lines"),
+	    "%s", errs.n ? errs.v[0] : "no error");
+	config_errors_free(&errs);
+	config_free(&cfg);
+	off = (size_t)snprintf(text, sizeof(text), "@include \"%01024d\"\n",
+	    0);
+	ck_assert_uint_lt(off, sizeof(text));
+	ck_assert_int_eq(load(text, &cfg, &errs), -1);
+	ck_assert_msg(has_error(&errs, ":1: @include: the file name is longer "
+	    "than 1023 bytes"), "%s", errs.n ? errs.v[0] : "no error");
+	config_errors_free(&errs);
+	config_free(&cfg);
+}
+END_TEST
+
 /* One bad configuration each, and what its error must say. */
 static const struct bad_case {
 	const char	*text;
@@ -508,6 +586,45 @@ static const struct bad_case {
 	{ "group = \"root\";\n", "", "group: only applies together with user" },
 	{ "workers = 1;\n\nmode = \"stream\"\nlisten = 3 = 4;\n", ":4: ",
 	    "syntax error" },
+	/*
+	 * issue 23, from sockecho.conf(5): metrics_listen takes what listen
+	 * takes but "udp:"; a string setting given a number; at most 64
+	 * udp_drop_source_ports; a long unknown name gets no suggestion.
+	 */
+	{ "metrics_listen = 9100;\n", ":1: ", "metrics_listen: expected a string" },
+	{ "\nmetrics_listen = \"nohost\";\n", ":2: ",
+	    "metrics_listen: invalid address \"nohost\"" },
+	{ "metrics_listen = \"udp:127.0.0.1:9100\";\n", ":1: ",
+	    "metrics_listen: \"udp:127.0.0.1:9100\" is not a TCP or Unix stream address" },
+	{ "metrics_listen = \"no.such.host.invalid:9100\";\n", ":1: ",
+	    "metrics_listen: cannot resolve \"no.such.host.invalid:9100\"" },
+	{ "user = 0;\n", ":1: ", "user: expected a string" },
+	{ "user = \"root\";\ngroup = 0;\n", ":2: ", "group: expected a string" },
+	{ "log_level = 3;\n", ":1: ", "log_level: expected a string" },
+	{ "udp_drop_source_ports = [ "
+	    "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, "
+	    "17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, "
+	    "33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, "
+	    "49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, "
+	    "65"
+	    " ];\n", ":1: ",
+	    "udp_drop_source_ports: at most 64 ports" },
+	/* @include: one line in quotes, \\ and \" the only escapes. */
+	{ "@include \"a\nb\"\n", ":1: ",
+	    "@include: the file name must be one line in quotes" },
+	{ "\n@include \"a\\tb\"\n", ":2: ",
+	    "@include: the file name must be one line in quotes" },
+	{ "@include \"a\\\"b\"\n", ":1: ", "a\"b: cannot open" },
+	{ "@include \"a\\\\b\"\n", ":1: ", "a\\b: cannot open" },
+	/* A number too big for 64 bits names its setting, cut to 64 bytes. */
+	{ "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+	    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnn = 99999999999999999999999;\n", ":1: ",
+	    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+	    "nnnnnnnnnnnnnnnnnnnnnnnn: 99999999999999999999999 does not fit in 64 bits" },
+	{ "a_setting_whose_name_is_far_longer_than_any_known_one"
+	    "_sixty_four_bytes = 1;\n", ":1: ", "unknown setting "
+	    "\"a_setting_whose_name_is_far_longer_than_any_known_one"
+	    "_sixty_four_bytes\"" },
 };
 
 static void
@@ -1131,6 +1248,8 @@ suite(void)
 	tcase_add_test(tc, test_integers_are_exact);
 	tcase_add_loop_test(tc, test_bad_config, 0,
 	    nitems(bad_cases));
+	tcase_add_loop_test(tc, test_syntax_forms, 0, nitems(form_cases));
+	tcase_add_test(tc, test_include_limits);
 	tcase_add_test(tc, test_every_error_is_reported);
 	tcase_add_test(tc, test_error_in_included_file_names_it);
 	tcase_add_loop_test(tc, test_bad_file, 0,

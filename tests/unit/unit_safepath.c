@@ -557,6 +557,71 @@ START_TEST(test_bind_from_unsearchable_cwd)
 }
 END_TEST
 
+/*
+ * issue 23, from safepath.h's contract ("act on a given path"): a path
+ * whose last component names no file ("", "dir/", ".", "..") is EISDIR, a
+ * component longer than NAME_MAX is ENAMETOOLONG, for every call that
+ * takes a path; a name in "/" or in the current directory is looked up
+ * there; a read of size 0 is EINVAL.
+ */
+static const struct {
+	const char	*path;
+	int		 err;
+} name_cases[] = {
+	{ "", EISDIR },
+	{ "/tmp/", EISDIR },
+	{ ".", EISDIR },
+	{ "/tmp/..", EISDIR },
+	{ "/no-such-file-unit-safepath", ENOENT },
+	{ "no-such-file-unit-safepath", ENOENT },
+	{ "/tmp/LONG", ENAMETOOLONG },
+};
+
+START_TEST(test_path_forms)
+{
+	char		 p[PATH_MAX], buf[8];
+	const char	*long_at;
+	struct stat	 st;
+
+	snprintf(p, sizeof(p), "%s", name_cases[_i].path);
+	if ((long_at = strstr(name_cases[_i].path, "LONG")) != NULL)
+		snprintf(p + (long_at - name_cases[_i].path),
+		    sizeof(p) - (size_t)(long_at - name_cases[_i].path),
+		    "%0*d", NAME_MAX + 1, 0);
+	errno = 0;
+	ck_assert_int_eq(safepath_read(p, buf, sizeof(buf), &st), -1);
+	ck_assert_int_eq(errno, name_cases[_i].err);
+	errno = 0;
+	ck_assert_int_eq(safepath_unlink(p, S_IFREG), -1);
+	ck_assert_int_eq(errno, name_cases[_i].err);
+	if (name_cases[_i].err != ENOENT) {
+		errno = 0;
+		ck_assert_int_eq(safepath_create(p, 0600), -1);
+		ck_assert_int_eq(errno, name_cases[_i].err);
+		errno = 0;
+		ck_assert_int_eq(safepath_replace(p, "x", 1, 0600), -1);
+		ck_assert_int_eq(errno, name_cases[_i].err);
+	}
+	errno = 0;
+	ck_assert_int_eq(safepath_read(path, buf, 0, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
+/* The kinds that messages name ("... is a device"). */
+START_TEST(test_kind_names)
+{
+	ck_assert_str_eq(safepath_kind(S_IFREG), "a regular file");
+	ck_assert_str_eq(safepath_kind(S_IFDIR), "a directory");
+	ck_assert_str_eq(safepath_kind(S_IFIFO), "a FIFO");
+	ck_assert_str_eq(safepath_kind(S_IFSOCK), "a socket");
+	ck_assert_str_eq(safepath_kind(S_IFLNK), "a symbolic link");
+	ck_assert_str_eq(safepath_kind(S_IFCHR), "a device");
+	ck_assert_str_eq(safepath_kind(S_IFBLK), "a device");
+	ck_assert_str_eq(safepath_kind(0), "not a regular file");
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -575,6 +640,9 @@ suite(void)
 	tcase_add_test(tc, test_full_queue_is_in_use);
 	tcase_add_test(tc, test_probe_never_follows_a_swapped_link);
 	tcase_add_test(tc, test_bind_from_unsearchable_cwd);
+	tcase_add_loop_test(tc, test_path_forms, 0,
+	    (int)(sizeof(name_cases) / sizeof(name_cases[0])));
+	tcase_add_test(tc, test_kind_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
