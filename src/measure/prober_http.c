@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "measure/prober_http.h"
+#include "client/cli.h"
 #include "core/safepath.h"
 #include "core/sig.h"
 
@@ -131,8 +132,10 @@ split_hostport(const char *addr, char *host, size_t hsize, const char **port)
 {
 	const char	*colon = strrchr(addr, ':');
 	size_t		 hl;
+	uint64_t	 v;
 
-	if (colon == NULL || colon[1] == '\0')
+	/* A port of digits in 1..65535: getaddrinfo() takes 99999 mod 2^16. */
+	if (colon == NULL || cli_number(colon + 1, 10, 1, 65535, &v) == -1)
 		return -1;
 	hl = colon - addr;
 	if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {

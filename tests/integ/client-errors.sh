@@ -139,7 +139,10 @@ bad_listen unix:relative.sock 'expected an absolute path'
 bad_listen "unix:/$(printf 'a%.0s' $(seq 120))" 'expected an absolute path'
 bad_listen "unix:$T/no-such-dir/m.sock" 'No such file or directory'
 bad_listen no-such-host.invalid:9100 'no-such-host.invalid:9100: '
-bad_listen '[::1]:no-such-service' 'no-such-service: '
+bad_listen '[::1]:no-such-service' 'expected HOST:PORT, \[IPV6\]:PORT or unix:/PATH'
+# A port above 65535 was taken modulo 2^16 (99999 listened on 34463).
+bad_listen 127.0.0.1:99999 'expected HOST:PORT, \[IPV6\]:PORT or unix:/PATH'
+bad_listen 127.0.0.1:0 'expected HOST:PORT, \[IPV6\]:PORT or unix:/PATH'
 python3 -c 'import socket, time
 s = socket.socket(); s.bind(("127.0.0.1", 9101)); s.listen()
 time.sleep(60)' &
