@@ -368,10 +368,12 @@ write_all(const char *buf, size_t n)
 void
 log_flush(void)
 {
-	int	saved_errno = errno;
+	int	saved_errno;
 
-	if (log_batch_len > 0)
-		write_all(log_batch, log_batch_len);
+	if (log_batch_len == 0)
+		return;		/* once a turn of a worker's loop: cheap */
+	saved_errno = errno;
+	write_all(log_batch, log_batch_len);
 	log_batch_len = 0;
 	errno = saved_errno;
 }

@@ -321,15 +321,7 @@ echo_step(struct echo_conn *c, const struct echo_limits *lim)
 
 	if (lim->mode == ECHO_MODE_MESSAGE)
 		return message_step(c, lim);
-	/*
-	 * Small echoes are cheaper copied than spliced (a pipe's page
-	 * handling costs more than a copy of a few bytes): a connection
-	 * splices once a read has been splice_min long, and copies again
-	 * after a shorter one. Echo owed, in the buffer or in the pipe, is
-	 * sent first by the step that holds it.
-	 */
-	if (lim->pipes != NULL && !c->nosplice && c->off >= c->len &&
-	    (c->inpipe > 0 || c->bulk || lim->splice_min == 0)) {
+	if (echo_splice_wanted(c, lim)) {
 		st = echo_splice_step(c, lim, &copy);
 		if (!copy)
 			return st;

@@ -67,6 +67,21 @@ struct echo_conn {
 	bool		 bulk;		/* its last read was splice_min long */
 };
 
+/*
+ * Whether stream echo's next step splices (else it copies). Small echoes
+ * are cheaper copied than spliced (a pipe's page handling costs more than
+ * a copy of a few bytes): a connection splices once a read has been
+ * splice_min long, and copies again after a shorter one; echo owed in a
+ * pipe is sent by splice, echo owed in the buffer by copy. The first test
+ * is the one that fails for a small echo, which pays nothing more.
+ */
+static inline bool
+echo_splice_wanted(const struct echo_conn *c, const struct echo_limits *lim)
+{
+	return (c->bulk || c->inpipe > 0 || lim->splice_min == 0) &&
+	    lim->pipes != NULL && !c->nosplice && c->off >= c->len;
+}
+
 int	echo_mode_parse(const char *, enum echo_mode *);
 const char *echo_mode_name(enum echo_mode);
 void	echo_init(struct echo_conn *, int fd);

@@ -259,7 +259,9 @@ run(struct worker *w)
 			dispatch(w, &events[i]);
 		worker_expire_idle(w);
 		worker_expire_headers(w);
-		worker_budget_check(w);
+		/* A turn's fixed cost is an echo's when a turn has one event. */
+		if (w->nparked > 0)
+			worker_budget_check(w);
 		if (w->accept_resume_ms && w->now_ms >= w->accept_resume_ms)
 			w->accept_resume_ms = 0;
 		/*

@@ -260,6 +260,22 @@ park(struct worker *w, struct conn *c)
 	}
 }
 
+/*
+ * A byte moved: to the idle queue's tail. One that moved already in this
+ * millisecond is among the tail's equals, where the queue's order by
+ * last_progress_ms wants it: it stays put, and a busy connection is not
+ * unlinked and linked again at every echo.
+ */
+static void
+conn_progress(struct worker *w, struct conn *c)
+{
+	if (c->last_progress_ms == w->now_ms)
+		return;
+	c->last_progress_ms = w->now_ms;
+	TAILQ_REMOVE(&w->active, c, entry);
+	TAILQ_INSERT_TAIL(&w->active, c, entry);
+}
+
 void
 worker_conn_io(struct worker *w, struct conn *c)
 {
@@ -271,9 +287,7 @@ worker_conn_io(struct worker *w, struct conn *c)
 	if (c->echo.bytes_in != in || c->echo.bytes_out != out) {
 		SCOREBOARD_ADD(w->slot->bytes_in, c->echo.bytes_in - in);
 		SCOREBOARD_ADD(w->slot->bytes_out, c->echo.bytes_out - out);
-		c->last_progress_ms = w->now_ms;
-		TAILQ_REMOVE(&w->active, c, entry);
-		TAILQ_INSERT_TAIL(&w->active, c, entry);
+		conn_progress(w, c);
 	}
 	if (st == ECHO_BLOCKED) {
 		park(w, c);

@@ -137,6 +137,10 @@ start_daemon
 M=http://127.0.0.1:$MPORT
 check "3 echoes" eval 'echo_ok one && echo_ok two && echo_ok three'
 check "accepted_total counts them" wait_for 5 metric_is sockechod_connections_accepted_total 3
+# "one\n", "two\n", "three\n": sockecho -m adds the newline.
+check "received and sent bytes count the 14 bytes echoed" \
+    eval 'wait_for 5 metric_is sockechod_received_bytes_total 14 &&
+	metric_is sockechod_sent_bytes_total 14'
 check "HELP and TYPE for sockechod_connections_accepted_total" \
     eval 'scrape | grep -qx "# TYPE sockechod_connections_accepted_total counter"'
 # From 127.0.0.2, which allow leaves out: reset right after accept.

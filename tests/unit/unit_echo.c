@@ -716,6 +716,55 @@ START_TEST(test_splice_pipe_first_after_a_short_read)
 }
 END_TEST
 
+/* echo_splice_wanted(): splice or copy, for every state that decides it. */
+static const struct {
+	bool		pipes;		/* splice = true, stream mode */
+	bool		nosplice;
+	size_t		off, len;	/* echo owed in the buffer: off < len */
+	size_t		inpipe;
+	bool		bulk;
+	size_t		splice_min;
+	bool		want;
+	const char	*what;
+} splice_cases[] = {
+	{ true, false, 0, 0, 0, false, 32768, false, "a small echo copies" },
+	{ true, false, 0, 0, 0, true, 32768, true, "a bulk peer splices" },
+	{ true, false, 0, 0, 10, false, 32768, true,
+	    "echo owed in a pipe goes by splice, bulk or not" },
+	{ true, false, 0, 0, 0, false, 0, true, "splice_min 0: always" },
+	{ false, false, 0, 0, 0, true, 32768, false, "splice = false copies" },
+	{ false, false, 0, 0, 0, false, 0, false,
+	    "splice = false copies, splice_min 0 or not" },
+	{ true, true, 0, 0, 0, true, 32768, false,
+	    "a socket that cannot splice copies" },
+	{ true, false, 3, 10, 0, true, 32768, false,
+	    "echo owed in the buffer goes by copy" },
+	{ true, false, 10, 10, 0, true, 32768, true,
+	    "a buffer sent to its end owes nothing" },
+	{ true, false, 3, 10, 0, false, 0, false,
+	    "owed in the buffer, splice_min 0: copy first" },
+};
+
+START_TEST(test_splice_wanted_table)
+{
+	struct echo_conn	c;
+	struct echo_limits	l;
+	struct echo_pipes	p;
+
+	memset(&c, 0, sizeof(c));
+	memset(&l, 0, sizeof(l));
+	c.nosplice = splice_cases[_i].nosplice;
+	c.off = splice_cases[_i].off;
+	c.len = splice_cases[_i].len;
+	c.inpipe = splice_cases[_i].inpipe;
+	c.bulk = splice_cases[_i].bulk;
+	l.pipes = splice_cases[_i].pipes ? &p : NULL;
+	l.splice_min = splice_cases[_i].splice_min;
+	ck_assert_msg(echo_splice_wanted(&c, &l) == splice_cases[_i].want,
+	    "%s", splice_cases[_i].what);
+}
+END_TEST
+
 /*
  * TCP urgent data: splice() stops at the mark, recv() skips the byte.
  * The bytes after it are echoed, the worker does not spin on a socket
@@ -788,6 +837,8 @@ suite(void)
 	tcase_add_checked_fixture(tc, pipes_on, NULL);
 	add_stream_cases(tc);
 	tcase_add_test(tc, test_splice_lends_a_pipe_while_blocked);
+	tcase_add_loop_test(tc, test_splice_wanted_table, 0,
+	    nitems(splice_cases));
 	tcase_add_test(tc, test_splice_release_closes_the_pipe);
 	tcase_add_test(tc, test_splice_needs_room_in_the_budget);
 	tcase_add_test(tc, test_splice_keeps_few_spares);
