@@ -349,8 +349,8 @@ run 1 "--ping --timeout before --count" --ping --count 100 --interval 0.2 \
 # client"). More misbehaving servers: udplong (echoes one byte more),
 # udpshort (every second answer only 5 bytes), udpgone (answers two
 # datagrams, then nothing listens), noclose (echoes, never closes), slow
-# (echoes each read 1.5 s late), once (serves one connection, then its
-# backlog is full: later connects stall), udpicmp (answers, then sends the
+# (echoes each read 1.5 s late), once (echoes one read on its first
+# connection and closes it; its backlog is full then: later connects stall), udpicmp (answers, then sends the
 # client an ICMP port unreachable about it), lazy (small segments and
 # receive buffer, nothing read for 0.3 s after it accepts: a large probe
 # cannot go out in one write).
@@ -430,7 +430,8 @@ if kind == "once":
         f.setblocking(False)
         f.connect_ex(("127.0.0.1", port))
         fill.append(f)
-    serve(c)
+    c.sendall(c.recv(65536))
+    c.close()
     while True:
         time.sleep(60)
 while True:
@@ -556,11 +557,13 @@ run 0 "--ping --connect --size 1048576" --ping --connect --count 2 \
     --interval 0.01 --size 1048576 127.0.0.1 "$P_lazy" &&
     expect_grep out '^2 probes transmitted, 2 received, 0% loss' \
     "--ping --connect: 1 MiB probes, all sent before the half-close"
+# Probe 1 comes back, probe 2 finds the connection closed, probe 3 must
+# connect again: the connect stalls.
 start_clock
-run 1 "--ping --connect, the second connect stalls" --ping --connect --count 2 \
-    --interval 0.01 --wait 2 127.0.0.1 "$P_once" &&
-    expect_grep out 'seq=2: cannot connect: Connection timed out$' \
-    "--ping --connect: the stalled reconnect is lost"
+run 1 "--ping, the reconnect stalls" --ping --count 3 --interval 0.01 \
+    --wait 2 127.0.0.1 "$P_once" &&
+    expect_grep out 'seq=3: cannot connect: Connection timed out$' \
+    "--ping: the stalled reconnect is lost"
 ms=$(elapsed_ms)
 # Bounded by --wait: about 2 s; by --connect-timeout's 10 s, more than 10.
 [ "$ms" -le 6000 ] && pass "--ping --wait 2 bounds a reconnect: $ms ms" ||
