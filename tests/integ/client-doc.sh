@@ -96,7 +96,8 @@ wait_echo() {
 "$SOCKECHOD" -c "$T/conf" --workers 1 --listen 127.0.0.1:7007 \
     --listen '[::1]:7007' --listen udp:127.0.0.1:7007 \
     --listen 'udp:[::1]:7007' --listen "unix:$T/echo.sock" \
-    --listen unix:@client-doc 2>"$T/daemon.log" &
+    --listen unix:@client-doc --listen "unix:$T/back\\slash.sock" \
+    2>"$T/daemon.log" &
 PIDS+=($!)
 wait_echo 127.0.0.1 7007 || { cat "$T/daemon.log"; exit 99; }
 
@@ -342,6 +343,322 @@ run 1 "--ping --deadline before --count" --ping --count 100 --interval 0.2 \
     --deadline 0.5 127.0.0.1 7007
 run 1 "--ping --timeout before --count" --ping --count 100 --interval 0.2 \
     --timeout 0.5 127.0.0.1 7007
+
+# Session 4 of issue 23: what the outsider's surviving client mutants
+# showed that nobody checked (tests/mutants.txt, "outsider mutants,
+# client"). More misbehaving servers: udplong (echoes one byte more),
+# udpshort (every second answer only 5 bytes), udpgone (answers two
+# datagrams, then nothing listens), noclose (echoes, never closes), slow
+# (echoes each read 1.5 s late), once (echoes one read on its first
+# connection and closes it; its backlog is full then: later connects stall), udpicmp (answers, then sends the
+# client an ICMP port unreachable about it), lazy (small segments and
+# receive buffer, nothing read for 0.3 s after it accepts: a large probe
+# cannot go out in one write).
+cat >"$T/mut.py" <<'EOF'
+import os, socket, struct, sys, threading, time
+kind, port = sys.argv[1], int(sys.argv[2])
+def icmp_unreachable(peer, b):
+    # What a host sends when a datagram finds nothing listening: ICMP port
+    # unreachable quoting the datagram's IPv4 and UDP headers (RFC 792).
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28 + len(b), 0, 0, 64, 17,
+                     0, socket.inet_aton(peer[0]),
+                     socket.inet_aton("127.0.0.1"))
+    m = struct.pack("!BBHI", 3, 3, 0, 0) + ip + \
+        struct.pack("!HHHH", peer[1], port, 8 + len(b), 0)
+    c = sum(struct.unpack("!%dH" % (len(m) // 2), m))
+    c = (c >> 16) + (c & 0xffff)
+    c = ~(c + (c >> 16)) & 0xffff
+    r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    r.sendto(m[:2] + struct.pack("!H", c) + m[4:], (peer[0], 0))
+    r.close()
+if kind.startswith("udp"):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", port))
+    n = 0
+    while True:
+        b, peer = s.recvfrom(65536)
+        n += 1
+        if kind == "udplong":
+            s.sendto(b + b"x", peer)
+        elif kind == "udpshort":
+            s.sendto(b if n % 2 else b[:5], peer)
+        elif kind == "udpicmp":
+            s.sendto(b, peer)
+            # Once the client has written the answer out (the test says
+            # so by creating PREFIX-go), the ICMP error, then PREFIX-sent.
+            end = time.monotonic() + 30
+            while not os.path.exists(sys.argv[3] + "-go") and \
+                    time.monotonic() < end:
+                time.sleep(0.05)
+            icmp_unreachable(peer, b)
+            open(sys.argv[3] + "-sent", "w").close()
+        elif kind == "udpgone":
+            s.sendto(b, peer)
+            if n == 2:
+                s.close()
+                while True:
+                    time.sleep(60)
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port))
+if kind == "lazy":
+    # A small segment size keeps the client's send buffer small too.
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.listen(0 if kind == "once" else 16)
+def serve(c):
+    try:
+        if kind == "lazy":
+            time.sleep(0.3)
+        while True:
+            b = c.recv(65536)
+            if not b:
+                if kind == "noclose":
+                    time.sleep(60)
+                c.close()
+                return
+            if kind == "slow":
+                time.sleep(1.5)
+            c.sendall(b)
+    except OSError:
+        pass
+if kind == "once":
+    c, _ = s.accept()
+    fill = []
+    for i in range(3):
+        f = socket.socket()
+        f.setblocking(False)
+        f.connect_ex(("127.0.0.1", port))
+        fill.append(f)
+    c.sendall(c.recv(65536))
+    c.close()
+    while True:
+        time.sleep(60)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+for k in udplong udpshort udpgone udpicmp noclose slow once lazy; do
+	port=$((port + 1))
+	python3 "$T/mut.py" "$k" "$port" "$T/icmp" &
+	PIDS+=($!)
+	eval "P_$k=$port"
+	end=$((SECONDS + 10))
+	until [ -n "$(ss -Hltun "sport = :$port")" ]; do
+		[ "$SECONDS" -ge "$end" ] && { fail "$k server never bound"; break; }
+		sleep 0.05
+	done
+done
+
+# An ICMP port unreachable that comes while sockecho -u reads its next
+# line (as from a router, late) is seen when that line is sent: 69. The
+# error goes once the first answer is written out; the second line, once
+# the error is sent.
+: >"$T/out"
+{ echo one; end=$((SECONDS + 20))
+  until grep -q one "$T/out" || [ $SECONDS -ge $end ]; do sleep 0.05; done
+  : >"$T/icmp-go"
+  until [ -e "$T/icmp-sent" ] || [ $SECONDS -ge $end ]; do sleep 0.05; done
+  echo two; } | timeout 30 "$SOCKECHO" --udp --wait 5 127.0.0.1 "$P_udpicmp" \
+    >"$T/out" 2>"$T/err"
+rc=$?
+[ "$rc" -eq 69 ] && expect_grep err 'send to 127\.0\.0\.1 port [0-9]+: Connection refused' \
+    "--udp: a late ICMP error, then a send: 69" ||
+    fail "--udp, a late ICMP error: exit $rc, want 69: $(cat "$T/err")"
+
+# elapsed_ms: milliseconds since the last "start_clock".
+start_clock() { t0=$(date +%s%N); }
+elapsed_ms() { echo $((($(date +%s%N) - t0) / 1000000)); }
+
+# --udp: -q writes nothing; the same line twice is two answers, not a
+# duplicate skipped; -c wants the answer no longer than the datagram; with
+# -n an empty -m is one empty datagram (standard input is not read); over
+# IPv4 a datagram holds 65,507 bytes, over IPv6 65,527.
+echo hi >"$T/in"
+run 0 "--udp --quiet" --udp --quiet --message hi 127.0.0.1 7007 &&
+    { [ ! -s "$T/out" ] && pass "--udp --quiet: no answer written" ||
+    fail "--udp --quiet wrote: $(head -c 100 "$T/out")"; }
+printf 'same\nsame\n' >"$T/in"
+run 0 "--udp, the same line twice" --udp --check --wait 2 127.0.0.1 7007 &&
+    expect_out $'same\nsame' "--udp, the same line twice"
+run 1 "--udp --check, an answer one byte longer" --udp --check --message hello \
+    127.0.0.1 "$P_udplong" &&
+    expect_grep err 'reply differs from datagram 1 \(6 bytes sent, 7 received\)' \
+    "--udp --check: the longer answer, the sizes"
+echo 'from stdin' >"$T/in"
+run 0 "--udp, an empty -m -n" --udp --message '' --no-newline 127.0.0.1 7007 &&
+    { [ ! -s "$T/out" ] && pass "--udp -m '' -n: one empty datagram, stdin unread" ||
+    fail "--udp -m '' -n wrote: $(head -c 100 "$T/out")"; }
+{ head -c 65507 /dev/zero | tr '\0' a; echo; } >"$T/in"
+run 65 "--udp, a line of 65508 bytes over IPv4" --udp --quiet 127.0.0.1 7007
+run 0 "--udp, a line of 65508 bytes over IPv6" --udp --quiet ::1 7007
+echo x >"$T/in"
+# --timeout cuts a try's --wait short (the 75 above, timed).
+start_clock
+run 75 "--udp --timeout 0.3 --wait 5" --udp --timeout 0.3 --wait 5 \
+    --message x 127.0.0.1 "$P_udpsilent"
+ms=$(elapsed_ms)
+[ "$ms" -le 3000 ] && pass "--udp --timeout 0.3: gave up after $ms ms" ||
+    fail "--udp --timeout 0.3 --wait 5: gave up after $ms ms"
+
+# --ping --udp: a datagram longer than the probe is mismatched, not good;
+# a 5-byte answer is a stray, and its probe lost; a lost probe's line
+# gives --wait in seconds; an ICMP error among echoed probes is loss (1),
+# not "nobody listens" (69); an ICMP error still pending when the next
+# probe goes (-i 0) does not make it a send error; a probe every
+# --interval.
+run 1 "--ping --udp, echoes one byte longer" --ping --udp --count 2 \
+    --interval 0.01 --wait 2 127.0.0.1 "$P_udplong" &&
+    expect_grep out '^2 probes transmitted, 0 received, 2 mismatched, 0% loss' \
+    "--ping --udp, longer echoes: mismatched" &&
+    expect_grep out '^65 bytes from 127\.0\.0\.1:[0-9]+: seq=1 time=[0-9.]+ ms: more bytes came back than were sent$' \
+    "--ping --udp, longer echoes: more bytes came back"
+run 1 "--ping --udp, a 5-byte answer" --ping --udp --count 2 --interval 0.05 \
+    --wait 2 127.0.0.1 "$P_udpshort" &&
+    expect_grep out '^2 probes transmitted, 1 received, 1 strays, 50% loss' \
+    "--ping --udp: a 5-byte answer is a stray"
+run 1 "--ping --udp --wait 0.3, no answer" --ping --udp --count 1 --wait 0.3 \
+    127.0.0.1 "$P_udpsilent" &&
+    expect_grep out 'seq=1: no echo within 0\.300 s$' \
+    "--ping --udp: the lost probe's wait in seconds"
+run 1 "--ping --udp, refused after two echoes" --ping --udp --count 5 \
+    --interval 0.05 --wait 2 127.0.0.1 "$P_udpgone" &&
+    expect_grep out '^5 probes transmitted, 2 received, 60% loss' \
+    "--ping --udp: probes refused after echoes are lost"
+run 69 "--ping --udp --interval 0, refused" --ping --udp --count 3 \
+    --interval 0 --wait 0.3 127.0.0.1 7099 &&
+    expect_grep out '^3 probes transmitted, 0 received, 100% loss, time' \
+    "--ping --udp -i 0: a pending ICMP error is no send error"
+# 0.2 s apart: 6 in 1.1 s (4 or more when the machine is busy); 3 at 0.4.
+run 0 "--ping --udp --interval 0.2 --deadline 1.1" --ping --udp --interval 0.2 \
+    --deadline 1.1 127.0.0.1 7007 &&
+    expect_grep out '^[456] probes transmitted' \
+    "--ping --udp: a probe every 0.2 s, 4 to 6 in 1.1 s"
+
+# --ping over TCP: --connect sees a server that echoes more than was sent,
+# and one that echoes but never closes; a server closing mid-echo is said
+# so; -N sends all of a probe larger than the socket buffer before it
+# half-closes; a reconnect is bounded by --wait, not only by
+# --connect-timeout; after a probe timed out the next goes on a new
+# connection (the late echo does not poison it); --deadline cuts a probe's
+# --wait short.
+run 1 "--ping --connect, more bytes echoed" --ping --connect --count 1 \
+    127.0.0.1 "$P_double" &&
+    expect_grep out 'seq=1 time=[0-9.]+ ms: more bytes came back than were sent$' \
+    "--ping --connect: more bytes came back"
+run 1 "--ping --connect, echoed, never closed" --ping --connect --count 1 \
+    --wait 1 127.0.0.1 "$P_noclose" &&
+    expect_grep out 'seq=1: echoed, but the server did not close the connection within 1\.000 s$' \
+    "--ping --connect: the server did not close"
+run 1 "--ping, the server closes mid-echo" --ping --count 1 127.0.0.1 "$P_short" &&
+    expect_grep out 'seq=1: connection closed by the server after 32 of 64 bytes$' \
+    "--ping: the server closed mid-echo"
+run 0 "--ping --connect --size 1048576" --ping --connect --count 2 \
+    --interval 0.01 --size 1048576 127.0.0.1 "$P_lazy" &&
+    expect_grep out '^2 probes transmitted, 2 received, 0% loss' \
+    "--ping --connect: 1 MiB probes, all sent before the half-close"
+# Probe 1 comes back, probe 2 finds the connection closed, probe 3 must
+# connect again: the connect stalls.
+start_clock
+run 1 "--ping, the reconnect stalls" --ping --count 3 --interval 0.01 \
+    --wait 2 127.0.0.1 "$P_once" &&
+    expect_grep out 'seq=3: cannot connect: Connection timed out$' \
+    "--ping: the stalled reconnect is lost"
+ms=$(elapsed_ms)
+# Bounded by --wait: about 2 s; by --connect-timeout's 10 s, more than 10.
+[ "$ms" -le 6000 ] && pass "--ping --wait 2 bounds a reconnect: $ms ms" ||
+    fail "--ping --wait 2 with a stalled reconnect took $ms ms"
+# Probe 1's echo comes in the middle of probe 2's wait, 0.5 s from either end.
+run 1 "--ping, echoes 1.5 s late, --wait 1" --ping --count 2 --interval 0.01 \
+    --wait 1 127.0.0.1 "$P_slow" &&
+    expect_grep out '^2 probes transmitted, 0 received, 100% loss' \
+    "--ping: a late echo does not reach the next probe"
+start_clock
+run 1 "--ping --deadline 0.5 --wait 5" --ping --count 1 --wait 5 --deadline 0.5 \
+    127.0.0.1 "$P_silent"
+ms=$(elapsed_ms)
+[ "$ms" -le 3000 ] && pass "--ping --deadline 0.5 cut --wait 5: $ms ms" ||
+    fail "--ping --deadline 0.5 --wait 5 took $ms ms"
+
+# --json: "interrupted" is true after SIGINT, false at --deadline; a
+# backslash in the address is escaped.
+json_check() {
+	python3 - "$T/out" "$1" >"$T/json.err" 2>&1 <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert eval(sys.argv[2]), (sys.argv[2], d)
+EOF
+}
+run 0 "--ping --json --deadline" --ping --json --interval 0.05 --deadline 0.3 \
+    127.0.0.1 7007 &&
+    { json_check 'd["interrupted"] is False and d["transmitted"] >= 1' &&
+    pass "--json: not interrupted at the deadline" ||
+    fail "--json at the deadline: $(cat "$T/json.err")"; }
+"$SOCKECHO" --ping --json --count 1000 --interval 0.05 127.0.0.1 7007 \
+    >"$T/out" 2>"$T/err" &
+pid=$!
+# SIGINT is caught once it is blocked (read from a signalfd); before, it kills.
+end=$((SECONDS + 10))
+until [ $(( 0x$(awk '/^SigBlk:/ { print $2 }' "/proc/$pid/status" \
+    2>/dev/null || echo 0) & 2 )) -ne 0 ] || [ $SECONDS -ge $end ]; do
+	sleep 0.05
+done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+# 0, or 1 when the signal came before the first echo ("no reply came at all").
+[ "$rc" -le 1 ] && json_check 'd["interrupted"] is True' &&
+    pass "--json: interrupted after SIGINT" ||
+    fail "--json after SIGINT: exit $rc: $(cat "$T/json.err" "$T/err")"
+printf x >"$T/in"
+run 0 "--ping --json, a backslash in the path" --ping --json --count 1 \
+    "unix:$T/back\\slash.sock" &&
+    { json_check 'd["target"].endswith("/back\\slash.sock")' &&
+    pass "--json: a backslash escaped" ||
+    fail "--json with a backslash: $(cat "$T/json.err") $(head -c 300 "$T/out")"; }
+echo x >"$T/in"
+
+# --ping over TCP times a probe from its first byte to the last of its
+# echo: Nagle's algorithm must not hold a probe back, over IPv6 as over IPv4.
+cat >"$T/nodelay.py" <<'EOF'
+import ctypes, os, socket, subprocess, sys, time
+# The client's probe connection, as the kernel has it: its descriptor
+# copied out with pidfd_getfd(2), then TCP_NODELAY read back.
+libc = ctypes.CDLL(None, use_errno=True)
+SYS_pidfd_getfd = 438
+sockecho, host = sys.argv[1], sys.argv[2]
+p = subprocess.Popen([sockecho, "--ping", "--quiet", "--count", "100",
+                      "--interval", "0.05", host, "7007"],
+                     stdout=subprocess.DEVNULL)
+pidfd = os.pidfd_open(p.pid)
+found = None
+end = time.monotonic() + 10
+try:
+    while found is None and time.monotonic() < end:
+        for name in os.listdir("/proc/%d/fd" % p.pid):
+            if not os.readlink("/proc/%d/fd/%s" % (p.pid, name)).startswith("socket:"):
+                continue
+            fd = libc.syscall(SYS_pidfd_getfd, pidfd, int(name), 0)
+            if fd < 0:
+                sys.exit("pidfd_getfd: %s" % os.strerror(ctypes.get_errno()))
+            s = socket.socket(fileno=fd)
+            try:
+                if s.type == socket.SOCK_STREAM and s.getpeername()[1] == 7007:
+                    found = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            except OSError:
+                pass
+            s.close()
+        time.sleep(0.02)
+finally:
+    p.kill()
+    p.wait()
+sys.exit(0 if found else "TCP_NODELAY is %s on the probe connection to %s" % (found, host))
+EOF
+for h in 127.0.0.1 ::1; do
+	python3 "$T/nodelay.py" "$SOCKECHO" "$h" >"$T/err" 2>&1 &&
+	    pass "--ping $h: TCP_NODELAY on the probe connection" ||
+	    fail "--ping $h: $(cat "$T/err")"
+done
 
 # sockechod(8)'s long options that the client's daemon above did not use:
 # --test-config exits 0 on a valid file and 78 on a bad one, --dump-config

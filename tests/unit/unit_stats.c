@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * unit_stats.c: stats.c (durations, percentiles, the fate of probes),
- * probe.c (the payload and its check) and ping.c's command line.
+ * probe.c (the payload and its check), ping.c's command line and
+ * ping_report.c's milliseconds.
  */
 #include "build-config.h"
 
@@ -15,6 +16,7 @@
 #include "harness/check_main.h"
 
 #include "measure/ping.h"
+#include "measure/ping_int.h"
 #include "measure/probe.h"
 #include "client/stats.h"
 
@@ -297,6 +299,7 @@ START_TEST(test_sequence_unwraps)
 		{ 0xffffffff, 0x100000002ull, 0xffffffff },
 		{ 1, 0x100000002ull, 0x100000001ull },
 		{ 9, 0x100000002ull, 9 },	/* cannot be ahead: an old one */
+		{ 2, 0x100000002ull, 2 },	/* next_seq's own: not sent yet */
 	};
 	unsigned char	b[8];
 	uint64_t	seq;
@@ -307,6 +310,23 @@ START_TEST(test_sequence_unwraps)
 		ck_assert_int_eq(probe_parse(b, 8, 1, t[i].next, &seq), 0);
 		ck_assert_uint_eq(seq, t[i].seq);
 	}
+}
+END_TEST
+
+/* ping(8)'s times: about three significant digits, none after the point
+ * from 100 ms on. */
+static const struct { uint64_t ns; const char *text; } ms_cases[] = {
+	{ 112000, "0.112" }, { 1234000, "1.23" }, { 12345000, "12.3" },
+	{ 99940000, "99.9" }, { 123456000, "123" }, { 150000000, "150" },
+	{ 1500400000, "1500" },
+};
+
+START_TEST(test_report_ms)
+{
+	char	buf[32];
+
+	ck_assert_str_eq(ping_report_ms(buf, sizeof(buf), ms_cases[_i].ns),
+	    ms_cases[_i].text);
 }
 END_TEST
 
@@ -437,6 +457,7 @@ suite(void)
 	tcase_add_test(tc, test_payload_pattern);
 	tcase_add_test(tc, test_sequence_unwraps);
 	tcase_add_test(tc, test_interval_floor);
+	tcase_add_loop_test(tc, test_report_ms, 0, nitems(ms_cases));
 	tcase_add_loop_test(tc, test_command_line, 0, nitems(parse_cases));
 	tcase_add_test(tc, test_ping_requested);
 	suite_add_tcase(s, tc);
