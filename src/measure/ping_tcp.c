@@ -146,6 +146,8 @@ tcp_echo(struct ping *p, int fd, uint64_t until, bool half_close,
 		    until);
 		if (w != PING_READY)
 			return waited(w);
+		/* A send stamp in the error queue wakes poll until read. */
+		ping_kts_drain(p);
 	}
 }
 
@@ -167,6 +169,7 @@ tcp_wait_eof(struct ping *p, int fd, uint64_t until, int *err)
 			return *err = errno, XFER_ERROR;
 		if ((w = ping_wait(p, fd, POLLIN, until)) != PING_READY)
 			return w == PING_TIMEOUT ? XFER_NO_EOF : XFER_STOP;
+		ping_kts_drain(p);
 	}
 }
 

@@ -573,6 +573,15 @@ run 1 "--ping, echoes 1.5 s late, --wait 1" --ping --count 2 --interval 0.01 \
     --wait 1 127.0.0.1 "$P_slow" &&
     expect_grep out '^2 probes transmitted, 0 received, 100% loss' \
     "--ping: a late echo does not reach the next probe"
+# Waiting for a slow echo sleeps: the kernel's send stamp, left in the
+# error queue, made every poll return at once (1.2 s of CPU in 1.5 s).
+cpu=$( { TIMEFORMAT='%U %S'; time timeout 30 "$SOCKECHO" --ping --count 1 \
+    --wait 3 127.0.0.1 "$P_slow" >"$T/out" 2>"$T/err"; } 2>&1 |
+    awk '{ printf "%d", ($1 + $2) * 1000 }')
+grep -qE '^1 probes transmitted, 1 received' "$T/out" &&
+    [ "$cpu" -lt 400 ] &&
+    pass "--ping: waiting 1.5 s for an echo took $cpu ms of CPU" ||
+    fail "--ping: waiting 1.5 s for an echo took $cpu ms of CPU: $(tail -3 "$T/out")"
 start_clock
 run 1 "--ping --deadline 0.5 --wait 5" --ping --count 1 --wait 5 --deadline 0.5 \
     127.0.0.1 "$P_silent"
