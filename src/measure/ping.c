@@ -227,6 +227,16 @@ teardown(struct ping *p)
 	free(p);
 }
 
+/* The summary at the end, as text or, with --json, one JSON document. */
+static void
+report(struct ping *p)
+{
+	if (p->o.json)
+		ping_report_json(p, stdout);
+	else
+		ping_report_summary(p, stdout);
+}
+
 /* sockecho --ping: returns the exit status. */
 int
 ping_main(int argc, char *argv[])
@@ -246,8 +256,9 @@ ping_main(int argc, char *argv[])
 	    prober_open(p, err, sizeof(err)) == -1)
 		ping_fatal(EX_UNAVAILABLE, "--metrics-listen %s", err);
 	if ((r = open_target(p)) != 0) {
+		p->end_ns = sig_monotonic_ns();
 		if (p->interrupted)
-			ping_report_summary(p, stdout);
+			report(p);
 		teardown(p);
 		return r;
 	}
@@ -257,10 +268,7 @@ ping_main(int argc, char *argv[])
 	else
 		run_tcp(p);
 	p->end_ns = sig_monotonic_ns();
-	if (p->o.json)
-		ping_report_json(p, stdout);
-	else
-		ping_report_summary(p, stdout);
+	report(p);
 	r = exit_status(p);
 	teardown(p);
 	return r;

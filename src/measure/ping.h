@@ -66,6 +66,7 @@ struct ping_kts {
 	int			 err;		/* why not */
 	uint32_t		 next_key;	/* UDP: the next send's key */
 	uint64_t		 tcp_sent;	/* TCP: bytes sent on this fd */
+	size_t			 tcp_mss;	/* TCP: the segment size */
 	uint64_t		 key_seq[STATS_WINDOW];	/* UDP: key to seq */
 	uint64_t		 tx_ns[STATS_WINDOW];	/* by seq; 0: none yet */
 	uint64_t		 user_tx_ns[STATS_WINDOW]; /* CLOCK_REALTIME */

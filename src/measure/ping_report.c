@@ -199,6 +199,10 @@ ping_report_kts(struct ping *p, FILE *fp)
 {
 	struct ping_kts	*k = &p->kts;
 
+	if (!k->on && k->err == 0) {
+		fprintf(fp, "timestamps: user space (no socket was opened)\n");
+		return;
+	}
 	if (!k->on) {
 		fprintf(fp, "timestamps: user space (the kernel gives none: "
 		    "%s)\n", strerror(k->err));
@@ -222,7 +226,7 @@ ping_report_json_kts(struct ping *p, FILE *fp)
 	fprintf(fp, ",\n  \"timestamps\": \"%s\",\n  \"kernel_timestamps\": "
 	    "{ \"enabled\": %s, \"error\": ", ping_kts_mode(p),
 	    k->on ? "true" : "false");
-	if (k->on)
+	if (k->on || k->err == 0)
 		fprintf(fp, "null");
 	else
 		ping_report_json_string(fp, strerror(k->err));

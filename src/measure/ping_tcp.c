@@ -49,6 +49,19 @@ min_ns(uint64_t a, uint64_t b)
 }
 
 /* A new non-blocking connection to the target by "until". */
+/* The connection's segment size: a probe up to it leaves in one segment. */
+static size_t
+tcp_mss(int fd)
+{
+	int		mss = 0;
+	socklen_t	len = sizeof(mss);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len) == -1 ||
+	    mss <= 0)
+		return 0;
+	return (size_t)mss;
+}
+
 static enum xfer
 tcp_connect(struct ping *p, uint64_t until, int *fdp, int *err)
 {
@@ -85,6 +98,7 @@ tcp_connect(struct ping *p, uint64_t until, int *fdp, int *err)
 		}
 	}
 	ping_kts_open(p, fd);
+	p->kts.tcp_mss = tcp_mss(fd);
 	*fdp = fd;
 	return XFER_OK;
 }
@@ -118,6 +132,7 @@ tcp_echo(struct ping *p, int fd, uint64_t until, bool half_close,
 	size_t		size = p->o.size, sent = 0;
 	ssize_t		n;
 	enum ping_wait	w;
+	bool		split = size > p->kts.tcp_mss;
 
 	*got = 0;
 	p->kts.tcp_krx = 0;
@@ -134,8 +149,17 @@ tcp_echo(struct ping *p, int fd, uint64_t until, bool half_close,
 				return *err = errno, XFER_ERROR;
 		}
 		n = recv_stamped(p, fd, p->in + *got, size - *got);
-		if (n > 0 && (*got += n) == size)
+		/*
+		 * The kernel stamps a write's last byte when it leaves: for
+		 * a probe of more than one segment that may be long after
+		 * the first (a server that does not read holds the rest
+		 * back), so such a probe is timed in user space.
+		 */
+		if (n > 0 && (*got += n) == size) {
+			if (split)
+				p->kts.tcp_krx = 0;
 			return XFER_OK;
+		}
 		if (n == 0)
 			return XFER_CLOSED;
 		if (n == -1 && errno != EAGAIN && errno != EINTR)

@@ -557,6 +557,15 @@ run 0 "--ping --connect --size 1048576" --ping --connect --count 2 \
     --interval 0.01 --size 1048576 127.0.0.1 "$P_lazy" &&
     expect_grep out '^2 probes transmitted, 2 received, 0% loss' \
     "--ping --connect: 1 MiB probes, all sent before the half-close"
+# A probe larger than a segment, to a server that reads 0.3 s late: its
+# time cannot be under 0.3 s. The kernel stamps a write's last byte when it
+# leaves, after the stall: timed by those stamps it showed 0.04 to 41 ms.
+run 0 "--ping --size 1048576, a server that reads late" --ping --count 1 \
+    --size 1048576 127.0.0.1 "$P_lazy" &&
+    ms=$(sed -nE 's/.* seq=1 time=([0-9]+)(\.[0-9]+)? ms.*/\1/p' "$T/out") &&
+    [ "${ms:-0}" -ge 290 ] &&
+    pass "--ping: a 1 MiB probe to a late reader took ${ms} ms" ||
+    fail "--ping: a 1 MiB probe to a late reader: $(grep seq=1 "$T/out")"
 # Probe 1 comes back, probe 2 finds the connection closed, probe 3 must
 # connect again: the connect stalls.
 start_clock
@@ -619,6 +628,27 @@ rc=$?
 [ "$rc" -le 1 ] && json_check 'd["interrupted"] is True' &&
     pass "--json: interrupted after SIGINT" ||
     fail "--json after SIGINT: exit $rc: $(cat "$T/json.err" "$T/err")"
+# SIGINT while the first connect stalls (a full backlog): still one JSON
+# document, "interrupted" true, no probe sent; it was the text summary
+# with "the kernel gives none: Success" and a time of 2^64 ms.
+for i in 1 2 3 4; do
+	(exec 3<>"/dev/tcp/127.0.0.1/$P_full"; sleep 30) 2>/dev/null &
+	PIDS+=($!)
+done
+"$SOCKECHO" --ping --json --count 1 127.0.0.1 "$P_full" >"$T/out" \
+    2>"$T/err" &
+pid=$!
+end=$((SECONDS + 10))
+until [ $(( 0x$(awk '/^SigBlk:/ { print $2 }' "/proc/$pid/status" \
+    2>/dev/null || echo 0) & 2 )) -ne 0 ] || [ $SECONDS -ge $end ]; do
+	sleep 0.05
+done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+json_check '(d["interrupted"], d["transmitted"], d["time_ms"] < 60000, d["kernel_timestamps"]["error"]) == (True, 0, True, None)' &&
+    pass "--json: interrupted while connecting: exit $rc" ||
+    fail "--json, SIGINT while connecting: exit $rc: $(cat "$T/json.err") $(head -c 300 "$T/out")"
 printf x >"$T/in"
 run 0 "--ping --json, a backslash in the path" --ping --json --count 1 \
     "unix:$T/back\\slash.sock" &&
