@@ -274,6 +274,9 @@ check_opts(int argc, char *argv[], struct ping_opts *o, char *err,
 		    "takes no port" : "-u: UDP needs HOST [PORT]");
 	if (o->stamp && argc == 1)
 		o->port = STAMP_PORT;
+	if (cli_port(o->port) == -1)
+		return cli_bad(err, errsize, "port must be between 1 and "
+		    "65535, not \"%s\"", o->port);
 	if (o->size == 0)
 		o->size = o->stamp ? STAMP_MIN_SIZE : PING_SIZE;
 	if ((o->ptp || o->stateful) && !o->stamp)
