@@ -236,6 +236,9 @@ send_some(struct load *l, unsigned i, uint64_t now)
 	if (l->half_close)
 		shutdown(s->fd, SHUT_WR);
 	s->state = LOAD_DRAINING;
+	/* Stopped before it sent a byte (load_stop_sending()): nothing owed. */
+	if (!l->half_close && s->received == total(s))
+		finish(l, i, LOAD_OK);
 }
 
 /* Every byte came back (no half-close): the next operation, or close. */
@@ -406,6 +409,9 @@ load_stop_sending(struct load *l)
 		if (l->half_close)
 			shutdown(s->fd, SHUT_WR);
 		s->state = LOAD_DRAINING;
+		/* Without an EOF to wait for, all back already is done. */
+		if (!l->half_close && s->received == total(s))
+			finish(l, i, LOAD_OK);
 	}
 }
 

@@ -179,7 +179,6 @@ static void
 check_target(const char *host, const char *port)
 {
 	const char	*colon = strchr(host, ':'), *bracket = strstr(host, "]:");
-	uint64_t	 n;
 
 	if (host[0] == '[' && bracket != NULL)
 		colon = bracket + 1;
@@ -188,9 +187,7 @@ check_target(const char *host, const char *port)
 		cli_fail(EX_USAGE, "\"%s\" is not a host; the port goes "
 		    "after a space: sockecho %.*s %s", host,
 		    (int)(colon - host), host, colon + 1);
-	if (port == NULL || port[0] < '0' || port[0] > '9')
-		return;
-	if (cli_number(port, 10, 1, 65535, &n) == -1)
+	if (port != NULL && cli_port(port) == -1)
 		cli_fail(EX_USAGE, "port must be between 1 and 65535, "
 		    "not \"%s\"", port);
 }

@@ -57,6 +57,9 @@ cli_seconds(const char *s, bool zero_ok, double per_second, uint64_t *out)
 	double		 v;
 	uint64_t	 n;
 
+	/* strtod would take " 1", "+1", "-0" and ".5" too. */
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v < 0 ||
@@ -114,4 +117,14 @@ cli_bytes(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+int
+cli_port(const char *s)
+{
+	uint64_t	v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return 0;
+	return cli_number(s, 10, 1, 65535, &v);
 }

@@ -39,5 +39,11 @@ int	cli_number(const char *s, int base, uint64_t min, uint64_t max,
 	    uint64_t *out);
 /* BYTES: a number (base 0) with an optional K, M or G (powers of 1024). */
 int	cli_bytes(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/*
+ * PORT as an operand gives it: one that starts with a digit is a number
+ * from 1 to 65535 (getaddrinfo() would take 65543 as 7), anything else a
+ * service name for getaddrinfo(): 0 or -1.
+ */
+int	cli_port(const char *s);
 
 #endif

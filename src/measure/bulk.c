@@ -231,6 +231,9 @@ check_opts(int argc, char *argv[], struct bulk_opts *o, char *err,
 		return cli_bad(err, errsize, "-u: UDP needs HOST [PORT]");
 	if (argc == 2 && strncmp(o->host, "unix:", 5) == 0)
 		return cli_bad(err, errsize, "a Unix socket takes no port");
+	if (cli_port(o->port) == -1)
+		return cli_bad(err, errsize, "port must be between 1 and "
+		    "65535, not \"%s\"", o->port);
 	if (strncmp(o->host, "unix:", 5) == 0)
 		o->port = NULL;
 	return 0;

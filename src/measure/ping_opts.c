@@ -272,8 +272,12 @@ check_opts(int argc, char *argv[], struct ping_opts *o, char *err,
 	if (strncmp(o->host, "unix:", 5) == 0 && (argc == 2 || o->udp))
 		return cli_bad(err, errsize, "%s", argc == 2 ? "a Unix socket "
 		    "takes no port" : "-u: UDP needs HOST [PORT]");
-	if (o->stamp && argc == 1)
+	/* HOST:PORT gave one: STAMP's port is only the default. */
+	if (o->stamp && argc == 1 && o->host != o->hostbuf)
 		o->port = STAMP_PORT;
+	if (cli_port(o->port) == -1)
+		return cli_bad(err, errsize, "port must be between 1 and "
+		    "65535, not \"%s\"", o->port);
 	if (o->size == 0)
 		o->size = o->stamp ? STAMP_MIN_SIZE : PING_SIZE;
 	if ((o->ptp || o->stateful) && !o->stamp)

@@ -210,6 +210,9 @@ static const struct parse_case {
 	REFUSED("--bulk"),
 	REFUSED("--bulk", "h", "7", "x"),
 	REFUSED("--bulk", "unix:/s", "7"),
+	REFUSED("--bulk", "h", "65543"),	/* getaddrinfo(): port 7 */
+	REFUSED("--bulk", "h", "0"),
+	REFUSED("--bulk", "-t", "+1", "h"),
 	{ .argv = { "--bulk", "-h" }, .want = -1 },
 	{ .argv = { "--bulk", "-V" }, .want = -2 },
 };

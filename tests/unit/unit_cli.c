@@ -56,6 +56,13 @@ static const struct seconds_case {
 	{ "1s", 0, NS, NO, 0 },
 	{ "1 ", 0, NS, NO, 0 },
 	{ "1,5", 0, NS, NO, 0 },
+	/* A number starts with a digit (sockecho(1)): no sign, no space. */
+	{ " 1", 0, MS, NO, 0 },
+	{ "\t1", 0, MS, NO, 0 },
+	{ "+1", 0, MS, NO, 0 },
+	{ "-0", 1, NS, NO, 0 },
+	{ ".5", 0, NS, NO, 0 },
+	{ "0x1p-3", 0, MS, 0, 125 },	/* starts with a digit: strtod's */
 };
 
 START_TEST(test_seconds)
@@ -164,6 +171,31 @@ START_TEST(test_bytes)
 }
 END_TEST
 
+static const struct port_case {
+	const char	*s;
+	int		 want;
+} port_cases[] = {
+	{ "1", 0 },
+	{ "7", 0 },
+	{ "65535", 0 },
+	{ "echo", 0 },		/* a service name: getaddrinfo()'s */
+	{ "0", NO },
+	{ "65536", NO },
+	{ "65543", NO },	/* getaddrinfo() took it as 7 */
+	{ "99999", NO },
+	{ "7x", NO },
+	{ "18446744073709551623", NO },
+};
+
+START_TEST(test_port)
+{
+	const struct port_case	*c = &port_cases[_i];
+
+	ck_assert_msg(cli_port(c->s) == c->want, "\"%s\": not %d", c->s,
+	    c->want);
+}
+END_TEST
+
 START_TEST(test_bad)
 {
 	char	err[16];
@@ -187,6 +219,7 @@ suite(void)
 	tcase_add_loop_test(tc, test_seconds, 0, nitems(seconds_cases));
 	tcase_add_loop_test(tc, test_number, 0, nitems(number_cases));
 	tcase_add_loop_test(tc, test_bytes, 0, nitems(bytes_cases));
+	tcase_add_loop_test(tc, test_port, 0, nitems(port_cases));
 	tcase_add_test(tc, test_bad);
 	suite_add_tcase(s, tc);
 	return s;

@@ -242,6 +242,42 @@ START_TEST(test_stream_stopped)
 }
 END_TEST
 
+/*
+ * Stopped between two chunks, without half_close: the first chunk's echo
+ * is all back, nothing more will come, and that is ok, not a stall (the
+ * session waited for bytes that were never owed, then timed out).
+ */
+START_TEST(test_stopped_between_chunks)
+{
+	struct server		sv = { SERVE_STREAM, -1, 1 };
+	struct sockaddr_in	dst;
+	struct load		l;
+	pthread_t		tid;
+	uint64_t		end;
+
+	sv.lfd = listener(&dst);
+	ck_assert_int_eq(pthread_create(&tid, NULL, serve, &sv), 0);
+	ck_assert_int_eq(load_init(&l, &dst, 1, 1), 0);
+	l.stall_ms = STALL_MS;
+	l.chunk_gap_ms = RUN_MS;	/* paused after the first chunk */
+	l.prepare = prepare;
+	load_step(&l, 0);
+	l.launching = false;
+	end = sig_monotonic_ms() + RUN_MS;
+	while ((load_count(&l, LOAD_PAUSED) != 1 || l.bytes < 1000) &&
+	    sig_monotonic_ms() < end)
+		load_step(&l, 5);
+	ck_assert_uint_eq(l.bytes, 1000);
+	load_stop_sending(&l);
+	load_settle(&l, RUN_MS);
+	ck_assert_uint_eq(l.outcome[LOAD_OK], 1);
+	ck_assert_uint_eq(load_failures(l.outcome), 0);
+	load_free(&l);
+	pthread_join(tid, NULL);
+	close(sv.lfd);
+}
+END_TEST
+
 static const struct pctl_case {
 	double		p;
 	double		want_us;	/* within a bucket, 1/32 */
@@ -295,6 +331,7 @@ suite(void)
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_kept_connection);
 	tcase_add_test(tc, test_stream_stopped);
+	tcase_add_test(tc, test_stopped_between_chunks);
 	tcase_add_loop_test(tc, test_percentiles, 0, (int)nitems(pctl_cases));
 	tcase_add_test(tc, test_pattern_offsets);
 	suite_add_tcase(s, tc);

@@ -196,6 +196,10 @@ static const struct cmd_case {
 	{ { "--stamp", "unix:/x", NULL }, EX_USAGE, "HOST [PORT]", NULL, 0,
 	  false },
 	{ { "-p", "-u", "h", NULL }, 0, NULL, "7", 64, false },
+	/* HOST:PORT in one operand, as -p takes it: its port, not 862. */
+	{ { "--stamp", "h:9862", NULL }, 0, NULL, "9862", 44, false },
+	{ { "--stamp", "[::1]:9862", NULL }, 0, NULL, "9862", 44, false },
+	{ { "--stamp", "::1", NULL }, 0, NULL, "862", 44, false },
 };
 
 START_TEST(test_command_line)

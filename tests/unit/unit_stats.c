@@ -376,6 +376,11 @@ static const struct parse_case {
 	{ { "-p", "unix:/x", "7", NULL }, USAGE("takes no port") },
 	{ { "-p", "-u", "unix:/x", NULL }, USAGE("UDP needs") },
 	{ { "-p", "--bogus", "h", NULL }, USAGE("unknown option") },
+	/* getaddrinfo() took 65543 as port 7: the prober probed another port. */
+	{ { "-p", "h", "65543", NULL }, USAGE("between 1 and 65535") },
+	{ { "-p", "h:65543", NULL }, USAGE("between 1 and 65535") },
+	{ { "-p", "-u", "h", "0", NULL }, USAGE("between 1 and 65535") },
+	{ { "-p", "-i", " 1", "h", NULL }, USAGE("-i: expected") },
 	{ { "-p", "-C", NULL }, USAGE("needs a value") },
 	{ { "-p", "-h", NULL }, -1, NULL, DEFAULTS },
 	{ { "-p", "-V", NULL }, -2, NULL, DEFAULTS },
