@@ -257,10 +257,12 @@ static int
 tcp_listener(unsigned port)
 {
 	struct sockaddr_in	sin;
-	int			fd;
+	int			fd, one = 1;
 
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	ck_assert_int_ge(fd, 0);
+	/* The first test's hundred ports may still hold TIME_WAIT sockets. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
