@@ -699,6 +699,47 @@ for h in 127.0.0.1 ::1; do
 	    fail "--ping $h: $(cat "$T/err")"
 done
 
+# Issue 23, the last five files (session 4), from sockecho(1):
+# --ping asks the kernel for send and receive stamps over TCP and UDP, over
+# IPv6 as over IPv4 (the send stamp's key comes from IPV6_RECVERR there).
+for h in 127.0.0.1 ::1; do
+	for u in "" --udp; do
+		run 0 "--ping $u $h, kernel stamps" --ping $u --json --count 5 \
+		    --interval 0.01 "$h" 7007 &&
+		    { json_check 'd["kernel_timestamps"]["enabled"] is True and d["kernel_timestamps"]["send"] == 5 and d["kernel_timestamps"]["both"] >= 4' &&
+		    pass "--ping $u $h: a kernel send stamp for every probe" ||
+		    fail "--ping $u $h: $(cat "$T/json.err")"; }
+	done
+done
+# SECONDS "is a positive number": 0 is refused (64) for each of them.
+for o in --timeout --connect-timeout --wait; do
+	run 64 "$o 0" $o 0 --udp --message x 127.0.0.1 7007
+done
+# -u: "the default is 2" retries. A server that answers only the third
+# datagram of each peer: a reply with the default, none with --retries 1.
+cat >"$T/third.py" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+seen = {}
+while True:
+    b, peer = s.recvfrom(65536)
+    seen[peer] = seen.get(peer, 0) + 1
+    if seen[peer] == 3:
+        s.sendto(b, peer)
+EOF
+P_third=7130
+python3 "$T/third.py" "$P_third" &
+PIDS+=($!)
+end=$((SECONDS + 10))
+until [ -n "$(ss -Hlun "sport = :$P_third")" ] || [ $SECONDS -ge $end ]; do
+	sleep 0.05
+done
+run 0 "--udp, the default retries reach the third try" --udp --wait 0.2 \
+    --message x 127.0.0.1 "$P_third" && expect_out x "--udp, third try"
+run 75 "--udp --retries 1, two tries only" --udp --wait 0.2 --retries 1 \
+    --message x 127.0.0.1 "$P_third"
+
 # sockechod(8)'s long options that the client's daemon above did not use:
 # --test-config exits 0 on a valid file and 78 on a bad one, --dump-config
 # prints the effective settings (-l and -w applied), --verbose logs a

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * unit_stamp.c: stamp_pkt.c (the STAMP packet, NTP and PTP timestamps,
- * the Error Estimate, the direction of loss, signed durations) and the
- * --stamp command line.
+ * the Error Estimate, the direction of loss, signed durations), the
+ * --stamp command line, and what the summary and the JSON of
+ * stamp_report.c say of the clocks (sockecho(1): any of three reasons
+ * makes the one-way figures offsets).
  */
 #include "build-config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -16,6 +19,8 @@
 
 #include "measure/ping.h"
 #include "measure/stamp.h"
+#include "measure/ping_int.h"
+#include "measure/stamp_int.h"
 
 #define NS	1000000000ull
 
@@ -229,6 +234,72 @@ START_TEST(test_command_line)
 }
 END_TEST
 
+/*
+ * Our clock synchronised or not, the replies whose S flag was clear, the
+ * one-way delays below zero: the warning (its reasons joined by "; "),
+ * the names of the one-way lines, and the JSON's "synchronised" (false
+ * when any of the three holds) and "sender_synchronised" (ours only).
+ */
+static const struct sync_case {
+	bool		 self;
+	uint64_t	 refl, negative;
+	const char	*warning;	/* NULL: none */
+	const char	*json;
+} sync_cases[] = {
+	{ true, 0, 0, NULL, "\"synchronised\": true,\n"
+	  "  \"sender_synchronised\": true" },
+	{ true, 0, 2, "(2 one-way delays below zero)",
+	  "\"synchronised\": false,\n  \"sender_synchronised\": true" },
+	{ true, 3, 0, "(the reflector's Error Estimate says it is not in 3 "
+	  "replies)", "\"synchronised\": false,\n"
+	  "  \"sender_synchronised\": true" },
+	{ true, 3, 2, "(the reflector's Error Estimate says it is not in 3 "
+	  "replies; 2 one-way delays below zero)", "\"synchronised\": false" },
+	{ false, 3, 2, "(ours is not; the reflector's Error Estimate says it "
+	  "is not in 3 replies; 2 one-way delays below zero)",
+	  "\"synchronised\": false,\n  \"sender_synchronised\": false" },
+};
+
+START_TEST(test_report_sync)
+{
+	const struct sync_case	*c = &sync_cases[_i];
+	struct stamp_run	 s;
+	struct ping		 p;
+	char			*out = NULL;
+	size_t			 len = 0;
+	FILE			*fp;
+
+	memset(&s, 0, sizeof(s));
+	memset(&p, 0, sizeof(p));
+	s.self_synced = c->self;
+	s.refl_unsynced = c->refl;
+	s.negative = c->negative;
+	ck_assert_int_eq(stampc_signed_add(&s.fwd, 200000), 0);
+	ck_assert_int_eq(stampc_signed_add(&s.back, 150000), 0);
+	ck_assert_int_eq(stampc_signed_add(&s.res, 40000), 0);
+	p.stamp = &s;
+	ck_assert_ptr_nonnull(fp = open_memstream(&out, &len));
+	stampc_report_summary(&p, fp);
+	stampc_report_json(&p, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	if (c->warning == NULL) {
+		ck_assert_msg(strstr(out, "WARNING") == NULL, "%s", out);
+		ck_assert_msg(strstr(out, "\nforward min/") != NULL, "%s", out);
+	} else {
+		ck_assert_msg(strstr(out, "WARNING: the clocks are not "
+		    "synchronised (") != NULL, "%s", out);
+		ck_assert_msg(strstr(out, c->warning) != NULL, "%s", out);
+		ck_assert_msg(strstr(out, "\nforward offset min/") != NULL &&
+		    strstr(out, "\nbackward offset min/") != NULL, "%s", out);
+	}
+	ck_assert_msg(strstr(out, c->json) != NULL, "%s", out);
+	free(out);
+	stats_rtt_free(&s.fwd);
+	stats_rtt_free(&s.back);
+	stats_rtt_free(&s.res);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -242,6 +313,7 @@ suite(void)
 	tcase_add_loop_test(tc, test_loss_direction, 0, nitems(loss_cases));
 	tcase_add_test(tc, test_signed_durations);
 	tcase_add_loop_test(tc, test_command_line, 0, nitems(cmd_cases));
+	tcase_add_loop_test(tc, test_report_sync, 0, nitems(sync_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }
