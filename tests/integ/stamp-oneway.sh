@@ -69,7 +69,10 @@ start() {
 	local log=$1
 
 	shift
-	"$@" >"$log" 2>&1 &
+	# Emptied here, not by the child's redirection: the wait below must
+	# not find the "ready" of the process that wrote this log before.
+	: >"$log"
+	"$@" >>"$log" 2>&1 &
 	PIDS+=($!)
 	LAST=$!
 	wait_for 10 grep -qs "ready" "$log"
@@ -105,6 +108,8 @@ relay_to() {
 	fi
 	for try in 1 2 3 4 5; do
 		RELAY=$((20000 + RANDOM % 10000))
+		# Never a reflector's port: the probes would skip the relay.
+		case $RELAY in "$DPORT"|"$RPORT"|"$MPORT") continue ;; esac
 		if start "$T/relay.log" python3 "$REF" relay "$RELAY" "$target" \
 		    "$@"; then
 			RELAY_PID=$LAST
