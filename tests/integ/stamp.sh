@@ -66,7 +66,8 @@ start_ref() {
 
 	for try in 1 2 3 4 5; do
 		PORT=$((20000 + RANDOM % 10000))
-		python3 "$REF" reflect "$PORT" "$@" >"$T/ref.log" 2>&1 &
+		: >"$T/ref.log"	# not the child's redirection: see stamp-oneway.sh
+		python3 "$REF" reflect "$PORT" "$@" >>"$T/ref.log" 2>&1 &
 		PIDS+=($!)
 		wait_for 10 grep -q ready "$T/ref.log" && return 0
 	done
