@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "measure/bulk.h"
+#include "measure/ping_int.h"
 #include "core/sig.h"
 
 static const char *const end_name[] = {
@@ -168,22 +169,6 @@ bulk_report_interval(struct bulk *b, uint64_t now_ns)
 	b->cpu_int_s = cpu;
 }
 
-/* A JSON string: quotes, backslashes and control bytes escaped. */
-static void
-json_str(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(fp, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(fp, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, fp);
-	}
-	fputc('"', fp);
-}
-
 static void
 json_ping(struct bulk *b, const char *name, const struct bulk_ping *p)
 {
@@ -253,11 +238,11 @@ bulk_report_end(struct bulk *b)
 	report_span(b, "end", true, b->start_ns, b->end_ns, b->cpu_s);
 	if (b->o.json) {
 		fprintf(b->fp, ",\"target\":");
-		json_str(b->fp, b->label);
+		ping_report_json_string(b->fp, b->label);
 		fprintf(b->fp, ",\"result\":\"%s\"", end_name[b->end]);
 		if (b->end != BULK_OK) {
 			fprintf(b->fp, ",\"error\":");
-			json_str(b->fp, b->why);
+			ping_report_json_string(b->fp, b->why);
 		}
 		if (b->end == BULK_MISMATCH)
 			fprintf(b->fp, ",\"stream\":%u,\"offset\":%llu",
