@@ -9,6 +9,7 @@
 #include "build-config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,6 +49,15 @@ cli_bad(char *err, size_t errsize, const char *fmt, ...)
 	vsnprintf(err, errsize, fmt, ap);
 	va_end(ap);
 	return EX_USAGE;
+}
+
+int
+cli_bad_option(char *err, size_t errsize, const char *arg, int ch,
+    const char *takes_value)
+{
+	return cli_bad(err, errsize, "%s: %s", arg, ch == ':' ||
+	    (optopt && strchr(takes_value, optopt)) ? "needs a value" :
+	    "unknown option");
 }
 
 int

@@ -25,6 +25,12 @@ int	cli_bad(char *err, size_t errsize, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
 /*
+ * getopt's '?' or ':' (ch) for the option in arg: "needs a value" when it
+ * is one of the letters in takes_value, else "unknown option"; EX_USAGE.
+ */
+int	cli_bad_option(char *err, size_t errsize, const char *arg, int ch,
+	    const char *takes_value);
+/*
  * SECONDS, a decimal fraction of at most a year, as a count of
  * 1/per_second units, rounded: 0 or -1. Zero (or a value that rounds to
  * it) only when zero_ok.

@@ -260,9 +260,8 @@ bulk_parse(int argc, char *argv[], struct bulk_opts *o, char *err,
 		if (ch == 'V')
 			return -2;
 		if (ch == '?' || ch == ':')
-			return cli_bad(err, errsize, "%s: %s", argv[optind - 1],
-			    ch == ':' || (optopt && strchr(ARG_LETTERS, optopt))
-			    ? "needs a value" : "unknown option");
+			return cli_bad_option(err, errsize, argv[optind - 1],
+			    ch, ARG_LETTERS);
 		if ((r = parse_one(ch, optarg, o, err, errsize)) == -3)
 			r = parse_duration(ch, optarg, o, err, errsize);
 		if (r != 0)

@@ -339,9 +339,8 @@ ping_parse(int argc, char *argv[], struct ping_opts *o, char *err,
 		if (ch == 'V')
 			return -2;
 		if (ch == '?' || ch == ':')
-			return cli_bad(err, errsize, "%s: %s", argv[optind - 1],
-			    ch == ':' || (optopt && strchr(ARG_LETTERS, optopt))
-			    ? "needs a value" : "unknown option");
+			return cli_bad_option(err, errsize, argv[optind - 1],
+			    ch, ARG_LETTERS);
 		if ((r = parse_one(ch, optarg, o, err, errsize)) != 0)
 			return r;
 	}
