@@ -64,6 +64,7 @@ uint64_t clients_count(struct clients *, const struct acl_addr *key);
 ssize_t	clients_release_owner(struct clients *, uint32_t owner);
 ssize_t	clients_expire(struct clients *, uint64_t now_ms);
 void	clients_stats(struct clients *, size_t *used, uint64_t *full);
+size_t	clients_rate_entries(struct clients *);
 void	clients_lock(struct clients *);
 size_t	clients_home(const struct clients *, const struct acl_addr *,
 	    uint32_t owner);

@@ -17,7 +17,10 @@
 
 #include "shm/clients.h"
 
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
 static const struct clients_limits limits3 = { 3, 0, 32, 64 };
+static const struct clients_limits limits3_rate = { 3, 10, 32, 64 };
 
 static struct acl_addr
 addr(const char *text)
@@ -129,8 +132,11 @@ START_TEST(test_rate_per_second)
 	ck_assert_int_eq(clients_enter(t, &b, 0, &l, 5999), CLIENTS_OK);
 	/* The next second starts afresh; stale seconds are swept. */
 	ck_assert_int_eq(clients_enter(t, &a, 1, &l, 6000), CLIENTS_OK);
+	ck_assert_uint_eq(clients_rate_entries(t), 2);
 	ck_assert_uint_eq(clients_expire(t, 7000), 2);
+	ck_assert_uint_eq(clients_rate_entries(t), 0);
 	ck_assert_int_eq(clients_enter(t, &a, 1, &l, 7000), CLIENTS_OK);
+	ck_assert_uint_eq(clients_rate_entries(t), 1);
 	ck_assert_uint_eq(clients_expire(t, 7999), 0);
 	clients_destroy(t);
 }
@@ -200,6 +206,55 @@ START_TEST(test_removal_keeps_runs)
 }
 END_TEST
 
+/*
+ * The count of rate entries, which lets the sweep skip a table without
+ * any, stays exact through inserts, the shifts of removals, sweeps and a
+ * release: a count too high costs a walk, one too low keeps stale rate
+ * entries (the table fills). Each row: clients, their connections each
+ * (on workers 0, 1, ...), the second; then the owner released.
+ */
+START_TEST(test_rate_entries_counted)
+{
+	static const struct {
+		unsigned	clients, conns, second, release;
+		size_t		rates_after_enter, swept_next_second;
+	} rows[] = {
+		{ 0, 0, 5, 0, 0, 0 },
+		{ 1, 1, 5, 0, 1, 1 },
+		{ 10, 3, 9, 1, 10, 10 },
+		{ 40, 2, 11, 0, 40, 40 },	/* 160 of 256: runs, shifts */
+	};
+	static const struct clients_limits l = { 100, 1000, 32, 64 };
+	struct clients	*t;
+	struct acl_addr	 a;
+	char		 text[32];
+	unsigned	 r, i, j;
+
+	for (r = 0; r < nitems(rows); r++) {
+		t = clients_create(256);
+		for (i = 0; i < rows[r].clients; i++) {
+			snprintf(text, sizeof(text), "10.2.%u.%u", r, i);
+			a = key(text, &l);
+			for (j = 0; j < rows[r].conns; j++)
+				ck_assert_int_eq(clients_enter(t, &a, j, &l,
+				    rows[r].second * 1000), CLIENTS_OK);
+		}
+		ck_assert_uint_eq(clients_rate_entries(t),
+		    rows[r].rates_after_enter);
+		ck_assert_uint_ge(clients_release_owner(t, rows[r].release),
+		    0);
+		ck_assert_uint_eq(clients_expire(t, rows[r].second * 1000),
+		    0);
+		ck_assert_uint_eq(clients_rate_entries(t),
+		    rows[r].rates_after_enter);
+		ck_assert_uint_eq(clients_expire(t,
+		    (rows[r].second + 1) * 1000), rows[r].swept_next_second);
+		ck_assert_uint_eq(clients_rate_entries(t), 0);
+		clients_destroy(t);
+	}
+}
+END_TEST
+
 #define OWNERS	1024	/* 512 workers, old and new during a reload */
 
 /*
@@ -245,7 +300,7 @@ START_TEST(test_holder_killed)
 	ck_assert_int_eq(pipe(p), 0);
 	if ((pid = fork()) == 0) {
 		/* Enter, then die inside the lock. */
-		clients_enter(t, &a, 5, &limits3, 0);
+		clients_enter(t, &a, 5, &limits3_rate, 0);
 		clients_lock(t);
 		(void)!write(p[1], "x", 1);
 		pause();
@@ -255,6 +310,9 @@ START_TEST(test_holder_killed)
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	ck_assert_uint_eq(clients_count(t, &a), 1);
+	/* The repair counted the rate entry again, so the sweep sees it. */
+	ck_assert_uint_eq(clients_rate_entries(t), 1);
+	ck_assert_uint_eq(clients_expire(t, 1000), 1);
 	ck_assert_uint_eq(clients_release_owner(t, 5), 1);
 	ck_assert_uint_eq(clients_count(t, &a), 0);
 	clients_destroy(t);
@@ -270,6 +328,7 @@ suite(void)
 	tcase_add_test(tc, test_limit_across_workers);
 	tcase_add_test(tc, test_prefixes_group_clients);
 	tcase_add_test(tc, test_rate_per_second);
+	tcase_add_test(tc, test_rate_entries_counted);
 	tcase_add_test(tc, test_full_table_fails_safe);
 	tcase_add_test(tc, test_removal_keeps_runs);
 	tcase_add_test(tc, test_one_client_on_many_workers);
