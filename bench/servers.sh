@@ -94,6 +94,7 @@ bench_machine() {
 	- load average before the run: $load_before
 	- command: \`${BENCH_COMMAND:-make bench}\` (BENCH_QUICK=${BENCH_QUICK:-0}, $reps repetitions, cells of $cell_ms ms after $warm_ms ms of warm-up)
 	- wall time: $1 s
+	- network: $(if [ "$cell_netns" = 1 ]; then echo "each cell in a network namespace of its own (no TIME_WAIT sockets of the cells before)"; else echo "the machine's own namespace for every cell (not root, or BENCH_NETNS=0)"; fi)
 	HEAD
 	echo
 	echo "Servers:"
