@@ -78,13 +78,14 @@ retire_check(struct worker *w)
 }
 
 /*
- * Close our copy of a listening socket. A UDP socket leaves epoll first:
- * the master's copy keeps it open, and its queue for the others.
+ * Close our copy of a listening socket. It leaves epoll first (a UDP
+ * socket, a muted stream one): the master's copy keeps it open, and
+ * closing ours alone would not take it out.
  */
 static void
 let_go(struct worker *w, struct wlistener *l)
 {
-	if (l->dgram)
+	if (l->dgram || l->in_epoll)
 		(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, l->fd, NULL);
 	close(l->fd);
 }

@@ -39,6 +39,7 @@ struct wlistener {
 	bool		 dgram;		/* UDP: always watched, read by udp.c */
 	bool		 proxy;		/* a PROXY header comes first */
 	bool		 stamp;		/* a STAMP reflector's datagram socket */
+	bool		 in_epoll;	/* stream: added, EPOLLIN or muted */
 	const char	*name;
 };
 
