@@ -59,18 +59,3 @@ sockbuf_end(uint64_t queued, bool emptying)
 		return SOCKBUF_CLOSE;
 	return emptying ? SOCKBUF_LINGER : SOCKBUF_RESET;
 }
-
-/*
- * Must a connection's end ask the kernel what its socket still holds
- * (SIOCOUTQ)? Not when it echoed SOCKBUF_SMALL_ECHO_BYTES or less in all:
- * that much, queued or not, is about what any closed socket costs the
- * kernel until its FIN is acknowledged (a socket, a FIN), bounded by the
- * kernel's own limit on orphans (net.ipv4.tcp_max_orphans, past which it
- * resets them). A short session pays no system call for it; the echo that
- * can pin real memory, up to the socket's buffer, is always asked about.
- */
-bool
-sockbuf_ask_queued(uint64_t echoed)
-{
-	return echoed > SOCKBUF_SMALL_ECHO_BYTES;
-}

@@ -23,10 +23,6 @@ enum sockbuf_end {
 	SOCKBUF_RESET,	/* echo queued that will not be read: free it now */
 };
 
-/* Echo up to this much in all: the end need not ask what is still queued. */
-#define SOCKBUF_SMALL_ECHO_BYTES	4096
-
 enum sockbuf_end sockbuf_end(uint64_t queued, bool emptying);
-bool	sockbuf_ask_queued(uint64_t echoed);
 
 #endif

@@ -82,16 +82,15 @@ worker_conn_release(struct worker *w, struct conn *c)
 
 /*
  * The bytes its socket still holds for the peer, sent or not (SIOCOUTQ,
- * the same for TCP and Unix sockets); 0 when it sent too little to ask
- * (sockbuf_ask_queued()). Only at a connection's end or its linger's
- * events: never once per echo.
+ * the same for TCP and Unix sockets); 0 when it never sent any. Only at a
+ * connection's end or its linger's events: never once per echo.
  */
 static uint64_t
 send_queued(const struct conn *c)
 {
 	int	n;
 
-	if (!sockbuf_ask_queued(c->echo.bytes_out) ||
+	if (c->echo.bytes_out == 0 ||
 	    ioctl(c->echo.fd, SIOCOUTQ, &n) == -1 || n < 0)
 		return 0;
 	return (uint64_t)n;

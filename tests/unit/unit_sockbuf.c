@@ -113,29 +113,6 @@ START_TEST(test_end)
 }
 END_TEST
 
-static const struct ask_case {
-	uint64_t	echoed;
-	bool		ask;
-} asks[] = {
-	{ 0, false },			/* nothing sent */
-	{ 64, false },			/* a ping, a short session */
-	{ SOCKBUF_SMALL_ECHO_BYTES, false },
-	{ SOCKBUF_SMALL_ECHO_BYTES + 1, true },
-	{ 131072, true },		/* a socket buffer's worth */
-	{ UINT64_MAX, true },
-};
-
-START_TEST(test_ask_queued)
-{
-	const struct ask_case	*c = &asks[_i];
-
-	ck_assert_msg(sockbuf_ask_queued(c->echoed) == c->ask,
-	    "%llu bytes echoed: %d, expected %d",
-	    (unsigned long long)c->echoed, sockbuf_ask_queued(c->echoed),
-	    c->ask);
-}
-END_TEST
-
 Suite *
 suite(void)
 {
@@ -145,7 +122,6 @@ suite(void)
 	tcase_add_loop_test(tc, test_may_autotune, 0, (int)nitems(cases));
 	tcase_add_test(tc, test_reads_only_used_slots);
 	tcase_add_loop_test(tc, test_end, 0, (int)nitems(ends));
-	tcase_add_loop_test(tc, test_ask_queued, 0, (int)nitems(asks));
 	suite_add_tcase(s, tc);
 	return s;
 }
