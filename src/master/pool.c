@@ -73,14 +73,19 @@ pool_open(struct pool *p, size_t nslots, const struct pool_ops *ops,
 	p->ops = ops;
 	p->entry = entry;
 	p->nslots = nslots;
+	p->handoff_fd = -1;
 	if ((p->turn_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
 		return -1;
-	if ((p->sb = scoreboard_create(nslots)) == NULL ||
+	if ((p->handoff_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
+	    (p->sb = scoreboard_create(nslots)) == NULL ||
 	    (p->slots = calloc(nslots, sizeof(*p->slots))) == NULL) {
 		scoreboard_destroy(p->sb, nslots);
 		p->sb = NULL;
 		close(p->turn_fd);
 		p->turn_fd = -1;
+		if (p->handoff_fd != -1)
+			close(p->handoff_fd);
+		p->handoff_fd = -1;
 		return -1;
 	}
 	return 0;
@@ -89,9 +94,11 @@ pool_open(struct pool *p, size_t nslots, const struct pool_ops *ops,
 void
 pool_close(struct pool *p)
 {
-	if (p->sb != NULL)
+	if (p->sb != NULL) {
 		close(p->turn_fd);
-	p->turn_fd = -1;
+		close(p->handoff_fd);
+	}
+	p->turn_fd = p->handoff_fd = -1;
 	scoreboard_destroy(p->sb, p->nslots);
 	free(p->slots);
 	p->sb = NULL;
@@ -132,6 +139,7 @@ pool_spawn(struct pool *p, struct worker_params *wp, unsigned generation,
 	wp->slot_index = idx;
 	wp->board = p->sb;
 	wp->turn_fd = p->turn_fd;
+	wp->handoff_fd = p->handoff_fd;
 	if ((pid = p->ops->fork_worker(p->entry, wp, p->ops->arg)) == -1) {
 		log_error("cannot start a worker: fork");
 		p->sb[idx].state = SCOREBOARD_FREE;
@@ -184,8 +192,12 @@ release(struct pool *p, unsigned idx)
 	add_proxy(p->exited.proxy, sc);
 	memset(&p->slots[idx], 0, sizeof(p->slots[idx]));
 	SCOREBOARD_STORE(p->sb[idx].state, (uint32_t)SCOREBOARD_FREE);
-	/* A worker that died without a word may have held the least load. */
+	/*
+	 * A worker that died without a word may have held the least load,
+	 * or have been the one watcher told of waiting connections.
+	 */
 	worker_turn_wake(p->turn_fd);
+	worker_handoff(p->handoff_fd);
 }
 
 /*

@@ -95,6 +95,7 @@ struct pool {
 	struct pool_slot	*slots;
 	size_t			 nslots;
 	int			 turn_fd;	/* eventfd: worker_turn_wake() */
+	int			 handoff_fd;	/* eventfd: worker_handoff() */
 	struct pool_totals	 exited;	/* counters of reaped workers */
 };
 

@@ -232,9 +232,14 @@ dispatch(struct worker *w, const struct epoll_event *e)
 			    ((struct wlistener *)(void *)ev)->stamp, w->now_ms);
 		else if (w->accepting)
 			worker_accept_turn(w, (struct wlistener *)(void *)ev);
+		else if (w->exclusive)
+			worker_handoff(w->handoff_fd);	/* not ours: pass on */
 		break;
 	case EV_TURN:
 		break;	/* the loop asks balance.c again after every turn */
+	case EV_HANDOFF:
+		worker_handoff_event(w);
+		break;
 	case EV_CONN:
 		conn_event(w, (struct conn *)(void *)ev, e->events);
 		break;
@@ -291,12 +296,13 @@ close_inherited(const struct worker_params *p)
 	size_t	 n = 0, i;
 	int	 rc;
 
-	if ((keep = calloc(p->ls->n + 6, sizeof(*keep))) == NULL)
+	if ((keep = calloc(p->ls->n + 7, sizeof(*keep))) == NULL)
 		return -1;
 	keep[n++] = STDIN_FILENO;
 	keep[n++] = STDOUT_FILENO;
 	keep[n++] = STDERR_FILENO;
 	keep[n++] = p->turn_fd;
+	keep[n++] = p->handoff_fd;
 	keep[n++] = p->master_fd;
 	keep[n++] = log_keep_fd();
 	for (i = 0; i < p->ls->n; i++)
@@ -398,6 +404,8 @@ setup_loop(const struct worker_params *p, struct worker *w)
 	size_t			i;
 
 	w->lim.mode = p->cfg->mode;
+	/* Two watchers at most wake for a connection: see watch_listeners(). */
+	w->exclusive = config_workers(p->cfg) > 2;
 	w->lim.max_message_bytes = p->cfg->max_message_bytes;
 	w->lim.scratch_bytes = p->cfg->buffer_bytes;
 	echo_pipes_init(&w->pipes, p->cfg->buffer_bytes);
@@ -431,6 +439,7 @@ setup_loop(const struct worker_params *p, struct worker *w)
 	ev.events = EPOLLIN;
 	ev.data.ptr = &w->sigev;
 	w->turnev.kind = EV_TURN;
+	w->handoffev.kind = EV_HANDOFF;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->sigfd, &ev) == -1 ||
 	    watch_turns(w) == -1) {
 		log_error("worker: epoll_ctl");
@@ -452,6 +461,7 @@ worker_main(const struct worker_params *p)
 	w.board = p->board;
 	w.head = scoreboard_head(p->board);
 	w.turn_fd = p->turn_fd;
+	w.handoff_fd = p->handoff_fd;
 	w.master_fd = p->master_fd;
 	w.epfd = -1;
 	w.log_conns = p->cfg->log_connections || log_enabled(LOG_DEBUG);

@@ -22,6 +22,7 @@ struct worker_params {
 	unsigned		 slot_index;
 	struct scoreboard_slot	*board;		/* every slot, for balance.c */
 	int			 turn_fd;	/* eventfd: worker_turn_wake() */
+	int			 handoff_fd;	/* eventfd: one watcher's turn */
 	pid_t			 master_pid;
 	int			 master_fd;	/* eventfd: wakes the master */
 	struct udp_limit	*udp_limit;	/* the shared UDP rate buckets */
@@ -36,6 +37,7 @@ struct worker_params {
 
 int	worker_main(const struct worker_params *);
 void	worker_turn_wake(int turn_fd);
+void	worker_handoff(int handoff_fd);
 
 /* Called once per worker, after setup and before serving; tests may replace it. */
 void	worker_fault_point(const char *where);

@@ -41,32 +41,55 @@ can_take(const struct worker *w)
 	    w->accept_resume_ms == 0;
 }
 
+/* One entry of the epoll set, in or out; 0 or -1 (said). */
+static int
+watch_one(struct worker *w, int fd, struct ev *ev, uint32_t events, int op,
+    const char *name)
+{
+	struct epoll_event	e;
+
+	e.events = events;
+	e.data.ptr = ev;
+	if (epoll_ctl(w->epfd, op, fd, &e) == -1) {
+		log_warn("worker: watch %s", name);
+		return -1;
+	}
+	return 0;
+}
+
 /*
- * Added once, then muted (no events) and unmuted: a turn that comes and
- * goes at every accept and close of short sessions costs two EPOLL_CTL_MOD
- * (about 150 ns each here), not an EPOLL_CTL_DEL and an EPOLL_CTL_ADD
- * (about 470 ns each). Unmuting polls the socket, as adding does, so
- * connections that already wait are heard at once.
+ * In a pool of two, a listener is added once, then muted (no events) and
+ * unmuted: a turn that comes and goes at every accept and close of short
+ * sessions costs two EPOLL_CTL_MOD (about 150 ns each here), not an
+ * EPOLL_CTL_DEL and an EPOLL_CTL_ADD (about 470 ns each). Unmuting polls
+ * the socket, as adding does, so connections that already wait are heard
+ * at once. In a larger pool, where every watching worker would wake for
+ * every connection, the listeners and the pool's hand-off eventfd are
+ * added with EPOLLEXCLUSIVE (the kernel wakes one idle watcher) and taken
+ * out when the turn ends: the kernel refuses EPOLL_CTL_MOD on them.
  */
 static void
 watch_listeners(struct worker *w, bool want)
 {
-	struct epoll_event	 ev;
 	struct wlistener	*l;
 	size_t			 i;
+	int			 op;
 
+	if (w->exclusive && watch_one(w, w->handoff_fd, &w->handoffev,
+	    EPOLLIN | EPOLLEXCLUSIVE, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+	    "the pool's hand-off") == -1 && want)
+		return;
 	for (i = 0; i < w->nl; i++) {
 		l = &w->lv[i];
 		if (l->dgram || (!want && !l->in_epoll))
 			continue;
-		ev.events = want ? EPOLLIN : 0;
-		ev.data.ptr = &l->ev;
-		if (epoll_ctl(w->epfd, l->in_epoll ? EPOLL_CTL_MOD :
-		    EPOLL_CTL_ADD, l->fd, &ev) == -1) {
-			log_warn("worker: watch %s", l->name);
-			continue;
-		}
-		l->in_epoll = true;
+		if (w->exclusive)
+			op = want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL;
+		else
+			op = l->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+		if (watch_one(w, l->fd, &l->ev, (want ? EPOLLIN : 0) |
+		    (w->exclusive ? EPOLLEXCLUSIVE : 0), op, l->name) == 0)
+			l->in_epoll = op != EPOLL_CTL_DEL;
 	}
 }
 
@@ -312,20 +335,49 @@ worker_accept_some(struct worker *w, struct wlistener *l, unsigned max)
 
 /*
  * A listener's event: accept while it is still this worker's turn, as
- * balance.c sees the board after each connection, at most ACCEPT_BATCH,
+ * balance.c sees the board before each connection, at most ACCEPT_BATCH,
  * so that a burst costs one epoll_wait() per batch, not per connection.
+ * An exclusive wake-up was this worker's alone: a turn that ends while
+ * connections may still wait (the last accept took one) hands off to
+ * one other watcher.
  */
 void
 worker_accept_turn(struct worker *w, struct wlistener *l)
 {
 	unsigned	n;
+	int		more = 1;
 
 	for (n = 0; n < ACCEPT_BATCH; n++)
 		if (w->nopen >= w->cfg->max_connections ||
-		    worker_accept_some(w, l, 1) == 0 ||
 		    !balance_eligible(w->board,
-		    SCOREBOARD_LOAD(w->head->nused), w->slot_index, w->now_ms))
+		    SCOREBOARD_LOAD(w->head->nused), w->slot_index, w->now_ms) ||
+		    (more = worker_accept_some(w, l, 1)) == 0)
 			break;
+	if (w->exclusive && more && n < ACCEPT_BATCH)
+		worker_handoff(w->handoff_fd);
+}
+
+/*
+ * Another's turn ended with connections perhaps waiting, and the kernel
+ * woke this watcher alone: take the hand-off (the counter, so that it
+ * wakes nobody else) and accept; one that is no longer watching passes
+ * it on.
+ */
+void
+worker_handoff_event(struct worker *w)
+{
+	uint64_t	n;
+	size_t		i;
+
+	if (read(w->handoff_fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return;		/* another took it */
+	if (!w->accepting) {
+		worker_handoff(w->handoff_fd);
+		return;
+	}
+	for (i = 0; i < w->nl; i++)
+		if (!w->lv[i].dgram)
+			worker_accept_turn(w, &w->lv[i]);
 }
 
 /*
@@ -341,4 +393,17 @@ worker_turn_wake(int turn_fd)
 	uint64_t	one = 1;
 
 	(void)!write(turn_fd, &one, sizeof(one));
+}
+
+/*
+ * Wake one watching worker (they watch this eventfd exclusively and
+ * level-triggered, and the one woken reads it): the kernel told only the
+ * worker whose turn just ended of the connections that may still wait.
+ */
+void
+worker_handoff(int handoff_fd)
+{
+	uint64_t	one = 1;
+
+	(void)!write(handoff_fd, &one, sizeof(one));
 }

@@ -26,6 +26,7 @@ enum ev_kind {
 	EV_LISTENER,
 	EV_CONN,
 	EV_TURN,	/* a peer stopped taking: see worker_turn_wake() */
+	EV_HANDOFF,	/* a peer's turn ended, connections may wait */
 };
 
 /* The first member of everything registered with epoll. */
@@ -72,6 +73,8 @@ struct worker {
 	struct scoreboard_head	*head;
 	int			 turn_fd;
 	struct ev		 turnev;
+	int			 handoff_fd;
+	struct ev		 handoffev;
 	int			 epfd;
 	int			 sigfd;
 	int			 master_fd;
@@ -81,6 +84,7 @@ struct worker {
 	struct udp_server	*udp;	/* NULL: no UDP socket */
 	bool			 taking;	/* wants connections: see can_take() */
 	bool			 accepting;	/* listeners are in epoll */
+	bool			 exclusive;	/* ...with EPOLLEXCLUSIVE */
 	uint64_t		 accept_resume_ms; /* paused until, 0: not */
 	uint64_t		 accept_warned_ms;
 	struct connq		 active;	/* least recent progress first */
@@ -119,6 +123,7 @@ void	worker_expire_idle(struct worker *);
 void	worker_update_accepting(struct worker *);
 int	worker_accept_some(struct worker *, struct wlistener *, unsigned);
 void	worker_accept_turn(struct worker *, struct wlistener *);
+void	worker_handoff_event(struct worker *);
 enum connlog_reason worker_refusal_reason(enum admit_reason);
 void	worker_refuse_log(struct worker *, const struct sockaddr_storage *,
 	    socklen_t, const char *, enum connlog_reason);

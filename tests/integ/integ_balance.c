@@ -170,10 +170,13 @@ check_patterns(unsigned workers, double limit)
 	start_pool(workers);
 	view_init(&v, workers);
 	for (b = 0; b < nitems(bursts); b++) {
+		t0 = sig_monotonic_ms();
 		for (i = 0; i < bursts[b]; i++)
 			ck_assert_int_ge(fd[i] = h_connect(d.host, d.port,
 			    5000), 0);
 		check_spread(&v, bursts[b], "burst", limit);
+		printf("balance: %d workers, burst of %d accepted in %llu ms\n",
+		    v.n, bursts[b], (unsigned long long)(sig_monotonic_ms() - t0));
 		close_all(fd, bursts[b]);
 		ck_assert_int_eq(view_settle(&v, 0), 0);
 	}
@@ -254,6 +257,36 @@ START_TEST(test_arrivals_during_drain_served_promptly)
 }
 END_TEST
 
+/*
+ * In a pool of more than two, the kernel tells one watching worker of a
+ * waiting connection (EPOLLEXCLUSIVE). Three workers of one connection
+ * each and a burst of three: the one told takes one and is full, and
+ * must hand the others on (worker_handoff()); else they wait, unheard,
+ * for a fourth connection that never comes. Ten bursts, each connection
+ * echoed within PROMPT_MS.
+ */
+START_TEST(test_exclusive_turn_hands_off)
+{
+	int	fd[3], r, i, late = 0;
+	char	in[8];
+
+	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 3;\n"
+	    "max_connections = 1;\nmax_connections_per_client = 0;\n"
+	    "idle_timeout = 0;\n");
+	for (r = 0; r < 10; r++) {
+		for (i = 0; i < 3; i++)
+			ck_assert_int_ge(fd[i] = h_connect(d.host, d.port,
+			    2000), 0);
+		for (i = 0; i < 3; i++)
+			late += h_echo(fd[i], "ping", 4, in, PROMPT_MS) != 0;
+		close_all(fd, 3);
+		ck_assert_int_eq(h_wait_children(d.pid, 3, 5000), 0);
+	}
+	ck_assert_msg(late == 0, "%d of 30 connections not echoed within %d "
+	    "ms", late, PROMPT_MS);
+}
+END_TEST
+
 Suite *
 suite(void)
 {
@@ -265,6 +298,7 @@ suite(void)
 	tcase_add_test(tc, test_two_workers_within_1_25);
 	tcase_add_test(tc, test_eight_workers_within_1_5);
 	tcase_add_test(tc, test_arrivals_during_drain_served_promptly);
+	tcase_add_test(tc, test_exclusive_turn_hands_off);
 	suite_add_tcase(s, tc);
 	return s;
 }
