@@ -187,7 +187,6 @@ reload_request(struct master *m)
 		return;
 	}
 	reload_start(&m->reload, &m->gen, &next, m->now_ms);
-	master_clients_check(m);
 	m->respawn.next_ms = 0;
 	apply_log_level(m);
 	maintain_pool(m);
@@ -497,8 +496,7 @@ master_start(struct master *m)
 	    pool_open(&m->pool, SCOREBOARD_SLOTS, m->ops, worker_main) == -1 ||
 	    (m->udp_limit = udp_limit_create()) == NULL ||
 	    (m->stamp_sessions = stamp_sessions_create()) == NULL ||
-	    (m->clients = clients_create(master_clients_entries(m->gen.cfg)))
-	    == NULL)
+	    (m->clients = clients_create(CLIENTS_ENTRIES)) == NULL)
 		return master_start_failed(m, errno, strerror(errno));
 	if (reload_first(&m->gen, &m->activated, &m->http.ls, err,
 	    sizeof(err)) == -1)

@@ -3,7 +3,6 @@
 #include "build-config.h"
 
 #include "shm/clients.h"
-#include "config/config.h"
 #include "core/log.h"
 #include "master/master_int.h"
 
@@ -51,39 +50,7 @@ master_report_clients(struct master *m)
 	uint64_t	full;
 
 	clients_stats(m->clients, &used, &full);
-	log_report("status: client table: %zu of %zu entries used, %llu "
-	    "connections refused because it was full", used,
-	    clients_max_used(m->clients), (unsigned long long)full);
-}
-
-/* The daemon's most connections: workers times max_connections. */
-static uint64_t
-connections(const struct config *cfg)
-{
-	return (uint64_t)config_workers(cfg) * cfg->max_connections;
-}
-
-/* The client table's size for this configuration, at start. */
-size_t
-master_clients_entries(const struct config *cfg)
-{
-	return clients_entries_for(connections(cfg));
-}
-
-/*
- * The table is made at start and kept (it is shared with every worker):
- * a reload that wants more connections than it was made for says so.
- */
-void
-master_clients_check(struct master *m)
-{
-	size_t	want = master_clients_entries(m->gen.cfg);
-
-	if (want > clients_entries(m->clients))
-		log_warnx("the per-client table has %zu entries, made for "
-		    "%zu connections; workers times max_connections is now "
-		    "%llu: restart sockechod to grow it (until then a client "
-		    "that finds it full is refused)", clients_entries(m->clients),
-		    clients_entries(m->clients) / 4,
-		    (unsigned long long)connections(m->gen.cfg));
+	log_report("status: client table: %zu of %d entries used, %llu "
+	    "connections refused because it was full", used, CLIENTS_MAX_USED,
+	    (unsigned long long)full);
 }

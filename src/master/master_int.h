@@ -84,8 +84,6 @@ void	stop_progress(struct master *);
 /* master_clients.c */
 void	master_release_clients(struct master *, uint32_t);
 void	master_clients_housekeeping(struct master *);
-size_t	master_clients_entries(const struct config *);
-void	master_clients_check(struct master *);
 void	master_report_clients(struct master *);
 
 /* master_metrics.c */

@@ -49,7 +49,6 @@ struct clients {
 	pthread_mutex_t	lock;
 	struct siphash_key key;		/* drawn at start, kept across reloads */
 	size_t		nentries;	/* a power of two */
-	size_t		sweep_at;	/* where the next sweep of rates starts */
 	size_t		used;
 	size_t		rates;		/* of them, rate entries: 0, no sweep */
 	uint64_t	full;		/* inserts refused for lack of room */
@@ -223,7 +222,7 @@ insert(struct clients *t, const struct acl_addr *key, uint32_t owner)
 
 	if ((e = lookup(t, key, owner, &i)) != NULL)
 		return e;
-	if (t->used >= clients_max_used(t) || i == SIZE_MAX) {
+	if (t->used >= t->nentries / 4 * 3 || i == SIZE_MAX) {
 		t->full++;
 		return NULL;
 	}
@@ -547,65 +546,22 @@ clients_release_owner(struct clients *t, uint32_t owner)
 }
 
 /*
- * Rate entries of seconds gone by, from where the last sweep stopped, at
- * most CLIENTS_SWEEP_SLICE places (a removal moves the next entries back
- * into the place looked at, so it is looked at again; removals are
- * bounded by the rate entries); -1 if the lock is busy. So the lock is held for a slice whatever the table's size, and a
- * large table is swept over several calls. Without rate entries
- * (max_new_connections_per_client = 0, the default, or no client for a
- * second) nothing is walked: a walk of the default table once a second
- * would cost an idle daemon about 1% of a CPU.
+ * Rate entries of seconds gone by; -1 if the lock is busy. Without rate
+ * entries (max_new_connections_per_client = 0, the default, or no client
+ * for a second) nothing is walked: a walk of the whole table, once a
+ * second, would cost an idle daemon about 1% of a CPU.
  */
 ssize_t
 clients_expire(struct clients *t, uint64_t now_ms)
 {
-	uint64_t	second = now_ms / MS_PER_SECOND;
-	size_t		mask = t->nentries - 1, looked = 0, n = 0;
+	size_t	n = 0;
 
 	if (try_lock(t) == -1)
 		return -1;
-	while (t->rates > 0 && looked < CLIENTS_SWEEP_SLICE &&
-	    looked < t->nentries)
-		if (t->e[t->sweep_at].used &&
-		    stale_rate(&t->e[t->sweep_at], second)) {
-			remove_at(t, t->sweep_at);	/* each one once */
-			n++;
-		} else {
-			t->sweep_at = (t->sweep_at + 1) & mask;
-			looked++;
-		}
+	if (t->rates > 0)
+		n = sweep_locked(t, stale_rate, now_ms / MS_PER_SECOND);
 	clients_unlock(t);
 	return (ssize_t)n;
-}
-
-/*
- * The size of the table for a daemon of "connections" (workers times
- * max_connections): four places a connection, so that with a client of
- * its own for each (its total, its worker's count, its rate: three
- * entries) it stays under the three quarters where inserts stop; never
- * less than CLIENTS_ENTRIES, never more than CLIENTS_ENTRIES_MAX.
- */
-size_t
-clients_entries_for(uint64_t connections)
-{
-	size_t	n = CLIENTS_ENTRIES;
-
-	while (n < CLIENTS_ENTRIES_MAX && n / 4 < connections)
-		n *= 2;
-	return n;
-}
-
-size_t
-clients_entries(const struct clients *t)
-{
-	return t->nentries;
-}
-
-/* Entries in use past which inserts are refused (as when full). */
-size_t
-clients_max_used(const struct clients *t)
-{
-	return t->nentries / 4 * 3;
 }
 
 /* How many entries are in use, and how many inserts found no room. */

@@ -12,17 +12,13 @@
 #include "net/acl.h"
 
 /*
- * Entries of the smallest table: 131072 of 40 bytes, 5 MiB of shared
- * memory. A client takes two (its worker's count, its total); inserts
- * stop at 3/4 full, which keeps the probe sequences short, so it holds
- * 49152 clients with one connection each. A daemon of more
- * connections gets a larger one (clients_entries_for()), up to
- * CLIENTS_ENTRIES_MAX (640 MiB of address space, touched as it is used).
+ * Entries of the table: 131072 of 40 bytes, 5 MiB of shared memory. A
+ * client takes two (its worker's count, its total): 3/4 of it holds
+ * 49152 clients with one connection each.
  */
 #define CLIENTS_ENTRIES		131072
-#define CLIENTS_ENTRIES_MAX	16777216
-/* The most places one sweep of stale rate entries looks at. */
-#define CLIENTS_SWEEP_SLICE	131072
+/* Inserts stop at 3/4 full, which keeps the probe sequences short. */
+#define CLIENTS_MAX_USED	(CLIENTS_ENTRIES / 4 * 3)
 #define CLIENTS_NO_OWNER	UINT32_MAX
 /* The owner of a client's total: no pid is this high (PID_MAX_LIMIT 2^22). */
 #define CLIENTS_TOTAL		(CLIENTS_NO_OWNER - 1)
@@ -69,9 +65,6 @@ ssize_t	clients_release_owner(struct clients *, uint32_t owner);
 ssize_t	clients_expire(struct clients *, uint64_t now_ms);
 void	clients_stats(struct clients *, size_t *used, uint64_t *full);
 size_t	clients_rate_entries(struct clients *);
-size_t	clients_entries_for(uint64_t connections);
-size_t	clients_entries(const struct clients *);
-size_t	clients_max_used(const struct clients *);
 void	clients_lock(struct clients *);
 size_t	clients_home(const struct clients *, const struct acl_addr *,
 	    uint32_t owner);

@@ -226,29 +226,6 @@ START_TEST(test_bad_reload_keeps_serving)
 }
 END_TEST
 
-/*
- * The per-client table is made at start for workers times max_connections
- * (four places a connection, at least 131,072): SIGUSR1 says how many
- * entries it takes. A reload that wants more keeps it and says that only a
- * restart grows it, and goes on serving.
- */
-START_TEST(test_client_table_sized_for_the_connections)
-{
-	start("listen = [ \"127.0.0.1:%P\" ];\nworkers = 2;\n"
-	    "max_connections = 100000;\n");
-	kill(d.pid, SIGUSR1);
-	expect_log("status: client table: 0 of 786432 entries used", 5000);
-	h_write_config(&d, "listen = [ \"127.0.0.1:%%P\" ];\nworkers = 2;\n"
-	    "max_connections = 300000;\n");
-	kill(d.pid, SIGHUP);
-	expect_log("the per-client table has 1048576 entries, made for 262144 "
-	    "connections; workers times max_connections is now 600000: "
-	    "restart sockechod to grow it", 10000);
-	expect_log("configuration reloaded", 10000);
-	ck_assert_int_eq(h_roundtrip(d.host, d.port, "served"), 0);
-}
-END_TEST
-
 /* --reload refuses a worker, and answers at once when the master dies. */
 START_TEST(test_reload_command_checks_its_process)
 {
@@ -929,7 +906,6 @@ suite(void)
 	tcase_add_test(tc, test_killed_worker_is_replaced);
 	tcase_add_test(tc, test_reload_changes_workers_and_keeps_open_connections);
 	tcase_add_test(tc, test_bad_reload_keeps_serving);
-	tcase_add_test(tc, test_client_table_sized_for_the_connections);
 	tcase_add_test(tc, test_reload_command_checks_its_process);
 	tcase_add_loop_test(tc, test_reload_command_refuses_its_argument, 0,
 	    nitems(reload_args));

@@ -255,68 +255,6 @@ START_TEST(test_rate_entries_counted)
 }
 END_TEST
 
-/* Four places a connection, a power of two, within the bounds. */
-START_TEST(test_entries_for)
-{
-	static const struct {
-		uint64_t	connections;
-		size_t		entries;
-	} rows[] = {
-		{ 0, CLIENTS_ENTRIES },
-		{ 2048, CLIENTS_ENTRIES },		/* the defaults, 2 CPUs */
-		{ CLIENTS_ENTRIES / 4, CLIENTS_ENTRIES },
-		{ CLIENTS_ENTRIES / 4 + 1, CLIENTS_ENTRIES * 2 },
-		{ 1000000, 4194304 },			/* bench/scale's million */
-		{ 4194304, CLIENTS_ENTRIES_MAX },
-		{ 4194305, CLIENTS_ENTRIES_MAX },
-		{ UINT64_MAX, CLIENTS_ENTRIES_MAX },
-	};
-	size_t	r;
-
-	for (r = 0; r < nitems(rows); r++)
-		ck_assert_msg(clients_entries_for(rows[r].connections) ==
-		    rows[r].entries, "%llu connections: %zu entries",
-		    (unsigned long long)rows[r].connections,
-		    clients_entries_for(rows[r].connections));
-}
-END_TEST
-
-/*
- * A table larger than a sweep's slice is swept over several calls, each
- * from where the last stopped, and none holds the lock for more than a
- * slice; every stale rate entry goes in the end, and only those.
- */
-START_TEST(test_sweep_in_slices)
-{
-	static const struct clients_limits l = { 0, 10, 32, 64 };
-	struct clients	*t = clients_create(CLIENTS_SWEEP_SLICE * 4);
-	struct acl_addr	 a;
-	char		 text[32];
-	ssize_t		 n, swept = 0;
-	unsigned	 i, calls;
-
-	for (i = 0; i < 2000; i++) {
-		snprintf(text, sizeof(text), "10.3.%u.%u", i / 250, i % 250);
-		a = key(text, &l);
-		ck_assert_int_eq(clients_enter(t, &a, 1, &l, i < 1000 ?
-		    5000 : 6000), CLIENTS_OK);
-		clients_leave(t, &a, 1);
-	}
-	ck_assert_uint_eq(clients_rate_entries(t), 2000);
-	/* Second 6: the 1000 of second 5 are stale, a quarter at a time. */
-	for (calls = 0; calls < 4; calls++) {
-		n = clients_expire(t, 6500);
-		ck_assert_int_gt(n, 100);
-		ck_assert_int_lt(n, 500);
-		swept += n;
-	}
-	ck_assert_int_eq(swept, 1000);
-	ck_assert_uint_eq(clients_rate_entries(t), 1000);
-	ck_assert_uint_eq(used(t), 1000);
-	clients_destroy(t);
-}
-END_TEST
-
 #define OWNERS	1024	/* 512 workers, old and new during a reload */
 
 /*
@@ -391,8 +329,6 @@ suite(void)
 	tcase_add_test(tc, test_prefixes_group_clients);
 	tcase_add_test(tc, test_rate_per_second);
 	tcase_add_test(tc, test_rate_entries_counted);
-	tcase_add_test(tc, test_entries_for);
-	tcase_add_test(tc, test_sweep_in_slices);
 	tcase_add_test(tc, test_full_table_fails_safe);
 	tcase_add_test(tc, test_removal_keeps_runs);
 	tcase_add_test(tc, test_one_client_on_many_workers);

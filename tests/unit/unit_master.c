@@ -629,38 +629,16 @@ END_TEST
  * the table was full; read back from stderr, where the logger writes off
  * the journal.
  */
-/* What "fn" writes to stderr, where the logger writes off the journal. */
-static void
-capture_stderr(void (*fn)(struct master *), struct master *ms, char *buf,
-    size_t len)
-{
-	char	 path[] = "/tmp/unit_master.XXXXXX";
-	FILE	*fp;
-	size_t	 n;
-	int	 fd, saved;
-
-	ck_assert_int_ge(fd = mkstemp(path), 0);
-	ck_assert_int_eq(unlink(path), 0);
-	ck_assert_int_ge(saved = dup(STDERR_FILENO), 0);
-	ck_assert_int_eq(dup2(fd, STDERR_FILENO), STDERR_FILENO);
-	fn(ms);
-	ck_assert_int_eq(dup2(saved, STDERR_FILENO), STDERR_FILENO);
-	close(saved);
-	ck_assert_ptr_nonnull(fp = fdopen(fd, "r"));
-	rewind(fp);
-	n = fread(buf, 1, len - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
-}
-
 START_TEST(test_report_clients_line)
 {
 	static const struct clients_limits l = { 10, 0, 32, 64 };
 	struct acl_addr	 a = { .family = AF_INET, .bytes = { 192, 0, 2, 1 } };
 	struct master	 ms;
-	char		 want[160], buf[4096];
-	size_t		 used;
+	char		 path[] = "/tmp/unit_master.XXXXXX", want[160], buf[4096];
+	FILE		*fp;
+	size_t		 used, n;
 	uint64_t	 full;
+	int		 fd, saved;
 
 	memset(&ms, 0, sizeof(ms));
 	ck_assert_ptr_nonnull(ms.clients = clients_create(256));
@@ -669,57 +647,23 @@ START_TEST(test_report_clients_line)
 	clients_stats(ms.clients, &used, &full);
 	ck_assert_uint_gt(used, 0);
 	ck_assert_uint_eq(full, 0);
-	capture_stderr(master_report_clients, &ms, buf, sizeof(buf));
-	/* Three quarters of this table's own 256 entries. */
-	snprintf(want, sizeof(want), "status: client table: %zu of 192 entries "
-	    "used, 0 connections refused because it was full\n", used);
+	ck_assert_int_ge(fd = mkstemp(path), 0);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_ge(saved = dup(STDERR_FILENO), 0);
+	ck_assert_int_eq(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	master_report_clients(&ms);
+	ck_assert_int_eq(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	ck_assert_ptr_nonnull(fp = fdopen(fd, "r"));
+	rewind(fp);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	snprintf(want, sizeof(want), "status: client table: %zu of %d entries "
+	    "used, 0 connections refused because it was full\n", used,
+	    CLIENTS_MAX_USED);
 	ck_assert_msg(strstr(buf, want) != NULL, "%s", buf);
 	clients_destroy(ms.clients);
-}
-END_TEST
-
-/*
- * The table is sized at start for workers times max_connections; a
- * reload that wants more says that only a restart grows it, and one that
- * fits says nothing. Each row: workers, max_connections, the warning.
- */
-START_TEST(test_clients_table_size_on_reload)
-{
-	static const struct {
-		unsigned	workers, max_connections;
-		const char	*warning;
-	} rows[] = {
-		{ 2, 1024, NULL },
-		{ 64, 512, NULL },		/* 32768: still 131072 */
-		{ 64, 513, "the per-client table has 131072 entries, made "
-		    "for 32768 connections; workers times max_connections is "
-		    "now 32832: restart sockechod to grow it" },
-		{ 60, 16667, "now 1000020:" },
-	};
-	struct master	 ms;
-	struct config	 cfg;
-	char		 buf[4096];
-	size_t		 r;
-
-	for (r = 0; r < nitems(rows); r++) {
-		memset(&ms, 0, sizeof(ms));
-		memset(&cfg, 0, sizeof(cfg));
-		cfg.workers = 2;
-		cfg.max_connections = 1024;
-		ms.gen.cfg = &cfg;
-		ck_assert_uint_eq(master_clients_entries(&cfg), CLIENTS_ENTRIES);
-		ck_assert_ptr_nonnull(ms.clients =
-		    clients_create(master_clients_entries(&cfg)));
-		cfg.workers = rows[r].workers;
-		cfg.max_connections = rows[r].max_connections;
-		capture_stderr(master_clients_check, &ms, buf, sizeof(buf));
-		if (rows[r].warning == NULL)
-			ck_assert_msg(buf[0] == '\0', "row %zu: %s", r, buf);
-		else
-			ck_assert_msg(strstr(buf, rows[r].warning) != NULL,
-			    "row %zu: %s", r, buf);
-		clients_destroy(ms.clients);
-	}
 }
 END_TEST
 
@@ -735,7 +679,6 @@ suite(void)
 	tcase_add_test(tc, test_release_clients_while_the_table_is_busy);
 	tcase_add_test(tc, test_tick_sweeps_past_seconds);
 	tcase_add_test(tc, test_report_clients_line);
-	tcase_add_test(tc, test_clients_table_size_on_reload);
 	suite_add_tcase(s, tc);
 	return s;
 }
