@@ -35,7 +35,6 @@
 #include "worker/worker.h"
 #include "worker/worker_int.h"
 
-#define HEARTBEAT_MS		500	/* the longest the loop sleeps */
 #define DRAIN_BATCH		64	/* accepts per round when draining */
 #define EPOLL_EVENTS		256
 #define MMAP_THRESHOLD_BYTES	(32 * 1024)
@@ -263,6 +262,7 @@ run(struct worker *w)
 		SCOREBOARD_STORE(w->slot->heartbeat_ms, w->now_ms);
 		for (i = 0; i < n; i++)
 			dispatch(w, &events[i]);
+		worker_accept_poll(w);
 		worker_expire_idle(w);
 		worker_expire_headers(w);
 		/* A turn's fixed cost is an echo's when a turn has one event. */

@@ -75,10 +75,11 @@ watch_listeners(struct worker *w, bool want)
 	size_t			 i;
 	int			 op;
 
-	if (w->exclusive && watch_one(w, w->handoff_fd, &w->handoffev,
-	    EPOLLIN | EPOLLEXCLUSIVE, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
-	    "the pool's hand-off") == -1 && want)
-		return;
+	/* Without it (said), worker_accept_poll() still bounds the wait. */
+	if (w->exclusive)
+		(void)watch_one(w, w->handoff_fd, &w->handoffev,
+		    EPOLLIN | EPOLLEXCLUSIVE, want ? EPOLL_CTL_ADD :
+		    EPOLL_CTL_DEL, "the pool's hand-off");
 	for (i = 0; i < w->nl; i++) {
 		l = &w->lv[i];
 		if (l->dgram || (!want && !l->in_epoll))
@@ -266,6 +267,8 @@ accept_pause(struct worker *w, const char *listener)
 	}
 	w->accept_resume_ms = w->now_ms + ACCEPT_RETRY_MS;
 	worker_update_accepting(w);
+	if (w->exclusive)	/* the connection that failed still waits */
+		worker_handoff(w->handoff_fd);
 }
 
 /* A PROXY listener takes only trusted peers, and their header comes first. */
@@ -355,6 +358,26 @@ worker_accept_turn(struct worker *w, struct wlistener *l)
 			break;
 	if (w->exclusive && more && n < ACCEPT_BATCH)
 		worker_handoff(w->handoff_fd);
+}
+
+/*
+ * An exclusive wake-up may go to a worker that cannot act on it: one
+ * stopped right after it (a signal, a debugger attaching), one out of
+ * descriptors. Every watching worker looks at the listen queues itself
+ * once a heartbeat, so that no connection waits longer than that.
+ */
+void
+worker_accept_poll(struct worker *w)
+{
+	size_t	i;
+
+	if (!w->exclusive || !w->accepting ||
+	    w->now_ms - w->accept_polled_ms < HEARTBEAT_MS)
+		return;
+	w->accept_polled_ms = w->now_ms;
+	for (i = 0; i < w->nl && w->accepting; i++)
+		if (!w->lv[i].dgram)
+			worker_accept_turn(w, &w->lv[i]);
 }
 
 /*

@@ -34,6 +34,8 @@ struct ev {
 	enum ev_kind	kind;
 };
 
+#define HEARTBEAT_MS		500	/* the longest the loop sleeps */
+
 struct wlistener {
 	struct ev	 ev;
 	int		 fd;
@@ -85,6 +87,7 @@ struct worker {
 	bool			 taking;	/* wants connections: see can_take() */
 	bool			 accepting;	/* listeners are in epoll */
 	bool			 exclusive;	/* ...with EPOLLEXCLUSIVE */
+	uint64_t		 accept_polled_ms; /* see worker_accept_poll() */
 	uint64_t		 accept_resume_ms; /* paused until, 0: not */
 	uint64_t		 accept_warned_ms;
 	struct connq		 active;	/* least recent progress first */
@@ -124,6 +127,7 @@ void	worker_update_accepting(struct worker *);
 int	worker_accept_some(struct worker *, struct wlistener *, unsigned);
 void	worker_accept_turn(struct worker *, struct wlistener *);
 void	worker_handoff_event(struct worker *);
+void	worker_accept_poll(struct worker *);
 enum connlog_reason worker_refusal_reason(enum admit_reason);
 void	worker_refuse_log(struct worker *, const struct sockaddr_storage *,
 	    socklen_t, const char *, enum connlog_reason);

@@ -5,7 +5,7 @@
 # user and group settings of sockecho.conf(5): /proc/PID/status (Uid, Gid,
 # Groups, CapEff, CapPrm, CapInh, CapAmb, CapBnd, NoNewPrivs), /proc/PID/environ
 # (no NOTIFY_SOCKET, WATCHDOG_* or LISTEN_*) and /proc/PID/fd (standard
-# input, output and error, the listening sockets, two eventfds, nothing
+# input, output and error, the listening sockets, three eventfds, nothing
 # the master was started with), for a root start with user, with user and
 # group, without either, and a start as a user who is not root. It runs in
 # a network namespace of its own. Needs root; skips (77) without it.
@@ -126,7 +126,7 @@ check_worker() {
 	printf '%s\n' "$env" | grep -qx KEEP_ME=1 &&
 	    pass "$what: the rest of the environment stays" ||
 	    fail "$what: KEEP_ME=1 is gone from the worker's environment"
-	# 0-2, two listeners, two eventfds (the journal socket only when
+	# 0-2, two listeners, three eventfds (the journal socket only when
 	# there is a journal, which this test has not), then what the worker
 	# makes for itself: its signalfd and its epoll; not the test's fd 7.
 	fds=
@@ -140,11 +140,11 @@ check_worker() {
 		esac
 	done
 	if [ "$(printf '%s\n' $fds | grep -c '=socket$')" -eq 2 ] &&
-	    [ "$(printf '%s\n' $fds | grep -c '=eventfd$')" -eq 2 ] &&
+	    [ "$(printf '%s\n' $fds | grep -c '=eventfd$')" -eq 3 ] &&
 	    [ "$(printf '%s\n' $fds | grep -vcE '^[012]=|=socket$|=eventfd$|=own$')" -eq 0 ] &&
 	    [ "$(printf '%s\n' $fds | grep -c '=own$')" -le 2 ] &&
 	    ! printf '%s\n' $fds | grep -q "=$T/conf\$"; then
-		pass "$what: descriptors 0-2, two listeners, two eventfds, its own"
+		pass "$what: descriptors 0-2, two listeners, three eventfds, its own"
 	else
 		fail "$what: the worker's descriptors:$fds"
 	fi
