@@ -130,7 +130,7 @@ parse_one(int ch, const char *arg, struct bulk_opts *o, char *err,
 
 	switch (ch) {
 	case 'P':
-		if (cli_number(arg, 0, 1, BULK_MAX_PARALLEL, &v) == -1)
+		if (cli_number(arg, 10, 1, BULK_MAX_PARALLEL, &v) == -1)
 			return cli_bad(err, errsize, "-P: expected 1 to %d "
 			    "connections, not \"%s\"", BULK_MAX_PARALLEL, arg);
 		o->parallel = (unsigned)v;
@@ -153,7 +153,7 @@ parse_one(int ch, const char *arg, struct bulk_opts *o, char *err,
 			    "number of bytes, not \"%s\"", arg);
 		return 0;
 	case 'S':
-		if (cli_number(arg, 0, 0, UINT64_MAX, &o->seed) == -1)
+		if (cli_number(arg, 10, 0, UINT64_MAX, &o->seed) == -1)
 			return cli_bad(err, errsize,
 			    "-S: expected a number, not "
 			    "\"%s\"", arg);

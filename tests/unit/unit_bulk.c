@@ -191,6 +191,11 @@ static const struct parse_case {
 	  128, 10 * S, 0, S, 10 * S, 0, 131072, 1, 1, 1 },
 	{ { "--bulk", "-l", "1M", "h" }, 0, 1, 10 * S, 0, S, 10 * S, 0,
 	  1u << 20, 0, 0, 0 },
+	/* Decimal, as the first line shows the seed: not 8, nor 16. */
+	{ { "--bulk", "-P", "010", "h" }, 0, 10, 10 * S, 0, S, 10 * S, 0,
+	  131072, 0, 0, 0 },
+	REFUSED("--bulk", "-P", "0x10", "h"),
+	REFUSED("--bulk", "-S", "0x10", "h"),
 	REFUSED("--bulk", "-P", "0", "h"),
 	REFUSED("--bulk", "-P", "129", "h"),
 	REFUSED("--bulk", "-P", "-1", "h"),
