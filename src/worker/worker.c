@@ -194,6 +194,10 @@ next_timeout(const struct worker *w)
 		deadline = w->accept_resume_ms;
 	if (w->draining && w->drain_deadline_ms < deadline)
 		deadline = w->drain_deadline_ms;
+	/* Watching exclusively: the queue is looked at once a heartbeat. */
+	if (w->exclusive && w->accepting &&
+	    w->accept_polled_ms + HEARTBEAT_MS < deadline)
+		deadline = w->accept_polled_ms + HEARTBEAT_MS;
 	/* Waiting for its turn: a hung peer must not hold it back for long. */
 	if (w->taking && !w->accepting &&
 	    w->now_ms + BALANCE_RECHECK_MS < deadline)

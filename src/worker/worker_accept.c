@@ -340,9 +340,10 @@ worker_accept_some(struct worker *w, struct wlistener *l, unsigned max)
  * A listener's event: accept while it is still this worker's turn, as
  * balance.c sees the board before each connection, at most ACCEPT_BATCH,
  * so that a burst costs one epoll_wait() per batch, not per connection.
- * An exclusive wake-up was this worker's alone: a turn that ends while
- * connections may still wait (the last accept took one) hands off to
- * one other watcher.
+ * An exclusive wake-up was this worker's alone: a turn or a batch that
+ * ends while connections may still wait (the last accept took one) hands
+ * off to one other watcher (after a poll or a hand-off, the listener is
+ * not on this worker's ready list to bring it back).
  */
 void
 worker_accept_turn(struct worker *w, struct wlistener *l)
@@ -356,7 +357,7 @@ worker_accept_turn(struct worker *w, struct wlistener *l)
 		    SCOREBOARD_LOAD(w->head->nused), w->slot_index, w->now_ms) ||
 		    (more = worker_accept_some(w, l, 1)) == 0)
 			break;
-	if (w->exclusive && more && n < ACCEPT_BATCH)
+	if (w->exclusive && more)
 		worker_handoff(w->handoff_fd);
 }
 
