@@ -361,6 +361,17 @@ worker_accept_turn(struct worker *w, struct wlistener *l)
 		worker_handoff(w->handoff_fd);
 }
 
+/* Each stream listener, as if it had had an event. */
+static void
+accept_turn_all(struct worker *w)
+{
+	size_t	i;
+
+	for (i = 0; i < w->nl && w->accepting; i++)
+		if (!w->lv[i].dgram)
+			worker_accept_turn(w, &w->lv[i]);
+}
+
 /*
  * An exclusive wake-up may go to a worker that cannot act on it: one
  * stopped right after it (a signal, a debugger attaching), one out of
@@ -370,15 +381,11 @@ worker_accept_turn(struct worker *w, struct wlistener *l)
 void
 worker_accept_poll(struct worker *w)
 {
-	size_t	i;
-
 	if (!w->exclusive || !w->accepting ||
 	    w->now_ms - w->accept_polled_ms < HEARTBEAT_MS)
 		return;
 	w->accept_polled_ms = w->now_ms;
-	for (i = 0; i < w->nl && w->accepting; i++)
-		if (!w->lv[i].dgram)
-			worker_accept_turn(w, &w->lv[i]);
+	accept_turn_all(w);
 }
 
 /*
@@ -391,17 +398,13 @@ void
 worker_handoff_event(struct worker *w)
 {
 	uint64_t	n;
-	size_t		i;
 
 	if (read(w->handoff_fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
 		return;		/* another took it */
-	if (!w->accepting) {
+	if (!w->accepting)
 		worker_handoff(w->handoff_fd);
-		return;
-	}
-	for (i = 0; i < w->nl; i++)
-		if (!w->lv[i].dgram)
-			worker_accept_turn(w, &w->lv[i]);
+	else
+		accept_turn_all(w);
 }
 
 /*
@@ -411,12 +414,18 @@ worker_handoff_event(struct worker *w)
  * it: every write wakes them all, and nobody consumes another's wakeup.
  * The master's pool calls it too, for a worker that died without a word.
  */
-void
-worker_turn_wake(int turn_fd)
+static void
+poke(int eventfd)
 {
 	uint64_t	one = 1;
 
-	(void)!write(turn_fd, &one, sizeof(one));
+	(void)!write(eventfd, &one, sizeof(one));
+}
+
+void
+worker_turn_wake(int turn_fd)
+{
+	poke(turn_fd);
 }
 
 /*
@@ -427,7 +436,5 @@ worker_turn_wake(int turn_fd)
 void
 worker_handoff(int handoff_fd)
 {
-	uint64_t	one = 1;
-
-	(void)!write(handoff_fd, &one, sizeof(one));
+	poke(handoff_fd);
 }
